@@ -1,0 +1,94 @@
+//! `mask_pii`: replaces personal data in free text with placeholders, keeping what a
+//! technician needs (dates, prices, order and ticket numbers, error codes, versions, KB
+//! numbers, ports, hardware models).
+//!
+//! Masked: emails → `[EMAIL]`, CBU/CVU → `[CBU]`, CUIT/CUIL → `[CUIT]`, DNI → `[DNI]`,
+//! payment cards → `[CARD]` (and a CVV named as such → `[CVV]`), phones → `[PHONE]`.
+//! Identifiers with check digits are masked on their check digits alone; without a
+//! check digit (DNI, phones) the shape of the number and the words around it decide.
+
+mod checks;
+mod context;
+mod email;
+mod numbers;
+
+pub use checks::{card_issuer_plausible, cbu_is_valid, cuit_is_valid, luhn_is_valid};
+
+/// The kind of personal data found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PiiKind {
+    Email,
+    Cbu,
+    Cuit,
+    Dni,
+    Card,
+    Cvv,
+    Phone,
+}
+
+impl PiiKind {
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            PiiKind::Email => "[EMAIL]",
+            PiiKind::Cbu => "[CBU]",
+            PiiKind::Cuit => "[CUIT]",
+            PiiKind::Dni => "[DNI]",
+            PiiKind::Card => "[CARD]",
+            PiiKind::Cvv => "[CVV]",
+            PiiKind::Phone => "[PHONE]",
+        }
+    }
+}
+
+/// A byte range of the input holding personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub start: usize,
+    pub end: usize,
+    pub kind: PiiKind,
+}
+
+/// Every piece of personal data in `text`, in order, without overlaps.
+pub fn find_pii(text: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    email::find_plain(text, &mut findings);
+    email::find_spelled(text, &mut findings);
+    let emails = dedupe(findings);
+    let mut numbers = Vec::new();
+    numbers::find(text, &emails, &mut numbers);
+    let mut all = emails;
+    all.extend(numbers);
+    dedupe(all)
+}
+
+fn dedupe(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        match out.last() {
+            Some(last) if f.start < last.end => {}
+            _ => out.push(f),
+        }
+    }
+    out
+}
+
+/// `text` with every piece of personal data replaced by its placeholder.
+pub fn mask_pii(text: &str) -> String {
+    let findings = find_pii(text);
+    if findings.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for f in findings {
+        out.push_str(&text[at..f.start]);
+        out.push_str(f.kind.placeholder());
+        at = f.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests;

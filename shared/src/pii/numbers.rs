@@ -1,0 +1,482 @@
+//! Numbers that identify a person: CBU/CVU, cards, CUIT/CUIL, phones, DNI.
+//!
+//! The text is cut into *spans*: digit groups joined by short separator clusters
+//! ("+54 9 (11) 4567-8901", "30.123.456"). Groups glued to letters ("KB5034441",
+//! "i7-1165G7", "STI-20261122-AB12CD", "0x80070005") belong to codes and are dropped. The
+//! rest of each span is partitioned left to right into entities, trying the longest run
+//! of groups first, so two phones typed side by side stay two whole phones and a date
+//! next to a phone stays a date.
+
+use super::checks::{card_issuer_plausible, cbu_is_valid, cuit_is_valid, luhn_is_valid};
+use super::context::{Hint, hint_after, hint_before};
+use super::{Finding, PiiKind};
+
+#[derive(Debug, Clone)]
+struct Group {
+    start: usize,
+    end: usize,
+    digits: String,
+}
+
+#[derive(Debug)]
+struct Span {
+    /// Byte offset where a leading '+' or '(' starts, if the span has one.
+    prefix_start: Option<usize>,
+    plus: bool,
+    groups: Vec<Group>,
+    /// `seps[i]` joins `groups[i]` and `groups[i + 1]`.
+    seps: Vec<String>,
+}
+
+const MAX_SEPARATOR_CHARS: usize = 3;
+
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' | '–')
+}
+
+fn separator_cluster_ok(cluster: &str) -> bool {
+    let non_space = cluster.chars().filter(|c| !c.is_whitespace()).count();
+    let distinct_marks = cluster
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    non_space <= 2 && distinct_marks == non_space
+}
+
+pub fn find(text: &str, taken: &[Finding], out: &mut Vec<Finding>) {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].1.is_ascii_digit() || inside(taken, chars[i].0) {
+            i += 1;
+            continue;
+        }
+        let (span, next) = read_span(&chars, i, text.len());
+        classify_span(text, &chars, span, taken, out);
+        i = next;
+    }
+}
+
+fn inside(taken: &[Finding], byte: usize) -> bool {
+    taken.iter().any(|f| f.start <= byte && byte < f.end)
+}
+
+fn byte_at(chars: &[(usize, char)], idx: usize, text_len: usize) -> usize {
+    chars.get(idx).map_or(text_len, |&(b, _)| b)
+}
+
+/// Reads the span whose first digit is at `first`; returns it and the char index after it.
+fn read_span(chars: &[(usize, char)], first: usize, text_len: usize) -> (Span, usize) {
+    let mut prefix_start = None;
+    let mut plus = false;
+    if first > 0 {
+        let before = chars[first - 1].1;
+        if before == '+' {
+            plus = true;
+            prefix_start = Some(chars[first - 1].0);
+        } else if before == '(' {
+            prefix_start = Some(chars[first - 1].0);
+            if first > 1 && chars[first - 2].1 == '+' {
+                plus = true;
+                prefix_start = Some(chars[first - 2].0);
+            }
+        }
+    }
+    let mut groups = Vec::new();
+    let mut seps = Vec::new();
+    let mut i = first;
+    loop {
+        let start = i;
+        while i < chars.len() && chars[i].1.is_ascii_digit() {
+            i += 1;
+        }
+        groups.push(Group {
+            start: chars[start].0,
+            end: byte_at(chars, i, text_len),
+            digits: chars[start..i].iter().map(|&(_, c)| c).collect(),
+        });
+        let mut j = i;
+        while j < chars.len() && j - i < MAX_SEPARATOR_CHARS && is_separator(chars[j].1) {
+            j += 1;
+        }
+        if j > i && j < chars.len() && chars[j].1.is_ascii_digit() {
+            let cluster: String = chars[i..j].iter().map(|&(_, c)| c).collect();
+            if separator_cluster_ok(&cluster) {
+                seps.push(cluster);
+                i = j;
+                continue;
+            }
+        }
+        break;
+    }
+    (
+        Span {
+            prefix_start,
+            plus,
+            groups,
+            seps,
+        },
+        i,
+    )
+}
+
+/// True when the number continues a code made of letters ("KB5034441", "STI-2026…").
+fn glued_left(chars: &[(usize, char)], first_char: usize) -> bool {
+    let Some(&(_, before)) = first_char.checked_sub(1).and_then(|i| chars.get(i)) else {
+        return false;
+    };
+    if before.is_alphanumeric() || before == '_' || before == '@' {
+        return true;
+    }
+    let two_before = first_char.checked_sub(2).and_then(|i| chars.get(i)).map(|&(_, c)| c);
+    if before == '/' && first_char >= 6 && chars[first_char - 6..first_char - 1].iter().map(|&(_, c)| c).eq("wa.me".chars()) {
+        // wa.me/<number> is a WhatsApp link to a person's phone.
+        return false;
+    }
+    match before {
+        '-' | '/' | '\\' | ':' => two_before.is_some_and(|c| c.is_alphanumeric()),
+        '.' => two_before.is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// True when letters follow the number as part of the same token ("1165G7", "500GB").
+fn glued_right(chars: &[(usize, char)], after: usize) -> bool {
+    let Some(&(_, next)) = chars.get(after) else {
+        return false;
+    };
+    if next.is_alphanumeric() || next == '_' || next == '@' {
+        return true;
+    }
+    let two_after = chars.get(after + 1).map(|&(_, c)| c);
+    match next {
+        '-' | '_' | '/' | '\\' => two_after.is_some_and(|c| c.is_alphanumeric()),
+        '.' => two_after.is_some_and(|c| c.is_ascii_digit() || c.is_lowercase()),
+        _ => false,
+    }
+}
+
+fn char_index_of(chars: &[(usize, char)], byte: usize) -> usize {
+    chars.partition_point(|&(b, _)| b < byte)
+}
+
+fn classify_span(text: &str, chars: &[(usize, char)], span: Span, taken: &[Finding], out: &mut Vec<Finding>) {
+    let mut lo = 0;
+    let mut hi = span.groups.len();
+    // Drop groups glued to letters, together with the groups tied to them by marks
+    // other than spaces ("i7-1165G7", "TCK-20240115-1a2b3c").
+    if span.prefix_start.is_none() && glued_left(chars, char_index_of(chars, span.groups[0].start)) {
+        lo = 1;
+        while lo < hi && !span.seps[lo - 1].contains(' ') {
+            lo += 1;
+        }
+    }
+    if lo < hi && glued_right(chars, char_index_of(chars, span.groups[hi - 1].end)) {
+        hi -= 1;
+        while hi > lo && !span.seps[hi - 1].contains(' ') {
+            hi -= 1;
+        }
+    }
+    let mut i = lo;
+    while i < hi {
+        if let Some(len) = date_len(&span, i, hi).or_else(|| company_line_len(&span, i, hi)) {
+            i += len;
+            continue;
+        }
+        let entity_start = span.groups[i].start;
+        let before_hint = hint_before(&text[..entity_start]);
+        let mut matched = None;
+        'passes: for pass in [Pass::ShapeFittingHint, Pass::Hint, Pass::Shape] {
+            for j in (i..hi).rev() {
+                let after_hint = hint_after(&text[span.groups[j].end..]);
+                let candidate = Candidate {
+                    span: &span,
+                    from: i,
+                    to: j,
+                    hint: before_hint.or(after_hint),
+                    amount_after: after_hint == Some(Hint::Amount),
+                };
+                if let Some(kind) = candidate.classify(pass) {
+                    matched = Some((j, kind));
+                    break 'passes;
+                }
+            }
+        }
+        match matched {
+            Some((j, kind)) => {
+                let end = span.groups[j].end;
+                // A leading "+" or "(" belongs to the number; "(" only when its ")" is
+                // inside too, so "(4567-8901)" keeps both parentheses outside the mask.
+                let start = match span.prefix_start {
+                    Some(prefix) if i == 0 && (span.plus || span.seps[..j].iter().any(|s| s.contains(')'))) => prefix,
+                    _ => entity_start,
+                };
+                if !taken.iter().any(|f| f.start < end && start < f.end) {
+                    out.push(Finding {
+                        start,
+                        end,
+                        kind,
+                    });
+                }
+                i = j + 1;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+/// Groups at `i` that form a date (15/03/2024, 2024-03-15, 15.03.24, 15/03): how many.
+fn date_len(span: &Span, i: usize, hi: usize) -> Option<usize> {
+    let g = |k: usize| span.groups.get(k).filter(|_| k < hi).map(|x| x.digits.as_str());
+    let sep = |k: usize| span.seps.get(k).map(|s| s.trim());
+    let num = |s: &str| s.parse::<u32>().ok();
+    let day_month = |a: &str, b: &str| {
+        a.len() <= 2
+            && b.len() <= 2
+            && matches!((num(a), num(b)), (Some(x), Some(y)) if (1..=31).contains(&x) && (1..=12).contains(&y) || (1..=12).contains(&x) && (1..=31).contains(&y))
+    };
+    let date_sep = |s: Option<&str>| matches!(s, Some("/") | Some("-") | Some("."));
+    if let (Some(a), Some(b), Some(c)) = (g(i), g(i + 1), g(i + 2)) {
+        let same_sep = sep(i) == sep(i + 1) && date_sep(sep(i));
+        if same_sep && day_month(a, b) && (c.len() == 2 || c.len() == 4) {
+            return Some(3);
+        }
+        if same_sep
+            && a.len() == 4
+            && num(a).is_some_and(|y| (1900..=2199).contains(&y))
+            && day_month(c, b)
+        {
+            return Some(3);
+        }
+    }
+    if let (Some(a), Some(b)) = (g(i), g(i + 1))
+        && sep(i) == Some("/")
+        && day_month(a, b)
+    {
+        return Some(2);
+    }
+    None
+}
+
+/// "0800-555-1234", "0810 222 3333": toll-free and shared-cost lines of companies.
+fn company_line_len(span: &Span, i: usize, hi: usize) -> Option<usize> {
+    let mut digits = String::new();
+    for (k, group) in span.groups[i..hi].iter().enumerate() {
+        digits.push_str(&group.digits);
+        let company_prefix = ["0800", "0810", "0822", "0600", "0610"]
+            .iter()
+            .any(|p| digits.starts_with(p) || p.starts_with(digits.as_str()));
+        if !company_prefix {
+            return None;
+        }
+        if digits.len() >= 11 {
+            return (digits.len() == 11).then_some(k + 1);
+        }
+    }
+    None
+}
+
+/// The order in which interpretations are tried for a run of groups.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Shapes and check digits, keeping only kinds the nearby keyword agrees with.
+    ShapeFittingHint,
+    /// Whatever the keyword names, if the length fits.
+    Hint,
+    /// Shapes and check digits alone.
+    Shape,
+}
+
+struct Candidate<'a> {
+    span: &'a Span,
+    from: usize,
+    to: usize,
+    hint: Option<Hint>,
+    amount_after: bool,
+}
+
+impl Candidate<'_> {
+    fn groups(&self) -> &[Group] {
+        &self.span.groups[self.from..=self.to]
+    }
+
+    fn seps(&self) -> &[String] {
+        &self.span.seps[self.from..self.to]
+    }
+
+    fn digits(&self) -> String {
+        self.groups().iter().map(|g| g.digits.as_str()).collect()
+    }
+
+    fn lens(&self) -> Vec<usize> {
+        self.groups().iter().map(|g| g.digits.len()).collect()
+    }
+
+    fn uniform_seps(&self, allowed: &[&str]) -> bool {
+        let seps = self.seps();
+        seps.iter().all(|s| allowed.contains(&s.as_str())) && seps.windows(2).all(|w| w[0] == w[1])
+    }
+
+    fn plus(&self) -> bool {
+        self.from == 0 && self.span.plus
+    }
+
+    fn classify(&self, pass: Pass) -> Option<PiiKind> {
+        if self.hint == Some(Hint::Keep) {
+            return None;
+        }
+        let digits = self.digits();
+        let kind = match pass {
+            Pass::ShapeFittingHint => self
+                .classify_by_shape(&digits)
+                .filter(|kind| self.hint.is_none_or(|hint| hint_allows(hint, *kind))),
+            Pass::Hint => self.classify_by_hint(&digits),
+            Pass::Shape => self.classify_by_shape(&digits),
+        }?;
+        // Next to a price or a unit only a number proven by its check digits is personal.
+        let amount = self.hint == Some(Hint::Amount) || self.amount_after;
+        let proven = matches!(kind, PiiKind::Cbu | PiiKind::Card | PiiKind::Cuit);
+        (!amount || proven).then_some(kind)
+    }
+
+    fn classify_by_shape(&self, d: &str) -> Option<PiiKind> {
+        let n = d.len();
+        if n == 22 && cbu_is_valid(d) {
+            return Some(PiiKind::Cbu);
+        }
+        if (13..=19).contains(&n) && self.card_shaped() && luhn_is_valid(d) && card_issuer_plausible(d) {
+            return Some(PiiKind::Card);
+        }
+        if n == 11 && self.cuit_shaped() && cuit_is_valid(d) {
+            return Some(PiiKind::Cuit);
+        }
+        if self.phone_shaped(d) {
+            return Some(PiiKind::Phone);
+        }
+        if self.dni_shaped(d) {
+            return Some(PiiKind::Dni);
+        }
+        None
+    }
+
+    /// With a keyword naming the number, looser shapes count (typos in check digits,
+    /// unusual grouping), as long as the length fits what the keyword names.
+    fn classify_by_hint(&self, d: &str) -> Option<PiiKind> {
+        let n = d.len();
+        let no_marks = self.seps().iter().all(|s| !s.contains('/'));
+        match self.hint? {
+            Hint::Cbu if (20..=23).contains(&n) => Some(PiiKind::Cbu),
+            Hint::Card if (13..=19).contains(&n) => Some(PiiKind::Card),
+            Hint::Cvv if (3..=4).contains(&n) && self.groups().len() == 1 => Some(PiiKind::Cvv),
+            Hint::Cuit if (10..=11).contains(&n) => Some(PiiKind::Cuit),
+            Hint::Cuit | Hint::Dni if (7..=8).contains(&n) && no_marks => Some(PiiKind::Dni),
+            Hint::Dni if n == 11 => Some(PiiKind::Cuit),
+            Hint::Phone if (6..=15).contains(&n) && no_marks && !self.looks_like_ip() => {
+                Some(PiiKind::Phone)
+            }
+            _ => None,
+        }
+    }
+
+    fn card_shaped(&self) -> bool {
+        let lens = self.lens();
+        if lens.len() == 1 {
+            return true;
+        }
+        if !self.uniform_seps(&[" ", "-", "."]) {
+            return false;
+        }
+        let fours = lens.len() >= 3
+            && lens[..lens.len() - 1].iter().all(|&l| l == 4)
+            && (1..=4).contains(&lens[lens.len() - 1]);
+        fours || lens == [4, 6, 5] || lens == [4, 6, 4]
+    }
+
+    fn cuit_shaped(&self) -> bool {
+        let lens = self.lens();
+        matches!(lens.as_slice(), [11] | [2, 8, 1] | [2, 2, 3, 3, 1] | [10, 1] | [2, 9])
+    }
+
+    fn looks_like_ip(&self) -> bool {
+        let groups = self.groups();
+        groups.len() == 4
+            && self.seps().iter().all(|s| s == ".")
+            && groups.iter().all(|g| g.digits.len() <= 3 && g.digits.parse::<u32>().is_ok_and(|v| v <= 255))
+    }
+
+    fn phone_shaped(&self, d: &str) -> bool {
+        let seps_ok = self.seps().iter().all(|s| !s.contains('.') && !s.contains('/'));
+        if !seps_ok {
+            return false;
+        }
+        let n = d.len();
+        let area_start = |s: &str| s.as_bytes().first().is_some_and(|b| (b'1'..=b'3').contains(b));
+        if self.plus() {
+            return (8..=15).contains(&n);
+        }
+        let international = d
+            .strip_prefix("0054")
+            .or_else(|| d.strip_prefix("54").filter(|_| (12..=13).contains(&n)));
+        if let Some(rest) = international {
+            let rest = rest.strip_prefix('9').filter(|r| r.len() == 10).unwrap_or(rest);
+            return rest.len() == 10 && area_start(rest);
+        }
+        if let Some(rest) = d.strip_prefix('0') {
+            // 0800/0810/0600 lines belong to companies, not to people.
+            if rest.starts_with('8') || rest.starts_with('6') {
+                return false;
+            }
+            return (rest.len() == 10 && area_start(rest)) || (rest.len() == 12 && has_15_after_area(rest));
+        }
+        let lens = self.lens();
+        match n {
+            10 => area_start(d) || self.grouped_like_phone(),
+            11 => d.starts_with('9') && area_start(&d[1..]),
+            12 => has_15_after_area(d),
+            8 => {
+                lens == [4, 4]
+                    && self.seps().iter().all(|s| s.trim() == "-")
+                    && !lens_are_years(self.groups())
+            }
+            7 => lens == [3, 4] && self.seps().iter().all(|s| s.trim() == "-"),
+            _ => false,
+        }
+    }
+
+    /// "(555) 123-4567", "555-123-4567": ten digits in a phone's usual grouping.
+    fn grouped_like_phone(&self) -> bool {
+        let lens = self.lens();
+        matches!(lens.as_slice(), [3, 3, 4] | [2, 4, 4] | [3, 7] | [4, 6] | [4, 2, 4])
+    }
+
+    fn dni_shaped(&self, d: &str) -> bool {
+        let lens = self.lens();
+        let dotted = matches!(lens.as_slice(), [1, 3, 3] | [2, 3, 3]) && self.seps().iter().all(|s| s == ".");
+        let spaced = lens == [2, 3, 3] && self.seps().iter().all(|s| s == " ");
+        let contiguous_with_hint = lens.len() == 1 && self.hint == Some(Hint::Dni);
+        (dotted || spaced || contiguous_with_hint) && !d.starts_with('0') && (7..=8).contains(&d.len())
+    }
+}
+
+fn hint_allows(hint: Hint, kind: PiiKind) -> bool {
+    match hint {
+        Hint::Dni | Hint::Cuit => matches!(kind, PiiKind::Dni | PiiKind::Cuit),
+        Hint::Cbu => kind == PiiKind::Cbu,
+        Hint::Card | Hint::Cvv => matches!(kind, PiiKind::Card | PiiKind::Cvv),
+        Hint::Phone => kind == PiiKind::Phone,
+        Hint::Keep | Hint::Amount => true,
+    }
+}
+
+fn has_15_after_area(d: &str) -> bool {
+    d.len() == 12
+        && d.as_bytes().first().is_some_and(|b| (b'1'..=b'3').contains(b))
+        && (2..=4).any(|a| d.get(a..a + 2) == Some("15"))
+}
+
+fn lens_are_years(groups: &[Group]) -> bool {
+    groups
+        .iter()
+        .all(|g| g.digits.parse::<u32>().is_ok_and(|y| (1900..=2199).contains(&y)))
+}

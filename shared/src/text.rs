@@ -1,0 +1,156 @@
+//! Text helpers shared by the conversation engine and the PII masker: accent folding,
+//! word splitting and a bounded edit distance for typo-tolerant matching.
+
+/// Folds one character to lowercase ASCII where Spanish/Portuguese/French accents allow it
+/// ("Á" → 'a', "ñ" → 'n'); other characters are lowercased unchanged.
+pub fn fold_char(c: char) -> char {
+    match c {
+        'á' | 'à' | 'ä' | 'â' | 'ã' | 'Á' | 'À' | 'Ä' | 'Â' | 'Ã' => 'a',
+        'é' | 'è' | 'ë' | 'ê' | 'É' | 'È' | 'Ë' | 'Ê' => 'e',
+        'í' | 'ì' | 'ï' | 'î' | 'Í' | 'Ì' | 'Ï' | 'Î' => 'i',
+        'ó' | 'ò' | 'ö' | 'ô' | 'õ' | 'Ó' | 'Ò' | 'Ö' | 'Ô' | 'Õ' => 'o',
+        'ú' | 'ù' | 'ü' | 'û' | 'Ú' | 'Ù' | 'Ü' | 'Û' => 'u',
+        'ñ' | 'Ñ' => 'n',
+        'ç' | 'Ç' => 'c',
+        _ => {
+            if c.is_ascii() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            }
+        }
+    }
+}
+
+/// Lowercase, accent-free copy of `s`.
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+/// Splits folded text into words: runs of letters and digits; an apostrophe inside a word
+/// is kept ("i'm", "don't") so English contractions stay whole.
+pub fn words(s: &str) -> Vec<String> {
+    let folded = fold(s);
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let inner_apostrophe = (c == '\'' || c == '’')
+            && !current.is_empty()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if c.is_alphanumeric() {
+            current.push(c);
+        } else if inner_apostrophe {
+            current.push('\'');
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Damerau–Levenshtein (optimal string alignment) distance, giving up early once it is
+/// certain to exceed `max`; returns `None` in that case.
+pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut prev2 = vec![0usize; width];
+    let mut prev: Vec<usize> = (0..width).collect();
+    let mut cur = vec![0usize; width];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(prev2[j - 2] + 1);
+            }
+            cur[j] = best;
+            row_min = row_min.min(best);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
+/// How many typos a word of this length may carry and still match a keyword.
+pub fn typo_budget(len: usize) -> usize {
+    match len {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// True when `word` is `keyword` up to the typos its length allows.
+pub fn fuzzy_eq(word: &str, keyword: &str) -> bool {
+    if word == keyword {
+        return true;
+    }
+    let budget = typo_budget(keyword.chars().count());
+    budget > 0 && edit_distance_within(word, keyword, budget).is_some()
+}
+
+/// Uppercases the first character of `word` (which may be multi-byte).
+pub fn capitalize_first(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_and_case() {
+        assert_eq!(fold("Ñandú ÁRBOL Über Ça"), "nandu arbol uber ca");
+    }
+
+    #[test]
+    fn splits_words_keeping_contractions() {
+        assert_eq!(
+            words("Hola, I'm Ann! ¿La PC no-anda?"),
+            vec!["hola", "i'm", "ann", "la", "pc", "no", "anda"]
+        );
+        assert_eq!(words("'quoted'"), vec!["quoted"]);
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        assert_eq!(edit_distance_within("impresora", "imrpesora", 2), Some(1));
+        assert_eq!(edit_distance_within("teclado", "teclao", 1), Some(1));
+        assert_eq!(edit_distance_within("mouse", "house", 1), Some(1));
+        assert_eq!(edit_distance_within("virus", "wifi", 2), None);
+        assert_eq!(edit_distance_within("", "abc", 3), Some(3));
+    }
+
+    #[test]
+    fn fuzzy_eq_respects_length_budget() {
+        assert!(fuzzy_eq("contraseña", "contrasena") || fuzzy_eq(&fold("contraseña"), "contrasena"));
+        assert!(fuzzy_eq("impresroa", "impresora"));
+        assert!(!fuzzy_eq("red", "rey"), "short words must match exactly");
+        assert!(fuzzy_eq("lenta", "lento"));
+    }
+
+    #[test]
+    fn capitalizes_multibyte_first_letter() {
+        assert_eq!(capitalize_first("ángel"), "Ángel");
+        assert_eq!(capitalize_first(""), "");
+    }
+}
