@@ -86,22 +86,26 @@ pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     (d <= max).then_some(d)
 }
 
-/// How many typos a word of this length may carry and still match a keyword.
+/// How many typos a word of this length may carry and still match a keyword. Short
+/// words must be exact: "mal" is not "mail", "red" is not "rey".
 pub fn typo_budget(len: usize) -> usize {
     match len {
-        0..=3 => 0,
-        4..=7 => 1,
+        0..=4 => 0,
+        5..=8 => 1,
         _ => 2,
     }
 }
 
-/// True when `word` is `keyword` up to the typos its length allows.
+/// True when `word` is `keyword` up to the typos its length allows. The first letter
+/// must agree: people rarely mistype it, and it keeps "mouse" from matching "house".
 pub fn fuzzy_eq(word: &str, keyword: &str) -> bool {
     if word == keyword {
         return true;
     }
     let budget = typo_budget(keyword.chars().count());
-    budget > 0 && edit_distance_within(word, keyword, budget).is_some()
+    budget > 0
+        && word.chars().next() == keyword.chars().next()
+        && edit_distance_within(word, keyword, budget).is_some()
 }
 
 /// Uppercases the first character of `word` (which may be multi-byte).
@@ -142,9 +146,12 @@ mod tests {
 
     #[test]
     fn fuzzy_eq_respects_length_budget() {
-        assert!(fuzzy_eq("contraseña", "contrasena") || fuzzy_eq(&fold("contraseña"), "contrasena"));
+        assert!(fuzzy_eq(&fold("contraseña"), "contrasena"));
+        assert!(fuzzy_eq("contrasea", "contrasena"));
         assert!(fuzzy_eq("impresroa", "impresora"));
         assert!(!fuzzy_eq("red", "rey"), "short words must match exactly");
+        assert!(!fuzzy_eq("mal", "mail"));
+        assert!(!fuzzy_eq("house", "mouse"), "first letter must agree");
         assert!(fuzzy_eq("lenta", "lento"));
     }
 

@@ -1,0 +1,191 @@
+//! Problem classification: free text → knowledge-base category, tolerant of accents,
+//! typos and word order.
+
+use std::sync::LazyLock;
+
+use super::kb::{CATEGORIES, Category};
+use crate::text::{fuzzy_eq, words};
+
+/// One word of a keyword pattern.
+struct PatternWord {
+    word: String,
+    stem: bool,
+}
+
+impl PatternWord {
+    fn matches(&self, token: &str) -> bool {
+        if self.stem {
+            token.starts_with(&self.word)
+        } else {
+            fuzzy_eq(token, &self.word)
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strength {
+    Weak,
+    Normal,
+    Strong,
+}
+
+struct Keyword {
+    words: Vec<PatternWord>,
+    strength: Strength,
+}
+
+impl Keyword {
+    fn parse(raw: &str) -> Keyword {
+        let (strength, raw) = match raw.as_bytes().first() {
+            Some(b'!') => (Strength::Strong, &raw[1..]),
+            Some(b'~') => (Strength::Weak, &raw[1..]),
+            _ => (Strength::Normal, raw),
+        };
+        let mut out = Vec::new();
+        for piece in raw.split_whitespace() {
+            let stem = piece.ends_with('*');
+            let tokens = words(piece.trim_end_matches('*'));
+            let last = tokens.len().saturating_sub(1);
+            for (i, word) in tokens.into_iter().enumerate() {
+                out.push(PatternWord {
+                    word,
+                    stem: stem && i == last,
+                });
+            }
+        }
+        Keyword { words: out, strength }
+    }
+
+    /// The token positions of the first match. Phrase words must appear in order; one
+    /// unrelated word may sit between two of them ("no enciende *la* pantalla").
+    fn find(&self, tokens: &[String]) -> Option<Vec<usize>> {
+        let first = self.words.first()?;
+        (0..tokens.len()).find_map(|start| {
+            if !first.matches(&tokens[start]) {
+                return None;
+            }
+            let mut positions = vec![start];
+            for w in &self.words[1..] {
+                let at = positions[positions.len() - 1];
+                let found = (at + 1..tokens.len().min(at + 3)).find(|&k| w.matches(&tokens[k]))?;
+                positions.push(found);
+            }
+            Some(positions)
+        })
+    }
+
+    #[cfg(test)]
+    fn matches(&self, tokens: &[String]) -> bool {
+        self.find(tokens).is_some()
+    }
+
+    /// Longer phrases say more than single words.
+    fn weight(&self) -> u32 {
+        let n = self.words.len() as u32;
+        let normal = if n > 1 { 2 * n + 1 } else { 2 };
+        match self.strength {
+            Strength::Weak => 1,
+            Strength::Normal => normal,
+            Strength::Strong => normal + 3,
+        }
+    }
+}
+
+/// A category's score: each keyword adds its weight if it matches at least one word no
+/// other keyword of the category used ("lento" and "lenta" both matching "lenta" count once).
+fn category_score(keywords: &[Keyword], tokens: &[String]) -> u32 {
+    let mut used = vec![false; tokens.len()];
+    let mut matches: Vec<(u32, Vec<usize>)> =
+        keywords.iter().filter_map(|k| k.find(tokens).map(|pos| (k.weight(), pos))).collect();
+    matches.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut score = 0;
+    for (weight, positions) in matches {
+        if positions.iter().any(|&p| !used[p]) {
+            score += weight;
+            for p in positions {
+                used[p] = true;
+            }
+        }
+    }
+    score
+}
+
+struct CompiledCategory {
+    category: &'static Category,
+    keywords: Vec<Keyword>,
+}
+
+static COMPILED: LazyLock<Vec<CompiledCategory>> = LazyLock::new(|| {
+    CATEGORIES
+        .iter()
+        .map(|category| CompiledCategory {
+            category,
+            keywords: category.keywords.iter().map(|k| Keyword::parse(k)).collect(),
+        })
+        .collect()
+});
+
+/// Phrases that say something is wrong without saying what.
+const VAGUE: &[&str] = &[
+    "no anda", "no funciona", "no me anda", "no me funciona", "anda mal", "funciona mal", "problema",
+    "problemas", "ayuda", "ayudame", "se rompio", "esta rota", "esta roto", "falla", "fallando",
+    "no va", "algo raro", "cosa rara", "computadora", "compu", "pc", "notebook", "laptop", "equipo",
+    "maquina", "help", "not working", "doesn't work", "doesnt work", "broken", "issue", "problem",
+    "something wrong", "computer", "error",
+];
+
+static VAGUE_COMPILED: LazyLock<Vec<Keyword>> = LazyLock::new(|| VAGUE.iter().map(|k| Keyword::parse(k)).collect());
+
+/// How a description of a problem was understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Classification {
+    /// One category clearly fits.
+    Category(&'static str),
+    /// Several categories fit equally well: ask which.
+    Ambiguous(Vec<&'static str>),
+    /// Something is wrong, but the text doesn't say what.
+    Vague,
+    /// A concrete description that matches nothing we know.
+    Unknown,
+}
+
+/// Scores every category against `text`, best first; categories that match nothing are left out.
+pub fn scores(text: &str) -> Vec<(&'static str, u32)> {
+    let tokens = words(text);
+    let mut scored: Vec<(&'static str, u32)> = COMPILED
+        .iter()
+        .map(|c| {
+            (c.category.id, category_score(&c.keywords, &tokens))
+        })
+        .filter(|&(_, score)| score > 0)
+        .collect();
+    scored.sort_by(|a, b| b.1.cmp(&a.1));
+    scored
+}
+
+pub fn classify(text: &str) -> Classification {
+    let scored = scores(text);
+    match scored.as_slice() {
+        [] => {
+            let tokens = words(text);
+            if tokens.is_empty() || tokens.len() <= 4 || VAGUE_COMPILED.iter().any(|k| k.find(&tokens).is_some()) {
+                Classification::Vague
+            } else {
+                Classification::Unknown
+            }
+        }
+        [(only, _)] => Classification::Category(only),
+        [(first, best), (_, second), ..] if best > second => Classification::Category(first),
+        [(_, best), ..] => Classification::Ambiguous(
+            scored.iter().take_while(|(_, s)| s == best).map(|(id, _)| *id).take(4).collect(),
+        ),
+    }
+}
+
+/// True when `text` names a problem of a known category with some confidence.
+pub fn names_a_problem(text: &str) -> bool {
+    matches!(classify(text), Classification::Category(_) | Classification::Ambiguous(_))
+}
+
+#[cfg(test)]
+mod tests;

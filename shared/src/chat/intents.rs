@@ -1,0 +1,165 @@
+//! Short answers with a fixed meaning: yes, no, "I want a technician", "start over",
+//! and a best guess at the language the visitor writes in.
+
+use super::Locale;
+use crate::text::words;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Yes,
+    No,
+    Technician,
+    Restart,
+}
+
+fn starts_with_phrase(tokens: &[String], phrase: &str) -> bool {
+    let phrase: Vec<&str> = phrase.split(' ').collect();
+    tokens.len() >= phrase.len() && tokens.iter().zip(&phrase).all(|(t, p)| t == p)
+}
+
+fn contains_phrase(tokens: &[String], phrase: &str) -> bool {
+    let phrase: Vec<&str> = phrase.split(' ').collect();
+    tokens.windows(phrase.len()).any(|w| w.iter().zip(&phrase).all(|(t, p)| t == p))
+}
+
+const RESTART: &[&str] = &[
+    "empezar de nuevo", "empezar de cero", "volver a empezar", "reiniciar chat", "reiniciar el chat",
+    "reiniciar conversacion", "nueva consulta", "otra consulta", "otro problema", "tengo otro problema",
+    "nuevo problema", "start over", "restart", "new problem", "another problem", "reset", "reiniciar",
+    "menu", "inicio",
+];
+
+const TECHNICIAN_WORDS: &[&str] = &[
+    "tecnico", "tecnica", "tecnicos", "humano", "humana", "persona", "operador", "operadora", "agente",
+    "whatsapp", "wsp", "wpp", "technician", "human", "agent", "person", "someone", "alguien",
+    "representante", "soporte",
+];
+
+const TECHNICIAN_PHRASES: &[&str] = &[
+    "hablar con", "quiero un", "quiero una", "necesito un", "necesito una", "pasame con", "pasame a",
+    "comunicarme con", "talk to", "speak to", "speak with", "talk with", "real person", "por whatsapp",
+    "quiero hablar", "contactar",
+];
+
+const YES_START: &[&str] = &[
+    "si", "sii", "sip", "yes", "yep", "yeah", "dale", "listo", "perfecto", "genial", "joya", "barbaro",
+    "ya anda", "ya funciona", "funciono", "funcionó", "anduvo", "solucionado", "resuelto", "arreglado",
+    "claro", "obvio", "por supuesto", "sure", "it works", "fixed", "solved",
+    "crear", "crealo", "hacelo",
+];
+
+const YES_ANYWHERE: &[&str] = &[
+    "se soluciono", "se arreglo", "ya anda", "ya funciona", "funciono", "anduvo", "it works",
+    "it worked", "that worked", "problem solved",
+];
+
+const NO_START: &[&str] = &[
+    "no", "nop", "nope", "nah", "negativo", "para nada", "tampoco", "todavia no", "aun no", "sigue igual",
+    "sigo igual", "igual", "nada", "not",
+];
+
+const NO_ANYWHERE: &[&str] = &[
+    "sigue igual", "sigo igual", "sigue sin", "sigue fallando", "no funciono", "no se soluciono",
+    "no anduvo", "no se arreglo", "still", "not fixed", "didn't work", "didnt work", "doesn't work",
+];
+
+/// What a short reply means, if it means one of the fixed intents.
+pub fn detect(text: &str) -> Option<Intent> {
+    let tokens = words(text);
+    if tokens.is_empty() {
+        return None;
+    }
+    let short = tokens.len() <= 4;
+    if short && RESTART.iter().any(|p| starts_with_phrase(&tokens, p) && p.split(' ').count() + 1 >= tokens.len()) {
+        return Some(Intent::Restart);
+    }
+    let wants_person = tokens.iter().any(|t| TECHNICIAN_WORDS.contains(&t.as_str()));
+    if wants_person && (tokens.len() <= 6 || TECHNICIAN_PHRASES.iter().any(|p| contains_phrase(&tokens, p))) {
+        return Some(Intent::Technician);
+    }
+    if NO_ANYWHERE.iter().any(|p| contains_phrase(&tokens, p)) {
+        return Some(Intent::No);
+    }
+    if YES_ANYWHERE.iter().any(|p| contains_phrase(&tokens, p)) {
+        return Some(Intent::Yes);
+    }
+    if tokens.len() <= 8 {
+        if NO_START.iter().any(|p| starts_with_phrase(&tokens, p)) {
+            return Some(Intent::No);
+        }
+        if YES_START.iter().any(|p| starts_with_phrase(&tokens, &crate::text::fold(p))) {
+            return Some(Intent::Yes);
+        }
+    }
+    None
+}
+
+const EN_WORDS: &[&str] = &[
+    "the", "my", "is", "it", "i", "i'm", "im", "doesn't", "don't", "won't", "can't", "cant", "not",
+    "hello", "hi", "please", "with", "and", "to", "computer", "laptop", "this", "what", "how", "help",
+    "working", "work", "name", "yes", "thanks", "screen", "printer", "when", "have", "has", "keeps",
+];
+
+const ES_WORDS: &[&str] = &[
+    "el", "la", "los", "las", "mi", "es", "de", "que", "y", "se", "me", "anda", "tengo", "hola", "por",
+    "con", "una", "un", "compu", "computadora", "funciona", "llamo", "soy", "nombre", "gracias",
+    "pantalla", "impresora", "cuando", "tiene", "sigue", "esta", "como", "para", "sin",
+];
+
+/// The language `text` is written in, when it is clear enough to switch to it.
+pub fn detect_locale(text: &str) -> Option<Locale> {
+    let tokens = words(text);
+    let en = tokens.iter().filter(|t| EN_WORDS.contains(&t.as_str())).count();
+    let es = tokens.iter().filter(|t| ES_WORDS.contains(&t.as_str())).count();
+    if en >= 2 && en > es * 2 {
+        Some(Locale::En)
+    } else if es >= 2 && es > en * 2 {
+        Some(Locale::Es)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fixed_intents() {
+        let cases = [
+            ("sí", Some(Intent::Yes)),
+            ("Si, ya anda!", Some(Intent::Yes)),
+            ("funcionó, gracias", Some(Intent::Yes)),
+            ("dale", Some(Intent::Yes)),
+            ("yes it works", Some(Intent::Yes)),
+            ("no", Some(Intent::No)),
+            ("No, sigo igual", Some(Intent::No)),
+            ("sigue igual que antes", Some(Intent::No)),
+            ("no se solucionó", Some(Intent::No)),
+            ("todavía no", Some(Intent::No)),
+            ("still broken", Some(Intent::No)),
+            ("quiero hablar con un técnico", Some(Intent::Technician)),
+            ("humano", Some(Intent::Technician)),
+            ("pasame con alguien por whatsapp", Some(Intent::Technician)),
+            ("talk to a human please", Some(Intent::Technician)),
+            ("empezar de nuevo", Some(Intent::Restart)),
+            ("reiniciar", Some(Intent::Restart)),
+            ("start over", Some(Intent::Restart)),
+            ("ya probé reiniciar la compu y nada", None),
+            ("mi whatsapp no me deja mandar fotos desde la computadora del trabajo", None),
+            ("la impresora hace ruido", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(detect(text), expected, "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn guesses_the_language_only_when_clear() {
+        assert_eq!(detect_locale("my computer doesn't turn on"), Some(Locale::En));
+        assert_eq!(detect_locale("hi, I'm Ann"), Some(Locale::En));
+        assert_eq!(detect_locale("la compu no anda"), Some(Locale::Es));
+        assert_eq!(detect_locale("ok"), None);
+        assert_eq!(detect_locale("Ana"), None);
+    }
+}

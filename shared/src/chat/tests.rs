@@ -1,0 +1,304 @@
+use super::*;
+use crate::images::ImageHint;
+
+const TERMS: PrivacyTerms = PrivacyTerms {
+    session_hours: 48,
+    upload_days: 30,
+    ticket_days: 90,
+};
+
+/// Drives a conversation with plain text turns; each text is masked with `mask_pii`
+/// exactly as the handler does.
+struct Script {
+    c: Conversation,
+    last: Reply,
+    action: Action,
+}
+
+impl Script {
+    fn start(locale: Locale) -> Script {
+        let (c, last) = greet(locale, TERMS);
+        Script {
+            c,
+            last,
+            action: Action::None,
+        }
+    }
+
+    fn say(&mut self, text: &str) -> &mut Script {
+        let masked = crate::pii::mask_pii(text);
+        self.apply(Input::Text { raw: text, masked: &masked }, &[])
+    }
+
+    fn tap(&mut self, value: &str) -> &mut Script {
+        assert!(is_known_button(value), "unknown button {value}");
+        self.apply(Input::Button(value), &[])
+    }
+
+    fn apply(&mut self, input: Input<'_>, images: &[ImageNote]) -> &mut Script {
+        let turn = respond(&self.c, input, images);
+        self.c = turn.conversation;
+        self.last = turn.reply;
+        self.action = turn.action;
+        self
+    }
+
+    fn state(&self) -> State {
+        self.c.state
+    }
+
+    fn has_option(&self, value: &str) -> bool {
+        self.last.options.iter().any(|o| o.value == value)
+    }
+}
+
+#[test]
+fn greeting_asks_the_name_and_explains_privacy() {
+    let s = Script::start(Locale::Es);
+    assert_eq!(s.state(), State::AskName);
+    assert!(s.last.text.contains("¿Cómo te llamás?"));
+    assert!(s.last.text.contains("48 horas") && s.last.text.contains("30 días") && s.last.text.contains("90 días"));
+    assert!(s.last.text.contains("descargar o borrar"));
+    let en = Script::start(Locale::En);
+    assert!(en.last.text.contains("What's your name?") && en.last.text.contains("erase"));
+}
+
+#[test]
+fn full_flow_to_a_ticket() {
+    let mut s = Script::start(Locale::Es);
+    s.say("me llamo ana");
+    assert_eq!(s.state(), State::AskProblem);
+    assert_eq!(s.c.name.as_deref(), Some("Ana"));
+    assert!(s.last.text.contains("Ana"));
+
+    s.say("la impresora no imprime, mi mail es ana@example.com");
+    assert_eq!(s.state(), State::Steps);
+    assert_eq!(s.c.category.as_deref(), Some("printer"));
+    assert!(s.last.text.contains("1. ") && s.last.text.contains("¿Se solucionó?"));
+    assert!(s.has_option("yes") && s.has_option("no") && s.has_option("tech"));
+    assert_eq!(s.c.problem.as_deref(), Some("la impresora no imprime, mi mail es [EMAIL]"));
+
+    s.say("No, sigo igual");
+    assert_eq!(s.state(), State::Steps);
+    assert_eq!(s.c.round, 2);
+    assert!(s.last.text.contains("otros pasos"));
+
+    s.tap("no");
+    assert_eq!(s.state(), State::OfferTicket);
+    assert!(s.has_option("ticket"));
+
+    s.say("sí");
+    assert_eq!(s.action, Action::OpenTicket);
+    let (c, reply) = ticket_opened(&s.c, "STI-20261122-ABC123", "https://wa.me/?text=x");
+    assert_eq!(c.state, State::TicketCreated);
+    assert!(reply.text.contains("STI-20261122-ABC123") && reply.text.contains("https://wa.me/"));
+    let outcomes: Vec<Outcome> = c.attempts.iter().map(|a| a.outcome).collect();
+    assert_eq!(outcomes, vec![Outcome::NotSolved, Outcome::NotSolved]);
+    assert_eq!(c.attempts[0].steps.len(), kb::category("printer").map(|k| k.steps_es.len()).unwrap_or(0));
+}
+
+#[test]
+fn solved_after_first_steps() {
+    let mut s = Script::start(Locale::Es);
+    s.say("soy Juan Pablo").say("no tengo internet").say("sí, ya anda!");
+    assert_eq!(s.state(), State::Solved);
+    assert_eq!(s.c.attempts[0].outcome, Outcome::Solved);
+    assert!(s.last.text.contains("Juan Pablo"));
+    assert!(s.has_option("restart"));
+}
+
+#[test]
+fn technician_escape_works_from_any_state() {
+    for setup in [&[][..], &["Ana"][..], &["Ana", "la pc está lenta"][..]] {
+        let mut s = Script::start(Locale::Es);
+        for text in setup {
+            s.say(text);
+        }
+        s.say("quiero hablar con un técnico");
+        assert_eq!(s.state(), State::OfferTicket, "after {setup:?}");
+        s.tap("ticket");
+        assert_eq!(s.action, Action::OpenTicket);
+    }
+}
+
+#[test]
+fn restart_keeps_the_name_and_opens_a_new_case() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("no prende la compu").say("empezar de nuevo");
+    assert_eq!(s.state(), State::AskProblem);
+    assert_eq!(s.c.name.as_deref(), Some("Ana"));
+    assert_eq!(s.c.case_no, 2);
+    assert!(s.c.attempts.is_empty() && s.c.category.is_none());
+}
+
+#[test]
+fn two_failed_names_continue_without_one() {
+    let mut s = Script::start(Locale::Es);
+    s.say("12345");
+    assert_eq!(s.state(), State::AskName);
+    assert!(s.has_option("skip_name"));
+    s.say("jajaja");
+    assert_eq!(s.state(), State::AskProblem);
+    assert_eq!(s.c.name, None);
+}
+
+#[test]
+fn declining_the_name_moves_on() {
+    let mut s = Script::start(Locale::Es);
+    s.tap("skip_name");
+    assert_eq!(s.state(), State::AskProblem);
+    let mut s = Script::start(Locale::Es);
+    s.say("prefiero no decirlo");
+    assert_eq!(s.state(), State::AskProblem);
+}
+
+#[test]
+fn a_problem_instead_of_a_name_goes_straight_to_steps() {
+    let mut s = Script::start(Locale::Es);
+    s.say("hola, mi impresora no imprime nada");
+    assert_eq!(s.state(), State::Steps);
+    assert_eq!(s.c.category.as_deref(), Some("printer"));
+    let mut s = Script::start(Locale::Es);
+    s.say("soy Ana, no me anda el wifi");
+    assert_eq!(s.c.name.as_deref(), Some("Ana"));
+    assert_eq!(s.c.category.as_deref(), Some("internet"));
+}
+
+#[test]
+fn vague_problems_get_one_clarifying_question() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("no anda");
+    assert_eq!(s.state(), State::Clarify);
+    assert!(s.has_option("cat:power") && s.has_option("other"));
+    s.tap("cat:printer");
+    assert_eq!(s.state(), State::Steps);
+    assert_eq!(s.c.category.as_deref(), Some("printer"));
+
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("no anda").say("tengo un problema");
+    assert_eq!(s.state(), State::Steps, "second vague answer gets general steps");
+    assert_eq!(s.c.category.as_deref(), Some("general"));
+}
+
+#[test]
+fn unknown_problems_get_general_steps_and_a_ticket_offer() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana")
+        .say("necesito que me presupuesten el mantenimiento anual de las cámaras de seguridad");
+    assert_eq!(s.state(), State::Steps);
+    assert_eq!(s.c.category.as_deref(), Some("general"));
+    assert!(s.last.text.contains("técnico"));
+    s.tap("no");
+    assert_eq!(s.state(), State::OfferTicket, "general steps have no second round");
+}
+
+#[test]
+fn english_visitors_get_english() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Hi, I'm Ann");
+    assert_eq!(s.c.locale, Locale::En);
+    assert_eq!(s.c.name.as_deref(), Some("Ann"));
+    s.say("my printer is not printing");
+    assert!(s.last.text.contains("Did that fix it?"), "{}", s.last.text);
+    s.tap("no");
+    assert!(s.last.text.contains("other steps"));
+}
+
+#[test]
+fn steps_state_understands_a_new_problem_and_reasks_otherwise() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("la pc está lenta").say("ok");
+    assert_eq!(s.state(), State::Steps);
+    assert!(s.last.text.contains("¿Pudiste probar"));
+    s.say("ahora tampoco tengo sonido en los parlantes");
+    assert_eq!(s.c.category.as_deref(), Some("sound"));
+    assert_eq!(s.c.attempts[0].outcome, Outcome::NotSolved);
+}
+
+#[test]
+fn after_a_ticket_a_new_problem_starts_a_new_case() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("no tengo internet").say("técnico").tap("ticket");
+    let (c, _) = ticket_opened(&s.c, "STI-20261122-AAAAAA", "https://wa.me/?text=x");
+    s.c = c;
+    s.say("gracias");
+    assert_eq!(s.state(), State::TicketCreated);
+    assert!(s.last.text.contains("STI-20261122-AAAAAA"));
+    s.say("ahora el mouse no funciona");
+    assert_eq!(s.state(), State::Steps);
+    assert_eq!(s.c.case_no, 2);
+    assert_eq!(s.c.ticket_id, None);
+}
+
+#[test]
+fn declined_ticket_can_be_taken_later() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("técnico").tap("no_ticket");
+    assert_eq!(s.state(), State::OfferTicket);
+    assert!(s.has_option("ticket"));
+    s.tap("ticket");
+    assert_eq!(s.action, Action::OpenTicket);
+}
+
+#[test]
+fn image_notes_are_mentioned_once() {
+    let s = Script::start(Locale::Es);
+    let images = [ImageNote {
+        upload_id: "upl-1".into(),
+        hint: Some(ImageHint::TooDark),
+        width: 640,
+        height: 480,
+    }];
+    let turn = respond(&s.c, Input::Text { raw: "Ana", masked: "Ana" }, &images);
+    assert!(turn.reply.text.starts_with("📷"));
+    assert!(turn.reply.text.contains("muy oscura"));
+    assert_eq!(turn.conversation.noted_uploads, vec!["upl-1".to_owned()]);
+    let again = respond(&turn.conversation, Input::Text { raw: "no prende", masked: "no prende" }, &images);
+    assert!(!again.reply.text.contains("📷"));
+}
+
+#[test]
+fn ticket_quota_reply_keeps_the_offer_open() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("técnico");
+    let (c, reply) = ticket_unavailable(&s.c);
+    assert_eq!(c.state, State::OfferTicket);
+    assert!(reply.text.contains("última hora"));
+}
+
+#[test]
+fn buttons_are_validated() {
+    for ok in ["yes", "no", "tech", "restart", "skip_name", "other", "ticket", "no_ticket", "cat:printer"] {
+        assert!(is_known_button(ok), "{ok}");
+    }
+    for bad in ["", "cat:", "cat:nope", "YES", "drop table"] {
+        assert!(!is_known_button(bad), "{bad}");
+    }
+}
+
+#[test]
+fn every_category_has_valid_step_sets() {
+    for category in kb::CATEGORIES.iter().chain(std::iter::once(&kb::GENERAL)) {
+        for (label, steps) in [
+            ("steps_es", category.steps_es),
+            ("more_es", category.more_es),
+            ("steps_en", category.steps_en),
+            ("more_en", category.more_en),
+        ] {
+            assert!((3..=6).contains(&steps.len()), "{} {label} has {} steps", category.id, steps.len());
+        }
+        assert_eq!(category.steps_es.len(), category.steps_en.len(), "{} translations", category.id);
+        assert_eq!(category.more_es.len(), category.more_en.len(), "{} translations", category.id);
+    }
+    assert!(kb::CATEGORIES.len() >= 14);
+}
+
+#[test]
+fn conversation_round_trips_through_json() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("pantalla azul");
+    let json = serde_json::to_string(&s.c).unwrap_or_default();
+    let back: Conversation = serde_json::from_str(&json).unwrap_or_else(|_| Conversation::new(Locale::En));
+    assert_eq!(back, s.c);
+    assert!(json.contains("\"state\":\"steps\""));
+}

@@ -1,0 +1,41 @@
+//! Images: header sniffing for uploads (always available) and, with the `images`
+//! feature, decoding, sanitising and analysing them in the worker.
+
+mod sniff;
+#[cfg(feature = "images")]
+mod process;
+
+
+#[cfg(feature = "images")]
+pub use process::{DecodeLimits, ProcessError, Processed, process};
+
+use serde::{Deserialize, Serialize};
+
+/// What the worker learned about an uploaded image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Analysis {
+    pub format: String,
+    /// Size of the upload as received.
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Variance of the Laplacian of the grey image: low means blurry.
+    pub blur_score: f64,
+    /// Mean luma, 0 (black) to 255 (white).
+    pub brightness: f64,
+    pub hint: Option<ImageHint>,
+    /// Size of the sanitised copy that is kept.
+    pub sanitized_bytes: u64,
+    pub analysis_ms: u64,
+}
+
+/// Advice for the visitor when the picture is hard to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageHint {
+    TooDark,
+    TooBright,
+    Blurry,
+    TooSmall,
+}
