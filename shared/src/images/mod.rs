@@ -6,8 +6,9 @@ mod sniff;
 mod process;
 
 
+pub use sniff::{ImageFormat, SniffError, Sniffed, sniff};
 #[cfg(feature = "images")]
-pub use process::{DecodeLimits, ProcessError, Processed, process};
+pub use process::{DecodeLimits, MAX_SANITIZED_SIDE, ProcessError, Processed, THUMBNAIL_SIDE, process};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Analysis {
+    /// "jpeg", "png", "gif" or "webp": the format of the upload.
     pub format: String,
     /// Size of the upload as received.
     pub bytes: u64,

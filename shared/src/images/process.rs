@@ -1,0 +1,335 @@
+//! The worker's image pipeline: decode under hard limits, apply the EXIF orientation,
+//! re-encode without any metadata (EXIF, GPS, comments), make a thumbnail and measure
+//! what the visitor might need to retake (darkness, glare, blur, size).
+
+use std::io::Cursor;
+
+use image::imageops::FilterType;
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
+
+use super::{Analysis, ImageFormat, ImageHint, SniffError, sniff};
+
+/// Caps that keep a small file from expanding into gigabytes (decompression bombs).
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_alloc_bytes: u64,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_width: 10_000,
+            max_height: 10_000,
+            max_alloc_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Longest side of the copy we keep.
+pub const MAX_SANITIZED_SIDE: u32 = 1920;
+pub const THUMBNAIL_SIDE: u32 = 256;
+/// Side of the grey copy the measurements run on: enough detail, bounded cost.
+const ANALYSIS_SIDE: u32 = 512;
+
+const DARK_BELOW: f64 = 40.0;
+const BRIGHT_ABOVE: f64 = 235.0;
+const FLAT_CONTRAST_BELOW: f64 = 20.0;
+const BLURRY_BELOW: f64 = 25.0;
+const SMALL_SIDE_BELOW: u32 = 100;
+
+#[derive(Debug)]
+pub struct Processed {
+    pub sanitized: Vec<u8>,
+    pub sanitized_format: ImageFormat,
+    pub thumbnail: Vec<u8>,
+    pub analysis: Analysis,
+}
+
+/// Every failure here is about the file itself: retrying cannot help.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Sniff(#[from] SniffError),
+    #[error("image is {width}×{height}, larger than the {max_width}×{max_height} allowed")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_width: u32,
+        max_height: u32,
+    },
+    #[error("decoding would need {needed} bytes, over the {allowed}-byte cap")]
+    OverBudget { needed: u64, allowed: u64 },
+    #[error("could not decode the image: {0}")]
+    Decode(String),
+    #[error("could not encode the sanitised image: {0}")]
+    Encode(String),
+}
+
+pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, ProcessError> {
+    let sniffed = sniff(bytes)?;
+    if sniffed.width > limits.max_width || sniffed.height > limits.max_height || sniffed.width == 0 || sniffed.height == 0 {
+        return Err(ProcessError::TooLarge {
+            width: sniffed.width,
+            height: sniffed.height,
+            max_width: limits.max_width,
+            max_height: limits.max_height,
+        });
+    }
+    let image = decode(bytes, sniffed.format, limits)?;
+    let (width, height) = (image.width(), image.height());
+
+    let kept = if width.max(height) > MAX_SANITIZED_SIDE {
+        image.resize(MAX_SANITIZED_SIDE, MAX_SANITIZED_SIDE, FilterType::Triangle)
+    } else {
+        image.clone()
+    };
+    // Photos stay JPEG; screenshots and everything else go lossless so text stays legible.
+    let sanitized_format = if sniffed.format == ImageFormat::Jpeg {
+        ImageFormat::Jpeg
+    } else {
+        ImageFormat::Png
+    };
+    let sanitized = encode(&kept, sanitized_format)?;
+    let thumbnail = encode(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), ImageFormat::Jpeg)?;
+
+    let grey = image.resize(ANALYSIS_SIDE, ANALYSIS_SIDE, FilterType::Triangle).to_luma8();
+    let (brightness, contrast) = mean_and_std(&grey);
+    let blur_score = laplacian_variance(&grey);
+    let hint = hint_for(width, height, brightness, contrast, blur_score);
+    Ok(Processed {
+        analysis: Analysis {
+            format: sniffed.format.as_str().to_owned(),
+            bytes: bytes.len() as u64,
+            width,
+            height,
+            blur_score: round2(blur_score),
+            brightness: round2(brightness),
+            hint,
+            sanitized_bytes: sanitized.len() as u64,
+            analysis_ms: 0,
+        },
+        sanitized,
+        sanitized_format,
+        thumbnail,
+    })
+}
+
+fn decode(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> Result<DynamicImage, ProcessError> {
+    let fmt = match format {
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Gif => image::ImageFormat::Gif,
+        ImageFormat::Webp => image::ImageFormat::WebP,
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), fmt);
+    let mut image_limits = Limits::default();
+    image_limits.max_image_width = Some(limits.max_width);
+    image_limits.max_image_height = Some(limits.max_height);
+    image_limits.max_alloc = Some(limits.max_alloc_bytes);
+    reader.limits(image_limits);
+    let mut decoder = reader.into_decoder().map_err(|e| ProcessError::Decode(e.to_string()))?;
+    // Decoders honour the limits unevenly; the pixel buffer's size is checked here too.
+    let needed = decoder.total_bytes();
+    if needed > limits.max_alloc_bytes {
+        return Err(ProcessError::OverBudget {
+            needed,
+            allowed: limits.max_alloc_bytes,
+        });
+    }
+    let orientation = decoder.orientation().map_err(|e| ProcessError::Decode(e.to_string()))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| ProcessError::Decode(e.to_string()))?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ProcessError> {
+    let mut out = Cursor::new(Vec::new());
+    let result = match format {
+        ImageFormat::Jpeg => {
+            let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+            rgb.write_with_encoder(encoder)
+        }
+        _ => image.write_to(&mut out, image::ImageFormat::Png),
+    };
+    result.map_err(|e| ProcessError::Encode(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
+fn mean_and_std(grey: &GrayImage) -> (f64, f64) {
+    let n = f64::from(grey.width() * grey.height()).max(1.0);
+    let (sum, sum_sq) = grey.pixels().fold((0.0f64, 0.0f64), |(s, sq), p| {
+        let v = f64::from(p.0[0]);
+        (s + v, sq + v * v)
+    });
+    let mean = sum / n;
+    let variance = (sum_sq / n - mean * mean).max(0.0);
+    (mean, variance.sqrt())
+}
+
+/// Variance of the 4-neighbour Laplacian: sharp edges give large values, blur small.
+pub fn laplacian_variance(grey: &GrayImage) -> f64 {
+    let (w, h) = grey.dimensions();
+    if w < 3 || h < 3 {
+        return 0.0;
+    }
+    let px = |x: u32, y: u32| f64::from(grey.get_pixel(x, y).0[0]);
+    let mut sum = 0.0;
+    let mut sum_sq = 0.0;
+    let mut n = 0.0;
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let lap = px(x - 1, y) + px(x + 1, y) + px(x, y - 1) + px(x, y + 1) - 4.0 * px(x, y);
+            sum += lap;
+            sum_sq += lap * lap;
+            n += 1.0;
+        }
+    }
+    let mean = sum / n;
+    (sum_sq / n - mean * mean).max(0.0)
+}
+
+fn hint_for(width: u32, height: u32, brightness: f64, contrast: f64, blur: f64) -> Option<ImageHint> {
+    if width.min(height) < SMALL_SIDE_BELOW {
+        Some(ImageHint::TooSmall)
+    } else if brightness < DARK_BELOW {
+        Some(ImageHint::TooDark)
+    } else if brightness > BRIGHT_ABOVE && contrast < FLAT_CONTRAST_BELOW {
+        Some(ImageHint::TooBright)
+    } else if blur < BLURRY_BELOW {
+        Some(ImageHint::Blurry)
+    } else {
+        None
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    /// Black "text" strokes on white, like a screenshot of an error dialog.
+    fn text_like(w: u32, h: u32) -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
+            let stroke = (x / 3) % 4 == 0 && (y / 12) % 2 == 0 || (y % 24) == 0;
+            if stroke { Rgb([20, 20, 20]) } else { Rgb([245, 245, 245]) }
+        }))
+    }
+
+    fn bytes_of(img: &DynamicImage, fmt: image::ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        let written = img.write_to(&mut out, fmt);
+        assert!(written.is_ok(), "{written:?}");
+        out.into_inner()
+    }
+
+    fn analysed(img: &DynamicImage, fmt: image::ImageFormat) -> Processed {
+        match process(&bytes_of(img, fmt), &DecodeLimits::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("processing failed: {e}"),
+        }
+    }
+
+    #[test]
+    fn sharp_screenshot_needs_no_hint() {
+        let p = analysed(&text_like(800, 600), image::ImageFormat::Png);
+        assert_eq!(p.analysis.hint, None, "{:?}", p.analysis);
+        assert_eq!((p.analysis.width, p.analysis.height), (800, 600));
+        assert_eq!(p.analysis.format, "png");
+        assert_eq!(p.sanitized_format, ImageFormat::Png);
+        assert!(p.analysis.blur_score > 1000.0);
+    }
+
+    #[test]
+    fn blurred_photo_is_flagged_blurry() {
+        let blurred = text_like(800, 600).blur(6.0);
+        let p = analysed(&blurred, image::ImageFormat::Jpeg);
+        assert_eq!(p.analysis.hint, Some(ImageHint::Blurry), "{:?}", p.analysis);
+        assert_eq!(p.sanitized_format, ImageFormat::Jpeg);
+    }
+
+    #[test]
+    fn dark_photo_is_flagged_dark() {
+        let dark = DynamicImage::ImageRgb8(RgbImage::from_fn(640, 480, |x, y| Rgb([((x + y) % 30) as u8, 10, 10])));
+        let p = analysed(&dark, image::ImageFormat::Jpeg);
+        assert_eq!(p.analysis.hint, Some(ImageHint::TooDark), "{:?}", p.analysis);
+    }
+
+    #[test]
+    fn washed_out_photo_is_flagged_bright() {
+        let white = DynamicImage::ImageRgb8(RgbImage::from_fn(640, 480, |x, _| Rgb([250, 250, 240 + (x % 10) as u8])));
+        let p = analysed(&white, image::ImageFormat::Png);
+        assert_eq!(p.analysis.hint, Some(ImageHint::TooBright), "{:?}", p.analysis);
+    }
+
+    #[test]
+    fn tiny_image_is_flagged_small() {
+        let p = analysed(&text_like(60, 40), image::ImageFormat::Gif);
+        assert_eq!(p.analysis.hint, Some(ImageHint::TooSmall));
+        assert_eq!(p.sanitized_format, ImageFormat::Png, "GIF is kept as PNG");
+    }
+
+    #[test]
+    fn big_images_are_scaled_down_and_thumbnailed() {
+        let p = analysed(&text_like(2400, 1200), image::ImageFormat::WebP);
+        let kept = image::load_from_memory(&p.sanitized).map(|i| (i.width(), i.height()));
+        assert_eq!(kept.ok(), Some((1920, 960)));
+        let thumb = image::load_from_memory(&p.thumbnail).map(|i| i.width().max(i.height()));
+        assert_eq!(thumb.ok(), Some(THUMBNAIL_SIDE));
+        assert_eq!(p.analysis.width, 2400, "analysis reports the original size");
+    }
+
+    #[test]
+    fn metadata_is_stripped() {
+        // A JPEG with an EXIF APP1 segment carrying a GPS-like marker string.
+        let clean = bytes_of(&text_like(200, 200), image::ImageFormat::Jpeg);
+        let marker = b"GPSLatitude-34.6037";
+        let mut exif = vec![0xFF, 0xE1];
+        let payload: Vec<u8> = [b"Exif\0\0".as_slice(), b"MM\0\x2a\0\0\0\x08\0\0".as_slice(), marker.as_slice()].concat();
+        exif.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        exif.extend_from_slice(&payload);
+        let mut with_exif = clean[..2].to_vec();
+        with_exif.extend_from_slice(&exif);
+        with_exif.extend_from_slice(&clean[2..]);
+        assert!(with_exif.windows(marker.len()).any(|w| w == marker));
+        let p = match process(&with_exif, &DecodeLimits::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(!p.sanitized.windows(marker.len()).any(|w| w == marker), "EXIF survived");
+        assert!(!p.sanitized.windows(4).any(|w| w == b"Exif"));
+    }
+
+    #[test]
+    fn decompression_bombs_are_refused_before_decoding() {
+        // A valid PNG header claiming 60000×60000 pixels.
+        let small = bytes_of(&text_like(64, 64), image::ImageFormat::Png);
+        let mut bomb = small.clone();
+        bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+        assert!(matches!(process(&bomb, &DecodeLimits::default()), Err(ProcessError::TooLarge { .. })));
+        // Within the dimension caps but beyond the allocation cap.
+        let tight = DecodeLimits {
+            max_width: 10_000,
+            max_height: 10_000,
+            max_alloc_bytes: 1024,
+        };
+        assert!(matches!(process(&small, &tight), Err(ProcessError::OverBudget { .. })));
+    }
+
+    #[test]
+    fn garbage_with_a_valid_header_fails_to_decode() {
+        let mut bytes = bytes_of(&text_like(64, 64), image::ImageFormat::Png);
+        let mid = bytes.len() / 2;
+        for b in &mut bytes[40..mid] {
+            *b = 0x5A;
+        }
+        assert!(process(&bytes, &DecodeLimits::default()).is_err());
+    }
+}
