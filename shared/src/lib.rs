@@ -1,7 +1,11 @@
 //! STI Chat's common crate: domain (conversation, PII, images), ports and backends,
 //! HTTP handlers shared by the Lambda functions and the local server.
 
+pub mod backends;
 pub mod chat;
+pub mod ids;
 pub mod images;
 pub mod pii;
+pub mod ports;
 pub mod text;
+pub mod time;

@@ -1,0 +1,37 @@
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use rusqlite::params;
+
+use super::Local;
+use super::db::map_err;
+use crate::ports::{Counters, StoreResult};
+
+#[async_trait]
+impl Counters for Local {
+    async fn add(&self, deltas: &[(&str, i64)]) -> StoreResult<()> {
+        let deltas: Vec<(String, i64)> = deltas.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+        self.db
+            .write(move |tx| {
+                for (name, delta) in &deltas {
+                    tx.execute(
+                        "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                        params![name, delta],
+                    )
+                    .map_err(map_err)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn snapshot(&self) -> StoreResult<BTreeMap<String, i64>> {
+        self.db
+            .read(|conn| {
+                let mut stmt = conn.prepare("SELECT name, value FROM counters").map_err(map_err)?;
+                let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(map_err)?;
+                rows.map(|r| r.map_err(map_err)).collect()
+            })
+            .await
+    }
+}

@@ -1,0 +1,111 @@
+//! The embedded backend: one SQLite file (WAL) plus a folder of blobs under a data
+//! directory. Safe for several processes on the same directory, which is how
+//! `cargo lambda watch` runs the functions.
+
+mod applog;
+mod blobs;
+mod counters;
+mod db;
+mod limiter;
+mod queue;
+mod sessions;
+mod tickets;
+mod uploads;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use blobs::LocalBlobs;
+
+use crate::ports::{Backend, SecretValues, Secrets, StoreError, StoreResult};
+
+/// The SQLite-backed stores; one value implements every table-shaped port.
+pub struct Local {
+    db: Arc<db::Db>,
+}
+
+/// Secrets handed over at start-up (locally they come from the environment).
+pub struct StaticSecrets(pub SecretValues);
+
+#[async_trait]
+impl Secrets for StaticSecrets {
+    async fn load(&self) -> StoreResult<SecretValues> {
+        Ok(self.0.clone())
+    }
+}
+
+pub const DATABASE_FILE: &str = "sti.db";
+pub const BLOB_DIR: &str = "blobs";
+
+/// Opens (creating if needed) the embedded backend in `data_dir`.
+pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc<Local>)> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display())))?;
+    let local = Arc::new(Local {
+        db: db::Db::open(&data_dir.join(DATABASE_FILE))?,
+    });
+    let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
+    let backend = Backend {
+        name: "local",
+        sessions: local.clone(),
+        tickets: local.clone(),
+        uploads: local.clone(),
+        blobs,
+        queue: local.clone(),
+        limiter: local.clone(),
+        counters: local.clone(),
+        applog: local.clone(),
+        secrets: Arc::new(StaticSecrets(secrets)),
+    };
+    Ok((backend, local))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fresh() -> Backend {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let path = dir.keep();
+        match open(&path, SecretValues::default()) {
+            Ok((backend, _)) => backend,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+
+    crate::contract_tests!(fresh());
+
+    #[tokio::test]
+    async fn data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let now = crate::time::now_ms();
+        let session = crate::ports::Session {
+            id: crate::ids::SessionId::generate().unwrap_or_else(|e| panic!("{e}")),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            expires_at: now + crate::time::HOUR_MS,
+            conversation: crate::chat::Conversation::new(crate::chat::Locale::Es),
+        };
+        {
+            let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(backend.sessions.create(&session).await.ok(), Some(true));
+            let put = backend.blobs.put("uploads/a/b", bytes::Bytes::from_static(b"img"), "image/png").await;
+            assert!(put.is_ok());
+        }
+        let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(backend.sessions.get(&session.id, now).await.ok().flatten(), Some(session));
+        assert_eq!(backend.blobs.get("uploads/a/b").await.ok().flatten(), Some(bytes::Bytes::from_static(b"img")));
+    }
+
+    #[tokio::test]
+    async fn blob_keys_cannot_escape_the_folder() {
+        let backend = fresh().await;
+        for key in ["../x", "uploads/../../etc/passwd", "/abs", "a//b", "a b", ""] {
+            assert!(backend.blobs.put(key, bytes::Bytes::new(), "x").await.is_err(), "{key}");
+        }
+        assert!(backend.blobs.delete_prefix("").await.is_err());
+    }
+}

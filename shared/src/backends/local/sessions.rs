@@ -1,0 +1,137 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::Local;
+use super::db::{from_json, map_err, to_json};
+use crate::ids::SessionId;
+use crate::ports::{CommitOutcome, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord};
+
+#[async_trait]
+impl SessionStore for Local {
+    async fn create(&self, session: &Session) -> StoreResult<bool> {
+        let body = to_json(session)?;
+        let (id, version, expires) = (session.id.to_string(), session.version as i64, session.expires_at);
+        self.db
+            .write(move |tx| {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO sessions (id, version, expires_at, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING",
+                        params![id, version, expires, body],
+                    )
+                    .map_err(map_err)?;
+                Ok(inserted == 1)
+            })
+            .await
+    }
+
+    async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {
+        let id = id.to_string();
+        self.db
+            .read(move |conn| {
+                let body: Option<String> = conn
+                    .query_row("SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| r.get(0))
+                    .optional()
+                    .map_err(map_err)?;
+                body.map(|b| from_json(&b)).transpose()
+            })
+            .await
+    }
+
+    async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome> {
+        let body = to_json(&turn.session)?;
+        let entries = turn.entries.iter().map(|e| Ok((e.seq as i64, to_json(e)?))).collect::<StoreResult<Vec<_>>>()?;
+        let id = turn.session.id.to_string();
+        let (version, expected, expires, now) =
+            (turn.session.version as i64, turn.expected_version as i64, turn.session.expires_at, turn.session.updated_at);
+        let message_id = turn.message_id.clone();
+        let response = turn.response_json.clone();
+        self.db
+            .write(move |tx| {
+                if let Some(mid) = &message_id {
+                    let earlier: Option<String> = tx
+                        .query_row("SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2", params![id, mid], |r| {
+                            r.get(0)
+                        })
+                        .optional()
+                        .map_err(map_err)?;
+                    if let Some(earlier) = earlier {
+                        return Ok(CommitOutcome::Duplicate(earlier));
+                    }
+                }
+                let updated = tx
+                    .execute(
+                        "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3 WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
+                        params![version, expires, body, id, expected, now],
+                    )
+                    .map_err(map_err)?;
+                if updated == 0 {
+                    return Ok(CommitOutcome::Conflict);
+                }
+                for (seq, entry) in &entries {
+                    tx.execute("INSERT INTO transcript (session_id, seq, body) VALUES (?1, ?2, ?3)", params![id, seq, entry])
+                        .map_err(map_err)?;
+                }
+                if let Some(mid) = &message_id {
+                    tx.execute(
+                        "INSERT INTO replies (session_id, message_id, response) VALUES (?1, ?2, ?3)",
+                        params![id, mid, response],
+                    )
+                    .map_err(map_err)?;
+                }
+                Ok(CommitOutcome::Committed)
+            })
+            .await
+    }
+
+    async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
+        let (id, message_id) = (id.to_string(), message_id.to_owned());
+        self.db
+            .read(move |conn| {
+                conn.query_row("SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2", params![id, message_id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
+        let id = id.to_string();
+        self.db
+            .read(move |conn| {
+                let mut stmt = conn.prepare("SELECT body FROM transcript WHERE session_id = ?1 ORDER BY seq").map_err(map_err)?;
+                let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0)).map_err(map_err)?;
+                rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
+            })
+            .await
+    }
+
+    async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
+        let id = id.to_string();
+        self.db
+            .write(move |tx| {
+                let existed = tx.execute("DELETE FROM sessions WHERE id = ?1", params![id]).map_err(map_err)? > 0;
+                tx.execute("DELETE FROM transcript WHERE session_id = ?1", params![id]).map_err(map_err)?;
+                tx.execute("DELETE FROM replies WHERE session_id = ?1", params![id]).map_err(map_err)?;
+                Ok(existed)
+            })
+            .await
+    }
+
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
+        self.db
+            .write(move |tx| {
+                let expired = "SELECT id FROM sessions WHERE expires_at <= ?1";
+                tx.execute(&format!("DELETE FROM transcript WHERE session_id IN ({expired})"), params![now]).map_err(map_err)?;
+                tx.execute(&format!("DELETE FROM replies WHERE session_id IN ({expired})"), params![now]).map_err(map_err)?;
+                let n = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
+                Ok(n as u64)
+            })
+            .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.db.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
+    }
+}

@@ -1,0 +1,97 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::Local;
+use super::db::{from_json, map_err, to_json};
+use crate::ids::{SessionId, TicketId};
+use crate::ports::{CreateTicketOutcome, StoreResult, Ticket, TicketStore};
+
+#[async_trait]
+impl TicketStore for Local {
+    async fn create(&self, ticket: &Ticket) -> StoreResult<CreateTicketOutcome> {
+        let body = to_json(ticket)?;
+        let (id, session, case_no, created, expires) =
+            (ticket.id.to_string(), ticket.session_id.to_string(), ticket.case_no, ticket.created_at, ticket.expires_at);
+        self.db
+            .write(move |tx| {
+                // An expired ticket no longer holds its case.
+                tx.execute("DELETE FROM tickets WHERE session_id = ?1 AND case_no = ?2 AND expires_at <= ?3", params![session, case_no, created])
+                    .map_err(map_err)?;
+                let open: Option<String> = tx
+                    .query_row("SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2", params![session, case_no], |r| r.get(0))
+                    .optional()
+                    .map_err(map_err)?;
+                if let Some(open) = open {
+                    return Ok(CreateTicketOutcome::AlreadyOpen(Box::new(from_json(&open)?)));
+                }
+                let taken: Option<i64> =
+                    tx.query_row("SELECT 1 FROM tickets WHERE id = ?1", params![id], |r| r.get(0)).optional().map_err(map_err)?;
+                if taken.is_some() {
+                    return Ok(CreateTicketOutcome::IdTaken);
+                }
+                tx.execute(
+                    "INSERT INTO tickets (id, session_id, case_no, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id, session, case_no, expires, body],
+                )
+                .map_err(map_err)?;
+                Ok(CreateTicketOutcome::Created)
+            })
+            .await
+    }
+
+    async fn get(&self, id: &TicketId, now: i64) -> StoreResult<Option<Ticket>> {
+        let id = id.to_string();
+        self.db
+            .read(move |conn| {
+                let body: Option<String> = conn
+                    .query_row("SELECT body FROM tickets WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| r.get(0))
+                    .optional()
+                    .map_err(map_err)?;
+                body.map(|b| from_json(&b)).transpose()
+            })
+            .await
+    }
+
+    async fn find_for_case(&self, session: &SessionId, case_no: u32, now: i64) -> StoreResult<Option<Ticket>> {
+        let session = session.to_string();
+        self.db
+            .read(move |conn| {
+                let body: Option<String> = conn
+                    .query_row(
+                        "SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2 AND expires_at > ?3",
+                        params![session, case_no, now],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(map_err)?;
+                body.map(|b| from_json(&b)).transpose()
+            })
+            .await
+    }
+
+    async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Ticket>> {
+        let session = session.to_string();
+        self.db
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare("SELECT body FROM tickets WHERE session_id = ?1 AND expires_at > ?2 ORDER BY case_no")
+                    .map_err(map_err)?;
+                let rows = stmt.query_map(params![session, now], |r| r.get::<_, String>(0)).map_err(map_err)?;
+                rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
+            })
+            .await
+    }
+
+    async fn delete_for_session(&self, session: &SessionId) -> StoreResult<u64> {
+        let session = session.to_string();
+        self.db
+            .write(move |tx| Ok(tx.execute("DELETE FROM tickets WHERE session_id = ?1", params![session]).map_err(map_err)? as u64))
+            .await
+    }
+
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
+        self.db
+            .write(move |tx| Ok(tx.execute("DELETE FROM tickets WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64))
+            .await
+    }
+}

@@ -1,0 +1,121 @@
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::Local;
+use super::db::{from_json, map_err, to_json};
+use crate::ids::{SessionId, UploadId};
+use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStatus, UploadStore};
+
+fn collect(conn: &rusqlite::Connection, sql: &str, args: impl rusqlite::Params) -> StoreResult<Vec<Upload>> {
+    let mut stmt = conn.prepare(sql).map_err(map_err)?;
+    let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
+}
+
+#[async_trait]
+impl UploadStore for Local {
+    async fn create(&self, upload: &Upload) -> StoreResult<()> {
+        let body = to_json(upload)?;
+        let (id, session, status, expires) =
+            (upload.id.to_string(), upload.session_id.to_string(), upload.status.as_str(), upload.expires_at);
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO uploads (id, session_id, status, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id, session, status, expires, body],
+                )
+                .map_err(map_err)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, id: &UploadId, now: i64) -> StoreResult<Option<Upload>> {
+        let id = id.to_string();
+        self.db
+            .read(move |conn| {
+                let body: Option<String> = conn
+                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| r.get(0))
+                    .optional()
+                    .map_err(map_err)?;
+                body.map(|b| from_json(&b)).transpose()
+            })
+            .await
+    }
+
+    async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Upload>> {
+        let session = session.to_string();
+        self.db
+            .read(move |conn| {
+                let mut uploads = collect(
+                    conn,
+                    "SELECT body FROM uploads WHERE session_id = ?1 AND expires_at > ?2",
+                    params![session, now],
+                )?;
+                uploads.sort_by_key(|u| (u.created_at, u.id.to_string()));
+                Ok(uploads)
+            })
+            .await
+    }
+
+    async fn complete(&self, id: &UploadId, outcome: &UploadOutcome, now: i64) -> StoreResult<bool> {
+        let id = id.to_string();
+        let outcome = outcome.clone();
+        self.db
+            .write(move |tx| {
+                let body: Option<String> = tx
+                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND status = 'queued'", params![id], |r| r.get(0))
+                    .optional()
+                    .map_err(map_err)?;
+                let Some(body) = body else {
+                    return Ok(false);
+                };
+                let mut upload: Upload = from_json(&body)?;
+                match outcome {
+                    UploadOutcome::Done {
+                        analysis,
+                        sanitized_key,
+                        thumbnail_key,
+                    } => {
+                        upload.status = UploadStatus::Done;
+                        upload.analysis = Some(analysis);
+                        upload.sanitized_key = Some(sanitized_key);
+                        upload.thumbnail_key = Some(thumbnail_key);
+                    }
+                    UploadOutcome::Failed { reason } => {
+                        upload.status = UploadStatus::Failed;
+                        upload.error = Some(reason);
+                    }
+                }
+                upload.completed_at = Some(now);
+                tx.execute(
+                    "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
+                    params![upload.status.as_str(), to_json(&upload)?, id],
+                )
+                .map_err(map_err)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn delete_for_session(&self, session: &SessionId) -> StoreResult<Vec<Upload>> {
+        let session = session.to_string();
+        self.db
+            .write(move |tx| {
+                let uploads = collect(tx, "SELECT body FROM uploads WHERE session_id = ?1", params![session])?;
+                tx.execute("DELETE FROM uploads WHERE session_id = ?1", params![session]).map_err(map_err)?;
+                Ok(uploads)
+            })
+            .await
+    }
+
+    async fn purge_expired(&self, now: i64) -> StoreResult<Vec<Upload>> {
+        self.db
+            .write(move |tx| {
+                let uploads = collect(tx, "SELECT body FROM uploads WHERE expires_at <= ?1", params![now])?;
+                tx.execute("DELETE FROM uploads WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
+                Ok(uploads)
+            })
+            .await
+    }
+}

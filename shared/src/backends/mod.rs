@@ -1,0 +1,4 @@
+//! Backends: implementations of every port.
+
+#[cfg(feature = "local")]
+pub mod local;

@@ -1,0 +1,212 @@
+//! Identifiers: random where they grant access (sessions, uploads, ticket links),
+//! readable where people type them (ticket numbers).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The operating system's random number generator failed; no identifier can be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random number generator is unavailable")]
+pub struct RandomUnavailable;
+
+/// Bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomUnavailable> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|_| RandomUnavailable)?;
+    Ok(buf)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xF) as usize] as char);
+    }
+    s
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {0}")]
+pub struct MalformedId(pub &'static str);
+
+/// `web-` and 128 random bits in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(transparent)]
+pub struct SessionId(String);
+
+impl SessionId {
+    const PREFIX: &'static str = "web-";
+
+    pub fn generate() -> Result<SessionId, RandomUnavailable> {
+        Ok(SessionId(format!("{}{}", Self::PREFIX, hex(&random_bytes::<16>()?))))
+    }
+
+    pub fn parse(s: &str) -> Result<SessionId, MalformedId> {
+        match s.strip_prefix(Self::PREFIX) {
+            Some(rest) if is_lower_hex(rest, 32) => Ok(SessionId(s.to_owned())),
+            _ => Err(MalformedId("session id")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `upl-` and 128 random bits in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UploadId(String);
+
+impl UploadId {
+    const PREFIX: &'static str = "upl-";
+
+    pub fn generate() -> Result<UploadId, RandomUnavailable> {
+        Ok(UploadId(format!("{}{}", Self::PREFIX, hex(&random_bytes::<16>()?))))
+    }
+
+    pub fn parse(s: &str) -> Result<UploadId, MalformedId> {
+        match s.strip_prefix(Self::PREFIX) {
+            Some(rest) if is_lower_hex(rest, 32) => Ok(UploadId(s.to_owned())),
+            _ => Err(MalformedId("upload id")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UploadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Unambiguous characters for ticket numbers people read aloud (no 0/O, 1/I/L).
+const TICKET_ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTUVWXY";
+
+/// `STI-YYYYMMDD-XXXXXX`: short enough to dictate; access needs the token as well.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TicketId(String);
+
+impl TicketId {
+    pub fn generate(now_ms: i64) -> Result<TicketId, RandomUnavailable> {
+        let date = crate::time::utc_date_compact(now_ms);
+        let suffix: String = random_bytes::<6>()?
+            .iter()
+            .map(|b| TICKET_ALPHABET[(*b as usize) % TICKET_ALPHABET.len()] as char)
+            .collect();
+        Ok(TicketId(format!("STI-{date}-{suffix}")))
+    }
+
+    pub fn parse(s: &str) -> Result<TicketId, MalformedId> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() == 3
+            && parts[0] == "STI"
+            && parts[1].len() == 8
+            && parts[1].bytes().all(|b| b.is_ascii_digit())
+            && parts[2].len() == 6
+            && parts[2].bytes().all(|b| TICKET_ALPHABET.contains(&b));
+        if ok { Ok(TicketId(s.to_owned())) } else { Err(MalformedId("ticket id")) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TicketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 128 random bits in hex: the secret part of a ticket link.
+pub fn access_token() -> Result<String, RandomUnavailable> {
+    Ok(hex(&random_bytes::<16>()?))
+}
+
+pub fn is_access_token(s: &str) -> bool {
+    is_lower_hex(s, 32)
+}
+
+/// Request ids: ours are random; a caller's is accepted when short and plain. They
+/// only correlate log lines, so without randomness a clock-and-counter id will do.
+pub fn request_id() -> String {
+    match random_bytes::<12>() {
+        Ok(bytes) => hex(&bytes),
+        Err(RandomUnavailable) => {
+            static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("{:x}-{n:x}", crate::time::now_ms())
+        }
+    }
+}
+
+pub fn is_acceptable_request_id(s: &str) -> bool {
+    (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Client-chosen idempotency keys for chat messages.
+pub fn is_valid_message_id(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_round_trip_and_reject_lookalikes() {
+        let id = SessionId::generate().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(id.as_str().len(), 4 + 32);
+        assert_eq!(SessionId::parse(id.as_str()), Ok(id.clone()));
+        assert_ne!(SessionId::generate().ok(), Some(id));
+        for bad in ["", "web-", "web-XYZ", "web-0123456789abcdef0123456789abcdeF", "sess-0123456789abcdef0123456789abcdef", "web-0123456789abcdef0123456789abcdef0", "web-../../etc/passwd"] {
+            assert!(SessionId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ticket_ids_are_readable_and_validated() {
+        let id = TicketId::generate(1_763_769_600_000).unwrap_or_else(|e| panic!("{e}")); // 2025-11-22
+        assert!(id.as_str().starts_with("STI-20251122-"), "{id}");
+        assert_eq!(TicketId::parse(id.as_str()), Ok(id));
+        for bad in ["STI-20251122-ABC12", "STI-2025112-ABCDEF", "TCK-20251122-ABCDEF", "STI-20251122-ABCDE0", "STI-20251122-abcdef"] {
+            assert!(TicketId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn upload_ids_and_tokens() {
+        let id = UploadId::generate().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(UploadId::parse(id.as_str()), Ok(id));
+        assert!(UploadId::parse("upl-zz").is_err());
+        assert!(access_token().is_ok_and(|t| is_access_token(&t)));
+        assert!(!is_access_token("short"));
+    }
+
+    #[test]
+    fn message_and_request_ids() {
+        assert!(is_valid_message_id("m-1:2.3_x"));
+        assert!(!is_valid_message_id(""));
+        assert!(!is_valid_message_id(&"x".repeat(65)));
+        assert!(!is_valid_message_id("a b"));
+        assert!(is_acceptable_request_id(&request_id()));
+        assert!(!is_acceptable_request_id("<script>"));
+    }
+}

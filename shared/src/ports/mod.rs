@@ -1,0 +1,57 @@
+//! Ports: the storage, queue and secret interfaces every backend implements. Handlers
+//! and the worker talk only to these traits; the embedded (SQLite) and AWS backends
+//! pass the same contract tests (`contract`).
+
+mod applog;
+mod blobs;
+mod counters;
+mod queue;
+mod ratelimit;
+mod secrets;
+mod sessions;
+mod tickets;
+mod uploads;
+
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+
+use std::sync::Arc;
+
+pub use applog::{AppLog, LogEntry, LogLevel};
+pub use blobs::{BlobStore, is_valid_blob_key};
+pub use counters::Counters;
+pub use queue::{Delivery, Job, JobQueue};
+pub use ratelimit::{RateDecision, RateLimiter, SlidingWindow};
+pub use secrets::{Secret, SecretValues, Secrets};
+pub use sessions::{CommitOutcome, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
+pub use tickets::{CreateTicketOutcome, Ticket, TicketImage, TicketStore};
+pub use uploads::{Upload, UploadOutcome, UploadStatus, UploadStore};
+
+/// Why a store operation failed. Conflicts of conditional writes are not errors: they
+/// are outcomes of the operations that have them.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The service is down, throttling or unreachable: try again later (HTTP 503).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back: a bug or tampering (HTTP 500).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Every port, as one cloneable bundle built once per process.
+#[derive(Clone)]
+pub struct Backend {
+    pub name: &'static str,
+    pub sessions: Arc<dyn SessionStore>,
+    pub tickets: Arc<dyn TicketStore>,
+    pub uploads: Arc<dyn UploadStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub queue: Arc<dyn JobQueue>,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub counters: Arc<dyn Counters>,
+    pub applog: Arc<dyn AppLog>,
+    pub secrets: Arc<dyn Secrets>,
+}

@@ -1,0 +1,77 @@
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::StoreResult;
+use crate::chat::Conversation;
+use crate::ids::SessionId;
+
+/// A visitor's session: the conversation so far and its expiry. `version` grows by one
+/// with every committed turn; updates are conditional on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: SessionId,
+    pub version: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: i64,
+    pub conversation: Conversation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Visitor,
+    Bot,
+}
+
+/// One message of the transcript, always masked. `seq` orders the transcript; entries
+/// of a turn committed at version v use seq 2v (visitor) and 2v + 1 (bot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptEntry {
+    pub seq: u64,
+    pub at: i64,
+    pub role: Role,
+    pub text: String,
+}
+
+/// Everything one chat turn writes, committed atomically: the new session (whose
+/// version must be `expected_version + 1`), its transcript entries, and the response
+/// under the client's `messageId` for idempotent replays.
+#[derive(Debug, Clone)]
+pub struct TurnRecord {
+    pub session: Session,
+    pub expected_version: u64,
+    pub entries: Vec<TranscriptEntry>,
+    pub message_id: Option<String>,
+    pub response_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed,
+    /// The session changed (or vanished) since it was read: read again and retry.
+    Conflict,
+    /// This `messageId` was already answered: here is that answer; nothing was written.
+    Duplicate(String),
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session; fails with `Ok(false)` if the id already exists.
+    async fn create(&self, session: &Session) -> StoreResult<bool>;
+    /// The session, unless missing or expired at `now`.
+    async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>>;
+    async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome>;
+    /// The stored answer to a `messageId`, if any.
+    async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>>;
+    /// The whole transcript in order.
+    async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>>;
+    /// Erases the session, its transcript and its stored replies. True if it existed.
+    async fn delete(&self, id: &SessionId) -> StoreResult<bool>;
+    /// Removes what expired before `now` (backends with native TTL may do nothing).
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
+    /// A cheap round trip proving the store answers.
+    async fn ping(&self) -> StoreResult<()>;
+}
