@@ -9,3 +9,7 @@ pub mod pii;
 pub mod ports;
 pub mod text;
 pub mod time;
+pub mod config;
+pub mod handlers;
+pub mod http;
+pub mod services;

@@ -13,6 +13,8 @@ pub enum RateDecision {
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     async fn hit(&self, key: &str, limit: u32, window_ms: i64, now: i64) -> StoreResult<RateDecision>;
+    /// Drops windows that no longer count (backends with native TTL may do nothing).
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
 }
 
 /// The sliding-window-counter estimate both backends use: the previous fixed window's

@@ -36,11 +36,8 @@ impl RateLimiter for Local {
             })
             .await
     }
-}
 
-impl Local {
-    /// Drops rate-limit windows that no longer count for anything.
-    pub async fn purge_rate_windows(&self, now: i64) -> StoreResult<u64> {
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
         self.db
             .write(move |tx| Ok(tx.execute("DELETE FROM rate_windows WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64))
             .await

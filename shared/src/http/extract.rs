@@ -1,0 +1,86 @@
+//! Request parsing with our limits and our error answers.
+
+use axum::body::{Body, Bytes};
+use axum::extract::FromRequest;
+use axum::http::{HeaderMap, Request, header};
+use http_body_util::{BodyExt, Limited};
+use serde::de::DeserializeOwned;
+
+use super::{ApiError, AppState};
+use crate::ids::SessionId;
+
+/// The request id, set by the middleware for every request.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The caller's address as the host saw it (socket peer, Lambda source IP, or the
+/// last X-Forwarded-For hop when configured to trust it).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+/// Reads the whole body, refusing more than `limit` bytes with 413.
+pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::payload_too_large(
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )),
+        Err(e) => Err(ApiError::bad_request("unreadable_body", format!("could not read the request body: {e}"))),
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .is_some_and(|mime| mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")))
+}
+
+/// A JSON body of type `T`: `application/json`, at most `MAX_JSON_BYTES`, well formed
+/// and of the right shape, or a 4xx saying which of those failed. An empty body reads
+/// as `{}` so that `POST /api/greeting` needs none.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.config().limits.max_json_bytes;
+        let json_declared = is_json(req.headers());
+        let has_content_type = req.headers().contains_key(header::CONTENT_TYPE);
+        let bytes = read_body(req.into_body(), limit).await?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        if !json_declared && (has_content_type || text != b"{}") {
+            return Err(ApiError::unsupported_media_type(
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        parse_json(text).map(JsonBody)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+            }
+            Category::Data => ApiError::bad_request("invalid_request", format!("the body has the wrong shape: {e}")),
+        }
+    })
+}
+
+/// A session id from a body field, a path segment or a header: 400 before any store
+/// is touched when it is missing or malformed.
+pub fn session_id(raw: Option<&str>, source: &str) -> Result<SessionId, ApiError> {
+    let raw = raw.ok_or_else(|| ApiError::bad_request("missing_session_id", format!("{source} is required")))?;
+    SessionId::parse(raw.trim()).map_err(|_| ApiError::bad_request("invalid_session_id", format!("{source} is not a valid session id")))
+}
+
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

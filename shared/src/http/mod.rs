@@ -1,0 +1,193 @@
+//! HTTP glue shared by every host: application state, the router of endpoints (all of
+//! them for `sti serve`, one per Lambda function), middleware, extractors, errors.
+
+mod error;
+pub mod extract;
+mod middleware;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, delete, get, post};
+use tokio::sync::Notify;
+
+pub use error::{ApiError, ApiResult, error_body};
+pub use extract::{ClientIp, RequestId};
+pub use middleware::{HTML_CSP, REQUEST_ID_HEADER};
+
+use crate::config::Config;
+use crate::handlers;
+use crate::pii::mask_pii;
+use crate::ports::{Backend, LogEntry, LogLevel};
+use crate::time::{now_ms, rfc3339};
+
+/// Everything a handler needs, built once per process (per Lambda cold start).
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    backend: Backend,
+    started: Instant,
+    /// Wakes an in-process worker as soon as a job is queued (local server only).
+    work_signal: Option<Arc<Notify>>,
+}
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+impl AppState {
+    pub fn new(config: Config, backend: Backend) -> AppState {
+        AppState::with_work_signal(config, backend, None)
+    }
+
+    pub fn with_work_signal(config: Config, backend: Backend, work_signal: Option<Arc<Notify>>) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                config,
+                backend,
+                started: Instant::now(),
+                work_signal,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.inner.backend
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+
+    pub fn signal_work(&self) {
+        if let Some(signal) = &self.inner.work_signal {
+            signal.notify_one();
+        }
+    }
+
+    /// Bumps shared counters; metrics must never fail a request, so errors are logged.
+    pub async fn count(&self, deltas: &[(&str, i64)]) {
+        if let Err(e) = self.backend().counters.add(deltas).await {
+            tracing::warn!(error = %e, "could not update counters");
+        }
+    }
+
+    /// Appends to the application log behind `/api/logs`; the message is masked here.
+    pub async fn log_event(&self, level: LogLevel, event: &str, request_id: Option<&str>, session_id: Option<&str>, message: &str) {
+        let at = now_ms();
+        let entry = LogEntry {
+            ts: rfc3339(at),
+            at,
+            level,
+            event: event.to_owned(),
+            request_id: request_id.map(str::to_owned),
+            session_id: session_id.map(str::to_owned),
+            message: mask_pii(message),
+        };
+        let expires = at + self.config().retention.log_ms;
+        if let Err(e) = self.backend().applog.append(&entry, expires).await {
+            tracing::warn!(error = %e, event, "could not write the app log");
+        }
+    }
+}
+
+/// The endpoints of SPEC.md, each servable alone (one Lambda function each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Health,
+    Greeting,
+    SessionValidate,
+    Chat,
+    UploadImage,
+    UploadStatus,
+    WhatsappTicket,
+    Ticket,
+    Logs,
+    Metrics,
+    SessionData,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 11] = [
+        Endpoint::Health,
+        Endpoint::Greeting,
+        Endpoint::SessionValidate,
+        Endpoint::Chat,
+        Endpoint::UploadImage,
+        Endpoint::UploadStatus,
+        Endpoint::WhatsappTicket,
+        Endpoint::Ticket,
+        Endpoint::Logs,
+        Endpoint::Metrics,
+        Endpoint::SessionData,
+    ];
+
+    /// The Lambda function (binary) that serves this endpoint.
+    pub fn function_name(self) -> &'static str {
+        match self {
+            Endpoint::Health => "health",
+            Endpoint::Greeting => "greeting",
+            Endpoint::SessionValidate => "session-validate",
+            Endpoint::Chat => "chat",
+            Endpoint::UploadImage => "upload-image",
+            Endpoint::UploadStatus => "upload-status",
+            Endpoint::WhatsappTicket => "whatsapp-ticket",
+            Endpoint::Ticket => "ticket",
+            Endpoint::Logs => "logs",
+            Endpoint::Metrics => "metrics",
+            Endpoint::SessionData => "session-data",
+        }
+    }
+
+    pub fn routes(self) -> Vec<(&'static str, MethodRouter<AppState>)> {
+        match self {
+            Endpoint::Health => vec![("/api/health", get(handlers::health::health))],
+            Endpoint::Greeting => vec![("/api/greeting", post(handlers::greeting::greeting))],
+            Endpoint::SessionValidate => vec![("/api/session/validate", post(handlers::validate::validate))],
+            Endpoint::Chat => vec![("/api/chat", post(handlers::chat::chat))],
+            // The handler bounds the body itself (image limit + multipart overhead).
+            Endpoint::UploadImage => vec![("/api/upload-image", post(handlers::upload::upload_image).layer(DefaultBodyLimit::disable()))],
+            Endpoint::UploadStatus => vec![("/api/upload/{upload_id}", get(handlers::upload::upload_status))],
+            Endpoint::WhatsappTicket => vec![("/api/whatsapp-ticket", post(handlers::ticket::whatsapp_ticket))],
+            Endpoint::Ticket => vec![("/api/ticket/{ticket_id}", get(handlers::ticket::view_ticket))],
+            Endpoint::Logs => vec![("/api/logs", get(handlers::logs::logs))],
+            Endpoint::Metrics => vec![("/api/metrics", get(handlers::metrics::metrics))],
+            Endpoint::SessionData => vec![
+                ("/api/session/{session_id}/export", get(handlers::session_data::export)),
+                ("/api/session/{session_id}", delete(handlers::session_data::erase)),
+            ],
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+}
+
+/// A router serving `endpoints` with every layer the API promises.
+pub fn router(state: AppState, endpoints: &[Endpoint]) -> Router {
+    let mut router = Router::new();
+    for endpoint in endpoints {
+        for (path, method_router) in endpoint.routes() {
+            router = router.route(path, method_router);
+        }
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::around))
+        .with_state(state)
+}

@@ -1,0 +1,204 @@
+//! One chat turn, end to end: read the session, let the engine answer, open a ticket if
+//! it asks for one, and commit session + transcript + idempotency record atomically,
+//! retrying on a concurrent update.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::chat::{self, Action, ImageNote, Input, QuickReply};
+use crate::http::{ApiError, ApiResult, AppState};
+use crate::ids::SessionId;
+use crate::pii::mask_pii;
+use crate::ports::{CommitOutcome, LogLevel, Role, Session, TranscriptEntry, TurnRecord, UploadStatus};
+use crate::services::tickets::{self, TicketLinks};
+use crate::time::now_ms;
+
+/// Reads of a session that lost a race are retried this many times before a 503.
+pub const MAX_COMMIT_ATTEMPTS: u32 = 12;
+
+#[derive(Debug, Clone)]
+pub enum Said {
+    Text(String),
+    Button(String),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatResponse<'a> {
+    pub session_id: &'a str,
+    pub reply: &'a str,
+    pub state: &'static str,
+    pub options: &'a [QuickReply],
+    pub degraded: bool,
+    pub locale: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<&'a TicketLinks>,
+}
+
+pub async fn load_session(state: &AppState, id: &SessionId, now: i64) -> ApiResult<Session> {
+    state
+        .backend()
+        .sessions
+        .get(id, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("session_not_found", "the session does not exist or has expired; start a new one"))
+}
+
+/// Backs off a little, with jitter, before re-reading a session another request changed.
+async fn backoff(attempt: u32) {
+    let jitter = crate::ids::random_bytes::<1>().map(|b| u64::from(b[0] % 8)).unwrap_or(3);
+    tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(6)) * 2 + jitter)).await;
+}
+
+fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
+    TranscriptEntry {
+        seq,
+        at,
+        role,
+        text: mask_pii(text),
+    }
+}
+
+/// Image analyses finished since the bot last mentioned one.
+async fn new_image_notes(state: &AppState, session: &Session, now: i64) -> ApiResult<Vec<ImageNote>> {
+    let uploads = state.backend().uploads.list_for_session(&session.id, now).await?;
+    Ok(uploads
+        .into_iter()
+        .filter(|u| u.status == UploadStatus::Done && !session.conversation.noted_uploads.contains(&u.id.to_string()))
+        .filter_map(|u| {
+            u.analysis.map(|a| ImageNote {
+                upload_id: u.id.to_string(),
+                hint: a.hint,
+                width: a.width,
+                height: a.height,
+            })
+        })
+        .collect())
+}
+
+/// Runs a chat turn and returns the response body (the stored one on a replay).
+pub async fn chat_turn(
+    state: &AppState,
+    id: &SessionId,
+    said: &Said,
+    message_id: Option<&str>,
+    base_url: &str,
+    request_id: &str,
+) -> ApiResult<String> {
+    for attempt in 0..MAX_COMMIT_ATTEMPTS {
+        let now = now_ms();
+        let session = load_session(state, id, now).await?;
+        if let Some(mid) = message_id
+            && let Some(stored) = state.backend().sessions.find_reply(id, mid).await?
+        {
+            return Ok(stored);
+        }
+        let notes = new_image_notes(state, &session, now).await?;
+        let masked = match said {
+            Said::Text(text) => mask_pii(text),
+            Said::Button(value) => format!("[{value}]"),
+        };
+        let input = match said {
+            Said::Text(raw) => Input::Text { raw, masked: &masked },
+            Said::Button(value) => Input::Button(value),
+        };
+        let turn = chat::respond(&session.conversation, input, &notes);
+        let (conversation, reply, ticket) = if turn.action == Action::OpenTicket {
+            let pending = Session {
+                conversation: turn.conversation.clone(),
+                ..session.clone()
+            };
+            match tickets::open_for_session(state, &pending, base_url, now, request_id).await {
+                Ok(opened) => {
+                    let (c, r) = chat::ticket_opened(&turn.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
+                    (c, r, Some(opened.links))
+                }
+                Err(e) if e.code == "ticket_limit" => {
+                    let (c, r) = chat::ticket_unavailable(&turn.conversation);
+                    (c, r, None)
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            (turn.conversation, turn.reply, None)
+        };
+
+        let response = serde_json::to_string(&ChatResponse {
+            session_id: id.as_str(),
+            reply: &reply.text,
+            state: conversation.state.as_str(),
+            options: &reply.options,
+            degraded: false,
+            locale: conversation.locale.as_str(),
+            ticket: ticket.as_ref(),
+        })
+        .map_err(|e| ApiError::internal(format!("cannot encode the reply: {e}")))?;
+        let version = session.version + 1;
+        let record = TurnRecord {
+            entries: vec![entry(version * 2, now, Role::Visitor, &masked), entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            session: Session {
+                version,
+                updated_at: now,
+                expires_at: now + state.config().retention.session_ms,
+                conversation,
+                ..session
+            },
+            expected_version: version - 1,
+            message_id: message_id.map(str::to_owned),
+            response_json: response.clone(),
+        };
+        match state.backend().sessions.commit_turn(&record).await? {
+            CommitOutcome::Committed => {
+                state.count(&[("chat.totalMessages", 1)]).await;
+                // Metadata only: the visitor's words live in the transcript, which erasure removes.
+                let c = &record.session.conversation;
+                let summary = format!(
+                    "turn {version} → {} (category {}, {} chars)",
+                    c.state.as_str(),
+                    c.category.as_deref().unwrap_or("none"),
+                    masked.chars().count()
+                );
+                state.log_event(LogLevel::Info, "chat.turn", Some(request_id), Some(id.as_str()), &summary).await;
+                return Ok(response);
+            }
+            CommitOutcome::Duplicate(stored) => return Ok(stored),
+            CommitOutcome::Conflict => backoff(attempt).await,
+        }
+    }
+    Err(ApiError::unavailable("session_busy", "the session is being updated by other requests; please retry", 1))
+}
+
+/// Opens the ticket of the session's current case (idempotent) and moves the
+/// conversation to `ticket_created`, recording the bot's message in the transcript.
+pub async fn ticket_turn(state: &AppState, id: &SessionId, base_url: &str, request_id: &str) -> ApiResult<(TicketLinks, bool)> {
+    for attempt in 0..MAX_COMMIT_ATTEMPTS {
+        let now = now_ms();
+        let session = load_session(state, id, now).await?;
+        let opened = tickets::open_for_session(state, &session, base_url, now, request_id).await?;
+        let already_shown = session.conversation.ticket_id.as_deref() == Some(opened.ticket.id.as_str());
+        if already_shown {
+            return Ok((opened.links, opened.created));
+        }
+        let (conversation, reply) = chat::ticket_opened(&session.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
+        let version = session.version + 1;
+        let record = TurnRecord {
+            entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            session: Session {
+                version,
+                updated_at: now,
+                expires_at: now + state.config().retention.session_ms,
+                conversation,
+                ..session
+            },
+            expected_version: version - 1,
+            message_id: None,
+            response_json: String::new(),
+        };
+        match state.backend().sessions.commit_turn(&record).await? {
+            CommitOutcome::Committed | CommitOutcome::Duplicate(_) => return Ok((opened.links, opened.created)),
+            CommitOutcome::Conflict => backoff(attempt).await,
+        }
+    }
+    Err(ApiError::unavailable("session_busy", "the session is being updated by other requests; please retry", 1))
+}

@@ -1,0 +1,199 @@
+//! The image worker: turns a queued upload into a sanitised copy, a thumbnail and an
+//! analysis. Written once for both hosts: the local queue loop below and the Lambda
+//! SQS handler call [`process_job`] with a blob key and the delivery attempt.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{Notify, watch};
+
+use crate::http::AppState;
+use crate::ids::{SessionId, UploadId};
+use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
+use crate::time::now_ms;
+
+/// What happened to one job; everything but `Retry` removes it from the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobResult {
+    Processed,
+    /// The image is bad; the upload is marked failed with this reason.
+    Failed(String),
+    /// A redelivery of a finished upload: nothing to do.
+    AlreadyDone,
+    /// Not an upload we know (a stray key, an erased session).
+    Ignored(String),
+    /// Something transient went wrong; deliver again later.
+    Retry(String),
+}
+
+/// `uploads/{session}/{upload}` → its ids; anything else is not ours.
+pub fn parse_upload_key(key: &str) -> Option<(SessionId, UploadId)> {
+    let mut parts = key.split('/');
+    let (Some("uploads"), Some(session), Some(upload), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    Some((SessionId::parse(session).ok()?, UploadId::parse(upload).ok()?))
+}
+
+pub fn sanitized_key(key: &str, ext: &str) -> String {
+    format!("sanitized/{key}.{ext}")
+}
+
+pub fn thumbnail_key(key: &str) -> String {
+    format!("thumbnails/{key}.jpg")
+}
+
+#[cfg(feature = "images")]
+pub async fn process_job(state: &AppState, key: &str, attempt: u32) -> JobResult {
+    let max_attempts = state.config().worker_max_attempts;
+    let last_attempt = attempt >= max_attempts;
+    match try_process(state, key).await {
+        Ok(result) => result,
+        Err(e) if last_attempt => {
+            let reason = format!("could not be processed after {attempt} attempts: {e}");
+            finish_failed(state, key, &reason).await
+        }
+        Err(e) => JobResult::Retry(e.to_string()),
+    }
+}
+
+#[cfg(feature = "images")]
+async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreError> {
+    let backend = state.backend();
+    let Some((session_id, upload_id)) = parse_upload_key(key) else {
+        return Ok(JobResult::Ignored(format!("not an upload key: {key}")));
+    };
+    let Some(upload) = backend.uploads.get(&upload_id, now_ms()).await? else {
+        return Ok(JobResult::Ignored("no such upload (erased or expired)".into()));
+    };
+    if upload.session_id != session_id {
+        return Ok(JobResult::Ignored("key does not match the upload's session".into()));
+    }
+    if upload.status != UploadStatus::Queued {
+        return Ok(JobResult::AlreadyDone);
+    }
+    let Some(original) = backend.blobs.get(key).await? else {
+        return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
+    };
+    let started = std::time::Instant::now();
+    let limits = crate::images::DecodeLimits::default();
+    let processed = tokio::task::spawn_blocking(move || crate::images::process(&original, &limits))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("image task failed: {e}")))?;
+    let processed = match processed {
+        Ok(p) => p,
+        Err(e) => {
+            let reason = e.to_string();
+            return Ok(finish_failed(state, key, &reason).await);
+        }
+    };
+    let ext = if processed.sanitized_format == crate::images::ImageFormat::Jpeg { "jpg" } else { "png" };
+    let sanitized = sanitized_key(key, ext);
+    let thumbnail = thumbnail_key(key);
+    backend.blobs.put(&sanitized, Bytes::from(processed.sanitized), processed.sanitized_format.mime()).await?;
+    backend.blobs.put(&thumbnail, Bytes::from(processed.thumbnail), "image/jpeg").await?;
+    let mut analysis = processed.analysis;
+    analysis.analysis_ms = started.elapsed().as_millis() as u64;
+    let outcome = UploadOutcome::Done {
+        analysis: analysis.clone(),
+        sanitized_key: sanitized.clone(),
+        thumbnail_key: thumbnail.clone(),
+    };
+    if !backend.uploads.complete(&upload_id, &outcome, now_ms()).await? {
+        // Someone else finished it, or the session was erased meanwhile: in the latter
+        // case our copies must not outlive the record.
+        if backend.uploads.get(&upload_id, now_ms()).await?.is_none() {
+            backend.blobs.delete(&sanitized).await?;
+            backend.blobs.delete(&thumbnail).await?;
+        }
+        return Ok(JobResult::AlreadyDone);
+    }
+    state
+        .count(&[("uploads.processed", 1), ("uploads.analysisMsTotal", analysis.analysis_ms as i64)])
+        .await;
+    let message = format!(
+        "{upload_id} analysed: {} {}x{} blur {} brightness {} hint {}",
+        analysis.format,
+        analysis.width,
+        analysis.height,
+        analysis.blur_score,
+        analysis.brightness,
+        analysis.hint.map(|h| format!("{h:?}")).unwrap_or_else(|| "none".into())
+    );
+    state.log_event(LogLevel::Info, "upload.processed", None, Some(session_id.as_str()), &message).await;
+    Ok(JobResult::Processed)
+}
+
+async fn finish_failed(state: &AppState, key: &str, reason: &str) -> JobResult {
+    let Some((session_id, upload_id)) = parse_upload_key(key) else {
+        return JobResult::Ignored(format!("not an upload key: {key}"));
+    };
+    let outcome = UploadOutcome::Failed { reason: reason.to_owned() };
+    match state.backend().uploads.complete(&upload_id, &outcome, now_ms()).await {
+        Ok(true) => {
+            state.count(&[("uploads.failed", 1)]).await;
+            let message = format!("{upload_id} failed: {reason}");
+            state.log_event(LogLevel::Warn, "upload.failed", None, Some(session_id.as_str()), &message).await;
+            JobResult::Failed(reason.to_owned())
+        }
+        Ok(false) => JobResult::AlreadyDone,
+        Err(e) => JobResult::Retry(format!("could not record the failure: {e}")),
+    }
+}
+
+/// How long a leased job stays hidden from other consumers.
+pub const LEASE_MS: i64 = 60_000;
+const BATCH: usize = 2;
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+fn retry_delay_ms(attempt: u32) -> i64 {
+    1_000 * 2i64.pow(attempt.min(6))
+}
+
+/// Handles one delivery from the local queue: ack unless it should come back.
+#[cfg(feature = "images")]
+pub async fn handle_delivery(state: &AppState, delivery: &Delivery) -> JobResult {
+    let result = process_job(state, &delivery.job.key, delivery.attempt).await;
+    let queue = &state.backend().queue;
+    let settled = match &result {
+        JobResult::Retry(reason) => {
+            tracing::warn!(key = %delivery.job.key, attempt = delivery.attempt, reason, "image job will be retried");
+            queue.retry_later(&delivery.receipt, retry_delay_ms(delivery.attempt), now_ms()).await
+        }
+        _ => queue.ack(&delivery.receipt).await,
+    };
+    if let Err(e) = settled {
+        // The lease will expire and the job come back; processing is idempotent.
+        tracing::warn!(error = %e, "could not settle an image job");
+    }
+    result
+}
+
+/// The in-process worker of `sti serve` (and `sti worker`): drains the queue until
+/// `shutdown` turns true, finishing the job in hand; queued jobs stay queued.
+#[cfg(feature = "images")]
+pub async fn run_queue_worker(state: AppState, wake: std::sync::Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!("image worker started");
+    while !*shutdown.borrow() {
+        let deliveries = match state.backend().queue.receive(BATCH, LEASE_MS, now_ms()).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "image queue unavailable");
+                Vec::new()
+            }
+        };
+        if deliveries.is_empty() {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        for delivery in &deliveries {
+            let result = handle_delivery(&state, delivery).await;
+            tracing::info!(key = %delivery.job.key, attempt = delivery.attempt, ?result, "image job");
+        }
+    }
+    tracing::info!("image worker stopped");
+}
