@@ -1,1 +1,71 @@
-fn main(){}
+//! `sti`: the local server, the PII masker and the smoke test.
+
+mod mask;
+mod serve;
+mod smoke;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "sti", version, about = "STI Chat: tech-support chat back end")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every endpoint on one port with the embedded store and the image worker.
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Data directory of the embedded store [env: STI_DATA_DIR; default: .sti-data]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Do not run the in-process image worker (another process drains the queue).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Mask personal data: reads stdin, writes each line masked to stdout.
+    Mask,
+    /// Run the production smoke checks against a deployment.
+    Smoke {
+        /// Base URL of the deployment, e.g. https://chat.example.com
+        #[arg(long)]
+        base_url: String,
+        /// LOG_TOKEN, to check /api/logs with it.
+        #[arg(long, env = "STI_SMOKE_LOG_TOKEN")]
+        log_token: Option<String>,
+        /// Per-request timeout.
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Mask => mask::run(),
+        Command::Serve { addr, data_dir, no_worker } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::run(addr, data_dir, !no_worker))),
+        Command::Smoke {
+            base_url,
+            log_token,
+            timeout_ms,
+        } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(smoke::run(&base_url, log_token.as_deref(), timeout_ms))),
+    }
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("sti: cannot start the async runtime: {e}");
+            None
+        }
+    }
+}

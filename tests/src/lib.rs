@@ -1,1 +1,264 @@
+//! Helpers for the end-to-end tests: spawn real `sti` processes on free loopback ports,
+//! talk to them over HTTP, make test images.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The `sti` binary built next to this test binary (cargo builds every workspace binary
+/// before running tests).
+pub fn sti_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("cannot locate the test binary: {e}"));
+    let dir = exe.parent().and_then(Path::parent).unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()));
+    let bin = dir.join(if cfg!(windows) { "sti.exe" } else { "sti" });
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p sti-cli` (the test command in the README does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Environment variables a test server must not inherit from the developer's shell.
+const CLEARED: &[&str] = &[
+    "STI_ENV", "STI_BACKEND", "STI_DATA_DIR", "LOG_TOKEN", "WHATSAPP_NUMBER", "SMART_MODE", "ALLOWED_ORIGINS",
+    "RATE_LIMIT_GREETING_PER_MIN", "RATE_LIMIT_CHAT_PER_MIN_SESSION", "RATE_LIMIT_CHAT_PER_MIN_IP",
+    "RATE_LIMIT_UPLOAD_PER_MIN", "MAX_MESSAGE_CHARS", "MAX_JSON_BYTES", "MAX_IMAGE_BYTES", "SESSION_TTL",
+    "PUBLIC_BASE_URL", "TRUST_X_FORWARDED_FOR", "STI_LOG_FORMAT",
+];
+
+/// A running `sti serve`. Dropping it kills the process.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub data_dir: PathBuf,
+    /// Everything the server wrote to stderr (its log).
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_with_args(data_dir, env, &[])
+    }
+
+    pub fn start_with_args(data_dir: &Path, env: &[(&str, &str)], extra: &[&str]) -> Server {
+        let mut cmd = Command::new(sti_bin());
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"]).arg(data_dir).args(extra);
+        for var in CLEARED {
+            cmd.env_remove(var);
+        }
+        cmd.env("RUST_LOG", "info");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start sti serve: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut l) = sink.lock() {
+                    l.push(line);
+                }
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("sti: listening on ") {
+                    let url = rest.split_whitespace().next().unwrap_or("").to_owned();
+                    let _ = tx.send(url);
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                let lines = log.lock().map(|l| l.join("\n")).unwrap_or_default();
+                panic!("sti serve did not start within 60 s; its log:\n{lines}");
+            }
+        };
+        Server {
+            child,
+            base,
+            data_dir: data_dir.to_owned(),
+            log,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "could not signal the server");
+    }
+
+    /// SIGTERM, then waits for a clean exit; returns the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.terminate();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status,
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                _ => {
+                    let _ = self.child.kill();
+                    panic!("the server did not stop within 40 s of SIGTERM");
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP answer, kept whole for assertions.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the documented error schema and returns the error code.
+    pub fn error_code(&self) -> String {
+        let v = self.json();
+        let code = v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error.code in {}", self.body)).to_owned();
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "no error.message in {}", self.body);
+        let rid = v["requestId"].as_str().unwrap_or_else(|| panic!("no requestId in {}", self.body));
+        assert_eq!(Some(rid), self.header("x-request-id"), "requestId must match the x-request-id header");
+        code
+    }
+}
+
+#[derive(Clone)]
+pub struct Api {
+    pub client: Client,
+    pub base: String,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        let client = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        Api {
+            client,
+            base: base.to_owned(),
+        }
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
+        let response = req.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Answer { status, headers, body }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        self.send(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Answer {
+        self.send(self.request(Method::POST, path).header("content-type", content_type).body(body)).await
+    }
+
+    /// A new session; returns its id.
+    pub async fn greeting(&self) -> String {
+        let a = self.post_json("/api/greeting", &json!({})).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        a.json()["sessionId"].as_str().unwrap_or_else(|| panic!("no sessionId")).to_owned()
+    }
+
+    pub async fn chat(&self, session: &str, message: &str) -> Value {
+        let a = self.post_json("/api/chat", &json!({ "sessionId": session, "message": message })).await;
+        assert_eq!(a.status, StatusCode::OK, "chat {message:?}: {}", a.body);
+        a.json()
+    }
+
+    pub async fn upload(&self, session: &str, bytes: Vec<u8>, file_name: &str) -> Answer {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
+        let form = reqwest::multipart::Form::new().part("image", part);
+        self.send(self.request(Method::POST, "/api/upload-image").header("x-session-id", session).multipart(form)).await
+    }
+
+    /// Polls the upload until it leaves `queued`; returns its final status body.
+    pub async fn wait_upload(&self, session: &str, upload_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let a = self.send(self.request(Method::GET, &format!("/api/upload/{upload_id}")).header("x-session-id", session)).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            let v = a.json();
+            if v["status"] != json!("queued") {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "upload {upload_id} still queued after 60 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn export(&self, session: &str) -> Answer {
+        self.get(&format!("/api/session/{session}/export")).await
+    }
+}
+
+/// A picture with edges and mid-range brightness, encoded in `format`.
+pub fn image_bytes(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        if (x / 12 + y / 12) % 2 == 0 { image::Rgb([40, 70, 130]) } else { image::Rgb([220, 220, 210]) }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, format)
+        .unwrap_or_else(|e| panic!("encode: {e}"));
+    out.into_inner()
+}
+
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    image_bytes(width, height, image::ImageFormat::Png)
+}
+
+/// A data directory that lives as long as the returned guard.
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
+}

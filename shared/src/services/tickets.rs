@@ -1,6 +1,6 @@
 //! Opening the ticket of a conversation's current case, at most once per case.
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
 use crate::chat::Locale;
@@ -29,6 +29,10 @@ pub struct Opened {
 
 const MAX_ID_ATTEMPTS: usize = 5;
 
+/// Everything but RFC 3986 unreserved characters is escaped in the message text, so the
+/// ticket number stays readable in the link.
+const MESSAGE_TEXT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 pub fn ticket_url(base_url: &str, ticket: &Ticket) -> String {
     format!("{base_url}/api/ticket/{}?t={}", ticket.id, ticket.access_token)
 }
@@ -51,13 +55,14 @@ fn whatsapp_text(locale: Locale, name: Option<&str>, ticket_id: &str, title: Opt
 pub fn links_for(ticket: &Ticket, base_url: &str, number: Option<&str>) -> TicketLinks {
     let url = ticket_url(base_url, ticket);
     let text = whatsapp_text(ticket.locale, ticket.name.as_deref(), ticket.id.as_str(), ticket.category_title.as_deref(), &url);
-    let encoded = utf8_percent_encode(&text, NON_ALPHANUMERIC).to_string();
-    let phone = number.unwrap_or("");
+    let encoded = utf8_percent_encode(&text, MESSAGE_TEXT).to_string();
+    // Without a configured number WhatsApp opens its contact picker with the text ready.
+    let phone_param = number.map(|n| format!("phone={n}&")).unwrap_or_default();
     TicketLinks {
         ticket_id: ticket.id.to_string(),
-        whatsapp_url: format!("https://wa.me/{phone}?text={encoded}"),
-        whatsapp_web_url: format!("https://web.whatsapp.com/send?phone={phone}&text={encoded}"),
-        whatsapp_app_url: format!("whatsapp://send?phone={phone}&text={encoded}"),
+        whatsapp_url: format!("https://wa.me/{}?text={encoded}", number.unwrap_or("")),
+        whatsapp_web_url: format!("https://web.whatsapp.com/send?{phone_param}text={encoded}"),
+        whatsapp_app_url: format!("whatsapp://send?{phone_param}text={encoded}"),
         ticket_url: url,
     }
 }

@@ -1,0 +1,132 @@
+//! `sti serve`: every endpoint on one port, the embedded backend, the image worker
+//! and the janitor in-process; graceful shutdown on SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use sti_shared::config::{BackendKind, Config, Environment};
+use sti_shared::http::{AppState, ClientIp, Endpoint, router};
+use sti_shared::ports::SecretValues;
+use sti_shared::services::{janitor, worker};
+use tokio::sync::{Notify, watch};
+
+const JANITOR_EVERY: Duration = Duration::from_secs(600);
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("STI_LOG_FORMAT").map(|f| f == "json").unwrap_or(config.env == Environment::Production);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).with_current_span(true).init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+/// Sets `ClientIp` from the TCP peer for the shared middleware.
+async fn client_ip(mut req: Request<Body>, next: Next) -> Response {
+    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        req.extensions_mut().insert(ClientIp(addr.ip().to_string()));
+    }
+    next.run(req).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, with_worker: bool) -> ExitCode {
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sti serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    init_tracing(&config);
+    if config.backend == BackendKind::Aws {
+        eprintln!("sti serve: STI_BACKEND=aws is not available in this build; use STI_BACKEND=local");
+        return ExitCode::from(2);
+    }
+    let secrets = SecretValues {
+        log_token: config.log_token.clone(),
+        openai_api_key: config.openai.api_key.clone(),
+        whatsapp_number: config.whatsapp_number.clone(),
+    };
+    let backend = match sti_shared::backends::local::open(&config.data_dir, secrets) {
+        Ok((backend, _)) => backend,
+        Err(e) => {
+            eprintln!("sti serve: cannot open the data dir {}: {e}", config.data_dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sti serve: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let local_addr = listener.local_addr().unwrap_or(addr);
+    let data_dir = config.data_dir.clone();
+    let wake = Arc::new(Notify::new());
+    let state = AppState::with_work_signal(config, backend, Some(wake.clone()));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker_task = with_worker.then(|| tokio::spawn(worker::run_queue_worker(state.clone(), wake.clone(), stop_rx.clone())));
+    let janitor_task = tokio::spawn(janitor::run(state.clone(), JANITOR_EVERY, stop_rx));
+
+    let app = router(state, &Endpoint::ALL).layer(axum::middleware::from_fn(client_ip));
+    // Tests and scripts read this line to learn the port.
+    println!("sti: listening on http://{local_addr} (data dir {})", data_dir.display());
+    tracing::info!(%local_addr, data_dir = %data_dir.display(), with_worker, "serving");
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    tracing::info!("no longer accepting requests; stopping background tasks");
+    let _ = stop_tx.send(true);
+    for task in worker_task.into_iter().chain(std::iter::once(janitor_task)) {
+        if tokio::time::timeout(DRAIN_TIMEOUT, task).await.is_err() {
+            tracing::warn!("a background task did not stop in time");
+        }
+    }
+    match served {
+        Ok(()) => {
+            tracing::info!("stopped cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sti serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
