@@ -222,13 +222,17 @@ impl Api {
         self.send(self.request(Method::POST, "/api/upload-image").header("x-session-id", session).multipart(form)).await
     }
 
+    pub async fn upload_status(&self, session: &str, upload_id: &str) -> Value {
+        let a = self.send(self.request(Method::GET, &format!("/api/upload/{upload_id}")).header("x-session-id", session)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        a.json()
+    }
+
     /// Polls the upload until it leaves `queued`; returns its final status body.
     pub async fn wait_upload(&self, session: &str, upload_id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let a = self.send(self.request(Method::GET, &format!("/api/upload/{upload_id}")).header("x-session-id", session)).await;
-            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-            let v = a.json();
+            let v = self.upload_status(session, upload_id).await;
             if v["status"] != json!("queued") {
                 return v;
             }

@@ -1,0 +1,176 @@
+//! What operators and QA rely on: rate limits with Retry-After, `sti smoke`, `sti mask`,
+//! graceful shutdown that finishes in-flight requests and keeps queued jobs.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use sti_e2e::{Api, Server, data_dir, png, sti_bin};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fourth_upload_in_a_minute_from_one_ip_is_429_with_retry_after() {
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &[]);
+    let api = Api::new(&server.base);
+    let a = api.greeting().await;
+    let b = api.greeting().await;
+    // The limit is per IP: the same address with two sessions shares it.
+    for (i, sid) in [&a, &b, &a].into_iter().enumerate() {
+        let r = api.upload(sid, png(64, 64), "p.png").await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "upload {}: {}", i + 1, r.body);
+    }
+    let fourth = api.upload(&b, png(64, 64), "p.png").await;
+    assert_eq!(fourth.status, StatusCode::TOO_MANY_REQUESTS, "{}", fourth.body);
+    assert_eq!(fourth.error_code(), "rate_limited");
+    let retry_after: u64 = fourth
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("Retry-After missing or not a number: {:?}", fourth.headers));
+    // The sliding-window estimate frees a slot within two windows at most.
+    assert!((1..=120).contains(&retry_after), "Retry-After {retry_after}");
+    let metrics = api.get("/api/metrics").await.json();
+    assert_eq!(metrics["uploads"]["total"], 3);
+    assert!(metrics["ratelimit"]["rejected"].as_i64().is_some_and(|n| n >= 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn greetings_and_chats_are_rate_limited() {
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &[("RATE_LIMIT_GREETING_PER_MIN", "2"), ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "3")]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    api.greeting().await;
+    let third = api.post_json("/api/greeting", &json!({})).await;
+    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.header("retry-after").is_some());
+    for text in ["Ana", "no tengo internet", "no"] {
+        api.chat(&sid, text).await;
+    }
+    let limited = api.post_json("/api/chat", &json!({ "sessionId": sid, "message": "no" })).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").is_some_and(|v| v.parse::<u64>().is_ok()));
+    let transcript = api.export(&sid).await.json()["transcript"].as_array().map(Vec::len);
+    assert_eq!(transcript, Some(6), "the limited message was not stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_passes_against_serve_and_fails_against_a_dead_address() {
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &[("LOG_TOKEN", "smoke-token-0123456789")]);
+    let base = server.base.clone();
+    let run = move |base: String, token: Option<&'static str>| {
+        let mut cmd = Command::new(sti_bin());
+        cmd.args(["smoke", "--base-url", &base, "--timeout-ms", "5000"]);
+        if let Some(t) = token {
+            cmd.args(["--log-token", t]);
+        }
+        cmd.env_remove("STI_SMOKE_LOG_TOKEN").output().unwrap_or_else(|e| panic!("sti smoke: {e}"))
+    };
+    let ok = tokio::task::spawn_blocking({
+        let base = base.clone();
+        move || run(base, Some("smoke-token-0123456789"))
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "smoke failed against a healthy server:\n{out}");
+    for step in ["health", "greeting", "session/validate", "chat", "upload-image", "upload-status", "whatsapp-ticket", "logs", "cleanup"] {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(step) && l.contains("PASS")), "step {step} missing:\n{out}");
+    }
+    assert!(out.contains("RESULT: PASS"), "{out}");
+
+    let wrong_token = tokio::task::spawn_blocking(move || run(base, Some("not-the-token")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!wrong_token.status.success(), "a refused log token must fail the smoke run");
+
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        drop(listener);
+        format!("http://{addr}")
+    };
+    let failed = tokio::task::spawn_blocking(move || run(dead, None)).await.unwrap_or_else(|e| panic!("{e}"));
+    let out = String::from_utf8_lossy(&failed.stdout);
+    assert!(!failed.status.success(), "smoke must fail against a dead address:\n{out}");
+    assert!(out.contains("RESULT: FAIL") && out.contains("cannot connect"), "{out}");
+}
+
+#[test]
+fn mask_reads_stdin_and_writes_only_masked_lines() {
+    let input = "mi mail es ana@example.com\nerror 0x80070005 desde el 15/03/2024\r\n\nDNI 30.123.456 y cel 11 4567-8901\nsin salto final";
+    let mut child = Command::new(sti_bin())
+        .arg("mask")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    child
+        .stdin
+        .take()
+        .unwrap_or_else(|| panic!("stdin"))
+        .write_all(input.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "mi mail es [EMAIL]\nerror 0x80070005 desde el 15/03/2024\r\n\nDNI [DNI] y cel [PHONE]\nsin salto final\n"
+    );
+    assert!(out.stderr.is_empty(), "nothing but the masked text is written");
+}
+
+/// Writes an HTTP upload by hand, half of it, so a request is in flight when SIGTERM arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_in_flight_requests_and_keeps_queued_jobs() {
+    let dir = data_dir();
+    let server = Server::start_with_args(dir.path(), &[], &["--no-worker"]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    let queued = api.upload(&sid, png(200, 150), "a.png").await.json();
+    let queued_id = queued["uploadId"].as_str().unwrap_or_default().to_owned();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(api.upload_status(&sid, &queued_id).await["status"], "queued", "no worker runs in this server");
+
+    let image = png(300, 200);
+    let boundary = "inflight-boundary";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"b.png\"\r\n\r\n").into_bytes();
+    body.extend_from_slice(&image);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let head = format!(
+        "POST /api/upload-image HTTP/1.1\r\nHost: {addr}\r\nx-session-id: {sid}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+    let half = body.len() / 2;
+    stream.write_all(&body[..half]).await.unwrap_or_else(|e| panic!("{e}"));
+    stream.flush().await.unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    server.terminate();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(&body[half..]).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(response.starts_with("HTTP/1.1 202"), "the in-flight upload must complete: {response}");
+    let status = server.stop();
+    assert!(status.success(), "clean exit after SIGTERM: {status}");
+
+    // Both jobs stayed queued across the shutdown; a server with a worker drains them.
+    let server = Server::start(dir.path(), &[]);
+    let api = Api::new(&server.base);
+    assert_eq!(api.wait_upload(&sid, &queued_id).await["status"], "done");
+    let export = api.export(&sid).await.json();
+    let uploads = export["uploads"].as_array().cloned().unwrap_or_default();
+    assert_eq!(uploads.len(), 2);
+    for u in uploads {
+        let id = u["uploadId"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(api.wait_upload(&sid, &id).await["status"], "done");
+    }
+}
