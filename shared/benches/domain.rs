@@ -1,1 +1,96 @@
-fn main(){}
+//! Throughput of the pure core: `mask_pii` (messages/s and MB/s over a realistic mix)
+//! and the conversation engine (turns/s), plus the classifier alone.
+//!
+//! Run: `cargo bench -p sti-shared --bench domain`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sti_shared::chat::{self, Conversation, Input, Locale, PrivacyTerms};
+use sti_shared::pii::mask_pii;
+
+/// Support messages as visitors write them: most carry no PII, some carry several kinds.
+const MESSAGES: &[&str] = &[
+    "hola, la impresora no imprime desde ayer",
+    "mi mail es ana.perez@gmail.com y mi cel 11 4567-8901",
+    "me sale error 0x80070005 al instalar la KB5034441 en Windows 10 22H2",
+    "DNI 30.123.456, CUIT 20-12345678-6, te paso el CBU 2850590940090418135201 para el reintegro",
+    "pagué con la tarjeta 4111 1111 1111 1111 pero el pedido #4455667788 no llegó",
+    "la notebook HP 15-dw1001la no prende, la compré el 15/03/2024 a $ 1.250.000",
+    "ya probé reiniciar el router 192.168.0.1 y sigue sin internet",
+    "llamame al +54 9 351 555-1234 después de las 18 hs por favor",
+    "la pantalla parpadea cuando conecto el segundo monitor por HDMI, placa RTX 3060 12GB",
+    "no anda",
+];
+
+const CONVERSATION: &[&str] = &["hola, me llamo Ana", "la compu está re lenta y se tilda", "no, sigo igual", "no", "sí"];
+
+fn bench_mask(c: &mut Criterion) {
+    let bytes: usize = MESSAGES.iter().map(|m| m.len()).sum();
+    let mut group = c.benchmark_group("mask_pii");
+    group.throughput(Throughput::Elements(MESSAGES.len() as u64));
+    group.bench_function("messages", |b| {
+        b.iter(|| {
+            for m in MESSAGES {
+                black_box(mask_pii(black_box(m)));
+            }
+        })
+    });
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("bytes", |b| {
+        b.iter(|| {
+            for m in MESSAGES {
+                black_box(mask_pii(black_box(m)));
+            }
+        })
+    });
+    let long = MESSAGES.join(" ").repeat(8);
+    let long = &long[..long.floor_char_boundary(2_000)];
+    group.throughput(Throughput::Bytes(long.len() as u64));
+    group.bench_function("max_length_message", |b| b.iter(|| black_box(mask_pii(black_box(long)))));
+    group.finish();
+}
+
+fn bench_engine(c: &mut Criterion) {
+    let terms = PrivacyTerms {
+        session_hours: 48,
+        upload_days: 30,
+        ticket_days: 90,
+    };
+    let mut group = c.benchmark_group("conversation");
+    group.throughput(Throughput::Elements(CONVERSATION.len() as u64));
+    group.bench_function("turns", |b| {
+        b.iter(|| {
+            let (mut conv, _) = chat::greet(Locale::Es, terms);
+            for text in CONVERSATION {
+                let masked = mask_pii(text);
+                let turn = chat::respond(&conv, Input::Text { raw: text, masked: &masked }, &[]);
+                conv = turn.conversation;
+            }
+            black_box(conv)
+        })
+    });
+    group.throughput(Throughput::Elements(MESSAGES.len() as u64));
+    group.bench_function("classify", |b| {
+        b.iter(|| {
+            for m in MESSAGES {
+                black_box(chat::classify::classify(black_box(m)));
+            }
+        })
+    });
+    let long = MESSAGES.join(" ").repeat(8);
+    let long = &long[..long.floor_char_boundary(2_000)];
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("classify_max_length_message", |b| b.iter(|| black_box(chat::classify::classify(black_box(long)))));
+    let json = serde_json::to_string(&Conversation::new(Locale::Es)).unwrap_or_default();
+    group.bench_function("conversation_json_round_trip", |b| {
+        b.iter(|| {
+            let conv: Option<Conversation> = serde_json::from_str(black_box(&json)).ok();
+            black_box(conv.map(|c| serde_json::to_string(&c)))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_mask, bench_engine);
+criterion_main!(benches);

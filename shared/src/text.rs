@@ -52,18 +52,41 @@ pub fn words(s: &str) -> Vec<String> {
     out
 }
 
+/// Longest word the stack-only fast path of [`edit_distance_within`] handles.
+const STACK_WORD: usize = 32;
+
 /// Damerau–Levenshtein (optimal string alignment) distance, giving up early once it is
-/// certain to exceed `max`; returns `None` in that case.
+/// certain to exceed `max`; returns `None` in that case. Words up to 32 characters are
+/// compared without touching the heap.
 pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
+    let mut a_buf = ['\0'; STACK_WORD];
+    let mut b_buf = ['\0'; STACK_WORD];
+    let (a_len, b_len) = (a.chars().count(), b.chars().count());
+    if a_len.abs_diff(b_len) > max {
         return None;
     }
+    if a_len > STACK_WORD || b_len > STACK_WORD {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        return osa_within(&a, &b, max, &mut vec![0; b.len() + 1], &mut vec![0; b.len() + 1], &mut vec![0; b.len() + 1]);
+    }
+    for (slot, c) in a_buf.iter_mut().zip(a.chars()) {
+        *slot = c;
+    }
+    for (slot, c) in b_buf.iter_mut().zip(b.chars()) {
+        *slot = c;
+    }
+    let mut rows = [[0usize; STACK_WORD + 1]; 3];
+    let [prev2, prev, cur] = &mut rows;
+    osa_within(&a_buf[..a_len], &b_buf[..b_len], max, prev2, prev, cur)
+}
+
+fn osa_within(a: &[char], b: &[char], max: usize, prev2: &mut [usize], prev: &mut [usize], cur: &mut [usize]) -> Option<usize> {
     let width = b.len() + 1;
-    let mut prev2 = vec![0usize; width];
-    let mut prev: Vec<usize> = (0..width).collect();
-    let mut cur = vec![0usize; width];
+    for (j, slot) in prev[..width].iter_mut().enumerate() {
+        *slot = j;
+    }
+    let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
     for i in 1..=a.len() {
         cur[0] = i;
         let mut row_min = cur[0];
@@ -142,6 +165,9 @@ mod tests {
         assert_eq!(edit_distance_within("mouse", "house", 1), Some(1));
         assert_eq!(edit_distance_within("virus", "wifi", 2), None);
         assert_eq!(edit_distance_within("", "abc", 3), Some(3));
+        let long_a = "a".repeat(40);
+        let long_b = format!("{}b", "a".repeat(39));
+        assert_eq!(edit_distance_within(&long_a, &long_b, 1), Some(1), "heap path for long words");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Problem classification: free text → knowledge-base category, tolerant of accents,
 //! typos and word order.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::kb::{CATEGORIES, Category};
@@ -58,9 +59,12 @@ impl Keyword {
 
     /// The token positions of the first match. Phrase words must appear in order; one
     /// unrelated word may sit between two of them ("no enciende *la* pantalla").
-    fn find(&self, tokens: &[String]) -> Option<Vec<usize>> {
+    fn find(&self, message: &Message) -> Option<Vec<usize>> {
         let first = self.words.first()?;
-        (0..tokens.len()).find_map(|start| {
+        let tokens = &message.tokens;
+        // Typo tolerance keeps the first letter, so only tokens sharing it can start a match.
+        let starts = message.by_first_char.get(&first.word.chars().next()?)?;
+        starts.iter().find_map(|&start| {
             if !first.matches(&tokens[start]) {
                 return None;
             }
@@ -76,7 +80,7 @@ impl Keyword {
 
     #[cfg(test)]
     fn matches(&self, tokens: &[String]) -> bool {
-        self.find(tokens).is_some()
+        self.find(&Message::new(tokens.to_vec())).is_some()
     }
 
     /// Longer phrases say more than single words.
@@ -91,12 +95,30 @@ impl Keyword {
     }
 }
 
+/// The visitor's words, folded, with where each first letter occurs.
+struct Message {
+    tokens: Vec<String>,
+    by_first_char: HashMap<char, Vec<usize>>,
+}
+
+impl Message {
+    fn new(tokens: Vec<String>) -> Message {
+        let mut by_first_char: HashMap<char, Vec<usize>> = HashMap::new();
+        for (i, t) in tokens.iter().enumerate() {
+            if let Some(c) = t.chars().next() {
+                by_first_char.entry(c).or_default().push(i);
+            }
+        }
+        Message { tokens, by_first_char }
+    }
+}
+
 /// A category's score: each keyword adds its weight if it matches at least one word no
 /// other keyword of the category used ("lento" and "lenta" both matching "lenta" count once).
-fn category_score(keywords: &[Keyword], tokens: &[String]) -> u32 {
-    let mut used = vec![false; tokens.len()];
+fn category_score(keywords: &[Keyword], message: &Message) -> u32 {
+    let mut used = vec![false; message.tokens.len()];
     let mut matches: Vec<(u32, Vec<usize>)> =
-        keywords.iter().filter_map(|k| k.find(tokens).map(|pos| (k.weight(), pos))).collect();
+        keywords.iter().filter_map(|k| k.find(message).map(|pos| (k.weight(), pos))).collect();
     matches.sort_by(|a, b| b.0.cmp(&a.0));
     let mut score = 0;
     for (weight, positions) in matches {
@@ -151,12 +173,13 @@ pub enum Classification {
 
 /// Scores every category against `text`, best first; categories that match nothing are left out.
 pub fn scores(text: &str) -> Vec<(&'static str, u32)> {
-    let tokens = words(text);
+    scores_of(&Message::new(words(text)))
+}
+
+fn scores_of(message: &Message) -> Vec<(&'static str, u32)> {
     let mut scored: Vec<(&'static str, u32)> = COMPILED
         .iter()
-        .map(|c| {
-            (c.category.id, category_score(&c.keywords, &tokens))
-        })
+        .map(|c| (c.category.id, category_score(&c.keywords, message)))
         .filter(|&(_, score)| score > 0)
         .collect();
     scored.sort_by(|a, b| b.1.cmp(&a.1));
@@ -164,11 +187,12 @@ pub fn scores(text: &str) -> Vec<(&'static str, u32)> {
 }
 
 pub fn classify(text: &str) -> Classification {
-    let scored = scores(text);
+    let message = Message::new(words(text));
+    let scored = scores_of(&message);
     match scored.as_slice() {
         [] => {
-            let tokens = words(text);
-            if tokens.is_empty() || tokens.len() <= 4 || VAGUE_COMPILED.iter().any(|k| k.find(&tokens).is_some()) {
+            let n = message.tokens.len();
+            if n <= 4 || VAGUE_COMPILED.iter().any(|k| k.find(&message).is_some()) {
                 Classification::Vague
             } else {
                 Classification::Unknown

@@ -72,53 +72,74 @@ fn is_filler(word: &str) -> bool {
     )
 }
 
-/// Folded words of `s`; dotted or slashed single letters join into one word, so
-/// "D.N.I." reads as "dni" and "S/N" as "sn".
-fn folded_words(s: &str) -> Vec<String> {
-    let chars: Vec<char> = text::fold(s).chars().collect();
+/// A folded word of the text and its byte range in the original.
+pub struct Word {
+    pub start: usize,
+    pub end: usize,
+    pub folded: String,
+}
+
+/// Folded words of `s` with their byte ranges; dotted or slashed single letters join into
+/// one word, so "D.N.I." reads as "dni" and "S/N" as "sn".
+pub fn words_with_offsets(s: &str) -> Vec<Word> {
+    let chars: Vec<(usize, char)> = s.char_indices().map(|(i, c)| (i, text::fold_char(c))).collect();
+    let end_of = |k: usize| chars.get(k).map_or(s.len(), |&(b, _)| b);
     let mut out = Vec::new();
     let mut cur = String::new();
+    let mut start = 0;
     let mut segment_len = 0;
-    for (i, &c) in chars.iter().enumerate() {
+    for (k, &(_, c)) in chars.iter().enumerate() {
         if c.is_alphanumeric() || c == '$' || c == '€' {
+            if cur.is_empty() {
+                start = chars[k].0;
+            }
             cur.push(c);
             segment_len += 1;
             continue;
         }
-        let next_is_single_letter = chars.get(i + 1).is_some_and(|n| n.is_alphabetic())
-            && !chars.get(i + 2).is_some_and(|n| n.is_alphanumeric());
+        let next_is_single_letter = chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphabetic())
+            && !chars.get(k + 2).is_some_and(|&(_, n)| n.is_alphanumeric());
         if matches!(c, '.' | '/') && segment_len == 1 && next_is_single_letter {
             segment_len = 0;
             continue;
         }
         segment_len = 0;
         if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+            out.push(Word {
+                start,
+                end: end_of(k),
+                folded: std::mem::take(&mut cur),
+            });
         }
     }
     if !cur.is_empty() {
-        out.push(cur);
+        out.push(Word {
+            start,
+            end: s.len(),
+            folded: cur,
+        });
     }
     out
 }
 
-/// Looks back over the few words before a number for the nearest meaningful keyword.
-pub fn hint_before(before: &str) -> Option<Hint> {
-    let trimmed = before.trim_end();
-    // A number glued to "#" or a currency symbol needs no words around it.
-    match trimmed.chars().last() {
-        Some('#') => return Some(Hint::Keep),
-        Some('$') | Some('€') => return Some(Hint::Amount),
-        _ => {}
+#[cfg(test)]
+fn folded_words(s: &str) -> Vec<String> {
+    words_with_offsets(s).into_iter().map(|w| w.folded).collect()
+}
+
+/// "#123", "$ 1.250": a sign right before the number decides it.
+fn sign_before(before: &str) -> Option<Hint> {
+    match before.trim_end().chars().last() {
+        Some('#') => Some(Hint::Keep),
+        Some('$') | Some('€') => Some(Hint::Amount),
+        _ => None,
     }
-    let tail_start = trimmed
-        .char_indices()
-        .rev()
-        .nth(60)
-        .map_or(0, |(i, _)| i);
-    let words = folded_words(&trimmed[tail_start..]);
+}
+
+/// The nearest meaningful keyword among the words before a number, nearest first.
+fn decide_before<'a>(words_nearest_first: impl Iterator<Item = &'a str>) -> Option<Hint> {
     let mut content_words_passed = 0;
-    for word in words.iter().rev().take(6) {
+    for word in words_nearest_first.take(6) {
         match keyword_hint(word) {
             // "pedido 123" keeps a number only when the keyword sits right beside it;
             // a PII keyword still names a number a few words later ("celular de mi hermano").
@@ -133,6 +154,66 @@ pub fn hint_before(before: &str) -> Option<Hint> {
     None
 }
 
+/// The first words after a number: a unit or currency makes it an amount, a PII keyword
+/// ("30123456 (DNI)") names it.
+fn decide_after<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<Hint> {
+    let first = words.next()?;
+    if UNIT_WORDS.contains(&first) {
+        return Some(Hint::Amount);
+    }
+    std::iter::once(first).chain(words.take(3)).find_map(|word| match keyword_hint(word) {
+        Some(Hint::Keep) | Some(Hint::Amount) | None => None,
+        Some(hint) => Some(hint),
+    })
+}
+
+/// How far around a number its context reaches, in bytes.
+const BEFORE_WINDOW: usize = 120;
+const AFTER_WINDOW: usize = 60;
+
+/// The whole text tokenised once, so every number's context is a lookup.
+pub struct Context<'t> {
+    text: &'t str,
+    words: Vec<Word>,
+}
+
+impl<'t> Context<'t> {
+    pub fn new(text: &'t str) -> Context<'t> {
+        Context {
+            text,
+            words: words_with_offsets(text),
+        }
+    }
+
+    /// The hint given by what precedes byte `at`.
+    pub fn before(&self, at: usize) -> Option<Hint> {
+        if let Some(hint) = sign_before(&self.text[..at]) {
+            return Some(hint);
+        }
+        let upto = self.words.partition_point(|w| w.end <= at);
+        let floor = at.saturating_sub(BEFORE_WINDOW);
+        decide_before(self.words[..upto].iter().rev().take_while(|w| w.start >= floor).map(|w| w.folded.as_str()))
+    }
+
+    /// The hint given by what follows byte `at`.
+    pub fn after(&self, at: usize) -> Option<Hint> {
+        let from = self.words.partition_point(|w| w.start < at);
+        let ceiling = at + AFTER_WINDOW;
+        decide_after(self.words[from..].iter().take_while(|w| w.start < ceiling).map(|w| w.folded.as_str()))
+    }
+}
+
+/// Looks back over the few words before a number for the nearest meaningful keyword.
+#[cfg(test)]
+pub fn hint_before(before: &str) -> Option<Hint> {
+    Context::new(before).before(before.len())
+}
+
+#[cfg(test)]
+pub fn hint_after(after: &str) -> Option<Hint> {
+    Context::new(after).after(0)
+}
+
 const UNIT_WORDS: &[&str] = &[
     "pesos", "peso", "dolares", "dolar", "usd", "ars", "euros", "mil", "millones", "k", "kb", "mb",
     "gb", "tb", "bytes", "byte", "b", "kbps", "mbps", "gbps", "mhz", "ghz", "hz", "px", "dpi", "rpm",
@@ -142,24 +223,6 @@ const UNIT_WORDS: &[&str] = &[
     "cuotas", "items", "unidades", "files", "photos", "emails", "times", "users", "rows",
     "records", "pages", "dollars", "visitas", "clientes", "empleados", "equipos", "pcs",
 ];
-
-/// Looks at the first words after a number: a unit or currency makes it an amount, a
-/// PII keyword ("30123456 (DNI)") names it.
-pub fn hint_after(after: &str) -> Option<Hint> {
-    let head_end = after.char_indices().nth(40).map_or(after.len(), |(i, _)| i);
-    let words = folded_words(&after[..head_end]);
-    let first = words.first()?;
-    if UNIT_WORDS.contains(&first.as_str()) {
-        return Some(Hint::Amount);
-    }
-    for word in words.iter().take(4) {
-        match keyword_hint(word) {
-            Some(Hint::Keep) | Some(Hint::Amount) | None => {}
-            Some(hint) => return Some(hint),
-        }
-    }
-    None
-}
 
 #[cfg(test)]
 mod tests {

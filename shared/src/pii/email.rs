@@ -64,6 +64,12 @@ const TLDS: &[&str] = &[
     "com", "net", "org", "ar", "edu", "gob", "gov", "io", "es", "info", "co", "uy", "cl", "mx", "br",
 ];
 
+/// Cheap pre-check for [`find_spelled`]: an "at" word must be present.
+pub fn may_have_spelled_address(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("arroba") || lower.contains("at]") || lower.contains("at)") || lower.contains("at}")
+}
+
 /// Spelled-out addresses: `local AT domain (DOT label)+` where AT/DOT are words.
 pub fn find_spelled(text: &str, out: &mut Vec<Finding>) {
     let tokens = tokens_with_offsets(text);

@@ -51,11 +51,18 @@ pub struct Finding {
 /// Every piece of personal data in `text`, in order, without overlaps.
 pub fn find_pii(text: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
-    email::find_plain(text, &mut findings);
-    email::find_spelled(text, &mut findings);
+    // Most messages have no '@', no spelled-out address and no digit: skip those scans.
+    if text.contains(['@', '＠']) {
+        email::find_plain(text, &mut findings);
+    }
+    if email::may_have_spelled_address(text) {
+        email::find_spelled(text, &mut findings);
+    }
     let emails = dedupe(findings);
     let mut numbers = Vec::new();
-    numbers::find(text, &emails, &mut numbers);
+    if text.bytes().any(|b| b.is_ascii_digit()) {
+        numbers::find(text, &emails, &mut numbers);
+    }
     let mut all = emails;
     all.extend(numbers);
     dedupe(all)

@@ -8,7 +8,7 @@
 //! next to a phone stays a date.
 
 use super::checks::{card_issuer_plausible, cbu_is_valid, cuit_is_valid, luhn_is_valid};
-use super::context::{Hint, hint_after, hint_before};
+use super::context::{Context, Hint};
 use super::{Finding, PiiKind};
 
 #[derive(Debug, Clone)]
@@ -26,6 +26,11 @@ struct Span {
     groups: Vec<Group>,
     /// `seps[i]` joins `groups[i]` and `groups[i + 1]`.
     seps: Vec<String>,
+    /// Every group's digits back to back, with where each group starts in it, so that
+    /// candidates are slices rather than fresh strings.
+    all_digits: String,
+    offsets: Vec<usize>,
+    lens: Vec<usize>,
 }
 
 const MAX_SEPARATOR_CHARS: usize = 3;
@@ -46,6 +51,7 @@ fn separator_cluster_ok(cluster: &str) -> bool {
 
 pub fn find(text: &str, taken: &[Finding], out: &mut Vec<Finding>) {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let context = Context::new(text);
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].1.is_ascii_digit() || inside(taken, chars[i].0) {
@@ -53,7 +59,7 @@ pub fn find(text: &str, taken: &[Finding], out: &mut Vec<Finding>) {
             continue;
         }
         let (span, next) = read_span(&chars, i, text.len());
-        classify_span(text, &chars, span, taken, out);
+        classify_span(&context, &chars, span, taken, out);
         i = next;
     }
 }
@@ -110,12 +116,23 @@ fn read_span(chars: &[(usize, char)], first: usize, text_len: usize) -> (Span, u
         }
         break;
     }
+    let lens: Vec<usize> = groups.iter().map(|g| g.digits.len()).collect();
+    let mut offsets = Vec::with_capacity(groups.len() + 1);
+    let mut all_digits = String::new();
+    for g in &groups {
+        offsets.push(all_digits.len());
+        all_digits.push_str(&g.digits);
+    }
+    offsets.push(all_digits.len());
     (
         Span {
             prefix_start,
             plus,
             groups,
             seps,
+            all_digits,
+            offsets,
+            lens,
         },
         i,
     )
@@ -161,7 +178,7 @@ fn char_index_of(chars: &[(usize, char)], byte: usize) -> usize {
     chars.partition_point(|&(b, _)| b < byte)
 }
 
-fn classify_span(text: &str, chars: &[(usize, char)], span: Span, taken: &[Finding], out: &mut Vec<Finding>) {
+fn classify_span(context: &Context<'_>, chars: &[(usize, char)], span: Span, taken: &[Finding], out: &mut Vec<Finding>) {
     let mut lo = 0;
     let mut hi = span.groups.len();
     // Drop groups glued to letters, together with the groups tied to them by marks
@@ -178,6 +195,8 @@ fn classify_span(text: &str, chars: &[(usize, char)], span: Span, taken: &[Findi
             hi -= 1;
         }
     }
+    // What follows each group, read once per span rather than once per candidate.
+    let after_hints: Vec<Option<Hint>> = span.groups.iter().map(|g| context.after(g.end)).collect();
     let mut i = lo;
     while i < hi {
         if let Some(len) = date_len(&span, i, hi).or_else(|| company_line_len(&span, i, hi)) {
@@ -185,11 +204,11 @@ fn classify_span(text: &str, chars: &[(usize, char)], span: Span, taken: &[Findi
             continue;
         }
         let entity_start = span.groups[i].start;
-        let before_hint = hint_before(&text[..entity_start]);
+        let before_hint = context.before(entity_start);
         let mut matched = None;
         'passes: for pass in [Pass::ShapeFittingHint, Pass::Hint, Pass::Shape] {
             for j in (i..hi).rev() {
-                let after_hint = hint_after(&text[span.groups[j].end..]);
+                let after_hint = after_hints[j];
                 let candidate = Candidate {
                     span: &span,
                     from: i,
@@ -305,12 +324,12 @@ impl Candidate<'_> {
         &self.span.seps[self.from..self.to]
     }
 
-    fn digits(&self) -> String {
-        self.groups().iter().map(|g| g.digits.as_str()).collect()
+    fn digits(&self) -> &str {
+        &self.span.all_digits[self.span.offsets[self.from]..self.span.offsets[self.to + 1]]
     }
 
-    fn lens(&self) -> Vec<usize> {
-        self.groups().iter().map(|g| g.digits.len()).collect()
+    fn lens(&self) -> &[usize] {
+        &self.span.lens[self.from..=self.to]
     }
 
     fn uniform_seps(&self, allowed: &[&str]) -> bool {
@@ -329,10 +348,10 @@ impl Candidate<'_> {
         let digits = self.digits();
         let kind = match pass {
             Pass::ShapeFittingHint => self
-                .classify_by_shape(&digits)
+                .classify_by_shape(digits)
                 .filter(|kind| self.hint.is_none_or(|hint| hint_allows(hint, *kind))),
-            Pass::Hint => self.classify_by_hint(&digits),
-            Pass::Shape => self.classify_by_shape(&digits),
+            Pass::Hint => self.classify_by_hint(digits),
+            Pass::Shape => self.classify_by_shape(digits),
         }?;
         // Next to a price or a unit only a number proven by its check digits is personal.
         let amount = self.hint == Some(Hint::Amount) || self.amount_after;
@@ -395,7 +414,7 @@ impl Candidate<'_> {
 
     fn cuit_shaped(&self) -> bool {
         let lens = self.lens();
-        matches!(lens.as_slice(), [11] | [2, 8, 1] | [2, 2, 3, 3, 1] | [10, 1] | [2, 9])
+        matches!(lens, [11] | [2, 8, 1] | [2, 2, 3, 3, 1] | [10, 1] | [2, 9])
     }
 
     fn looks_like_ip(&self) -> bool {
@@ -447,12 +466,12 @@ impl Candidate<'_> {
     /// "(555) 123-4567", "555-123-4567": ten digits in a phone's usual grouping.
     fn grouped_like_phone(&self) -> bool {
         let lens = self.lens();
-        matches!(lens.as_slice(), [3, 3, 4] | [2, 4, 4] | [3, 7] | [4, 6] | [4, 2, 4])
+        matches!(lens, [3, 3, 4] | [2, 4, 4] | [3, 7] | [4, 6] | [4, 2, 4])
     }
 
     fn dni_shaped(&self, d: &str) -> bool {
         let lens = self.lens();
-        let dotted = matches!(lens.as_slice(), [1, 3, 3] | [2, 3, 3]) && self.seps().iter().all(|s| s == ".");
+        let dotted = matches!(lens, [1, 3, 3] | [2, 3, 3]) && self.seps().iter().all(|s| s == ".");
         let spaced = lens == [2, 3, 3] && self.seps().iter().all(|s| s == " ");
         let contiguous_with_hint = lens.len() == 1 && self.hint == Some(Hint::Dni);
         (dotted || spaced || contiguous_with_hint) && !d.starts_with('0') && (7..=8).contains(&d.len())
