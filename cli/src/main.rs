@@ -51,12 +51,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Mask => mask::run(),
-        Command::Serve { addr, data_dir, no_worker } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::run(addr, data_dir, !no_worker))),
-        Command::Smoke {
-            base_url,
-            log_token,
-            timeout_ms,
-        } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(smoke::run(&base_url, log_token.as_deref(), timeout_ms))),
+        Command::Serve { addr, data_dir, no_worker } => {
+            runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::run(addr, data_dir, !no_worker)))
+        }
+        Command::Smoke { base_url, log_token, timeout_ms } => runtime()
+            .map_or(ExitCode::FAILURE, |rt| rt.block_on(smoke::run(&base_url, log_token.as_deref(), timeout_ms))),
     }
 }
 

@@ -21,11 +21,7 @@ pub fn run() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
-        let ending_len = if line.ends_with(b"\r\n") {
-            2
-        } else {
-            usize::from(line.ends_with(b"\n"))
-        };
+        let ending_len = if line.ends_with(b"\r\n") { 2 } else { usize::from(line.ends_with(b"\n")) };
         let (content, ending) = line.split_at(line.len() - ending_len);
         let text = String::from_utf8_lossy(content);
         let written = out

@@ -103,7 +103,8 @@ pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, with_worker: bool)
     let wake = Arc::new(Notify::new());
     let state = AppState::with_work_signal(config, backend, Some(wake.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker_task = with_worker.then(|| tokio::spawn(worker::run_queue_worker(state.clone(), wake.clone(), stop_rx.clone())));
+    let worker_task =
+        with_worker.then(|| tokio::spawn(worker::run_queue_worker(state.clone(), wake.clone(), stop_rx.clone())));
     let janitor_task = tokio::spawn(janitor::run(state.clone(), JANITOR_EVERY, stop_rx));
 
     let app = router(state, &Endpoint::ALL).layer(axum::middleware::from_fn(client_ip));

@@ -39,36 +39,32 @@ impl Answer {
 
 fn short(s: &str, n: usize) -> String {
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > n {
-        format!("{}…", flat.chars().take(n).collect::<String>())
-    } else {
-        flat
-    }
+    if flat.chars().count() > n { format!("{}…", flat.chars().take(n).collect::<String>()) } else { flat }
 }
 
 impl Smoke {
-    async fn call(&self, method: Method, path: &str, build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> Result<Answer, String> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, String> {
         let started = Instant::now();
         let request = build(self.client.request(method, format!("{}{path}", self.base)));
         let response = request.send().await.map_err(|e| describe(&e))?;
         let status = response.status();
         let body = response.text().await.map_err(|e| describe(&e))?;
-        Ok(Answer {
-            status,
-            body,
-            millis: started.elapsed().as_millis(),
-        })
+        Ok(Answer { status, body, millis: started.elapsed().as_millis() })
     }
 
-    fn record(&mut self, name: &'static str, answer: &Result<Answer, String>, check: impl FnOnce(&Answer) -> Result<String, String>) -> Option<Value> {
+    fn record(
+        &mut self,
+        name: &'static str,
+        answer: &Result<Answer, String>,
+        check: impl FnOnce(&Answer) -> Result<String, String>,
+    ) -> Option<Value> {
         let step = match answer {
-            Err(e) => Step {
-                name,
-                ok: false,
-                status: None,
-                millis: 0,
-                detail: e.clone(),
-            },
+            Err(e) => Step { name, ok: false, status: None, millis: 0, detail: e.clone() },
             Ok(a) => {
                 let verdict = check(a);
                 Step {
@@ -108,11 +104,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 fn expect_status(a: &Answer, wanted: &[u16]) -> Result<(), String> {
-    if wanted.contains(&a.status.as_u16()) {
-        Ok(())
-    } else {
-        Err(format!("expected HTTP {wanted:?}"))
-    }
+    if wanted.contains(&a.status.as_u16()) { Ok(()) } else { Err(format!("expected HTTP {wanted:?}")) }
 }
 
 /// A small PNG with some structure (sharp edges, mid brightness) so the analysis is meaningful.
@@ -135,11 +127,7 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
             return ExitCode::FAILURE;
         }
     };
-    let mut s = Smoke {
-        client,
-        base: base_url.trim_end_matches('/').to_owned(),
-        steps: Vec::new(),
-    };
+    let mut s = Smoke { client, base: base_url.trim_end_matches('/').to_owned(), steps: Vec::new() };
     println!("STI smoke test against {}", s.base);
     println!("  {:<16} {:<5} {:>6} {:>8}  detail", "step", "result", "http", "latency");
 
@@ -166,7 +154,9 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
             expect_status(a, &[200])?;
             let v = a.json();
             match (v["sessionId"].as_str(), v["reply"].as_str()) {
-                (Some(id), Some(reply)) if !reply.is_empty() => Ok(format!("sessionId={id} state={}", v["state"].as_str().unwrap_or("?"))),
+                (Some(id), Some(reply)) if !reply.is_empty() => {
+                    Ok(format!("sessionId={id} state={}", v["state"].as_str().unwrap_or("?")))
+                }
                 _ => Err("no sessionId or reply".into()),
             }
         })
@@ -177,7 +167,11 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
         s.record("session/validate", &a, |a| {
             expect_status(a, &[200])?;
             let v = a.json();
-            if v["valid"] == json!(true) { Ok(format!("valid state={}", v["state"].as_str().unwrap_or("?"))) } else { Err("valid is not true".into()) }
+            if v["valid"] == json!(true) {
+                Ok(format!("valid state={}", v["state"].as_str().unwrap_or("?")))
+            } else {
+                Err("valid is not true".into())
+            }
         });
 
         let a = s.call(Method::POST, "/api/chat", |r| r.json(&json!({ "sessionId": sid, "message": "hola" }))).await;
@@ -188,7 +182,9 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
             }
             let v = a.json();
             match v["reply"].as_str() {
-                Some(reply) if !reply.is_empty() => Ok(format!("state={} reply=\"{}\"", v["state"].as_str().unwrap_or("?"), short(reply, 60))),
+                Some(reply) if !reply.is_empty() => {
+                    Ok(format!("state={} reply=\"{}\"", v["state"].as_str().unwrap_or("?"), short(reply, 60)))
+                }
                 _ => Err("empty reply".into()),
             }
         });
@@ -207,19 +203,29 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
         let upload = s
             .record("upload-image", &a, |a| {
                 expect_status(a, &[202])?;
-                a.json()["uploadId"].as_str().map(|id| format!("uploadId={id} status=queued")).ok_or_else(|| "no uploadId".into())
+                a.json()["uploadId"]
+                    .as_str()
+                    .map(|id| format!("uploadId={id} status=queued"))
+                    .ok_or_else(|| "no uploadId".into())
             })
             .and_then(|v| v["uploadId"].as_str().map(str::to_owned));
 
         if let Some(upload_id) = upload {
             let started = Instant::now();
-            let mut last = s.call(Method::GET, &format!("/api/upload/{upload_id}"), |r| r.header("x-session-id", sid.clone())).await;
+            let mut last = s
+                .call(Method::GET, &format!("/api/upload/{upload_id}"), |r| r.header("x-session-id", sid.clone()))
+                .await;
             while let Ok(a) = &last {
-                if a.status != StatusCode::OK || a.json()["status"] != json!("queued") || started.elapsed() > UPLOAD_WAIT {
+                if a.status != StatusCode::OK
+                    || a.json()["status"] != json!("queued")
+                    || started.elapsed() > UPLOAD_WAIT
+                {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                last = s.call(Method::GET, &format!("/api/upload/{upload_id}"), |r| r.header("x-session-id", sid.clone())).await;
+                last = s
+                    .call(Method::GET, &format!("/api/upload/{upload_id}"), |r| r.header("x-session-id", sid.clone()))
+                    .await;
             }
             let waited = started.elapsed().as_millis();
             s.record("upload-status", &last, |a| {
@@ -228,7 +234,10 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
                 match v["status"].as_str() {
                     Some("done") => Ok(format!(
                         "done after {waited} ms: {}x{} blur={} brightness={}",
-                        v["analysis"]["width"], v["analysis"]["height"], v["analysis"]["blurScore"], v["analysis"]["brightness"]
+                        v["analysis"]["width"],
+                        v["analysis"]["height"],
+                        v["analysis"]["blurScore"],
+                        v["analysis"]["brightness"]
                     )),
                     Some(other) => Err(format!("status {other} after {waited} ms (error: {})", v["error"])),
                     None => Err("no status".into()),
@@ -241,7 +250,9 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
             expect_status(a, &[200, 201])?;
             let v = a.json();
             match (v["ticketId"].as_str(), v["whatsappUrl"].as_str()) {
-                (Some(id), Some(url)) if url.starts_with("https://wa.me/") && url.contains(id) => Ok(format!("ticketId={id} whatsappUrl={}", short(url, 48))),
+                (Some(id), Some(url)) if url.starts_with("https://wa.me/") && url.contains(id) => {
+                    Ok(format!("ticketId={id} whatsappUrl={}", short(url, 48)))
+                }
                 _ => Err("no ticketId, or the WhatsApp link lacks it".into()),
             }
         });
@@ -255,7 +266,10 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
         let lines = a.body.lines().filter(|l| !l.trim().is_empty()).count();
         let valid = a.body.lines().filter(|l| !l.trim().is_empty()).all(|l| serde_json::from_str::<Value>(l).is_ok());
         match (log_token, a.status.as_u16()) {
-            (_, 200) if valid => Ok(format!("{lines} NDJSON line(s){}", if log_token.is_none() { " (open: no LOG_TOKEN configured)" } else { "" })),
+            (_, 200) if valid => Ok(format!(
+                "{lines} NDJSON line(s){}",
+                if log_token.is_none() { " (open: no LOG_TOKEN configured)" } else { "" }
+            )),
             (_, 200) => Err("the body is not NDJSON".into()),
             (None, 401 | 503) => Ok(format!("protected (HTTP {}); pass --log-token to read it", a.status.as_u16())),
             (Some(_), 401) => Err("the token was refused".into()),

@@ -23,7 +23,8 @@ const MESSAGES: &[&str] = &[
     "no anda",
 ];
 
-const CONVERSATION: &[&str] = &["hola, me llamo Ana", "la compu está re lenta y se tilda", "no, sigo igual", "no", "sí"];
+const CONVERSATION: &[&str] =
+    &["hola, me llamo Ana", "la compu está re lenta y se tilda", "no, sigo igual", "no", "sí"];
 
 fn bench_mask(c: &mut Criterion) {
     let bytes: usize = MESSAGES.iter().map(|m| m.len()).sum();
@@ -52,11 +53,7 @@ fn bench_mask(c: &mut Criterion) {
 }
 
 fn bench_engine(c: &mut Criterion) {
-    let terms = PrivacyTerms {
-        session_hours: 48,
-        upload_days: 30,
-        ticket_days: 90,
-    };
+    let terms = PrivacyTerms { session_hours: 48, upload_days: 30, ticket_days: 90 };
     let mut group = c.benchmark_group("conversation");
     group.throughput(Throughput::Elements(CONVERSATION.len() as u64));
     group.bench_function("turns", |b| {
@@ -81,7 +78,9 @@ fn bench_engine(c: &mut Criterion) {
     let long = MESSAGES.join(" ").repeat(8);
     let long = &long[..long.floor_char_boundary(2_000)];
     group.throughput(Throughput::Elements(1));
-    group.bench_function("classify_max_length_message", |b| b.iter(|| black_box(chat::classify::classify(black_box(long)))));
+    group.bench_function("classify_max_length_message", |b| {
+        b.iter(|| black_box(chat::classify::classify(black_box(long))))
+    });
     let json = serde_json::to_string(&Conversation::new(Locale::Es)).unwrap_or_default();
     group.bench_function("conversation_json_round_trip", |b| {
         b.iter(|| {

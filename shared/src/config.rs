@@ -14,10 +14,7 @@ pub struct ConfigError {
 }
 
 fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        message: message.into(),
-    }
+    ConfigError { var, message: message.into() }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +167,8 @@ impl Reader<'_> {
     fn duration_ms(&self, var: &'static str, default_ms: i64) -> Result<i64, ConfigError> {
         match self.raw(var) {
             None => Ok(default_ms),
-            Some(v) => parse_duration_ms(&v).ok_or_else(|| invalid(var, format!("{v:?} is not a duration like 90s, 15m, 48h or 30d"))),
+            Some(v) => parse_duration_ms(&v)
+                .ok_or_else(|| invalid(var, format!("{v:?} is not a duration like 90s, 15m, 48h or 30d"))),
         }
     }
 }
@@ -227,7 +225,10 @@ impl Config {
             Some(n) => {
                 let digits: String = n.chars().filter(|c| !matches!(c, '+' | ' ' | '-')).collect();
                 if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(invalid("WHATSAPP_NUMBER", "must be an international number, 8 to 15 digits (e.g. 5491112345678)"));
+                    return Err(invalid(
+                        "WHATSAPP_NUMBER",
+                        "must be an international number, 8 to 15 digits (e.g. 5491112345678)",
+                    ));
                 }
                 Some(digits)
             }
@@ -255,9 +256,16 @@ impl Config {
             None if env == Environment::Development => AllowedOrigins::Loopback,
             None => AllowedOrigins::List(Vec::new()),
             Some(list) => {
-                let origins: Vec<String> = list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+                let origins: Vec<String> = list
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect();
                 if let Some(bad) = origins.iter().find(|o| !valid_origin(o)) {
-                    return Err(invalid("ALLOWED_ORIGINS", format!("{bad:?} is not an origin like https://example.com")));
+                    return Err(invalid(
+                        "ALLOWED_ORIGINS",
+                        format!("{bad:?} is not an origin like https://example.com"),
+                    ));
                 }
                 if env == Environment::Production && origins.iter().any(|o| o == "*") {
                     return Err(invalid("ALLOWED_ORIGINS", "\"*\" is not allowed in production"));

@@ -163,7 +163,8 @@ pub fn is_acceptable_request_id(s: &str) -> bool {
 
 /// Client-chosen idempotency keys for chat messages.
 pub fn is_valid_message_id(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 #[cfg(test)]
@@ -176,7 +177,15 @@ mod tests {
         assert_eq!(id.as_str().len(), 4 + 32);
         assert_eq!(SessionId::parse(id.as_str()), Ok(id.clone()));
         assert_ne!(SessionId::generate().ok(), Some(id));
-        for bad in ["", "web-", "web-XYZ", "web-0123456789abcdef0123456789abcdeF", "sess-0123456789abcdef0123456789abcdef", "web-0123456789abcdef0123456789abcdef0", "web-../../etc/passwd"] {
+        for bad in [
+            "",
+            "web-",
+            "web-XYZ",
+            "web-0123456789abcdef0123456789abcdeF",
+            "sess-0123456789abcdef0123456789abcdef",
+            "web-0123456789abcdef0123456789abcdef0",
+            "web-../../etc/passwd",
+        ] {
             assert!(SessionId::parse(bad).is_err(), "{bad}");
         }
     }
@@ -186,7 +195,13 @@ mod tests {
         let id = TicketId::generate(1_763_769_600_000).unwrap_or_else(|e| panic!("{e}")); // 2025-11-22
         assert!(id.as_str().starts_with("STI-20251122-"), "{id}");
         assert_eq!(TicketId::parse(id.as_str()), Ok(id));
-        for bad in ["STI-20251122-ABC12", "STI-2025112-ABCDEF", "TCK-20251122-ABCDEF", "STI-20251122-ABCDE0", "STI-20251122-abcdef"] {
+        for bad in [
+            "STI-20251122-ABC12",
+            "STI-2025112-ABCDEF",
+            "TCK-20251122-ABCDEF",
+            "STI-20251122-ABCDE0",
+            "STI-20251122-abcdef",
+        ] {
             assert!(TicketId::parse(bad).is_err(), "{bad}");
         }
     }

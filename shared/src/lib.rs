@@ -3,13 +3,13 @@
 
 pub mod backends;
 pub mod chat;
+pub mod config;
+pub mod handlers;
+pub mod http;
 pub mod ids;
 pub mod images;
 pub mod pii;
 pub mod ports;
+pub mod services;
 pub mod text;
 pub mod time;
-pub mod config;
-pub mod handlers;
-pub mod http;
-pub mod services;

@@ -35,9 +35,8 @@ pub fn words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     for (i, &c) in chars.iter().enumerate() {
-        let inner_apostrophe = (c == '\'' || c == '’')
-            && !current.is_empty()
-            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        let inner_apostrophe =
+            (c == '\'' || c == '’') && !current.is_empty() && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
         if c.is_alphanumeric() {
             current.push(c);
         } else if inner_apostrophe {
@@ -68,7 +67,14 @@ pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     if a_len > STACK_WORD || b_len > STACK_WORD {
         let a: Vec<char> = a.chars().collect();
         let b: Vec<char> = b.chars().collect();
-        return osa_within(&a, &b, max, &mut vec![0; b.len() + 1], &mut vec![0; b.len() + 1], &mut vec![0; b.len() + 1]);
+        return osa_within(
+            &a,
+            &b,
+            max,
+            &mut vec![0; b.len() + 1],
+            &mut vec![0; b.len() + 1],
+            &mut vec![0; b.len() + 1],
+        );
     }
     for (slot, c) in a_buf.iter_mut().zip(a.chars()) {
         *slot = c;
@@ -81,7 +87,14 @@ pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     osa_within(&a_buf[..a_len], &b_buf[..b_len], max, prev2, prev, cur)
 }
 
-fn osa_within(a: &[char], b: &[char], max: usize, prev2: &mut [usize], prev: &mut [usize], cur: &mut [usize]) -> Option<usize> {
+fn osa_within(
+    a: &[char],
+    b: &[char],
+    max: usize,
+    prev2: &mut [usize],
+    prev: &mut [usize],
+    cur: &mut [usize],
+) -> Option<usize> {
     let width = b.len() + 1;
     for (j, slot) in prev[..width].iter_mut().enumerate() {
         *slot = j;
@@ -126,9 +139,7 @@ pub fn fuzzy_eq(word: &str, keyword: &str) -> bool {
         return true;
     }
     let budget = typo_budget(keyword.chars().count());
-    budget > 0
-        && word.chars().next() == keyword.chars().next()
-        && edit_distance_within(word, keyword, budget).is_some()
+    budget > 0 && word.chars().next() == keyword.chars().next() && edit_distance_within(word, keyword, budget).is_some()
 }
 
 /// Uppercases the first character of `word` (which may be multi-byte).
@@ -151,10 +162,7 @@ mod tests {
 
     #[test]
     fn splits_words_keeping_contractions() {
-        assert_eq!(
-            words("Hola, I'm Ann! ¿La PC no-anda?"),
-            vec!["hola", "i'm", "ann", "la", "pc", "no", "anda"]
-        );
+        assert_eq!(words("Hola, I'm Ann! ¿La PC no-anda?"), vec!["hola", "i'm", "ann", "la", "pc", "no", "anda"]);
         assert_eq!(words("'quoted'"), vec!["quoted"]);
     }
 

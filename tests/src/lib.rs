@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 /// before running tests).
 pub fn sti_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("cannot locate the test binary: {e}"));
-    let dir = exe.parent().and_then(Path::parent).unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()));
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()));
     let bin = dir.join(if cfg!(windows) { "sti.exe" } else { "sti" });
     assert!(
         bin.exists(),
@@ -27,10 +30,24 @@ pub fn sti_bin() -> PathBuf {
 
 /// Environment variables a test server must not inherit from the developer's shell.
 const CLEARED: &[&str] = &[
-    "STI_ENV", "STI_BACKEND", "STI_DATA_DIR", "LOG_TOKEN", "WHATSAPP_NUMBER", "SMART_MODE", "ALLOWED_ORIGINS",
-    "RATE_LIMIT_GREETING_PER_MIN", "RATE_LIMIT_CHAT_PER_MIN_SESSION", "RATE_LIMIT_CHAT_PER_MIN_IP",
-    "RATE_LIMIT_UPLOAD_PER_MIN", "MAX_MESSAGE_CHARS", "MAX_JSON_BYTES", "MAX_IMAGE_BYTES", "SESSION_TTL",
-    "PUBLIC_BASE_URL", "TRUST_X_FORWARDED_FOR", "STI_LOG_FORMAT",
+    "STI_ENV",
+    "STI_BACKEND",
+    "STI_DATA_DIR",
+    "LOG_TOKEN",
+    "WHATSAPP_NUMBER",
+    "SMART_MODE",
+    "ALLOWED_ORIGINS",
+    "RATE_LIMIT_GREETING_PER_MIN",
+    "RATE_LIMIT_CHAT_PER_MIN_SESSION",
+    "RATE_LIMIT_CHAT_PER_MIN_IP",
+    "RATE_LIMIT_UPLOAD_PER_MIN",
+    "MAX_MESSAGE_CHARS",
+    "MAX_JSON_BYTES",
+    "MAX_IMAGE_BYTES",
+    "SESSION_TTL",
+    "PUBLIC_BASE_URL",
+    "TRUST_X_FORWARDED_FOR",
+    "STI_LOG_FORMAT",
 ];
 
 /// A running `sti serve`. Dropping it kills the process.
@@ -87,12 +104,7 @@ impl Server {
                 panic!("sti serve did not start within 60 s; its log:\n{lines}");
             }
         };
-        Server {
-            child,
-            base,
-            data_dir: data_dir.to_owned(),
-            log,
-        }
+        Server { child, base, data_dir: data_dir.to_owned(), log }
     }
 
     pub fn pid(&self) -> u32 {
@@ -169,14 +181,9 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: &str) -> Api {
-        let client = Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_else(|e| panic!("client: {e}"));
-        Api {
-            client,
-            base: base.to_owned(),
-        }
+        let client =
+            Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_else(|e| panic!("client: {e}"));
+        Api { client, base: base.to_owned() }
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
@@ -223,7 +230,9 @@ impl Api {
     }
 
     pub async fn upload_status(&self, session: &str, upload_id: &str) -> Value {
-        let a = self.send(self.request(Method::GET, &format!("/api/upload/{upload_id}")).header("x-session-id", session)).await;
+        let a = self
+            .send(self.request(Method::GET, &format!("/api/upload/{upload_id}")).header("x-session-id", session))
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         a.json()
     }
@@ -252,9 +261,7 @@ pub fn image_bytes(width: u32, height: u32, format: image::ImageFormat) -> Vec<u
         if (x / 12 + y / 12) % 2 == 0 { image::Rgb([40, 70, 130]) } else { image::Rgb([220, 220, 210]) }
     });
     let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, format)
-        .unwrap_or_else(|e| panic!("encode: {e}"));
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, format).unwrap_or_else(|e| panic!("encode: {e}"));
     out.into_inner()
 }
 

@@ -12,7 +12,8 @@ const PHONE: &str = "11 4567-8901";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn greeting_to_ticket_with_an_image_survives_a_restart() {
     let dir = data_dir();
-    let server = Server::start(dir.path(), &[("WHATSAPP_NUMBER", "5491100000000"), ("LOG_TOKEN", "e2e-log-token-123456")]);
+    let server =
+        Server::start(dir.path(), &[("WHATSAPP_NUMBER", "5491100000000"), ("LOG_TOKEN", "e2e-log-token-123456")]);
     let api = Api::new(&server.base);
 
     let greeting = api.post_json("/api/greeting", &json!({})).await;
@@ -30,7 +31,8 @@ async fn greeting_to_ticket_with_an_image_survives_a_restart() {
     let r = api.chat(&sid, &problem).await;
     assert_eq!(r["state"], "steps");
     assert!(r["reply"].as_str().is_some_and(|t| t.contains("1. ") && t.contains("¿Se solucionó?")));
-    let values: Vec<&str> = r["options"].as_array().map(|o| o.iter().filter_map(|x| x["value"].as_str()).collect()).unwrap_or_default();
+    let values: Vec<&str> =
+        r["options"].as_array().map(|o| o.iter().filter_map(|x| x["value"].as_str()).collect()).unwrap_or_default();
     assert_eq!(values, vec!["yes", "no", "tech"]);
     assert_eq!(r["degraded"], false);
 
@@ -52,10 +54,8 @@ async fn greeting_to_ticket_with_an_image_survives_a_restart() {
 
     let r = api.chat(&sid, "no").await;
     assert_eq!(r["state"], "offer_ticket");
-    let r = api
-        .post_json("/api/chat", &json!({ "sessionId": sid, "action": "button", "value": "ticket" }))
-        .await
-        .json();
+    let r =
+        api.post_json("/api/chat", &json!({ "sessionId": sid, "action": "button", "value": "ticket" })).await.json();
     assert_eq!(r["state"], "ticket_created", "{r}");
     let ticket_id = r["ticket"]["ticketId"].as_str().unwrap_or_default().to_owned();
     let whatsapp = r["ticket"]["whatsappUrl"].as_str().unwrap_or_default().to_owned();
@@ -86,7 +86,8 @@ async fn greeting_to_ticket_with_an_image_survives_a_restart() {
     assert!(html.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
     assert_no_raw_pii(&html.body, "ticket page");
 
-    let logs = api.send(api.request(reqwest::Method::GET, "/api/logs?limit=500").bearer_auth("e2e-log-token-123456")).await;
+    let logs =
+        api.send(api.request(reqwest::Method::GET, "/api/logs?limit=500").bearer_auth("e2e-log-token-123456")).await;
     assert_eq!(logs.status, StatusCode::OK);
     assert!(logs.body.lines().count() >= 8, "{}", logs.body);
     assert!(logs.body.contains("ticket.created") && logs.body.contains("upload.processed"));
@@ -196,7 +197,9 @@ async fn erasing_a_session_removes_everything() {
 
     assert_eq!(api.export(&sid).await.status, StatusCode::NOT_FOUND);
     assert_eq!(api.get(&ticket_path).await.status, StatusCode::NOT_FOUND);
-    let status = api.send(api.request(reqwest::Method::GET, &format!("/api/upload/{upload_id}")).header("x-session-id", &sid)).await;
+    let status = api
+        .send(api.request(reqwest::Method::GET, &format!("/api/upload/{upload_id}")).header("x-session-id", &sid))
+        .await;
     assert_eq!(status.status, StatusCode::NOT_FOUND);
     let leftovers: Vec<_> = walk(&dir.path().join("blobs")).into_iter().filter(|p| p.contains(&sid)).collect();
     assert!(leftovers.is_empty(), "files left behind: {leftovers:?}");

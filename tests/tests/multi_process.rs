@@ -73,13 +73,18 @@ async fn two_processes_share_one_data_dir_safely() {
         }
         for id in &ids {
             if line.contains(id.as_str()) {
-                let result = line.split("result=").nth(1).unwrap_or("?").split_whitespace().next().unwrap_or("?").to_owned();
+                let result =
+                    line.split("result=").nth(1).unwrap_or("?").split_whitespace().next().unwrap_or("?").to_owned();
                 results.entry(id.clone()).or_default().push(result);
             }
         }
     }
     for id in &ids {
-        assert_eq!(results.get(id).map(Vec::as_slice), Some(&["Processed".to_owned()][..]), "job for {id}: {results:?}");
+        assert_eq!(
+            results.get(id).map(Vec::as_slice),
+            Some(&["Processed".to_owned()][..]),
+            "job for {id}: {results:?}"
+        );
     }
     let metrics = api_b.get("/api/metrics").await.json();
     assert_eq!(metrics["uploads"]["processed"], 8);

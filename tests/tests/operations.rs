@@ -39,7 +39,8 @@ async fn fourth_upload_in_a_minute_from_one_ip_is_429_with_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn greetings_and_chats_are_rate_limited() {
     let dir = data_dir();
-    let server = Server::start(dir.path(), &[("RATE_LIMIT_GREETING_PER_MIN", "2"), ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "3")]);
+    let server =
+        Server::start(dir.path(), &[("RATE_LIMIT_GREETING_PER_MIN", "2"), ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "3")]);
     let api = Api::new(&server.base);
     let sid = api.greeting().await;
     api.greeting().await;
@@ -77,14 +78,26 @@ async fn smoke_passes_against_serve_and_fails_against_a_dead_address() {
     .unwrap_or_else(|e| panic!("{e}"));
     let out = String::from_utf8_lossy(&ok.stdout);
     assert!(ok.status.success(), "smoke failed against a healthy server:\n{out}");
-    for step in ["health", "greeting", "session/validate", "chat", "upload-image", "upload-status", "whatsapp-ticket", "logs", "cleanup"] {
-        assert!(out.lines().any(|l| l.trim_start().starts_with(step) && l.contains("PASS")), "step {step} missing:\n{out}");
+    for step in [
+        "health",
+        "greeting",
+        "session/validate",
+        "chat",
+        "upload-image",
+        "upload-status",
+        "whatsapp-ticket",
+        "logs",
+        "cleanup",
+    ] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(step) && l.contains("PASS")),
+            "step {step} missing:\n{out}"
+        );
     }
     assert!(out.contains("RESULT: PASS"), "{out}");
 
-    let wrong_token = tokio::task::spawn_blocking(move || run(base, Some("not-the-token")))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let wrong_token =
+        tokio::task::spawn_blocking(move || run(base, Some("not-the-token"))).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(!wrong_token.status.success(), "a refused log token must fail the smoke run");
 
     let dead = {
@@ -109,12 +122,7 @@ fn mask_reads_stdin_and_writes_only_masked_lines() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
-    child
-        .stdin
-        .take()
-        .unwrap_or_else(|| panic!("stdin"))
-        .write_all(input.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
+    child.stdin.take().unwrap_or_else(|| panic!("stdin")).write_all(input.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
     let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
     assert!(out.status.success());
     assert_eq!(
@@ -138,7 +146,9 @@ async fn sigterm_finishes_in_flight_requests_and_keeps_queued_jobs() {
 
     let image = png(300, 200);
     let boundary = "inflight-boundary";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"b.png\"\r\n\r\n").into_bytes();
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"b.png\"\r\n\r\n")
+            .into_bytes();
     body.extend_from_slice(&image);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let addr = server.base.trim_start_matches("http://").to_owned();

@@ -15,11 +15,7 @@ struct PatternWord {
 
 impl PatternWord {
     fn matches(&self, token: &str) -> bool {
-        if self.stem {
-            token.starts_with(&self.word)
-        } else {
-            fuzzy_eq(token, &self.word)
-        }
+        if self.stem { token.starts_with(&self.word) } else { fuzzy_eq(token, &self.word) }
     }
 }
 
@@ -48,10 +44,7 @@ impl Keyword {
             let tokens = words(piece.trim_end_matches('*'));
             let last = tokens.len().saturating_sub(1);
             for (i, word) in tokens.into_iter().enumerate() {
-                out.push(PatternWord {
-                    word,
-                    stem: stem && i == last,
-                });
+                out.push(PatternWord { word, stem: stem && i == last });
             }
         }
         Keyword { words: out, strength }
@@ -119,7 +112,7 @@ fn category_score(keywords: &[Keyword], message: &Message) -> u32 {
     let mut used = vec![false; message.tokens.len()];
     let mut matches: Vec<(u32, Vec<usize>)> =
         keywords.iter().filter_map(|k| k.find(message).map(|pos| (k.weight(), pos))).collect();
-    matches.sort_by(|a, b| b.0.cmp(&a.0));
+    matches.sort_by_key(|m| std::cmp::Reverse(m.0));
     let mut score = 0;
     for (weight, positions) in matches {
         if positions.iter().any(|&p| !used[p]) {
@@ -149,11 +142,41 @@ static COMPILED: LazyLock<Vec<CompiledCategory>> = LazyLock::new(|| {
 
 /// Phrases that say something is wrong without saying what.
 const VAGUE: &[&str] = &[
-    "no anda", "no funciona", "no me anda", "no me funciona", "anda mal", "funciona mal", "problema",
-    "problemas", "ayuda", "ayudame", "se rompio", "esta rota", "esta roto", "falla", "fallando",
-    "no va", "algo raro", "cosa rara", "computadora", "compu", "pc", "notebook", "laptop", "equipo",
-    "maquina", "help", "not working", "doesn't work", "doesnt work", "broken", "issue", "problem",
-    "something wrong", "computer", "error",
+    "no anda",
+    "no funciona",
+    "no me anda",
+    "no me funciona",
+    "anda mal",
+    "funciona mal",
+    "problema",
+    "problemas",
+    "ayuda",
+    "ayudame",
+    "se rompio",
+    "esta rota",
+    "esta roto",
+    "falla",
+    "fallando",
+    "no va",
+    "algo raro",
+    "cosa rara",
+    "computadora",
+    "compu",
+    "pc",
+    "notebook",
+    "laptop",
+    "equipo",
+    "maquina",
+    "help",
+    "not working",
+    "doesn't work",
+    "doesnt work",
+    "broken",
+    "issue",
+    "problem",
+    "something wrong",
+    "computer",
+    "error",
 ];
 
 static VAGUE_COMPILED: LazyLock<Vec<Keyword>> = LazyLock::new(|| VAGUE.iter().map(|k| Keyword::parse(k)).collect());
@@ -182,7 +205,7 @@ fn scores_of(message: &Message) -> Vec<(&'static str, u32)> {
         .map(|c| (c.category.id, category_score(&c.keywords, message)))
         .filter(|&(_, score)| score > 0)
         .collect();
-    scored.sort_by(|a, b| b.1.cmp(&a.1));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.1));
     scored
 }
 
@@ -200,9 +223,9 @@ pub fn classify(text: &str) -> Classification {
         }
         [(only, _)] => Classification::Category(only),
         [(first, best), (_, second), ..] if best > second => Classification::Category(first),
-        [(_, best), ..] => Classification::Ambiguous(
-            scored.iter().take_while(|(_, s)| s == best).map(|(id, _)| *id).take(4).collect(),
-        ),
+        [(_, best), ..] => {
+            Classification::Ambiguous(scored.iter().take_while(|(_, s)| s == best).map(|(id, _)| *id).take(4).collect())
+        }
     }
 }
 

@@ -15,10 +15,7 @@ const MAX_NAME_ATTEMPTS: u8 = 2;
 /// The first turn: a fresh conversation and the greeting with its privacy notice.
 pub fn greet(locale: super::Locale, terms: PrivacyTerms) -> (Conversation, Reply) {
     let conversation = Conversation::new(locale);
-    let reply = Reply {
-        text: replies::greeting(locale, terms),
-        options: Vec::new(),
-    };
+    let reply = Reply { text: replies::greeting(locale, terms), options: Vec::new() };
     (conversation, reply)
 }
 
@@ -96,11 +93,7 @@ pub fn respond(conversation: &Conversation, input: Input<'_>, images: &[ImageNot
 }
 
 fn reply(c: Conversation, text: String, options: Vec<QuickReply>) -> Turn {
-    Turn {
-        conversation: c,
-        reply: Reply { text, options },
-        action: Action::None,
-    }
+    Turn { conversation: c, reply: Reply { text, options }, action: Action::None }
 }
 
 fn on_name(mut c: Conversation, said: Said<'_>) -> Turn {
@@ -186,11 +179,7 @@ fn clarify(mut c: Conversation, candidates: &[&str]) -> Turn {
     let locale = c.locale;
     let ambiguous = !candidates.is_empty();
     let mut options: Vec<QuickReply> = if ambiguous {
-        candidates
-            .iter()
-            .filter_map(|id| kb::category(id))
-            .map(|cat| replies::category_option(locale, cat))
-            .collect()
+        candidates.iter().filter_map(|id| kb::category(id)).map(|cat| replies::category_option(locale, cat)).collect()
     } else {
         CATEGORIES
             .iter()
@@ -214,12 +203,7 @@ fn show_steps(mut c: Conversation, category: &'static Category, round: u8) -> Tu
     c.state = State::Steps;
     c.round = round;
     let text = replies::steps(locale, category, round, &steps);
-    c.attempts.push(Attempt {
-        category: category.id.to_owned(),
-        round,
-        steps,
-        outcome: Outcome::Pending,
-    });
+    c.attempts.push(Attempt { category: category.id.to_owned(), round, steps, outcome: Outcome::Pending });
     reply(c, text, replies::solved_options(locale))
 }
 
@@ -295,21 +279,16 @@ fn offer_ticket(mut c: Conversation, reason: OfferReason) -> Turn {
 
 fn open_ticket(mut c: Conversation) -> Turn {
     c.state = State::OfferTicket;
-    Turn {
-        conversation: c,
-        reply: Reply {
-            text: String::new(),
-            options: Vec::new(),
-        },
-        action: Action::OpenTicket,
-    }
+    Turn { conversation: c, reply: Reply { text: String::new(), options: Vec::new() }, action: Action::OpenTicket }
 }
 
 fn on_offer(c: Conversation, said: Said<'_>) -> Turn {
     let locale = c.locale;
     match said {
         Said::Intent(Intent::Yes) | Said::Ticket => open_ticket(c),
-        Said::Intent(Intent::No) | Said::NoTicket => reply(c, replies::ticket_declined(locale), replies::after_decline_options(locale)),
+        Said::Intent(Intent::No) | Said::NoTicket => {
+            reply(c, replies::ticket_declined(locale), replies::after_decline_options(locale))
+        }
         Said::Category(category) => start_steps(c, category),
         Said::Text { raw, masked } if names_a_problem(raw) => on_problem_text(c, raw, masked),
         _ => reply(c, replies::offer_reask(locale), replies::ticket_options(locale)),
@@ -372,10 +351,8 @@ pub fn ticket_unavailable(conversation: &Conversation) -> (Conversation, Reply) 
     let mut c = conversation.clone();
     c.state = State::OfferTicket;
     let locale = c.locale;
-    let reply = Reply {
-        text: replies::ticket_unavailable(locale),
-        options: vec![replies::another_problem_option(locale)],
-    };
+    let reply =
+        Reply { text: replies::ticket_unavailable(locale), options: vec![replies::another_problem_option(locale)] };
     (c, reply)
 }
 
@@ -395,9 +372,5 @@ fn note_images(turn: &mut Turn, images: &[ImageNote]) {
         }
     }
     let notes = notes.join("\n");
-    turn.reply.text = if turn.reply.text.is_empty() {
-        notes
-    } else {
-        format!("{notes}\n\n{}", turn.reply.text)
-    };
+    turn.reply.text = if turn.reply.text.is_empty() { notes } else { format!("{notes}\n\n{}", turn.reply.text) };
 }

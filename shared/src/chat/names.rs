@@ -7,7 +7,10 @@ use crate::text::{capitalize_first, fold};
 pub enum NameAnswer {
     /// A name, capitalised for display, and whatever followed it ("soy Ana, no me anda
     /// internet" → rest "no me anda internet").
-    Name { name: String, rest: String },
+    Name {
+        name: String,
+        rest: String,
+    },
     /// The visitor prefers not to say.
     Declined,
     Rejected(RejectReason),
@@ -24,36 +27,143 @@ pub enum RejectReason {
 }
 
 const DECLINE: &[&str] = &[
-    "prefiero no decirlo", "prefiero no decir", "prefiero no", "no quiero decirlo", "no quiero decir",
-    "no te lo voy a decir", "no importa", "anonimo", "anonima", "sin nombre", "paso", "prefer not to say",
-    "rather not say", "i'd rather not", "skip", "no thanks", "anonymous", "none of your business",
+    "prefiero no decirlo",
+    "prefiero no decir",
+    "prefiero no",
+    "no quiero decirlo",
+    "no quiero decir",
+    "no te lo voy a decir",
+    "no importa",
+    "anonimo",
+    "anonima",
+    "sin nombre",
+    "paso",
+    "prefer not to say",
+    "rather not say",
+    "i'd rather not",
+    "skip",
+    "no thanks",
+    "anonymous",
+    "none of your business",
 ];
 
 const DONT_KNOW: &[&str] = &["no se", "nose", "ni idea", "no sé", "i don't know", "dunno", "idk"];
 
 const GREETINGS: &[&str] = &[
-    "hola", "holaa", "holis", "buenas", "buen", "buenos", "dias", "tardes", "noches", "que", "tal",
-    "hi", "hello", "hey", "good", "morning", "afternoon", "evening", "saludos", "como", "estas",
-    "andas", "va",
+    "hola",
+    "holaa",
+    "holis",
+    "buenas",
+    "buen",
+    "buenos",
+    "dias",
+    "tardes",
+    "noches",
+    "que",
+    "tal",
+    "hi",
+    "hello",
+    "hey",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "saludos",
+    "como",
+    "estas",
+    "andas",
+    "va",
 ];
 
 const RUDE: &[&str] = &[
-    "boludo", "boluda", "pelotudo", "pelotuda", "idiota", "estupido", "estupida", "imbecil", "forro",
-    "forra", "tarado", "tarada", "mierda", "puto", "puta", "carajo", "concha", "culo", "gil", "garca",
-    "choto", "pija", "verga", "tonto", "tonta", "inutil", "bot", "robot", "maquina", "fuck", "fucking",
-    "shit", "stupid", "idiot", "bitch", "asshole", "dumb", "moron",
+    "boludo", "boluda", "pelotudo", "pelotuda", "idiota", "estupido", "estupida", "imbecil", "forro", "forra",
+    "tarado", "tarada", "mierda", "puto", "puta", "carajo", "concha", "culo", "gil", "garca", "choto", "pija", "verga",
+    "tonto", "tonta", "inutil", "bot", "robot", "maquina", "fuck", "fucking", "shit", "stupid", "idiot", "bitch",
+    "asshole", "dumb", "moron",
 ];
 
 /// Words that are never part of a name: common replies, pronouns, tech words…
 const NOT_NAME_WORDS: &[&str] = &[
-    "no", "si", "yes", "ok", "okay", "dale", "gracias", "thanks", "nada", "nadie", "ninguno", "yo",
-    "vos", "usted", "tu", "el", "ella", "mi", "me", "my", "the", "un", "una", "es", "soy", "llamo",
-    "nombre", "name", "quiero", "necesito", "tengo", "ayuda", "help", "problema", "computadora",
-    "compu", "pc", "notebook", "impresora", "internet", "wifi", "celular", "anda", "funciona",
-    "porque", "para", "por", "con", "test", "prueba", "asdf", "qwerty", "xd", "jaja", "jajaja",
-    "jeje", "lol", "hmm", "eh", "este", "esto", "eso", "aca", "usuario", "user", "cliente",
-    "tecnico", "humano", "whatsapp", "empezar", "nuevo", "reiniciar", "restart", "de", "del", "la",
-    "las", "los", "y", "and",
+    "no",
+    "si",
+    "yes",
+    "ok",
+    "okay",
+    "dale",
+    "gracias",
+    "thanks",
+    "nada",
+    "nadie",
+    "ninguno",
+    "yo",
+    "vos",
+    "usted",
+    "tu",
+    "el",
+    "ella",
+    "mi",
+    "me",
+    "my",
+    "the",
+    "un",
+    "una",
+    "es",
+    "soy",
+    "llamo",
+    "nombre",
+    "name",
+    "quiero",
+    "necesito",
+    "tengo",
+    "ayuda",
+    "help",
+    "problema",
+    "computadora",
+    "compu",
+    "pc",
+    "notebook",
+    "impresora",
+    "internet",
+    "wifi",
+    "celular",
+    "anda",
+    "funciona",
+    "porque",
+    "para",
+    "por",
+    "con",
+    "test",
+    "prueba",
+    "asdf",
+    "qwerty",
+    "xd",
+    "jaja",
+    "jajaja",
+    "jeje",
+    "lol",
+    "hmm",
+    "eh",
+    "este",
+    "esto",
+    "eso",
+    "aca",
+    "usuario",
+    "user",
+    "cliente",
+    "tecnico",
+    "humano",
+    "whatsapp",
+    "empezar",
+    "nuevo",
+    "reiniciar",
+    "restart",
+    "de",
+    "del",
+    "la",
+    "las",
+    "los",
+    "y",
+    "and",
 ];
 
 /// Lowercase particles inside compound names ("María de los Ángeles").
@@ -103,7 +213,8 @@ pub fn parse_name(input: &str) -> NameAnswer {
         at += 1;
     }
     let introduced = INTRODUCTIONS.iter().find(|intro| {
-        folded_words.len() >= at + intro.len() && folded_words[at..at + intro.len()].iter().zip(intro.iter()).all(|(a, b)| a == b)
+        folded_words.len() >= at + intro.len()
+            && folded_words[at..at + intro.len()].iter().zip(intro.iter()).all(|(a, b)| a == b)
     });
     if let Some(intro) = introduced {
         at += intro.len();
@@ -141,8 +252,26 @@ pub fn parse_name(input: &str) -> NameAnswer {
 fn is_clause_start(folded_word: &str) -> bool {
     matches!(
         folded_word,
-        "y" | "and" | "tengo" | "necesito" | "quiero" | "no" | "mi" | "me" | "my" | "i" | "te" | "que"
-            | "porque" | "pero" | "but" | "con" | "from" | "desde" | "hay" | "tiene" | "anda"
+        "y" | "and"
+            | "tengo"
+            | "necesito"
+            | "quiero"
+            | "no"
+            | "mi"
+            | "me"
+            | "my"
+            | "i"
+            | "te"
+            | "que"
+            | "porque"
+            | "pero"
+            | "but"
+            | "con"
+            | "from"
+            | "desde"
+            | "hay"
+            | "tiene"
+            | "anda"
     )
 }
 
@@ -187,10 +316,7 @@ fn rest_from(input: &str, original: &[(String, bool)], k: usize) -> String {
             search_from += pos + word.len();
         }
     }
-    input[search_from..]
-        .trim_start_matches(|c: char| !c.is_alphanumeric())
-        .trim()
-        .to_owned()
+    input[search_from..].trim_start_matches(|c: char| !c.is_alphanumeric()).trim().to_owned()
 }
 
 fn validate(name_words: &[&str]) -> Result<String, RejectReason> {
@@ -245,11 +371,7 @@ pub fn capitalize_name(name_words: &[&str]) -> String {
         .map(|(i, word)| {
             let lower = word.to_lowercase();
             let is_particle = i > 0 && i + 1 < name_words.len() && PARTICLES.contains(&fold(&lower).as_str());
-            if is_particle {
-                lower
-            } else {
-                capitalize_parts(&lower)
-            }
+            if is_particle { lower } else { capitalize_parts(&lower) }
         })
         .collect::<Vec<_>>()
         .join(" ")

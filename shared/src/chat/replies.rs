@@ -14,10 +14,7 @@ pub struct PrivacyTerms {
 }
 
 fn opt(text: &str, value: &str) -> QuickReply {
-    QuickReply {
-        text: text.to_owned(),
-        value: value.to_owned(),
-    }
+    QuickReply { text: text.to_owned(), value: value.to_owned() }
 }
 
 /// ", Ana" when we know the name, nothing otherwise.
@@ -26,11 +23,7 @@ fn with_name(name: Option<&str>) -> String {
 }
 
 pub fn greeting(locale: Locale, terms: PrivacyTerms) -> String {
-    let PrivacyTerms {
-        session_hours,
-        upload_days,
-        ticket_days,
-    } = terms;
+    let PrivacyTerms { session_hours, upload_days, ticket_days } = terms;
     match locale {
         Locale::Es => format!(
             "¡Hola! 👋 Soy el asistente de soporte técnico de STI y te voy a ayudar con tu equipo.\n\n\
@@ -76,10 +69,18 @@ pub fn name_rejected(locale: Locale, reason: RejectReason) -> String {
 
 pub fn ask_problem(locale: Locale, name: Option<&str>) -> String {
     match (locale, name) {
-        (Locale::Es, Some(n)) => format!("¡Un gusto, {n}! Contame qué problema tenés con tu equipo: qué pasa y desde cuándo."),
-        (Locale::Es, None) => "No hay problema, sigamos. Contame qué problema tenés con tu equipo: qué pasa y desde cuándo.".into(),
-        (Locale::En, Some(n)) => format!("Nice to meet you, {n}! Tell me what's wrong with your device: what happens and since when."),
-        (Locale::En, None) => "No problem, let's go on. Tell me what's wrong with your device: what happens and since when.".into(),
+        (Locale::Es, Some(n)) => {
+            format!("¡Un gusto, {n}! Contame qué problema tenés con tu equipo: qué pasa y desde cuándo.")
+        }
+        (Locale::Es, None) => {
+            "No hay problema, sigamos. Contame qué problema tenés con tu equipo: qué pasa y desde cuándo.".into()
+        }
+        (Locale::En, Some(n)) => {
+            format!("Nice to meet you, {n}! Tell me what's wrong with your device: what happens and since when.")
+        }
+        (Locale::En, None) => {
+            "No problem, let's go on. Tell me what's wrong with your device: what happens and since when.".into()
+        }
     }
 }
 
@@ -93,10 +94,7 @@ pub fn problem_shortcuts(locale: Locale) -> Vec<QuickReply> {
 
 pub fn category_option(locale: Locale, category: &Category) -> QuickReply {
     let title = category.title(locale);
-    QuickReply {
-        text: super::capitalize_sentence(title),
-        value: format!("cat:{}", category.id),
-    }
+    QuickReply { text: super::capitalize_sentence(title), value: format!("cat:{}", category.id) }
 }
 
 pub fn other_option(locale: Locale) -> QuickReply {
@@ -109,35 +107,42 @@ pub fn other_option(locale: Locale) -> QuickReply {
 pub fn clarify(locale: Locale, name: Option<&str>, ambiguous: bool) -> String {
     let n = with_name(name);
     match (locale, ambiguous) {
-        (Locale::Es, false) => format!("Te ayudo{n}. ¿Me contás un poco más? Elegí con qué tiene que ver o describilo con tus palabras."),
+        (Locale::Es, false) => {
+            format!("Te ayudo{n}. ¿Me contás un poco más? Elegí con qué tiene que ver o describilo con tus palabras.")
+        }
         (Locale::Es, true) => format!("Entiendo{n}. ¿Con cuál de estos tiene que ver más?"),
-        (Locale::En, false) => format!("I'll help you{n}. Could you tell me a bit more? Pick what it's about or describe it in your own words."),
+        (Locale::En, false) => format!(
+            "I'll help you{n}. Could you tell me a bit more? Pick what it's about or describe it in your own words."
+        ),
         (Locale::En, true) => format!("Got it{n}. Which of these is it mostly about?"),
     }
 }
 
 pub fn describe_freely(locale: Locale) -> String {
     match locale {
-        Locale::Es => "Dale, contame con tus palabras qué pasa: qué estabas haciendo, qué ves en pantalla y desde cuándo.".into(),
-        Locale::En => "Sure, tell me in your own words: what you were doing, what you see on screen and since when.".into(),
+        Locale::Es => {
+            "Dale, contame con tus palabras qué pasa: qué estabas haciendo, qué ves en pantalla y desde cuándo.".into()
+        }
+        Locale::En => {
+            "Sure, tell me in your own words: what you were doing, what you see on screen and since when.".into()
+        }
     }
 }
 
 pub fn steps(locale: Locale, category: &Category, round: u8, steps: &[String]) -> String {
-    let numbered = steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!("{}. {s}", i + 1))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let numbered = steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect::<Vec<_>>().join("\n");
     let general = category.id == super::kb::GENERAL.id;
     match (locale, round, general) {
-        (Locale::Es, 1, false) => format!("Probemos esto para {}:\n\n{numbered}\n\n¿Se solucionó?", category.title(locale)),
+        (Locale::Es, 1, false) => {
+            format!("Probemos esto para {}:\n\n{numbered}\n\n¿Se solucionó?", category.title(locale))
+        }
         (Locale::Es, 1, true) => format!(
             "No encontré tu problema entre los más comunes, pero probemos esto:\n\n{numbered}\n\nSi no se soluciona, te paso con un técnico. ¿Se solucionó?"
         ),
         (Locale::Es, _, _) => format!("Vamos con otros pasos:\n\n{numbered}\n\n¿Y ahora, se solucionó?"),
-        (Locale::En, 1, false) => format!("Let's try this for {}:\n\n{numbered}\n\nDid that fix it?", category.title(locale)),
+        (Locale::En, 1, false) => {
+            format!("Let's try this for {}:\n\n{numbered}\n\nDid that fix it?", category.title(locale))
+        }
         (Locale::En, 1, true) => format!(
             "I couldn't match your problem to the common ones, but let's try this:\n\n{numbered}\n\nIf it doesn't help, I'll put you through to a technician. Did that fix it?"
         ),
@@ -155,7 +160,10 @@ pub fn solved_options(locale: Locale) -> Vec<QuickReply> {
 pub fn steps_reask(locale: Locale) -> String {
     match locale {
         Locale::Es => "¿Pudiste probar los pasos? ¿Se solucionó? Si preferís, te paso con un técnico.".into(),
-        Locale::En => "Did you get to try the steps? Did that fix it? If you prefer, I can put you through to a technician.".into(),
+        Locale::En => {
+            "Did you get to try the steps? Did that fix it? If you prefer, I can put you through to a technician."
+                .into()
+        }
     }
 }
 
@@ -176,8 +184,12 @@ pub fn another_problem_option(locale: Locale) -> QuickReply {
 
 pub fn anything_else(locale: Locale) -> String {
     match locale {
-        Locale::Es => "¿Hay algo más en lo que te pueda ayudar? Contame el problema o tocá \"Tengo otro problema\".".into(),
-        Locale::En => "Is there anything else I can help with? Describe the problem or tap \"I have another problem\".".into(),
+        Locale::Es => {
+            "¿Hay algo más en lo que te pueda ayudar? Contame el problema o tocá \"Tengo otro problema\".".into()
+        }
+        Locale::En => {
+            "Is there anything else I can help with? Describe the problem or tap \"I have another problem\".".into()
+        }
     }
 }
 
@@ -194,13 +206,21 @@ pub fn offer_ticket(locale: Locale, name: Option<&str>, reason: OfferReason) -> 
         (Locale::Es, OfferReason::StepsFailed) => format!(
             "Lamento que siga igual{n}. ¿Querés que cree un ticket para que un técnico te atienda por WhatsApp? Le paso el resumen de lo que probaste."
         ),
-        (Locale::Es, OfferReason::Asked) => format!("Claro{n}, te paso con un técnico. ¿Creo el ticket con el resumen de la conversación?"),
-        (Locale::Es, OfferReason::Unknown) => format!("Para esto conviene que lo vea un técnico{n}. ¿Creo un ticket y te paso el enlace de WhatsApp?"),
+        (Locale::Es, OfferReason::Asked) => {
+            format!("Claro{n}, te paso con un técnico. ¿Creo el ticket con el resumen de la conversación?")
+        }
+        (Locale::Es, OfferReason::Unknown) => {
+            format!("Para esto conviene que lo vea un técnico{n}. ¿Creo un ticket y te paso el enlace de WhatsApp?")
+        }
         (Locale::En, OfferReason::StepsFailed) => format!(
             "Sorry it's still not working{n}. Shall I open a ticket so a technician helps you on WhatsApp? I'll pass on a summary of what you tried."
         ),
-        (Locale::En, OfferReason::Asked) => format!("Sure{n}, I'll put you through to a technician. Shall I open a ticket with a summary of our chat?"),
-        (Locale::En, OfferReason::Unknown) => format!("A technician should look at this{n}. Shall I open a ticket and give you the WhatsApp link?"),
+        (Locale::En, OfferReason::Asked) => {
+            format!("Sure{n}, I'll put you through to a technician. Shall I open a ticket with a summary of our chat?")
+        }
+        (Locale::En, OfferReason::Unknown) => {
+            format!("A technician should look at this{n}. Shall I open a ticket and give you the WhatsApp link?")
+        }
     }
 }
 
@@ -249,7 +269,9 @@ pub fn ticket_reminder(locale: Locale, ticket_id: &str) -> String {
         Locale::Es => format!(
             "Tu ticket {ticket_id} ya está creado y un técnico lo va a ver por WhatsApp. ¿Querés contarme otro problema?"
         ),
-        Locale::En => format!("Your ticket {ticket_id} is open and a technician will pick it up on WhatsApp. Want to tell me about another problem?"),
+        Locale::En => format!(
+            "Your ticket {ticket_id} is open and a technician will pick it up on WhatsApp. Want to tell me about another problem?"
+        ),
     }
 }
 
@@ -281,11 +303,21 @@ pub fn hint_text(locale: Locale, hint: ImageHint) -> &'static str {
     match (locale, hint) {
         (Locale::Es, ImageHint::TooDark) => "La foto está muy oscura, ¿podés sacar otra con más luz?",
         (Locale::Es, ImageHint::TooBright) => "La foto está muy clara o con reflejos, ¿podés sacar otra sin reflejo?",
-        (Locale::Es, ImageHint::Blurry) => "La foto está borrosa, ¿podés sacar otra con el celular quieto y enfocando la pantalla?",
-        (Locale::Es, ImageHint::TooSmall) => "La imagen es muy chica para ver detalles, ¿podés mandar una captura más grande?",
+        (Locale::Es, ImageHint::Blurry) => {
+            "La foto está borrosa, ¿podés sacar otra con el celular quieto y enfocando la pantalla?"
+        }
+        (Locale::Es, ImageHint::TooSmall) => {
+            "La imagen es muy chica para ver detalles, ¿podés mandar una captura más grande?"
+        }
         (Locale::En, ImageHint::TooDark) => "The photo is very dark, could you take another one with more light?",
-        (Locale::En, ImageHint::TooBright) => "The photo is washed out or has glare, could you take another without reflections?",
-        (Locale::En, ImageHint::Blurry) => "The photo is blurry, could you take another holding the phone still and focusing on the screen?",
-        (Locale::En, ImageHint::TooSmall) => "The image is too small to see details, could you send a bigger screenshot?",
+        (Locale::En, ImageHint::TooBright) => {
+            "The photo is washed out or has glare, could you take another without reflections?"
+        }
+        (Locale::En, ImageHint::Blurry) => {
+            "The photo is blurry, could you take another holding the phone still and focusing on the screen?"
+        }
+        (Locale::En, ImageHint::TooSmall) => {
+            "The image is too small to see details, could you send a bigger screenshot?"
+        }
     }
 }

@@ -1,11 +1,7 @@
 use super::*;
 use crate::images::ImageHint;
 
-const TERMS: PrivacyTerms = PrivacyTerms {
-    session_hours: 48,
-    upload_days: 30,
-    ticket_days: 90,
-};
+const TERMS: PrivacyTerms = PrivacyTerms { session_hours: 48, upload_days: 30, ticket_days: 90 };
 
 /// Drives a conversation with plain text turns; each text is masked with `mask_pii`
 /// exactly as the handler does.
@@ -18,11 +14,7 @@ struct Script {
 impl Script {
     fn start(locale: Locale) -> Script {
         let (c, last) = greet(locale, TERMS);
-        Script {
-            c,
-            last,
-            action: Action::None,
-        }
+        Script { c, last, action: Action::None }
     }
 
     fn say(&mut self, text: &str) -> &mut Script {
@@ -183,8 +175,7 @@ fn vague_problems_get_one_clarifying_question() {
 #[test]
 fn unknown_problems_get_general_steps_and_a_ticket_offer() {
     let mut s = Script::start(Locale::Es);
-    s.say("Ana")
-        .say("necesito que me presupuesten el mantenimiento anual de las cámaras de seguridad");
+    s.say("Ana").say("necesito que me presupuesten el mantenimiento anual de las cámaras de seguridad");
     assert_eq!(s.state(), State::Steps);
     assert_eq!(s.c.category.as_deref(), Some("general"));
     assert!(s.last.text.contains("técnico"));
@@ -243,12 +234,7 @@ fn declined_ticket_can_be_taken_later() {
 #[test]
 fn image_notes_are_mentioned_once() {
     let s = Script::start(Locale::Es);
-    let images = [ImageNote {
-        upload_id: "upl-1".into(),
-        hint: Some(ImageHint::TooDark),
-        width: 640,
-        height: 480,
-    }];
+    let images = [ImageNote { upload_id: "upl-1".into(), hint: Some(ImageHint::TooDark), width: 640, height: 480 }];
     let turn = respond(&s.c, Input::Text { raw: "Ana", masked: "Ana" }, &images);
     assert!(turn.reply.text.starts_with("📷"));
     assert!(turn.reply.text.contains("muy oscura"));

@@ -33,7 +33,9 @@ fn clean(text: &str) -> String {
 fn said(req: &ChatRequest, max_chars: usize) -> ApiResult<Said> {
     let text = req.message.as_deref().or(req.text.as_deref());
     match (req.action.as_deref(), text) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request("ambiguous_request", "send either a message or a button action, not both")),
+        (Some(_), Some(_)) => {
+            Err(ApiError::bad_request("ambiguous_request", "send either a message or a button action, not both"))
+        }
         (Some("button"), None) => match req.value.as_deref() {
             Some(value) if is_known_button(value) => Ok(Said::Button(value.to_owned())),
             Some(_) => Err(ApiError::bad_request("invalid_button", "unknown button value")),
@@ -71,11 +73,15 @@ pub async fn chat(
     if let Some(mid) = req.message_id.as_deref()
         && !is_valid_message_id(mid)
     {
-        return Err(ApiError::bad_request("invalid_message_id", "messageId must be 1–64 letters, digits, '-', '_', '.' or ':'"));
+        return Err(ApiError::bad_request(
+            "invalid_message_id",
+            "messageId must be 1–64 letters, digits, '-', '_', '.' or ':'",
+        ));
     }
     load_session(&state, &id, now_ms()).await?;
     enforce_limit(&state, &format!("chat:ip:{ip}"), limits.chat_per_min_ip, MINUTE_MS, "rate_limited").await?;
-    enforce_limit(&state, &format!("chat:session:{id}"), limits.chat_per_min_session, MINUTE_MS, "rate_limited").await?;
+    enforce_limit(&state, &format!("chat:session:{id}"), limits.chat_per_min_session, MINUTE_MS, "rate_limited")
+        .await?;
     let base = base_url(&state, &headers);
     let body = chat_turn(&state, &id, &said, req.message_id.as_deref(), &base, &request_id).await?;
     Ok(json_response(StatusCode::OK, body))

@@ -29,7 +29,13 @@ pub fn parse_locale(raw: Option<&str>) -> ApiResult<Locale> {
 }
 
 /// Applies a shared rate limit, answering 429 with `Retry-After` when exceeded.
-pub async fn enforce_limit(state: &AppState, key: &str, limit: u32, window_ms: i64, code: &'static str) -> ApiResult<()> {
+pub async fn enforce_limit(
+    state: &AppState,
+    key: &str,
+    limit: u32,
+    window_ms: i64,
+    code: &'static str,
+) -> ApiResult<()> {
     match state.backend().limiter.hit(key, limit, window_ms, now_ms()).await? {
         RateDecision::Allowed => Ok(()),
         RateDecision::Limited { retry_after_secs } => {
@@ -74,7 +80,13 @@ pub async fn greeting(
         if state.backend().sessions.create(&session).await? {
             state.count(&[("sessions.created", 1)]).await;
             state
-                .log_event(LogLevel::Info, "session.created", Some(&request_id), Some(session.id.as_str()), &format!("locale {}", locale.as_str()))
+                .log_event(
+                    LogLevel::Info,
+                    "session.created",
+                    Some(&request_id),
+                    Some(session.id.as_str()),
+                    &format!("locale {}", locale.as_str()),
+                )
                 .await;
             let body = json!({
                 "sessionId": session.id,

@@ -19,11 +19,20 @@ pub struct LogsQuery {
 /// Operator endpoints (`/api/logs`, `/api/metrics` in production) need LOG_TOKEN, by
 /// `Authorization: Bearer` or `?token=`, compared in constant time. Without a
 /// configured token they are closed in production and open in development.
-pub async fn authorize_operator(state: &AppState, headers: &HeaderMap, query_token: Option<&str>, required_in_dev: bool) -> ApiResult<()> {
+pub async fn authorize_operator(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_token: Option<&str>,
+    required_in_dev: bool,
+) -> ApiResult<()> {
     let configured = state.backend().secrets.load().await?.log_token.or_else(|| state.config().log_token.clone());
     let Some(expected) = configured else {
         if state.config().is_production() {
-            return Err(ApiError::unavailable("operator_endpoint_disabled", "this endpoint is disabled until LOG_TOKEN is configured", 3600));
+            return Err(ApiError::unavailable(
+                "operator_endpoint_disabled",
+                "this endpoint is disabled until LOG_TOKEN is configured",
+                3600,
+            ));
         }
         return if required_in_dev { Err(ApiError::unauthorized("a token is required")) } else { Ok(()) };
     };
@@ -37,13 +46,22 @@ pub async fn authorize_operator(state: &AppState, headers: &HeaderMap, query_tok
     }
 }
 
-pub async fn logs(State(state): State<AppState>, Query(query): Query<LogsQuery>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn logs(
+    State(state): State<AppState>,
+    Query(query): Query<LogsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     authorize_operator(&state, &headers, query.token.as_deref(), false).await?;
     let limit = match query.limit.as_deref() {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(ApiError::bad_request("invalid_limit", format!("limit must be a number from 1 to {MAX_LIMIT}"))),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_limit",
+                    format!("limit must be a number from 1 to {MAX_LIMIT}"),
+                ));
+            }
         },
     };
     let entries = state.backend().applog.recent(limit, now_ms()).await?;

@@ -76,11 +76,29 @@ impl Figures {
             write_metric(&mut out, name, "counter", help, &self.get(key).to_string());
         }
         let openai_avg = avg(self.get("openai.latencyMsTotal"), self.get("openai.requests"));
-        write_metric(&mut out, "sti_openai_latency_avg_ms", "gauge", "Average OpenAI call latency.", &openai_avg.to_string());
+        write_metric(
+            &mut out,
+            "sti_openai_latency_avg_ms",
+            "gauge",
+            "Average OpenAI call latency.",
+            &openai_avg.to_string(),
+        );
         let analysis_avg = avg(self.get("uploads.analysisMsTotal"), self.get("uploads.processed"));
-        write_metric(&mut out, "sti_uploads_analysis_avg_ms", "gauge", "Average image analysis time.", &analysis_avg.to_string());
+        write_metric(
+            &mut out,
+            "sti_uploads_analysis_avg_ms",
+            "gauge",
+            "Average image analysis time.",
+            &analysis_avg.to_string(),
+        );
         if let Some(depth) = self.queue_depth {
-            write_metric(&mut out, "sti_upload_queue_depth", "gauge", "Image jobs waiting or in flight.", &depth.to_string());
+            write_metric(
+                &mut out,
+                "sti_upload_queue_depth",
+                "gauge",
+                "Image jobs waiting or in flight.",
+                &depth.to_string(),
+            );
         }
         out.push_str("# HELP sti_openai_circuit_state Circuit breaker state of the OpenAI client (1 = current).\n");
         out.push_str("# TYPE sti_openai_circuit_state gauge\n");
@@ -96,16 +114,17 @@ fn write_metric(out: &mut String, name: &str, kind: &str, help: &str, value: &st
     out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
 }
 
-pub async fn metrics(State(state): State<AppState>, Query(query): Query<MetricsQuery>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn metrics(
+    State(state): State<AppState>,
+    Query(query): Query<MetricsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if state.config().is_production() {
         authorize_operator(&state, &headers, query.token.as_deref(), true).await?;
     }
     let counters = state.backend().counters.snapshot().await?;
-    let figures = Figures {
-        c: counters,
-        queue_depth: state.backend().queue.depth().await.ok(),
-        circuit_state: "disabled",
-    };
+    let figures =
+        Figures { c: counters, queue_depth: state.backend().queue.depth().await.ok(), circuit_state: "disabled" };
     match query.format.as_deref() {
         None | Some("json") => Ok(json_response(StatusCode::OK, figures.json().to_string())),
         Some("prometheus") => {

@@ -10,7 +10,11 @@ use crate::http::{ApiError, ApiResult, AppState, RequestId};
 use crate::services::session_data;
 use crate::services::tickets::base_url;
 
-pub async fn export(State(state): State<AppState>, Path(raw_id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let id = session_id(Some(&raw_id), "the session id")?;
     let body = session_data::export(&state, &id, &base_url(&state, &headers)).await?;
     Ok(json_response(StatusCode::OK, body.to_string()))

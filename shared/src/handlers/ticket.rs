@@ -105,7 +105,11 @@ fn ticket_html(ticket: &Ticket) -> String {
         .iter()
         .map(|m| {
             let who = if m.role == Role::Visitor { "visitante" } else { "bot" };
-            format!("<p class=\"{who}\"><b>{who}</b> <small>{}</small><br>{}</p>", rfc3339(m.at), e(&m.text).replace('\n', "<br>"))
+            format!(
+                "<p class=\"{who}\"><b>{who}</b> <small>{}</small><br>{}</p>",
+                rfc3339(m.at),
+                e(&m.text).replace('\n', "<br>")
+            )
         })
         .collect();
     format!(
@@ -149,7 +153,8 @@ pub async fn view_ticket(
         h.insert("content-security-policy", HeaderValue::from_static(HTML_CSP));
         return Ok(response);
     }
-    let number = state.backend().secrets.load().await?.whatsapp_number.or_else(|| state.config().whatsapp_number.clone());
+    let number =
+        state.backend().secrets.load().await?.whatsapp_number.or_else(|| state.config().whatsapp_number.clone());
     let links = links_for(&ticket, &base_url(&state, &headers), number.as_deref());
     Ok(json_response(StatusCode::OK, ticket_json(&ticket, &links.whatsapp_url).to_string()))
 }
@@ -160,6 +165,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape_html("<script>alert('x')</script> & \"q\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+        assert_eq!(
+            escape_html("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
     }
 }

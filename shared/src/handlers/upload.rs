@@ -44,7 +44,8 @@ async fn image_part(mut multipart: Multipart, max: usize) -> ApiResult<Bytes> {
 }
 
 fn is_multipart(headers: &HeaderMap) -> bool {
-    header_str(headers, header::CONTENT_TYPE.as_str()).is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+    header_str(headers, header::CONTENT_TYPE.as_str())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
 pub async fn upload_image(
@@ -62,9 +63,16 @@ pub async fn upload_image(
         ));
     }
     let (parts, body) = req.into_parts();
-    let bytes = read_body(body, limits.max_image_bytes + MULTIPART_OVERHEAD)
-        .await
-        .map_err(|e| if e.status == StatusCode::PAYLOAD_TOO_LARGE { ApiError::payload_too_large("image_too_large", format!("images may be at most {} bytes", limits.max_image_bytes)) } else { e })?;
+    let bytes = read_body(body, limits.max_image_bytes + MULTIPART_OVERHEAD).await.map_err(|e| {
+        if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large(
+                "image_too_large",
+                format!("images may be at most {} bytes", limits.max_image_bytes),
+            )
+        } else {
+            e
+        }
+    })?;
     let multipart = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), &state)
         .await
         .map_err(|e| ApiError::bad_request("invalid_multipart", e.body_text()))?;
@@ -73,14 +81,20 @@ pub async fn upload_image(
         return Err(ApiError::bad_request("empty_image", "the image is empty"));
     }
     let sniffed = sniff(&image).map_err(|e| match e {
-        SniffError::Unsupported => ApiError::unsupported_media_type("unsupported_image_type", "only JPEG, PNG, WebP and GIF images are accepted"),
+        SniffError::Unsupported => ApiError::unsupported_media_type(
+            "unsupported_image_type",
+            "only JPEG, PNG, WebP and GIF images are accepted",
+        ),
         SniffError::Corrupt => ApiError::bad_request("invalid_image", "the image file is incomplete or corrupt"),
     })?;
     let (min, max) = (limits.min_image_side, limits.max_image_side);
     if sniffed.width < min || sniffed.height < min || sniffed.width > max || sniffed.height > max {
         return Err(ApiError::bad_request(
             "image_dimensions",
-            format!("the image is {}×{}; each side must be between {min} and {max} pixels", sniffed.width, sniffed.height),
+            format!(
+                "the image is {}×{}; each side must be between {min} and {max} pixels",
+                sniffed.width, sniffed.height
+            ),
         ));
     }
     let now = now_ms();
@@ -127,7 +141,13 @@ pub async fn upload_image(
     }
     state.signal_work();
     state.count(&[("uploads.total", 1)]).await;
-    let message = format!("{upload_id} accepted: {} {}x{} {} bytes", sniffed.format.as_str(), sniffed.width, sniffed.height, upload.bytes);
+    let message = format!(
+        "{upload_id} accepted: {} {}x{} {} bytes",
+        sniffed.format.as_str(),
+        sniffed.width,
+        sniffed.height,
+        upload.bytes
+    );
     state.log_event(LogLevel::Info, "upload.accepted", Some(&request_id), Some(id.as_str()), &message).await;
     let body = json!({
         "uploadId": upload_id,
@@ -137,22 +157,21 @@ pub async fn upload_image(
     Ok(json_response(StatusCode::ACCEPTED, body.to_string()))
 }
 
-pub async fn upload_status(State(state): State<AppState>, Path(raw_id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn upload_status(
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let session = session_id(header_str(&headers, SESSION_HEADER), "the x-session-id header")?;
-    let upload_id = UploadId::parse(&raw_id).map_err(|_| ApiError::bad_request("invalid_upload_id", "not a valid upload id"))?;
+    let upload_id =
+        UploadId::parse(&raw_id).map_err(|_| ApiError::bad_request("invalid_upload_id", "not a valid upload id"))?;
     let not_found = || ApiError::not_found("upload_not_found", "no such upload in this session");
     let now = now_ms();
     let upload = state.backend().uploads.get(&upload_id, now).await?.ok_or_else(not_found)?;
     if upload.session_id != session {
         return Err(not_found());
     }
-    let locale = state
-        .backend()
-        .sessions
-        .get(&session, now)
-        .await?
-        .map(|s| s.conversation.locale)
-        .unwrap_or_default();
+    let locale = state.backend().sessions.get(&session, now).await?.map(|s| s.conversation.locale).unwrap_or_default();
     let hint_message = upload.analysis.as_ref().and_then(|a| a.hint).map(|h| hint_text(locale, h));
     let body = json!({
         "uploadId": upload.id,

@@ -18,12 +18,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            retry_after_secs: None,
-        }
+        ApiError { status, code, message: message.into(), retry_after_secs: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {

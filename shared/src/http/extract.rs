@@ -64,7 +64,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 
 /// Parses a JSON object (serde would also read a struct from an array; we don't).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(ApiError::bad_request("invalid_request", "the body must be a JSON object"));
     }
@@ -83,7 +84,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// is touched when it is missing or malformed.
 pub fn session_id(raw: Option<&str>, source: &str) -> Result<SessionId, ApiError> {
     let raw = raw.ok_or_else(|| ApiError::bad_request("missing_session_id", format!("{source} is required")))?;
-    SessionId::parse(raw.trim()).map_err(|_| ApiError::bad_request("invalid_session_id", format!("{source} is not a valid session id")))
+    SessionId::parse(raw.trim())
+        .map_err(|_| ApiError::bad_request("invalid_session_id", format!("{source} is not a valid session id")))
 }
 
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -23,8 +23,7 @@ const ALLOWED_HEADERS: &str = "content-type, x-session-id, authorization, x-requ
 const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
 
 /// Pages we render ourselves (the ticket view) need inline styles and nothing else.
-pub const HTML_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 fn request_id_for(headers: &HeaderMap) -> String {
@@ -67,7 +66,8 @@ pub async fn around(State(state): State<AppState>, mut req: Request<Body>, next:
         if origin_allowed {
             preflight()
         } else {
-            ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin may not call the API").into_response()
+            ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin may not call the API")
+                .into_response()
         }
     } else {
         match AssertUnwindSafe(next.run(req).instrument(span.clone())).catch_unwind().await {
@@ -82,9 +82,7 @@ pub async fn around(State(state): State<AppState>, mut req: Request<Body>, next:
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
         let body = error_body(&error, &request_id);
         *response.body_mut() = Body::from(body);
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     decorate(response.headers_mut(), &request_id, origin.as_deref().filter(|_| origin_allowed));
 

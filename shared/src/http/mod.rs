@@ -46,14 +46,7 @@ impl AppState {
     }
 
     pub fn with_work_signal(config: Config, backend: Backend, work_signal: Option<Arc<Notify>>) -> AppState {
-        AppState {
-            inner: Arc::new(Inner {
-                config,
-                backend,
-                started: Instant::now(),
-                work_signal,
-            }),
-        }
+        AppState { inner: Arc::new(Inner { config, backend, started: Instant::now(), work_signal }) }
     }
 
     pub fn config(&self) -> &Config {
@@ -82,7 +75,14 @@ impl AppState {
     }
 
     /// Appends to the application log behind `/api/logs`; the message is masked here.
-    pub async fn log_event(&self, level: LogLevel, event: &str, request_id: Option<&str>, session_id: Option<&str>, message: &str) {
+    pub async fn log_event(
+        &self,
+        level: LogLevel,
+        event: &str,
+        request_id: Option<&str>,
+        session_id: Option<&str>,
+        message: &str,
+    ) {
         let at = now_ms();
         let entry = LogEntry {
             ts: rfc3339(at),
@@ -155,7 +155,9 @@ impl Endpoint {
             Endpoint::SessionValidate => vec![("/api/session/validate", post(handlers::validate::validate))],
             Endpoint::Chat => vec![("/api/chat", post(handlers::chat::chat))],
             // The handler bounds the body itself (image limit + multipart overhead).
-            Endpoint::UploadImage => vec![("/api/upload-image", post(handlers::upload::upload_image).layer(DefaultBodyLimit::disable()))],
+            Endpoint::UploadImage => {
+                vec![("/api/upload-image", post(handlers::upload::upload_image).layer(DefaultBodyLimit::disable()))]
+            }
             Endpoint::UploadStatus => vec![("/api/upload/{upload_id}", get(handlers::upload::upload_status))],
             Endpoint::WhatsappTicket => vec![("/api/whatsapp-ticket", post(handlers::ticket::whatsapp_ticket))],
             Endpoint::Ticket => vec![("/api/ticket/{ticket_id}", get(handlers::ticket::view_ticket))],

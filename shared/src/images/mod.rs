@@ -1,14 +1,13 @@
 //! Images: header sniffing for uploads (always available) and, with the `images`
 //! feature, decoding, sanitising and analysing them in the worker.
 
-mod sniff;
 #[cfg(feature = "images")]
 mod process;
+mod sniff;
 
-
-pub use sniff::{ImageFormat, SniffError, Sniffed, sniff};
 #[cfg(feature = "images")]
 pub use process::{DecodeLimits, MAX_SANITIZED_SIDE, ProcessError, Processed, THUMBNAIL_SIDE, process};
+pub use sniff::{ImageFormat, SniffError, Sniffed, sniff};
 
 use serde::{Deserialize, Serialize};
 

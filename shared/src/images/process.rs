@@ -19,11 +19,7 @@ pub struct DecodeLimits {
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits {
-            max_width: 10_000,
-            max_height: 10_000,
-            max_alloc_bytes: 256 * 1024 * 1024,
-        }
+        DecodeLimits { max_width: 10_000, max_height: 10_000, max_alloc_bytes: 256 * 1024 * 1024 }
     }
 }
 
@@ -53,12 +49,7 @@ pub enum ProcessError {
     #[error(transparent)]
     Sniff(#[from] SniffError),
     #[error("image is {width}×{height}, larger than the {max_width}×{max_height} allowed")]
-    TooLarge {
-        width: u32,
-        height: u32,
-        max_width: u32,
-        max_height: u32,
-    },
+    TooLarge { width: u32, height: u32, max_width: u32, max_height: u32 },
     #[error("decoding would need {needed} bytes, over the {allowed}-byte cap")]
     OverBudget { needed: u64, allowed: u64 },
     #[error("could not decode the image: {0}")]
@@ -69,7 +60,11 @@ pub enum ProcessError {
 
 pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, ProcessError> {
     let sniffed = sniff(bytes)?;
-    if sniffed.width > limits.max_width || sniffed.height > limits.max_height || sniffed.width == 0 || sniffed.height == 0 {
+    if sniffed.width > limits.max_width
+        || sniffed.height > limits.max_height
+        || sniffed.width == 0
+        || sniffed.height == 0
+    {
         return Err(ProcessError::TooLarge {
             width: sniffed.width,
             height: sniffed.height,
@@ -86,11 +81,7 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
         image.clone()
     };
     // Photos stay JPEG; screenshots and everything else go lossless so text stays legible.
-    let sanitized_format = if sniffed.format == ImageFormat::Jpeg {
-        ImageFormat::Jpeg
-    } else {
-        ImageFormat::Png
-    };
+    let sanitized_format = if sniffed.format == ImageFormat::Jpeg { ImageFormat::Jpeg } else { ImageFormat::Png };
     let sanitized = encode(&kept, sanitized_format)?;
     let thumbnail = encode(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), ImageFormat::Jpeg)?;
 
@@ -133,10 +124,7 @@ fn decode(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> Result<Dy
     // Decoders honour the limits unevenly; the pixel buffer's size is checked here too.
     let needed = decoder.total_bytes();
     if needed > limits.max_alloc_bytes {
-        return Err(ProcessError::OverBudget {
-            needed,
-            allowed: limits.max_alloc_bytes,
-        });
+        return Err(ProcessError::OverBudget { needed, allowed: limits.max_alloc_bytes });
     }
     let orientation = decoder.orientation().map_err(|e| ProcessError::Decode(e.to_string()))?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| ProcessError::Decode(e.to_string()))?;
@@ -291,7 +279,8 @@ mod tests {
         let clean = bytes_of(&text_like(200, 200), image::ImageFormat::Jpeg);
         let marker = b"GPSLatitude-34.6037";
         let mut exif = vec![0xFF, 0xE1];
-        let payload: Vec<u8> = [b"Exif\0\0".as_slice(), b"MM\0\x2a\0\0\0\x08\0\0".as_slice(), marker.as_slice()].concat();
+        let payload: Vec<u8> =
+            [b"Exif\0\0".as_slice(), b"MM\0\x2a\0\0\0\x08\0\0".as_slice(), marker.as_slice()].concat();
         exif.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
         exif.extend_from_slice(&payload);
         let mut with_exif = clean[..2].to_vec();
@@ -315,11 +304,7 @@ mod tests {
         bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
         assert!(matches!(process(&bomb, &DecodeLimits::default()), Err(ProcessError::TooLarge { .. })));
         // Within the dimension caps but beyond the allocation cap.
-        let tight = DecodeLimits {
-            max_width: 10_000,
-            max_height: 10_000,
-            max_alloc_bytes: 1024,
-        };
+        let tight = DecodeLimits { max_width: 10_000, max_height: 10_000, max_alloc_bytes: 1024 };
         assert!(matches!(process(&small, &tight), Err(ProcessError::OverBudget { .. })));
     }
 

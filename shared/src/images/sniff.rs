@@ -99,11 +99,7 @@ fn png(b: &[u8]) -> Result<Sniffed, SniffError> {
             return Err(SniffError::Corrupt);
         }
         if kind == b"IEND" {
-            return Ok(Sniffed {
-                format: ImageFormat::Png,
-                width,
-                height,
-            });
+            return Ok(Sniffed { format: ImageFormat::Png, width, height });
         }
         at = end;
     }
@@ -155,11 +151,7 @@ fn jpeg(b: &[u8]) -> Result<Sniffed, SniffError> {
     if !has_eoi {
         return Err(SniffError::Corrupt);
     }
-    Ok(Sniffed {
-        format: ImageFormat::Jpeg,
-        width,
-        height,
-    })
+    Ok(Sniffed { format: ImageFormat::Jpeg, width, height })
 }
 
 fn gif(b: &[u8]) -> Result<Sniffed, SniffError> {
@@ -169,11 +161,7 @@ fn gif(b: &[u8]) -> Result<Sniffed, SniffError> {
     if b[last] != 0x3B || last < 13 {
         return Err(SniffError::Corrupt);
     }
-    Ok(Sniffed {
-        format: ImageFormat::Gif,
-        width,
-        height,
-    })
+    Ok(Sniffed { format: ImageFormat::Gif, width, height })
 }
 
 fn webp(b: &[u8]) -> Result<Sniffed, SniffError> {
@@ -205,11 +193,7 @@ fn webp(b: &[u8]) -> Result<Sniffed, SniffError> {
         }
         _ => return Err(SniffError::Corrupt),
     };
-    Ok(Sniffed {
-        format: ImageFormat::Webp,
-        width,
-        height,
-    })
+    Ok(Sniffed { format: ImageFormat::Webp, width, height })
 }
 
 #[cfg(all(test, feature = "images"))]
@@ -218,7 +202,8 @@ mod tests {
     use image::{DynamicImage, ImageFormat as Fmt, RgbImage};
 
     fn encoded(fmt: Fmt, w: u32, h: u32) -> Vec<u8> {
-        let img = DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 90])));
+        let img =
+            DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 90])));
         let mut out = std::io::Cursor::new(Vec::new());
         let written = img.write_to(&mut out, fmt);
         assert!(written.is_ok(), "{written:?}");
@@ -234,15 +219,7 @@ mod tests {
             (Fmt::WebP, ImageFormat::Webp),
         ] {
             let bytes = encoded(fmt, 123, 45);
-            assert_eq!(
-                sniff(&bytes),
-                Ok(Sniffed {
-                    format: expected,
-                    width: 123,
-                    height: 45
-                }),
-                "{fmt:?}"
-            );
+            assert_eq!(sniff(&bytes), Ok(Sniffed { format: expected, width: 123, height: 45 }), "{fmt:?}");
         }
     }
 

@@ -64,14 +64,11 @@ pub fn luhn_is_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn prefix_in(digits: &str, len: usize, low: u32, high: u32) -> bool {
-    digits
-        .get(..len)
-        .and_then(|p| p.parse::<u32>().ok())
-        .is_some_and(|p| (low..=high).contains(&p))
+    digits.get(..len).and_then(|p| p.parse::<u32>().ok()).is_some_and(|p| (low..=high).contains(&p))
 }
 
 /// Whether the issuer prefix fits a real card network for a number of this length

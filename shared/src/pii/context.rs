@@ -20,37 +20,35 @@ pub enum Hint {
 
 fn keyword_hint(word: &str) -> Option<Hint> {
     let hint = match word {
-        "dni" | "documento" | "doc" | "docu" | "document" | "cedula" | "le" | "lc" | "pasaporte"
-        | "passport" => Hint::Dni,
+        "dni" | "documento" | "doc" | "docu" | "document" | "cedula" | "le" | "lc" | "pasaporte" | "passport" => {
+            Hint::Dni
+        }
         "cuit" | "cuil" | "cdi" | "cuitcuil" => Hint::Cuit,
         "cbu" | "cvu" => Hint::Cbu,
-        "tarjeta" | "tarj" | "card" | "visa" | "mastercard" | "master" | "amex" | "cabal"
-        | "naranja" | "credito" | "debito" | "maestro" | "diners" | "plastico" => Hint::Card,
+        "tarjeta" | "tarj" | "card" | "visa" | "mastercard" | "master" | "amex" | "cabal" | "naranja" | "credito"
+        | "debito" | "maestro" | "diners" | "plastico" => Hint::Card,
         "cvv" | "cvc" | "cvv2" | "cid" => Hint::Cvv,
-        "tel" | "tels" | "telefono" | "telefonos" | "telf" | "tlf" | "cel" | "celu" | "celular"
-        | "celulares" | "movil" | "whatsapp" | "whatsap" | "wsp" | "wpp" | "whats" | "wa"
-        | "llamame" | "llamar" | "llamarme" | "llamen" | "llamenme" | "llamas" | "llama"
-        | "contactame" | "contacto" | "phone" | "mobile" | "cell" | "call" | "fijo" | "linea"
-        | "numero" | "nro" | "num" | "number" | "escribime" | "mensaje" | "sms" | "text" => {
-            Hint::Phone
+        "tel" | "tels" | "telefono" | "telefonos" | "telf" | "tlf" | "cel" | "celu" | "celular" | "celulares"
+        | "movil" | "whatsapp" | "whatsap" | "wsp" | "wpp" | "whats" | "wa" | "llamame" | "llamar" | "llamarme"
+        | "llamen" | "llamenme" | "llamas" | "llama" | "contactame" | "contacto" | "phone" | "mobile" | "cell"
+        | "call" | "fijo" | "linea" | "numero" | "nro" | "num" | "number" | "escribime" | "mensaje" | "sms"
+        | "text" => Hint::Phone,
+        "pedido" | "pedidos" | "orden" | "order" | "ordenes" | "ticket" | "tickets" | "tck" | "factura" | "fact"
+        | "invoice" | "comprobante" | "remito" | "operacion" | "transaccion" | "transaction" | "referencia" | "ref"
+        | "tracking" | "seguimiento" | "envio" | "guia" | "caso" | "case" | "incidente" | "incident" | "reclamo"
+        | "gestion" | "expediente" | "serie" | "serial" | "sn" | "imei" | "kb" | "error" | "errores" | "codigo"
+        | "code" | "puerto" | "port" | "puertos" | "modelo" | "model" | "version" | "versiones" | "build"
+        | "compilacion" | "id" | "cliente" | "abonado" | "socio" | "sku" | "articulo" | "producto" | "lote"
+        | "release" | "firmware" | "bios" | "driver" | "evento" | "event" | "stop" | "pid" | "licencia" | "license"
+        | "cupon" | "voucher" | "partida" | "patente" | "interno" | "extension" | "ext" | "legajo" | "afiliado"
+        | "poliza" | "contrato" | "nota" | "mesa" | "sala" | "aula" | "oficina" | "piso" | "habitacion" | "vuelo"
+        | "reserva" | "booking" | "localizador" | "anydesk" | "teamviewer" | "rustdesk" | "remoto" | "http"
+        | "https" | "ip" | "mac" | "cp" | "postal" | "altura" | "calle" | "av" | "avenida" | "ruta" | "km"
+        | "cuotas" => Hint::Keep,
+        "$" | "usd" | "ars" | "us$" | "u$s" | "u$d" | "eur" | "€" | "precio" | "costo" | "cuesta" | "salio"
+        | "pague" | "cobraron" | "monto" | "importe" | "total" | "saldo" | "abone" | "transferi" | "deposite" => {
+            Hint::Amount
         }
-        "pedido" | "pedidos" | "orden" | "order" | "ordenes" | "ticket" | "tickets" | "tck"
-        | "factura" | "fact" | "invoice" | "comprobante" | "remito" | "operacion" | "transaccion"
-        | "transaction" | "referencia" | "ref" | "tracking" | "seguimiento" | "envio" | "guia"
-        | "caso" | "case" | "incidente" | "incident" | "reclamo" | "gestion" | "expediente"
-        | "serie" | "serial" | "sn" | "imei" | "kb" | "error" | "errores" | "codigo" | "code"
-        | "puerto" | "port" | "puertos" | "modelo" | "model" | "version" | "versiones" | "build"
-        | "compilacion" | "id" | "cliente" | "abonado" | "socio" | "sku"
-        | "articulo" | "producto" | "lote" | "release" | "firmware" | "bios" | "driver"
-        | "evento" | "event" | "stop" | "pid" | "licencia" | "license" | "cupon" | "voucher"
-        | "partida" | "patente" | "interno" | "extension" | "ext" | "legajo" | "afiliado"
-        | "poliza" | "contrato" | "nota" | "mesa" | "sala" | "aula" | "oficina" | "piso"
-        | "habitacion" | "vuelo" | "reserva" | "booking" | "localizador" | "anydesk"
-        | "teamviewer" | "rustdesk" | "remoto" | "http" | "https" | "ip" | "mac" | "cp" | "postal"
-        | "altura" | "calle" | "av" | "avenida" | "ruta" | "km" | "cuotas" => Hint::Keep,
-        "$" | "usd" | "ars" | "us$" | "u$s" | "u$d" | "eur" | "€" | "precio" | "costo"
-        | "cuesta" | "salio" | "pague" | "cobraron" | "monto" | "importe" | "total"
-        | "saldo" | "abone" | "transferi" | "deposite" => Hint::Amount,
         _ => return None,
     };
     Some(hint)
@@ -60,14 +58,83 @@ fn keyword_hint(word: &str) -> Option<Hint> {
 fn is_filler(word: &str) -> bool {
     matches!(
         word,
-        "es" | "son" | "mi" | "mis" | "de" | "del" | "el" | "la" | "los" | "las" | "al" | "a" | "n"
-            | "no" | "nº" | "n°" | "o" | "y" | "is" | "my" | "the" | "your" | "our" | "tu" | "su"
-            | "un" | "una" | "con" | "por" | "favor" | "para" | "que" | "sea" | "seria" | "este"
-            | "esta" | "esto" | "aca" | "aqui" | "here" | "it's" | "its" | "at" | "on" | "to"
-            | "me" | "te" | "le" | "lo" | "nuevo" | "nueva" | "viejo" | "vieja" | "personal"
-            | "actual" | "completo" | "mismo" | "misma" | "sin" | "e" | "en" | "tengo" | "tiene"
-            | "have" | "has" | "was" | "fue" | "era" | "asociado" | "asociada" | "registrado"
-            | "registrada" | "siguiente" | "following" | "anota" | "paso" | "dejo" | "pongo"
+        "es" | "son"
+            | "mi"
+            | "mis"
+            | "de"
+            | "del"
+            | "el"
+            | "la"
+            | "los"
+            | "las"
+            | "al"
+            | "a"
+            | "n"
+            | "no"
+            | "nº"
+            | "n°"
+            | "o"
+            | "y"
+            | "is"
+            | "my"
+            | "the"
+            | "your"
+            | "our"
+            | "tu"
+            | "su"
+            | "un"
+            | "una"
+            | "con"
+            | "por"
+            | "favor"
+            | "para"
+            | "que"
+            | "sea"
+            | "seria"
+            | "este"
+            | "esta"
+            | "esto"
+            | "aca"
+            | "aqui"
+            | "here"
+            | "it's"
+            | "its"
+            | "at"
+            | "on"
+            | "to"
+            | "me"
+            | "te"
+            | "le"
+            | "lo"
+            | "nuevo"
+            | "nueva"
+            | "viejo"
+            | "vieja"
+            | "personal"
+            | "actual"
+            | "completo"
+            | "mismo"
+            | "misma"
+            | "sin"
+            | "e"
+            | "en"
+            | "tengo"
+            | "tiene"
+            | "have"
+            | "has"
+            | "was"
+            | "fue"
+            | "era"
+            | "asociado"
+            | "asociada"
+            | "registrado"
+            | "registrada"
+            | "siguiente"
+            | "following"
+            | "anota"
+            | "paso"
+            | "dejo"
+            | "pongo"
             | "escribo"
     )
 }
@@ -105,19 +172,11 @@ pub fn words_with_offsets(s: &str) -> Vec<Word> {
         }
         segment_len = 0;
         if !cur.is_empty() {
-            out.push(Word {
-                start,
-                end: end_of(k),
-                folded: std::mem::take(&mut cur),
-            });
+            out.push(Word { start, end: end_of(k), folded: std::mem::take(&mut cur) });
         }
     }
     if !cur.is_empty() {
-        out.push(Word {
-            start,
-            end: s.len(),
-            folded: cur,
-        });
+        out.push(Word { start, end: s.len(), folded: cur });
     }
     out
 }
@@ -179,10 +238,7 @@ pub struct Context<'t> {
 
 impl<'t> Context<'t> {
     pub fn new(text: &'t str) -> Context<'t> {
-        Context {
-            text,
-            words: words_with_offsets(text),
-        }
+        Context { text, words: words_with_offsets(text) }
     }
 
     /// The hint given by what precedes byte `at`.
@@ -215,13 +271,80 @@ pub fn hint_after(after: &str) -> Option<Hint> {
 }
 
 const UNIT_WORDS: &[&str] = &[
-    "pesos", "peso", "dolares", "dolar", "usd", "ars", "euros", "mil", "millones", "k", "kb", "mb",
-    "gb", "tb", "bytes", "byte", "b", "kbps", "mbps", "gbps", "mhz", "ghz", "hz", "px", "dpi", "rpm",
-    "w", "v", "mah", "fps", "ms", "hs", "h", "horas", "hora", "min", "minutos", "seg", "segundos",
-    "dias", "meses", "anos", "veces", "archivos", "fotos", "mails", "correos", "mensajes",
-    "registros", "filas", "usuarios", "paginas", "hojas", "copias", "puntos", "km", "metros",
-    "cuotas", "items", "unidades", "files", "photos", "emails", "times", "users", "rows",
-    "records", "pages", "dollars", "visitas", "clientes", "empleados", "equipos", "pcs",
+    "pesos",
+    "peso",
+    "dolares",
+    "dolar",
+    "usd",
+    "ars",
+    "euros",
+    "mil",
+    "millones",
+    "k",
+    "kb",
+    "mb",
+    "gb",
+    "tb",
+    "bytes",
+    "byte",
+    "b",
+    "kbps",
+    "mbps",
+    "gbps",
+    "mhz",
+    "ghz",
+    "hz",
+    "px",
+    "dpi",
+    "rpm",
+    "w",
+    "v",
+    "mah",
+    "fps",
+    "ms",
+    "hs",
+    "h",
+    "horas",
+    "hora",
+    "min",
+    "minutos",
+    "seg",
+    "segundos",
+    "dias",
+    "meses",
+    "anos",
+    "veces",
+    "archivos",
+    "fotos",
+    "mails",
+    "correos",
+    "mensajes",
+    "registros",
+    "filas",
+    "usuarios",
+    "paginas",
+    "hojas",
+    "copias",
+    "puntos",
+    "km",
+    "metros",
+    "cuotas",
+    "items",
+    "unidades",
+    "files",
+    "photos",
+    "emails",
+    "times",
+    "users",
+    "rows",
+    "records",
+    "pages",
+    "dollars",
+    "visitas",
+    "clientes",
+    "empleados",
+    "equipos",
+    "pcs",
 ];
 
 #[cfg(test)]

@@ -41,11 +41,7 @@ pub fn find_plain(text: &str, out: &mut Vec<Finding>) {
             continue;
         }
         let byte_end = chars.get(end).map_or(text.len(), |&(b, _)| b);
-        out.push(Finding {
-            start: chars[start].0,
-            end: byte_end,
-            kind: PiiKind::Email,
-        });
+        out.push(Finding { start: chars[start].0, end: byte_end, kind: PiiKind::Email });
     }
 }
 
@@ -53,16 +49,13 @@ fn domain_looks_real(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len() >= 2
         && labels.iter().all(|l| !l.is_empty())
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
+        && labels.last().is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
 }
 
 const AT_WORDS: &[&str] = &["arroba", "(at)", "[at]", "{at}", "(arroba)", "[arroba]"];
 const DOT_WORDS: &[&str] = &["punto", "(dot)", "[dot]", "{dot}", "dot", "(punto)", "[punto]"];
-const TLDS: &[&str] = &[
-    "com", "net", "org", "ar", "edu", "gob", "gov", "io", "es", "info", "co", "uy", "cl", "mx", "br",
-];
+const TLDS: &[&str] =
+    &["com", "net", "org", "ar", "edu", "gob", "gov", "io", "es", "info", "co", "uy", "cl", "mx", "br"];
 
 /// Cheap pre-check for [`find_spelled`]: an "at" word must be present.
 pub fn may_have_spelled_address(text: &str) -> bool {
@@ -94,15 +87,9 @@ pub fn find_spelled(text: &str, out: &mut Vec<Finding>) {
         }
         let flattened: Vec<&str> = labels.iter().flat_map(|l| l.split('.')).collect();
         let has_known_tld = flattened.last().is_some_and(|tld| TLDS.contains(tld));
-        let labels_ok = flattened
-            .iter()
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        let labels_ok = flattened.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
         if flattened.len() >= 2 && has_known_tld && labels_ok {
-            out.push(Finding {
-                start: local_start,
-                end,
-                kind: PiiKind::Email,
-            });
+            out.push(Finding { start: local_start, end, kind: PiiKind::Email });
         }
     }
 }

@@ -41,11 +41,8 @@ fn is_separator(c: char) -> bool {
 
 fn separator_cluster_ok(cluster: &str) -> bool {
     let non_space = cluster.chars().filter(|c| !c.is_whitespace()).count();
-    let distinct_marks = cluster
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let distinct_marks =
+        cluster.chars().filter(|c| !c.is_whitespace()).collect::<std::collections::BTreeSet<_>>().len();
     non_space <= 2 && distinct_marks == non_space
 }
 
@@ -124,18 +121,7 @@ fn read_span(chars: &[(usize, char)], first: usize, text_len: usize) -> (Span, u
         all_digits.push_str(&g.digits);
     }
     offsets.push(all_digits.len());
-    (
-        Span {
-            prefix_start,
-            plus,
-            groups,
-            seps,
-            all_digits,
-            offsets,
-            lens,
-        },
-        i,
-    )
+    (Span { prefix_start, plus, groups, seps, all_digits, offsets, lens }, i)
 }
 
 /// True when the number continues a code made of letters ("KB5034441", "STI-2026…").
@@ -147,7 +133,10 @@ fn glued_left(chars: &[(usize, char)], first_char: usize) -> bool {
         return true;
     }
     let two_before = first_char.checked_sub(2).and_then(|i| chars.get(i)).map(|&(_, c)| c);
-    if before == '/' && first_char >= 6 && chars[first_char - 6..first_char - 1].iter().map(|&(_, c)| c).eq("wa.me".chars()) {
+    if before == '/'
+        && first_char >= 6
+        && chars[first_char - 6..first_char - 1].iter().map(|&(_, c)| c).eq("wa.me".chars())
+    {
         // wa.me/<number> is a WhatsApp link to a person's phone.
         return false;
     }
@@ -178,7 +167,13 @@ fn char_index_of(chars: &[(usize, char)], byte: usize) -> usize {
     chars.partition_point(|&(b, _)| b < byte)
 }
 
-fn classify_span(context: &Context<'_>, chars: &[(usize, char)], span: Span, taken: &[Finding], out: &mut Vec<Finding>) {
+fn classify_span(
+    context: &Context<'_>,
+    chars: &[(usize, char)],
+    span: Span,
+    taken: &[Finding],
+    out: &mut Vec<Finding>,
+) {
     let mut lo = 0;
     let mut hi = span.groups.len();
     // Drop groups glued to letters, together with the groups tied to them by marks
@@ -232,11 +227,7 @@ fn classify_span(context: &Context<'_>, chars: &[(usize, char)], span: Span, tak
                     _ => entity_start,
                 };
                 if !taken.iter().any(|f| f.start < end && start < f.end) {
-                    out.push(Finding {
-                        start,
-                        end,
-                        kind,
-                    });
+                    out.push(Finding { start, end, kind });
                 }
                 i = j + 1;
             }
@@ -261,11 +252,7 @@ fn date_len(span: &Span, i: usize, hi: usize) -> Option<usize> {
         if same_sep && day_month(a, b) && (c.len() == 2 || c.len() == 4) {
             return Some(3);
         }
-        if same_sep
-            && a.len() == 4
-            && num(a).is_some_and(|y| (1900..=2199).contains(&y))
-            && day_month(c, b)
-        {
+        if same_sep && a.len() == 4 && num(a).is_some_and(|y| (1900..=2199).contains(&y)) && day_month(c, b) {
             return Some(3);
         }
     }
@@ -347,9 +334,9 @@ impl Candidate<'_> {
         }
         let digits = self.digits();
         let kind = match pass {
-            Pass::ShapeFittingHint => self
-                .classify_by_shape(digits)
-                .filter(|kind| self.hint.is_none_or(|hint| hint_allows(hint, *kind))),
+            Pass::ShapeFittingHint => {
+                self.classify_by_shape(digits).filter(|kind| self.hint.is_none_or(|hint| hint_allows(hint, *kind)))
+            }
             Pass::Hint => self.classify_by_hint(digits),
             Pass::Shape => self.classify_by_shape(digits),
         }?;
@@ -391,9 +378,7 @@ impl Candidate<'_> {
             Hint::Cuit if (10..=11).contains(&n) => Some(PiiKind::Cuit),
             Hint::Cuit | Hint::Dni if (7..=8).contains(&n) && no_marks => Some(PiiKind::Dni),
             Hint::Dni if n == 11 => Some(PiiKind::Cuit),
-            Hint::Phone if (6..=15).contains(&n) && no_marks && !self.looks_like_ip() => {
-                Some(PiiKind::Phone)
-            }
+            Hint::Phone if (6..=15).contains(&n) && no_marks && !self.looks_like_ip() => Some(PiiKind::Phone),
             _ => None,
         }
     }
@@ -434,9 +419,7 @@ impl Candidate<'_> {
         if self.plus() {
             return (8..=15).contains(&n);
         }
-        let international = d
-            .strip_prefix("0054")
-            .or_else(|| d.strip_prefix("54").filter(|_| (12..=13).contains(&n)));
+        let international = d.strip_prefix("0054").or_else(|| d.strip_prefix("54").filter(|_| (12..=13).contains(&n)));
         if let Some(rest) = international {
             let rest = rest.strip_prefix('9').filter(|r| r.len() == 10).unwrap_or(rest);
             return rest.len() == 10 && area_start(rest);
@@ -453,11 +436,7 @@ impl Candidate<'_> {
             10 => area_start(d) || self.grouped_like_phone(),
             11 => d.starts_with('9') && area_start(&d[1..]),
             12 => has_15_after_area(d),
-            8 => {
-                lens == [4, 4]
-                    && self.seps().iter().all(|s| s.trim() == "-")
-                    && !lens_are_years(self.groups())
-            }
+            8 => lens == [4, 4] && self.seps().iter().all(|s| s.trim() == "-") && !lens_are_years(self.groups()),
             7 => lens == [3, 4] && self.seps().iter().all(|s| s.trim() == "-"),
             _ => false,
         }
@@ -495,7 +474,5 @@ fn has_15_after_area(d: &str) -> bool {
 }
 
 fn lens_are_years(groups: &[Group]) -> bool {
-    groups
-        .iter()
-        .all(|g| g.digits.parse::<u32>().is_ok_and(|y| (1900..=2199).contains(&y)))
+    groups.iter().all(|g| g.digits.parse::<u32>().is_ok_and(|y| (1900..=2199).contains(&y)))
 }

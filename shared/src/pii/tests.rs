@@ -199,7 +199,14 @@ fn luhn_complete(prefix: &str, len: usize, fill: &[u32]) -> String {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &v)| if i % 2 == 0 { let d = v * 2; if d > 9 { d - 9 } else { d } } else { v })
+        .map(|(i, &v)| {
+            if i % 2 == 0 {
+                let d = v * 2;
+                if d > 9 { d - 9 } else { d }
+            } else {
+                v
+            }
+        })
         .sum();
     digits.push((10 - sum % 10) % 10);
     digits.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect()

@@ -53,18 +53,8 @@ fn turn(session: &Session, now: i64, text: &str, message_id: Option<&str>) -> Tu
     TurnRecord {
         expected_version: session.version,
         entries: vec![
-            TranscriptEntry {
-                seq: next.version * 2,
-                at: now,
-                role: Role::Visitor,
-                text: text.to_owned(),
-            },
-            TranscriptEntry {
-                seq: next.version * 2 + 1,
-                at: now,
-                role: Role::Bot,
-                text: format!("re: {text}"),
-            },
+            TranscriptEntry { seq: next.version * 2, at: now, role: Role::Visitor, text: text.to_owned() },
+            TranscriptEntry { seq: next.version * 2 + 1, at: now, role: Role::Bot, text: format!("re: {text}") },
         ],
         session: next,
         message_id: message_id.map(str::to_owned),
@@ -168,7 +158,8 @@ pub async fn sessions_concurrent_turns_lose_nothing(b: &Backend) {
     assert_eq!(stored.version, 1 + writers as u64);
     let transcript = ok(b.sessions.transcript(&s.id).await, "transcript");
     assert_eq!(transcript.len(), 2 * writers as usize);
-    let texts: BTreeSet<&str> = transcript.iter().filter(|e| e.role == Role::Visitor).map(|e| e.text.as_str()).collect();
+    let texts: BTreeSet<&str> =
+        transcript.iter().filter(|e| e.role == Role::Visitor).map(|e| e.text.as_str()).collect();
     assert_eq!(texts.len(), writers as usize, "every message landed once");
     let seqs: Vec<u64> = transcript.iter().map(|e| e.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "transcript is ordered");
@@ -193,7 +184,7 @@ pub async fn sessions_expire_and_delete(b: &Backend) {
     let now = now_ms();
     let mut s = new_session(now);
     s.expires_at = now + MINUTE_MS;
-    assert_eq!(ok(b.sessions.create(&s).await, "create"), true);
+    assert!(ok(b.sessions.create(&s).await, "create"));
     assert!(ok(b.sessions.get(&s.id, now).await, "get").is_some());
     assert_eq!(ok(b.sessions.get(&s.id, now + 2 * MINUTE_MS).await, "get expired"), None);
 
@@ -224,12 +215,7 @@ fn ticket(session: &SessionId, case_no: u32, now: i64) -> Ticket {
         summary: Some("no imprime [EMAIL]".into()),
         attempts: Vec::new(),
         images: Vec::new(),
-        transcript: vec![TranscriptEntry {
-            seq: 4,
-            at: now,
-            role: Role::Visitor,
-            text: "no imprime".into(),
-        }],
+        transcript: vec![TranscriptEntry { seq: 4, at: now, role: Role::Visitor, text: "no imprime".into() }],
         whatsapp_url: "https://wa.me/?text=x".into(),
     }
 }
@@ -242,10 +228,7 @@ pub async fn tickets_one_per_case(b: &Backend) {
     assert_eq!(ok(b.tickets.get(&first.id, now).await, "get"), Some(first.clone()));
     // The same case again gives back the first ticket.
     let second = ticket(&session, 1, now);
-    assert_eq!(
-        ok(b.tickets.create(&second).await, "again"),
-        CreateTicketOutcome::AlreadyOpen(Box::new(first.clone()))
-    );
+    assert_eq!(ok(b.tickets.create(&second).await, "again"), CreateTicketOutcome::AlreadyOpen(Box::new(first.clone())));
     assert_eq!(ok(b.tickets.get(&second.id, now).await, "not stored"), None);
     // A colliding id for another case is reported, not overwritten.
     let mut collision = ticket(&session, 2, now);
@@ -386,14 +369,15 @@ pub async fn blobs_round_trip(b: &Backend) {
     assert_eq!(ok(b.blobs.get(&key).await, "deleted"), None);
     ok(b.blobs.delete(&key).await, "delete twice is fine");
     assert_eq!(ok(b.blobs.delete_prefix(&format!("{prefix}/")).await, "delete prefix"), 1);
-    assert_eq!(ok(b.blobs.get(&format!("{prefix}-other/upl-c")).await, "sibling kept"), Some(Bytes::from_static(b"keep")));
+    assert_eq!(
+        ok(b.blobs.get(&format!("{prefix}-other/upl-c")).await, "sibling kept"),
+        Some(Bytes::from_static(b"keep"))
+    );
     ok(b.blobs.ping().await, "ping");
 }
 
 fn job() -> Job {
-    Job {
-        key: format!("uploads/{}/{}", new_session(0).id, UploadId::generate().unwrap_or_else(|e| panic!("{e}"))),
-    }
+    Job { key: format!("uploads/{}/{}", new_session(0).id, UploadId::generate().unwrap_or_else(|e| panic!("{e}"))) }
 }
 
 /// Receives until `wanted` shows up (other tests may share the queue), or gives up.
@@ -540,7 +524,8 @@ pub async fn applog_recent_and_expiry(b: &Backend) {
         ok(b.applog.append(&entry, expires).await, "append");
     }
     let recent = ok(b.applog.recent(500, now + 10).await, "recent");
-    let ours: Vec<&str> = recent.iter().filter(|e| e.session_id.as_deref() == Some(&marker)).map(|e| e.message.as_str()).collect();
+    let ours: Vec<&str> =
+        recent.iter().filter(|e| e.session_id.as_deref() == Some(&marker)).map(|e| e.message.as_str()).collect();
     assert_eq!(ours, vec!["entry 0", "entry 1", "entry 2", "entry 3", "entry 4"], "oldest first");
     let last_two = ok(b.applog.recent(2, now + 10).await, "limit");
     assert_eq!(last_two.len(), 2);

@@ -46,14 +46,8 @@ pub struct Upload {
 /// How the worker finished with an upload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UploadOutcome {
-    Done {
-        analysis: Analysis,
-        sanitized_key: String,
-        thumbnail_key: String,
-    },
-    Failed {
-        reason: String,
-    },
+    Done { analysis: Analysis, sanitized_key: String, thumbnail_key: String },
+    Failed { reason: String },
 }
 
 #[async_trait]

@@ -5,4 +5,5 @@ pub mod janitor;
 pub mod session_data;
 pub mod tickets;
 pub mod turns;
+#[cfg(feature = "images")]
 pub mod worker;

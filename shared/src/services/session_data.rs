@@ -87,7 +87,8 @@ pub async fn erase(state: &AppState, id: &SessionId, request_id: &str) -> StoreR
     }
     if erased.anything() {
         state.count(&[("sessions.erased", 1)]).await;
-        let message = format!("erased: {} ticket(s), {} upload(s), {} file(s)", erased.tickets, erased.uploads, erased.files);
+        let message =
+            format!("erased: {} ticket(s), {} upload(s), {} file(s)", erased.tickets, erased.uploads, erased.files);
         state.log_event(LogLevel::Info, "session.erased", Some(request_id), Some(id.as_str()), &message).await;
     }
     Ok(erased)

@@ -54,7 +54,13 @@ fn whatsapp_text(locale: Locale, name: Option<&str>, ticket_id: &str, title: Opt
 
 pub fn links_for(ticket: &Ticket, base_url: &str, number: Option<&str>) -> TicketLinks {
     let url = ticket_url(base_url, ticket);
-    let text = whatsapp_text(ticket.locale, ticket.name.as_deref(), ticket.id.as_str(), ticket.category_title.as_deref(), &url);
+    let text = whatsapp_text(
+        ticket.locale,
+        ticket.name.as_deref(),
+        ticket.id.as_str(),
+        ticket.category_title.as_deref(),
+        &url,
+    );
     let encoded = utf8_percent_encode(&text, MESSAGE_TEXT).to_string();
     // Without a configured number WhatsApp opens its contact picker with the text ready.
     let phone_param = number.map(|n| format!("phone={n}&")).unwrap_or_default();
@@ -69,17 +75,19 @@ pub fn links_for(ticket: &Ticket, base_url: &str, number: Option<&str>) -> Ticke
 
 /// Opens (or finds) the ticket of `session`'s current case. Counts against the
 /// per-session hourly quota only when a new ticket is needed.
-pub async fn open_for_session(state: &AppState, session: &Session, base_url: &str, now: i64, request_id: &str) -> ApiResult<Opened> {
+pub async fn open_for_session(
+    state: &AppState,
+    session: &Session,
+    base_url: &str,
+    now: i64,
+    request_id: &str,
+) -> ApiResult<Opened> {
     let backend = state.backend();
     let conversation = &session.conversation;
     let number = backend.secrets.load().await?.whatsapp_number.or_else(|| state.config().whatsapp_number.clone());
     if let Some(existing) = backend.tickets.find_for_case(&session.id, conversation.case_no, now).await? {
         let links = links_for(&existing, base_url, number.as_deref());
-        return Ok(Opened {
-            ticket: existing,
-            links,
-            created: false,
-        });
+        return Ok(Opened { ticket: existing, links, created: false });
     }
     let quota_key = format!("tickets:{}", session.id);
     if let RateDecision::Limited { retry_after_secs } =
@@ -96,12 +104,7 @@ pub async fn open_for_session(state: &AppState, session: &Session, base_url: &st
         .await?
         .into_iter()
         .filter(|u| u.status == UploadStatus::Done)
-        .filter_map(|u| {
-            u.analysis.map(|analysis| TicketImage {
-                upload_id: u.id.to_string(),
-                analysis,
-            })
-        })
+        .filter_map(|u| u.analysis.map(|analysis| TicketImage { upload_id: u.id.to_string(), analysis }))
         .collect::<Vec<_>>();
 
     for _ in 0..MAX_ID_ATTEMPTS {
@@ -133,20 +136,14 @@ pub async fn open_for_session(state: &AppState, session: &Session, base_url: &st
                     ticket.case_no,
                     ticket.category.as_deref().unwrap_or("none")
                 );
-                state.log_event(LogLevel::Info, "ticket.created", Some(request_id), Some(session.id.as_str()), &message).await;
-                return Ok(Opened {
-                    ticket,
-                    links,
-                    created: true,
-                });
+                state
+                    .log_event(LogLevel::Info, "ticket.created", Some(request_id), Some(session.id.as_str()), &message)
+                    .await;
+                return Ok(Opened { ticket, links, created: true });
             }
             CreateTicketOutcome::AlreadyOpen(existing) => {
                 let links = links_for(&existing, base_url, number.as_deref());
-                return Ok(Opened {
-                    ticket: *existing,
-                    links,
-                    created: false,
-                });
+                return Ok(Opened { ticket: *existing, links, created: false });
             }
             CreateTicketOutcome::IdTaken => continue,
         }
@@ -168,6 +165,7 @@ pub fn base_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
         None if loopback => "http",
         None => "https",
     };
-    let safe_host: String = host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
+    let safe_host: String =
+        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
     format!("{proto}://{safe_host}")
 }

@@ -37,12 +37,9 @@ pub struct ChatResponse<'a> {
 }
 
 pub async fn load_session(state: &AppState, id: &SessionId, now: i64) -> ApiResult<Session> {
-    state
-        .backend()
-        .sessions
-        .get(id, now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session_not_found", "the session does not exist or has expired; start a new one"))
+    state.backend().sessions.get(id, now).await?.ok_or_else(|| {
+        ApiError::not_found("session_not_found", "the session does not exist or has expired; start a new one")
+    })
 }
 
 /// Backs off a little, with jitter, before re-reading a session another request changed.
@@ -52,12 +49,7 @@ async fn backoff(attempt: u32) {
 }
 
 fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
-    TranscriptEntry {
-        seq,
-        at,
-        role,
-        text: mask_pii(text),
-    }
+    TranscriptEntry { seq, at, role, text: mask_pii(text) }
 }
 
 /// Image analyses finished since the bot last mentioned one.
@@ -105,13 +97,11 @@ pub async fn chat_turn(
         };
         let turn = chat::respond(&session.conversation, input, &notes);
         let (conversation, reply, ticket) = if turn.action == Action::OpenTicket {
-            let pending = Session {
-                conversation: turn.conversation.clone(),
-                ..session.clone()
-            };
+            let pending = Session { conversation: turn.conversation.clone(), ..session.clone() };
             match tickets::open_for_session(state, &pending, base_url, now, request_id).await {
                 Ok(opened) => {
-                    let (c, r) = chat::ticket_opened(&turn.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
+                    let (c, r) =
+                        chat::ticket_opened(&turn.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
                     (c, r, Some(opened.links))
                 }
                 Err(e) if e.code == "ticket_limit" => {
@@ -136,7 +126,10 @@ pub async fn chat_turn(
         .map_err(|e| ApiError::internal(format!("cannot encode the reply: {e}")))?;
         let version = session.version + 1;
         let record = TurnRecord {
-            entries: vec![entry(version * 2, now, Role::Visitor, &masked), entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            entries: vec![
+                entry(version * 2, now, Role::Visitor, &masked),
+                entry(version * 2 + 1, now, Role::Bot, &reply.text),
+            ],
             session: Session {
                 version,
                 updated_at: now,
@@ -171,7 +164,12 @@ pub async fn chat_turn(
 
 /// Opens the ticket of the session's current case (idempotent) and moves the
 /// conversation to `ticket_created`, recording the bot's message in the transcript.
-pub async fn ticket_turn(state: &AppState, id: &SessionId, base_url: &str, request_id: &str) -> ApiResult<(TicketLinks, bool)> {
+pub async fn ticket_turn(
+    state: &AppState,
+    id: &SessionId,
+    base_url: &str,
+    request_id: &str,
+) -> ApiResult<(TicketLinks, bool)> {
     for attempt in 0..MAX_COMMIT_ATTEMPTS {
         let now = now_ms();
         let session = load_session(state, id, now).await?;
@@ -180,7 +178,8 @@ pub async fn ticket_turn(state: &AppState, id: &SessionId, base_url: &str, reque
         if already_shown {
             return Ok((opened.links, opened.created));
         }
-        let (conversation, reply) = chat::ticket_opened(&session.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
+        let (conversation, reply) =
+            chat::ticket_opened(&session.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
         let version = session.version + 1;
         let record = TurnRecord {
             entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],

@@ -29,7 +29,8 @@ pub enum JobResult {
 /// `uploads/{session}/{upload}` → its ids; anything else is not ours.
 pub fn parse_upload_key(key: &str) -> Option<(SessionId, UploadId)> {
     let mut parts = key.split('/');
-    let (Some("uploads"), Some(session), Some(upload), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some("uploads"), Some(session), Some(upload), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
     };
     Some((SessionId::parse(session).ok()?, UploadId::parse(upload).ok()?))
@@ -43,7 +44,6 @@ pub fn thumbnail_key(key: &str) -> String {
     format!("thumbnails/{key}.jpg")
 }
 
-#[cfg(feature = "images")]
 pub async fn process_job(state: &AppState, key: &str, attempt: u32) -> JobResult {
     let max_attempts = state.config().worker_max_attempts;
     let last_attempt = attempt >= max_attempts;
@@ -57,7 +57,6 @@ pub async fn process_job(state: &AppState, key: &str, attempt: u32) -> JobResult
     }
 }
 
-#[cfg(feature = "images")]
 async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreError> {
     let backend = state.backend();
     let Some((session_id, upload_id)) = parse_upload_key(key) else {
@@ -108,9 +107,7 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         }
         return Ok(JobResult::AlreadyDone);
     }
-    state
-        .count(&[("uploads.processed", 1), ("uploads.analysisMsTotal", analysis.analysis_ms as i64)])
-        .await;
+    state.count(&[("uploads.processed", 1), ("uploads.analysisMsTotal", analysis.analysis_ms as i64)]).await;
     let message = format!(
         "{upload_id} analysed: {} {}x{} blur {} brightness {} hint {}",
         analysis.format,
@@ -151,7 +148,6 @@ fn retry_delay_ms(attempt: u32) -> i64 {
 }
 
 /// Handles one delivery from the local queue: ack unless it should come back.
-#[cfg(feature = "images")]
 pub async fn handle_delivery(state: &AppState, delivery: &Delivery) -> JobResult {
     let result = process_job(state, &delivery.job.key, delivery.attempt).await;
     let queue = &state.backend().queue;
@@ -171,7 +167,6 @@ pub async fn handle_delivery(state: &AppState, delivery: &Delivery) -> JobResult
 
 /// The in-process worker of `sti serve` (and `sti worker`): drains the queue until
 /// `shutdown` turns true, finishing the job in hand; queued jobs stay queued.
-#[cfg(feature = "images")]
 pub async fn run_queue_worker(state: AppState, wake: std::sync::Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("image worker started");
     while !*shutdown.borrow() {

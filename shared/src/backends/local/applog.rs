@@ -12,8 +12,11 @@ impl AppLog for Local {
         let at = entry.at;
         self.db
             .write(move |tx| {
-                tx.execute("INSERT INTO applog (at, expires_at, body) VALUES (?1, ?2, ?3)", params![at, expires_at, body])
-                    .map_err(map_err)?;
+                tx.execute(
+                    "INSERT INTO applog (at, expires_at, body) VALUES (?1, ?2, ?3)",
+                    params![at, expires_at, body],
+                )
+                .map_err(map_err)?;
                 Ok(())
             })
             .await
@@ -42,7 +45,9 @@ impl AppLog for Local {
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
         self.db
-            .write(move |tx| Ok(tx.execute("DELETE FROM applog WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64))
+            .write(move |tx| {
+                Ok(tx.execute("DELETE FROM applog WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64)
+            })
             .await
     }
 }

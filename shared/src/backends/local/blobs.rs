@@ -32,9 +32,7 @@ fn io_err(path: &Path, e: std::io::Error) -> StoreError {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StoreResult<T> + Send + 'static) -> StoreResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("blob task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Unavailable(format!("blob task failed: {e}")))?
 }
 
 fn write_durably(path: &Path, bytes: &[u8]) -> StoreResult<()> {

@@ -29,7 +29,8 @@ impl Counters for Local {
         self.db
             .read(|conn| {
                 let mut stmt = conn.prepare("SELECT name, value FROM counters").map_err(map_err)?;
-                let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(map_err)?;
+                let rows =
+                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(map_err)?;
                 rows.map(|r| r.map_err(map_err)).collect()
             })
             .await

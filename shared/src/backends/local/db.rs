@@ -88,10 +88,7 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> StoreResult<Arc<Db>> {
-        let db = Arc::new(Db {
-            path: path.to_owned(),
-            idle: Mutex::new(Vec::new()),
-        });
+        let db = Arc::new(Db { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
         let mut conn = db.connect()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;

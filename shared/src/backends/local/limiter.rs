@@ -14,7 +14,11 @@ impl RateLimiter for Local {
             .write(move |tx| {
                 let count_at = |start: i64| -> StoreResult<u64> {
                     let n: Option<i64> = tx
-                        .query_row("SELECT count FROM rate_windows WHERE key = ?1 AND window_start = ?2", params![key, start], |r| r.get(0))
+                        .query_row(
+                            "SELECT count FROM rate_windows WHERE key = ?1 AND window_start = ?2",
+                            params![key, start],
+                            |r| r.get(0),
+                        )
                         .optional()
                         .map_err(map_err)?;
                     Ok(n.unwrap_or(0) as u64)
@@ -22,9 +26,7 @@ impl RateLimiter for Local {
                 let previous = count_at(w.previous_start())?;
                 let current = count_at(w.current_start())?;
                 if current >= w.max_current(previous) {
-                    return Ok(RateDecision::Limited {
-                        retry_after_secs: w.retry_after_secs(previous, current),
-                    });
+                    return Ok(RateDecision::Limited { retry_after_secs: w.retry_after_secs(previous, current) });
                 }
                 tx.execute(
                     "INSERT INTO rate_windows (key, window_start, count, expires_at) VALUES (?1, ?2, 1, ?3)
@@ -39,7 +41,9 @@ impl RateLimiter for Local {
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
         self.db
-            .write(move |tx| Ok(tx.execute("DELETE FROM rate_windows WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64))
+            .write(move |tx| {
+                Ok(tx.execute("DELETE FROM rate_windows WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64)
+            })
             .await
     }
 }

@@ -43,9 +43,7 @@ pub const BLOB_DIR: &str = "blobs";
 pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc<Local>)> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display())))?;
-    let local = Arc::new(Local {
-        db: db::Db::open(&data_dir.join(DATABASE_FILE))?,
-    });
+    let local = Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))? });
     let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
     let backend = Backend {
         name: "local",

@@ -7,9 +7,8 @@ use crate::ports::{Delivery, Job, JobQueue, StoreError, StoreResult};
 
 /// Receipts are `<job id>:<lease token>`: only the current lease holder can ack.
 fn parse_receipt(receipt: &str) -> StoreResult<(i64, String)> {
-    let (id, lease) = receipt
-        .split_once(':')
-        .ok_or_else(|| StoreError::Corrupt(format!("malformed receipt {receipt:?}")))?;
+    let (id, lease) =
+        receipt.split_once(':').ok_or_else(|| StoreError::Corrupt(format!("malformed receipt {receipt:?}")))?;
     let id = id.parse().map_err(|_| StoreError::Corrupt(format!("malformed receipt {receipt:?}")))?;
     Ok((id, lease.to_owned()))
 }
@@ -73,14 +72,23 @@ impl JobQueue for Local {
         let (id, lease) = parse_receipt(receipt)?;
         self.db
             .write(move |tx| {
-                tx.execute("UPDATE jobs SET visible_at = ?1 WHERE id = ?2 AND lease = ?3", params![now + delay_ms, id, lease])
-                    .map_err(map_err)?;
+                tx.execute(
+                    "UPDATE jobs SET visible_at = ?1 WHERE id = ?2 AND lease = ?3",
+                    params![now + delay_ms, id, lease],
+                )
+                .map_err(map_err)?;
                 Ok(())
             })
             .await
     }
 
     async fn depth(&self) -> StoreResult<u64> {
-        self.db.read(|conn| conn.query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(map_err)).await
+        self.db
+            .read(|conn| {
+                conn.query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get::<_, i64>(0))
+                    .map(|n| n as u64)
+                    .map_err(map_err)
+            })
+            .await
     }
 }

@@ -29,7 +29,9 @@ impl SessionStore for Local {
         self.db
             .read(move |conn| {
                 let body: Option<String> = conn
-                    .query_row("SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| r.get(0))
+                    .query_row("SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| {
+                        r.get(0)
+                    })
                     .optional()
                     .map_err(map_err)?;
                 body.map(|b| from_json(&b)).transpose()
@@ -41,8 +43,12 @@ impl SessionStore for Local {
         let body = to_json(&turn.session)?;
         let entries = turn.entries.iter().map(|e| Ok((e.seq as i64, to_json(e)?))).collect::<StoreResult<Vec<_>>>()?;
         let id = turn.session.id.to_string();
-        let (version, expected, expires, now) =
-            (turn.session.version as i64, turn.expected_version as i64, turn.session.expires_at, turn.session.updated_at);
+        let (version, expected, expires, now) = (
+            turn.session.version as i64,
+            turn.expected_version as i64,
+            turn.session.expires_at,
+            turn.session.updated_at,
+        );
         let message_id = turn.message_id.clone();
         let response = turn.response_json.clone();
         self.db
@@ -87,9 +93,11 @@ impl SessionStore for Local {
         let (id, message_id) = (id.to_string(), message_id.to_owned());
         self.db
             .read(move |conn| {
-                conn.query_row("SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2", params![id, message_id], |r| {
-                    r.get(0)
-                })
+                conn.query_row(
+                    "SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2",
+                    params![id, message_id],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(map_err)
             })
@@ -100,7 +108,8 @@ impl SessionStore for Local {
         let id = id.to_string();
         self.db
             .read(move |conn| {
-                let mut stmt = conn.prepare("SELECT body FROM transcript WHERE session_id = ?1 ORDER BY seq").map_err(map_err)?;
+                let mut stmt =
+                    conn.prepare("SELECT body FROM transcript WHERE session_id = ?1 ORDER BY seq").map_err(map_err)?;
                 let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0)).map_err(map_err)?;
                 rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
             })
@@ -123,8 +132,10 @@ impl SessionStore for Local {
         self.db
             .write(move |tx| {
                 let expired = "SELECT id FROM sessions WHERE expires_at <= ?1";
-                tx.execute(&format!("DELETE FROM transcript WHERE session_id IN ({expired})"), params![now]).map_err(map_err)?;
-                tx.execute(&format!("DELETE FROM replies WHERE session_id IN ({expired})"), params![now]).map_err(map_err)?;
+                tx.execute(&format!("DELETE FROM transcript WHERE session_id IN ({expired})"), params![now])
+                    .map_err(map_err)?;
+                tx.execute(&format!("DELETE FROM replies WHERE session_id IN ({expired})"), params![now])
+                    .map_err(map_err)?;
                 let n = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
                 Ok(n as u64)
             })

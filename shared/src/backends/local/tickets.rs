@@ -10,22 +10,36 @@ use crate::ports::{CreateTicketOutcome, StoreResult, Ticket, TicketStore};
 impl TicketStore for Local {
     async fn create(&self, ticket: &Ticket) -> StoreResult<CreateTicketOutcome> {
         let body = to_json(ticket)?;
-        let (id, session, case_no, created, expires) =
-            (ticket.id.to_string(), ticket.session_id.to_string(), ticket.case_no, ticket.created_at, ticket.expires_at);
+        let (id, session, case_no, created, expires) = (
+            ticket.id.to_string(),
+            ticket.session_id.to_string(),
+            ticket.case_no,
+            ticket.created_at,
+            ticket.expires_at,
+        );
         self.db
             .write(move |tx| {
                 // An expired ticket no longer holds its case.
-                tx.execute("DELETE FROM tickets WHERE session_id = ?1 AND case_no = ?2 AND expires_at <= ?3", params![session, case_no, created])
-                    .map_err(map_err)?;
+                tx.execute(
+                    "DELETE FROM tickets WHERE session_id = ?1 AND case_no = ?2 AND expires_at <= ?3",
+                    params![session, case_no, created],
+                )
+                .map_err(map_err)?;
                 let open: Option<String> = tx
-                    .query_row("SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2", params![session, case_no], |r| r.get(0))
+                    .query_row(
+                        "SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2",
+                        params![session, case_no],
+                        |r| r.get(0),
+                    )
                     .optional()
                     .map_err(map_err)?;
                 if let Some(open) = open {
                     return Ok(CreateTicketOutcome::AlreadyOpen(Box::new(from_json(&open)?)));
                 }
-                let taken: Option<i64> =
-                    tx.query_row("SELECT 1 FROM tickets WHERE id = ?1", params![id], |r| r.get(0)).optional().map_err(map_err)?;
+                let taken: Option<i64> = tx
+                    .query_row("SELECT 1 FROM tickets WHERE id = ?1", params![id], |r| r.get(0))
+                    .optional()
+                    .map_err(map_err)?;
                 if taken.is_some() {
                     return Ok(CreateTicketOutcome::IdTaken);
                 }
@@ -44,7 +58,9 @@ impl TicketStore for Local {
         self.db
             .read(move |conn| {
                 let body: Option<String> = conn
-                    .query_row("SELECT body FROM tickets WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| r.get(0))
+                    .query_row("SELECT body FROM tickets WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| {
+                        r.get(0)
+                    })
                     .optional()
                     .map_err(map_err)?;
                 body.map(|b| from_json(&b)).transpose()
@@ -85,13 +101,17 @@ impl TicketStore for Local {
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<u64> {
         let session = session.to_string();
         self.db
-            .write(move |tx| Ok(tx.execute("DELETE FROM tickets WHERE session_id = ?1", params![session]).map_err(map_err)? as u64))
+            .write(move |tx| {
+                Ok(tx.execute("DELETE FROM tickets WHERE session_id = ?1", params![session]).map_err(map_err)? as u64)
+            })
             .await
     }
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
         self.db
-            .write(move |tx| Ok(tx.execute("DELETE FROM tickets WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64))
+            .write(move |tx| {
+                Ok(tx.execute("DELETE FROM tickets WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64)
+            })
             .await
     }
 }

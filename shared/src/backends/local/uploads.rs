@@ -35,7 +35,9 @@ impl UploadStore for Local {
         self.db
             .read(move |conn| {
                 let body: Option<String> = conn
-                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| r.get(0))
+                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| {
+                        r.get(0)
+                    })
                     .optional()
                     .map_err(map_err)?;
                 body.map(|b| from_json(&b)).transpose()
@@ -64,7 +66,9 @@ impl UploadStore for Local {
         self.db
             .write(move |tx| {
                 let body: Option<String> = tx
-                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND status = 'queued'", params![id], |r| r.get(0))
+                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND status = 'queued'", params![id], |r| {
+                        r.get(0)
+                    })
                     .optional()
                     .map_err(map_err)?;
                 let Some(body) = body else {
@@ -72,11 +76,7 @@ impl UploadStore for Local {
                 };
                 let mut upload: Upload = from_json(&body)?;
                 match outcome {
-                    UploadOutcome::Done {
-                        analysis,
-                        sanitized_key,
-                        thumbnail_key,
-                    } => {
+                    UploadOutcome::Done { analysis, sanitized_key, thumbnail_key } => {
                         upload.status = UploadStatus::Done;
                         upload.analysis = Some(analysis);
                         upload.sanitized_key = Some(sanitized_key);

@@ -128,23 +128,13 @@ fn classifies_the_table() {
             failures.push(format!("  {text:?}: expected {expected}, got {got} (scores {:?})", scores(text)));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} failed:\n{}",
-        failures.len(),
-        CASES.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
 }
 
 #[test]
 fn every_category_has_a_case_and_a_keyword_of_its_own() {
     for category in CATEGORIES {
-        assert!(
-            CASES.iter().any(|(_, id)| *id == category.id),
-            "no test case for {}",
-            category.id
-        );
+        assert!(CASES.iter().any(|(_, id)| *id == category.id), "no test case for {}", category.id);
     }
 }
 

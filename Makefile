@@ -1,0 +1,20 @@
+# Convenience targets; the README's two commands are the source of truth.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/sti-target
+
+.PHONY: test serve bench fmt lint
+
+test:            ## the whole suite, as CI runs it
+	./scripts/test
+
+serve:           ## the whole system locally on http://127.0.0.1:3000
+	cargo run --release --bin sti -- serve
+
+bench:           ## criterion benchmarks of the pure core (mask_pii, conversation engine)
+	cargo bench -p sti-shared --bench domain
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
