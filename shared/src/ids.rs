@@ -35,65 +35,51 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 #[error("malformed {0}")]
 pub struct MalformedId(pub &'static str);
 
-/// `web-` and 128 random bits in hex.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(transparent)]
-pub struct SessionId(String);
+/// An identifier made of a prefix and 128 random bits in lowercase hex.
+macro_rules! random_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl SessionId {
-    const PREFIX: &'static str = "web-";
+        impl $name {
+            pub fn generate() -> Result<$name, RandomUnavailable> {
+                Ok($name(format!("{}{}", $prefix, hex(&random_bytes::<16>()?))))
+            }
 
-    pub fn generate() -> Result<SessionId, RandomUnavailable> {
-        Ok(SessionId(format!("{}{}", Self::PREFIX, hex(&random_bytes::<16>()?))))
-    }
+            pub fn parse(s: &str) -> Result<$name, MalformedId> {
+                match s.strip_prefix($prefix) {
+                    Some(rest) if is_lower_hex(rest, 32) => Ok($name(s.to_owned())),
+                    _ => Err(MalformedId($what)),
+                }
+            }
 
-    pub fn parse(s: &str) -> Result<SessionId, MalformedId> {
-        match s.strip_prefix(Self::PREFIX) {
-            Some(rest) if is_lower_hex(rest, 32) => Ok(SessionId(s.to_owned())),
-            _ => Err(MalformedId("session id")),
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// `upl-` and 128 random bits in hex.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UploadId(String);
-
-impl UploadId {
-    const PREFIX: &'static str = "upl-";
-
-    pub fn generate() -> Result<UploadId, RandomUnavailable> {
-        Ok(UploadId(format!("{}{}", Self::PREFIX, hex(&random_bytes::<16>()?))))
-    }
-
-    pub fn parse(s: &str) -> Result<UploadId, MalformedId> {
-        match s.strip_prefix(Self::PREFIX) {
-            Some(rest) if is_lower_hex(rest, 32) => Ok(UploadId(s.to_owned())),
-            _ => Err(MalformedId("upload id")),
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    };
 }
 
-impl fmt::Display for UploadId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+random_id!(
+    /// `web-` and 128 random bits: a session, and the bearer secret of its data.
+    SessionId,
+    "web-",
+    "session id"
+);
+random_id!(
+    /// `upl-` and 128 random bits: an uploaded image.
+    UploadId,
+    "upl-",
+    "upload id"
+);
 
 /// Unambiguous characters for ticket numbers people read aloud (no 0/O, 1/I/L).
 const TICKET_ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTUVWXY";

@@ -30,10 +30,7 @@ pub async fn purge_once(state: &AppState, now: i64) -> StoreResult<Purged> {
     };
     for upload in b.uploads.purge_expired(now).await? {
         purged.uploads += 1;
-        for key in std::iter::once(&upload.key).chain(upload.sanitized_key.iter()).chain(upload.thumbnail_key.iter()) {
-            b.blobs.delete(key).await?;
-            purged.blobs += 1;
-        }
+        purged.blobs += super::delete_upload_files(b, &upload).await?;
     }
     Ok(purged)
 }

@@ -7,3 +7,16 @@ pub mod tickets;
 pub mod turns;
 #[cfg(feature = "images")]
 pub mod worker;
+
+use crate::ports::{Backend, StoreResult, Upload};
+
+/// Deletes the original, sanitised copy and thumbnail of an upload; returns how many
+/// keys were removed.
+pub async fn delete_upload_files(backend: &Backend, upload: &Upload) -> StoreResult<u64> {
+    let mut removed = 0;
+    for key in std::iter::once(&upload.key).chain(upload.sanitized_key.iter()).chain(upload.thumbnail_key.iter()) {
+        backend.blobs.delete(key).await?;
+        removed += 1;
+    }
+    Ok(removed)
+}

@@ -77,10 +77,7 @@ pub async fn erase(state: &AppState, id: &SessionId, request_id: &str) -> StoreR
     };
     for upload in b.uploads.delete_for_session(id).await? {
         erased.uploads += 1;
-        for key in std::iter::once(&upload.key).chain(upload.sanitized_key.iter()).chain(upload.thumbnail_key.iter()) {
-            b.blobs.delete(key).await?;
-            erased.files += 1;
-        }
+        erased.files += super::delete_upload_files(b, &upload).await?;
     }
     for prefix in [format!("uploads/{id}/"), format!("sanitized/uploads/{id}/"), format!("thumbnails/uploads/{id}/")] {
         erased.files += b.blobs.delete_prefix(&prefix).await?;

@@ -52,6 +52,17 @@ fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
     TranscriptEntry { seq, at, role, text: mask_pii(text) }
 }
 
+/// The session after a turn: one version up, its expiry pushed back from `now`.
+fn next_session(state: &AppState, session: Session, conversation: chat::Conversation, now: i64) -> Session {
+    Session {
+        version: session.version + 1,
+        updated_at: now,
+        expires_at: now + state.config().retention.session_ms,
+        conversation,
+        ..session
+    }
+}
+
 /// Image analyses finished since the bot last mentioned one.
 async fn new_image_notes(state: &AppState, session: &Session, now: i64) -> ApiResult<Vec<ImageNote>> {
     let uploads = state.backend().uploads.list_for_session(&session.id, now).await?;
@@ -130,14 +141,8 @@ pub async fn chat_turn(
                 entry(version * 2, now, Role::Visitor, &masked),
                 entry(version * 2 + 1, now, Role::Bot, &reply.text),
             ],
-            session: Session {
-                version,
-                updated_at: now,
-                expires_at: now + state.config().retention.session_ms,
-                conversation,
-                ..session
-            },
-            expected_version: version - 1,
+            expected_version: session.version,
+            session: next_session(state, session, conversation, now),
             message_id: message_id.map(str::to_owned),
             response_json: response.clone(),
         };
@@ -183,14 +188,8 @@ pub async fn ticket_turn(
         let version = session.version + 1;
         let record = TurnRecord {
             entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
-            session: Session {
-                version,
-                updated_at: now,
-                expires_at: now + state.config().retention.session_ms,
-                conversation,
-                ..session
-            },
-            expected_version: version - 1,
+            expected_version: session.version,
+            session: next_session(state, session, conversation, now),
             message_id: None,
             response_json: String::new(),
         };

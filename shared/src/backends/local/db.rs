@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Params, Transaction, TransactionBehavior};
 
 use crate::ports::{StoreError, StoreResult};
 
@@ -195,4 +195,36 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
 
 pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("cannot decode stored record: {e}")))
+}
+
+/// The JSON `body` column of the one row `sql` selects, decoded.
+pub fn query_one<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Option<T>> {
+    let body: Option<String> = conn.query_row(sql, params, |r| r.get(0)).optional().map_err(map_err)?;
+    body.map(|b| from_json(&b)).transpose()
+}
+
+/// The JSON `body` column of every row `sql` selects, decoded, in order.
+pub fn query_all<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare(sql).map_err(map_err)?;
+    let rows = stmt.query_map(params, |r| r.get::<_, String>(0)).map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
+}
+
+impl Db {
+    /// Deletes the rows of `table` that expired at `now`; returns how many.
+    pub async fn delete_expired(self: &Arc<Self>, table: &'static str, now: i64) -> StoreResult<u64> {
+        self.write(move |tx| {
+            let n = tx.execute(&format!("DELETE FROM {table} WHERE expires_at <= ?1"), [now]).map_err(map_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
 }

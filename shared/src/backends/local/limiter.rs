@@ -40,10 +40,6 @@ impl RateLimiter for Local {
     }
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        self.db
-            .write(move |tx| {
-                Ok(tx.execute("DELETE FROM rate_windows WHERE expires_at <= ?1", params![now]).map_err(map_err)? as u64)
-            })
-            .await
+        self.db.delete_expired("rate_windows", now).await
     }
 }

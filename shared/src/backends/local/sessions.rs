@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::Local;
-use super::db::{from_json, map_err, to_json};
+use super::db::{map_err, query_all, query_one, to_json};
 use crate::ids::SessionId;
 use crate::ports::{CommitOutcome, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord};
 
@@ -28,13 +28,7 @@ impl SessionStore for Local {
         let id = id.to_string();
         self.db
             .read(move |conn| {
-                let body: Option<String> = conn
-                    .query_row("SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(map_err)?;
-                body.map(|b| from_json(&b)).transpose()
+                query_one(conn, "SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2", params![id, now])
             })
             .await
     }
@@ -108,10 +102,7 @@ impl SessionStore for Local {
         let id = id.to_string();
         self.db
             .read(move |conn| {
-                let mut stmt =
-                    conn.prepare("SELECT body FROM transcript WHERE session_id = ?1 ORDER BY seq").map_err(map_err)?;
-                let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0)).map_err(map_err)?;
-                rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
+                query_all(conn, "SELECT body FROM transcript WHERE session_id = ?1 ORDER BY seq", params![id])
             })
             .await
     }

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::Local;
-use super::db::{from_json, map_err, to_json};
+use super::db::{map_err, query_all, query_one, to_json};
 use crate::ids::{SessionId, TicketId};
 use crate::ports::{CreateTicketOutcome, StoreResult, Ticket, TicketStore};
 
@@ -25,16 +25,13 @@ impl TicketStore for Local {
                     params![session, case_no, created],
                 )
                 .map_err(map_err)?;
-                let open: Option<String> = tx
-                    .query_row(
-                        "SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2",
-                        params![session, case_no],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(map_err)?;
+                let open: Option<Ticket> = query_one(
+                    tx,
+                    "SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2",
+                    params![session, case_no],
+                )?;
                 if let Some(open) = open {
-                    return Ok(CreateTicketOutcome::AlreadyOpen(Box::new(from_json(&open)?)));
+                    return Ok(CreateTicketOutcome::AlreadyOpen(Box::new(open)));
                 }
                 let taken: Option<i64> = tx
                     .query_row("SELECT 1 FROM tickets WHERE id = ?1", params![id], |r| r.get(0))
@@ -57,13 +54,7 @@ impl TicketStore for Local {
         let id = id.to_string();
         self.db
             .read(move |conn| {
-                let body: Option<String> = conn
-                    .query_row("SELECT body FROM tickets WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(map_err)?;
-                body.map(|b| from_json(&b)).transpose()
+                query_one(conn, "SELECT body FROM tickets WHERE id = ?1 AND expires_at > ?2", params![id, now])
             })
             .await
     }
@@ -72,15 +63,11 @@ impl TicketStore for Local {
         let session = session.to_string();
         self.db
             .read(move |conn| {
-                let body: Option<String> = conn
-                    .query_row(
-                        "SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2 AND expires_at > ?3",
-                        params![session, case_no, now],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(map_err)?;
-                body.map(|b| from_json(&b)).transpose()
+                query_one(
+                    conn,
+                    "SELECT body FROM tickets WHERE session_id = ?1 AND case_no = ?2 AND expires_at > ?3",
+                    params![session, case_no, now],
+                )
             })
             .await
     }
@@ -89,11 +76,11 @@ impl TicketStore for Local {
         let session = session.to_string();
         self.db
             .read(move |conn| {
-                let mut stmt = conn
-                    .prepare("SELECT body FROM tickets WHERE session_id = ?1 AND expires_at > ?2 ORDER BY case_no")
-                    .map_err(map_err)?;
-                let rows = stmt.query_map(params![session, now], |r| r.get::<_, String>(0)).map_err(map_err)?;
-                rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
+                query_all(
+                    conn,
+                    "SELECT body FROM tickets WHERE session_id = ?1 AND expires_at > ?2 ORDER BY case_no",
+                    params![session, now],
+                )
             })
             .await
     }

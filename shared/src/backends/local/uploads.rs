@@ -2,15 +2,9 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::Local;
-use super::db::{from_json, map_err, to_json};
+use super::db::{from_json, map_err, query_all, query_one, to_json};
 use crate::ids::{SessionId, UploadId};
 use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStatus, UploadStore};
-
-fn collect(conn: &rusqlite::Connection, sql: &str, args: impl rusqlite::Params) -> StoreResult<Vec<Upload>> {
-    let mut stmt = conn.prepare(sql).map_err(map_err)?;
-    let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(map_err)?;
-    rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
-}
 
 #[async_trait]
 impl UploadStore for Local {
@@ -34,13 +28,7 @@ impl UploadStore for Local {
         let id = id.to_string();
         self.db
             .read(move |conn| {
-                let body: Option<String> = conn
-                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND expires_at > ?2", params![id, now], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(map_err)?;
-                body.map(|b| from_json(&b)).transpose()
+                query_one(conn, "SELECT body FROM uploads WHERE id = ?1 AND expires_at > ?2", params![id, now])
             })
             .await
     }
@@ -49,7 +37,7 @@ impl UploadStore for Local {
         let session = session.to_string();
         self.db
             .read(move |conn| {
-                let mut uploads = collect(
+                let mut uploads: Vec<Upload> = query_all(
                     conn,
                     "SELECT body FROM uploads WHERE session_id = ?1 AND expires_at > ?2",
                     params![session, now],
@@ -102,7 +90,7 @@ impl UploadStore for Local {
         let session = session.to_string();
         self.db
             .write(move |tx| {
-                let uploads = collect(tx, "SELECT body FROM uploads WHERE session_id = ?1", params![session])?;
+                let uploads = query_all(tx, "SELECT body FROM uploads WHERE session_id = ?1", params![session])?;
                 tx.execute("DELETE FROM uploads WHERE session_id = ?1", params![session]).map_err(map_err)?;
                 Ok(uploads)
             })
@@ -112,7 +100,7 @@ impl UploadStore for Local {
     async fn purge_expired(&self, now: i64) -> StoreResult<Vec<Upload>> {
         self.db
             .write(move |tx| {
-                let uploads = collect(tx, "SELECT body FROM uploads WHERE expires_at <= ?1", params![now])?;
+                let uploads = query_all(tx, "SELECT body FROM uploads WHERE expires_at <= ?1", params![now])?;
                 tx.execute("DELETE FROM uploads WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
                 Ok(uploads)
             })
