@@ -11,7 +11,7 @@ impl AppLog for Local {
         let body = to_json(entry)?;
         let at = entry.at;
         self.db
-            .write(move |tx| {
+            .write_relaxed(move |tx| {
                 tx.execute(
                     "INSERT INTO applog (at, expires_at, body) VALUES (?1, ?2, ?3)",
                     params![at, expires_at, body],

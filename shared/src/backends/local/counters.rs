@@ -12,7 +12,7 @@ impl Counters for Local {
     async fn add(&self, deltas: &[(&str, i64)]) -> StoreResult<()> {
         let deltas: Vec<(String, i64)> = deltas.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
         self.db
-            .write(move |tx| {
+            .write_relaxed(move |tx| {
                 for (name, delta) in &deltas {
                     tx.execute(
                         "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",

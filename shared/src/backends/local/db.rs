@@ -1,7 +1,14 @@
-//! The SQLite file behind the embedded backend: a small connection pool whose work runs
-//! on the blocking thread pool, WAL journaling so readers never wait for writers, and
-//! `BEGIN IMMEDIATE` write transactions so several processes on one data dir queue up
-//! for the write lock instead of failing half-way.
+//! The SQLite file behind the embedded backend: a small pool of reader connections whose
+//! work runs on the blocking thread pool, WAL journaling so readers never wait for
+//! writers, and `BEGIN IMMEDIATE` write transactions so several processes on one data dir
+//! queue up for the write lock instead of failing half-way.
+//!
+//! SQLite admits one writer at a time. Inside a process, writers queue on a mutex around
+//! a dedicated writer connection instead of spinning in SQLite's busy handler (which
+//! sleeps in steps of up to 100 ms); the busy handler only arbitrates between processes.
+//! Writes of records people rely on are `synchronous = FULL` (durable across power
+//! loss); counters, rate-limit windows and app-log lines use a second writer with
+//! `synchronous = NORMAL` (durable across a process crash), sparing an fsync per request.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -83,12 +90,24 @@ CREATE INDEX IF NOT EXISTS applog_at ON applog(at);
 pub struct Db {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// The write gate: (durable writer, relaxed writer), opened on first use.
+    writers: Mutex<(Option<Connection>, Option<Connection>)>,
+}
+
+/// How hard a write transaction insists on reaching the disk before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync at every commit: sessions, transcripts, tickets, uploads, jobs.
+    Full,
+    /// Survives a process crash, not a power cut: counters, rate windows, app log.
+    Relaxed,
 }
 
 impl Db {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> StoreResult<Arc<Db>> {
-        let db = Arc::new(Db { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
+        let db =
+            Arc::new(Db { path: path.to_owned(), idle: Mutex::new(Vec::new()), writers: Mutex::new((None, None)) });
         let mut conn = db.connect()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
@@ -149,23 +168,50 @@ impl Db {
         .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
     }
 
-    /// Runs `f` inside a `BEGIN IMMEDIATE` transaction, committed if `f` succeeds.
+    /// Runs `f` inside a durable `BEGIN IMMEDIATE` transaction, committed if `f` succeeds.
     pub async fn write<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        self.write_with(Durability::Full, f).await
+    }
+
+    /// Like [`Db::write`], for data whose last moments may be lost to a power cut.
+    pub async fn write_relaxed<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        self.write_with(Durability::Relaxed, f).await
+    }
+
+    async fn write_with<T, F>(self: &Arc<Self>, durability: Durability, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
         let db = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let mut conn = db.take()?;
-            let result = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-                let value = f(&tx)?;
-                tx.commit().map_err(map_err)?;
-                Ok(value)
-            })();
-            db.give_back(conn);
-            result
+            let mut gate = db.writers.lock().map_err(|_| StoreError::Unavailable("database writer poisoned".into()))?;
+            let slot = match durability {
+                Durability::Full => &mut gate.0,
+                Durability::Relaxed => &mut gate.1,
+            };
+            let conn = match slot {
+                Some(conn) => conn,
+                None => {
+                    let conn = db.connect()?;
+                    if durability == Durability::Relaxed {
+                        conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(map_err)?;
+                    }
+                    slot.insert(conn)
+                }
+            };
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let value = f(&tx)?;
+            tx.commit().map_err(map_err)?;
+            Ok(value)
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
@@ -221,7 +267,7 @@ pub fn query_all<T: serde::de::DeserializeOwned>(
 impl Db {
     /// Deletes the rows of `table` that expired at `now`; returns how many.
     pub async fn delete_expired(self: &Arc<Self>, table: &'static str, now: i64) -> StoreResult<u64> {
-        self.write(move |tx| {
+        self.write_relaxed(move |tx| {
             let n = tx.execute(&format!("DELETE FROM {table} WHERE expires_at <= ?1"), [now]).map_err(map_err)?;
             Ok(n as u64)
         })

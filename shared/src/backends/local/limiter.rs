@@ -11,7 +11,7 @@ impl RateLimiter for Local {
         let key = key.to_owned();
         let w = SlidingWindow { limit, window_ms, now };
         self.db
-            .write(move |tx| {
+            .write_relaxed(move |tx| {
                 let count_at = |start: i64| -> StoreResult<u64> {
                     let n: Option<i64> = tx
                         .query_row(
