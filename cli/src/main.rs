@@ -31,6 +31,20 @@ enum Command {
         #[arg(long)]
         no_worker: bool,
     },
+    /// Drain the image queue of the embedded store (for `cargo lambda watch`, where the
+    /// HTTP functions enqueue but nothing else consumes).
+    Worker {
+        /// Data directory of the embedded store [env: STI_DATA_DIR; default: .sti-data]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Create the demo session, upload and ticket that the sample events in `events/`
+    /// refer to (development only).
+    Seed {
+        /// Data directory of the embedded store [env: STI_DATA_DIR; default: .sti-data]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Mask personal data: reads stdin, writes each line masked to stdout.
     Mask,
     /// Run the production smoke checks against a deployment.
@@ -51,6 +65,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Mask => mask::run(),
+        Command::Worker { data_dir } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::worker(data_dir))),
+        Command::Seed { data_dir } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::seed(data_dir))),
         Command::Serve { addr, data_dir, no_worker } => {
             runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::run(addr, data_dir, !no_worker)))
         }

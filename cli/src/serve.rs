@@ -63,12 +63,14 @@ async fn shutdown_signal() {
     }
 }
 
-pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, with_worker: bool) -> ExitCode {
+/// Configuration and the embedded backend, with `--data-dir` applied; the error is
+/// already printed when this returns `Err` (with the exit code to use).
+fn open(data_dir: Option<PathBuf>, command: &str) -> Result<(Config, sti_shared::ports::Backend), ExitCode> {
     let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("sti serve: {e}");
-            return ExitCode::from(2);
+            eprintln!("sti {command}: {e}");
+            return Err(ExitCode::from(2));
         }
     };
     if let Some(dir) = data_dir {
@@ -76,20 +78,77 @@ pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, with_worker: bool)
     }
     init_tracing(&config);
     if config.backend == BackendKind::Aws {
-        eprintln!("sti serve: STI_BACKEND=aws is not available in this build; use STI_BACKEND=local");
-        return ExitCode::from(2);
+        eprintln!("sti {command}: STI_BACKEND=aws is not available in this build; use STI_BACKEND=local");
+        return Err(ExitCode::from(2));
     }
     let secrets = SecretValues {
         log_token: config.log_token.clone(),
         openai_api_key: config.openai.api_key.clone(),
         whatsapp_number: config.whatsapp_number.clone(),
     };
-    let backend = match sti_shared::backends::local::open(&config.data_dir, secrets) {
-        Ok((backend, _)) => backend,
+    match sti_shared::backends::local::open(&config.data_dir, secrets) {
+        Ok((backend, _)) => Ok((config, backend)),
         Err(e) => {
-            eprintln!("sti serve: cannot open the data dir {}: {e}", config.data_dir.display());
-            return ExitCode::FAILURE;
+            eprintln!("sti {command}: cannot open the data dir {}: {e}", config.data_dir.display());
+            Err(ExitCode::FAILURE)
         }
+    }
+}
+
+/// `sti worker`: the image worker alone, until SIGTERM/Ctrl-C.
+pub async fn worker(data_dir: Option<PathBuf>) -> ExitCode {
+    let (config, backend) = match open(data_dir, "worker") {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let wake = Arc::new(Notify::new());
+    let state = AppState::new(config, backend);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(worker::run_queue_worker(state, wake, stop_rx));
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(DRAIN_TIMEOUT, task).await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(_) => {
+            eprintln!("sti worker: the job in hand did not finish in time");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `sti seed`: the demo records the sample events use.
+pub async fn seed(data_dir: Option<PathBuf>) -> ExitCode {
+    let (config, backend) = match open(data_dir, "seed") {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    if config.is_production() {
+        eprintln!("sti seed: refusing to create demo data in production");
+        return ExitCode::from(2);
+    }
+    let dir = config.data_dir.clone();
+    match sti_shared::services::demo::seed(&AppState::new(config, backend)).await {
+        Ok(()) => {
+            println!(
+                "demo data ready in {}: session {}, upload {}, ticket {}",
+                dir.display(),
+                sti_shared::services::demo::SESSION_ID,
+                sti_shared::services::demo::UPLOAD_ID,
+                sti_shared::services::demo::TICKET_ID
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sti seed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, with_worker: bool) -> ExitCode {
+    let (config, backend) = match open(data_dir, "serve") {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,

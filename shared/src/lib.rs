@@ -8,6 +8,8 @@ pub mod handlers;
 pub mod http;
 pub mod ids;
 pub mod images;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod pii;
 pub mod ports;
 pub mod services;

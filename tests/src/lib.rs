@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: spawn real `sti` processes on free loopback ports,
 //! talk to them over HTTP, make test images.
 
+pub mod runtime_api;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,21 +13,30 @@ use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
-/// The `sti` binary built next to this test binary (cargo builds every workspace binary
-/// before running tests).
-pub fn sti_bin() -> PathBuf {
+/// A binary of this workspace, built next to this test binary (`cargo test --workspace`
+/// builds every workspace binary before running tests).
+pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("cannot locate the test binary: {e}"));
     let dir = exe
         .parent()
         .and_then(Path::parent)
         .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()));
-    let bin = dir.join(if cfg!(windows) { "sti.exe" } else { "sti" });
+    let bin = dir.join(name);
     assert!(
         bin.exists(),
-        "{} is missing: build it first with `cargo build -p sti-cli` (the test command in the README does)",
+        "{} is missing: build the workspace first with `cargo build --workspace` (./scripts/test does)",
         bin.display()
     );
     bin
+}
+
+pub fn sti_bin() -> PathBuf {
+    workspace_bin("sti")
+}
+
+/// The repository root (where `events/` lives).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Environment variables a test server must not inherit from the developer's shell.
@@ -272,4 +283,22 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 /// A data directory that lives as long as the returned guard.
 pub fn data_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
+}
+
+/// Standard base64 (with or without padding) to bytes; invalid characters are skipped.
+pub fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else { continue };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
 }

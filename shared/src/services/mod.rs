@@ -1,6 +1,7 @@
 //! Operations shared by several handlers and hosts: opening tickets, the image worker,
 //! erasing and exporting a session's data, and the janitor.
 
+pub mod demo;
 pub mod janitor;
 pub mod session_data;
 pub mod tickets;

@@ -1,0 +1,8 @@
+//! `health`: GET /api/health.
+
+use sti_shared::http::Endpoint;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), sti_shared::lambda::Error> {
+    sti_shared::lambda::serve_http(&[Endpoint::Health]).await
+}

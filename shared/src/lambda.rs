@@ -1,0 +1,253 @@
+//! Hosting in the AWS Lambda runtime: every function binary is `serve_http(&[endpoint])`
+//! or `serve_worker()`. State (config, backend clients) is built once per cold start;
+//! logs are JSON lines on stdout carrying the Lambda request id (the runtime's
+//! per-invocation span) and our own request id.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use axum::body::Body;
+use axum::http::{HeaderValue, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+pub use lambda_http::Error;
+use lambda_http::request::RequestContext;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde::Deserialize;
+
+use crate::config::{BackendKind, Config};
+use crate::http::{AppState, ClientIp, Endpoint, REQUEST_ID_HEADER, router};
+use crate::ports::{Backend, SecretValues};
+
+/// JSON log lines on stdout with the current span's fields (the runtime's `requestId`
+/// and ours), level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default info).
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let level =
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".into());
+    let filter = EnvFilter::try_new(level.to_ascii_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second init (tests in one process) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_target(false)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .try_init();
+}
+
+/// Builds the backend the configuration asks for.
+pub async fn backend_for(config: &Config) -> Result<Backend, Error> {
+    match config.backend {
+        #[cfg(feature = "local")]
+        BackendKind::Local => {
+            let secrets = SecretValues {
+                log_token: config.log_token.clone(),
+                openai_api_key: config.openai.api_key.clone(),
+                whatsapp_number: config.whatsapp_number.clone(),
+            };
+            let (backend, _) = crate::backends::local::open(&config.data_dir, secrets)?;
+            Ok(backend)
+        }
+        other => Err(format!("STI_BACKEND={other:?} is not available in this build").into()),
+    }
+}
+
+/// Configuration and backend, once per cold start. A bad setting fails the init: it is
+/// logged, reported to the Runtime API as `Runtime.InitError` (so the Lambda console and
+/// the invoker see the message naming the variable), and the process exits.
+pub async fn state_from_env() -> Result<AppState, Error> {
+    let built = async {
+        let config = Config::from_env()?;
+        let backend = backend_for(&config).await?;
+        Ok::<_, Error>(AppState::new(config, backend))
+    };
+    match built.await {
+        Ok(state) => Ok(state),
+        Err(e) => {
+            tracing::error!(error = %e, "init failed");
+            report_init_error(&e).await;
+            Err(e)
+        }
+    }
+}
+
+async fn report_init_error(error: &Error) {
+    let Ok(client) = lambda_runtime_api_client::Client::builder().build() else {
+        return;
+    };
+    let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": error.to_string() }).to_string();
+    let request = lambda_runtime_api_client::build_request()
+        .method("POST")
+        .uri("/2018-06-01/runtime/init/error")
+        .header("lambda-runtime-function-error-type", "Runtime.InitError")
+        .body(lambda_runtime_api_client::body::Body::from(body));
+    if let Ok(request) = request
+        && let Err(e) = client.call(request).await
+    {
+        eprintln!("could not report the init error to the Runtime API: {e}");
+    }
+}
+
+/// Carries what the Lambda event knows into the shared middleware: the caller's IP
+/// (API Gateway's `sourceIp`) and, unless the caller sent one, the request id.
+async fn from_lambda_event(mut req: Request<Body>, next: Next) -> Response {
+    let source_ip = match req.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = source_ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    let lambda_request_id = req.extensions().get::<lambda_http::Context>().map(|c| c.request_id.clone());
+    if !req.headers().contains_key(REQUEST_ID_HEADER)
+        && let Some(id) = lambda_request_id.and_then(|id| HeaderValue::from_str(&id).ok())
+    {
+        req.headers_mut().insert(REQUEST_ID_HEADER, id);
+    }
+    next.run(req).await
+}
+
+/// Runs the HTTP function serving `endpoints`.
+pub async fn serve_http(endpoints: &[Endpoint]) -> Result<(), Error> {
+    init_tracing();
+    let state = state_from_env().await?;
+    let app = router(state, endpoints).layer(axum::middleware::from_fn(from_lambda_event));
+    lambda_http::run(app).await
+}
+
+/// What an SQS message of the image queue may carry.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum QueueBody {
+    /// An S3 event notification (`Records[].s3.object.key`, URL-encoded).
+    S3 {
+        #[serde(rename = "Records")]
+        records: Vec<S3Record>,
+    },
+    /// The `s3:TestEvent` S3 sends when a notification is configured.
+    Test {
+        #[serde(rename = "Event")]
+        event: String,
+    },
+    /// The embedded queue's own job format, `{"key": "uploads/…"}`.
+    Job(crate::ports::Job),
+}
+
+#[derive(Deserialize)]
+struct S3Record {
+    #[serde(rename = "eventName", default)]
+    event_name: String,
+    s3: S3Entity,
+}
+
+#[derive(Deserialize)]
+struct S3Entity {
+    object: S3Object,
+}
+
+#[derive(Deserialize)]
+struct S3Object {
+    key: String,
+}
+
+/// S3 keys arrive form-URL-encoded ("a+b%2Fc" is "a b/c").
+fn decode_s3_key(key: &str) -> String {
+    let spaced = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+/// The upload keys a message asks to process; `Err` for a message nobody can process.
+pub fn keys_of(body: &str) -> Result<Vec<String>, String> {
+    match serde_json::from_str::<QueueBody>(body) {
+        Ok(QueueBody::S3 { records }) => Ok(records
+            .into_iter()
+            .filter(|r| r.event_name.starts_with("ObjectCreated"))
+            .map(|r| decode_s3_key(&r.s3.object.key))
+            .filter(|k| k.starts_with("uploads/"))
+            .collect()),
+        Ok(QueueBody::Test { event }) if event == "s3:TestEvent" => Ok(Vec::new()),
+        Ok(QueueBody::Test { event }) => Err(format!("unknown event {event:?}")),
+        Ok(QueueBody::Job(job)) => Ok(vec![job.key]),
+        Err(e) => Err(format!("not an S3 notification or an image job: {e}")),
+    }
+}
+
+fn attempt_of(message: &SqsMessage) -> u32 {
+    message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
+}
+
+/// Processes a batch; only the messages that should come back are reported, so one bad
+/// image never re-runs its neighbours. A message nobody can read is reported too: after
+/// the queue's retries it lands in the dead-letter queue for a human to look at.
+#[cfg(feature = "images")]
+pub async fn handle_batch(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
+    use crate::services::worker::{JobResult, process_job};
+    let mut failures = Vec::new();
+    for message in &event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let attempt = attempt_of(message);
+        let keys = match keys_of(message.body.as_deref().unwrap_or("")) {
+            Ok(keys) => keys,
+            Err(reason) => {
+                tracing::error!(message_id = %id, reason, "unreadable queue message");
+                failures.push(id);
+                continue;
+            }
+        };
+        let mut retry = false;
+        for key in keys {
+            let result = process_job(state, &key, attempt).await;
+            tracing::info!(message_id = %id, key, attempt, ?result, "image job");
+            retry |= matches!(result, JobResult::Retry(_));
+        }
+        if retry {
+            failures.push(id);
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures
+        .into_iter()
+        .map(|item_identifier| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = item_identifier;
+            failure
+        })
+        .collect();
+    response
+}
+
+/// Runs the image-worker function (SQS events, partial batch responses).
+#[cfg(feature = "images")]
+pub async fn serve_worker() -> Result<(), Error> {
+    init_tracing();
+    let state = state_from_env().await?;
+    let state = &state;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(handle_batch(state, event.payload).await)
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_s3_notifications_tests_and_jobs() {
+        let s3 = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"uploads/web-1/upl-2","size":5}}},
+                     {"eventName":"ObjectCreated:Put","s3":{"object":{"key":"sanitized/uploads/x.png"}}},
+                     {"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"uploads/web-1/upl-3"}}}]}"#;
+        assert_eq!(keys_of(s3), Ok(vec!["uploads/web-1/upl-2".to_owned()]));
+        assert_eq!(keys_of(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#), Ok(vec![]));
+        assert_eq!(keys_of(r#"{"key":"uploads/web-1/upl-9"}"#), Ok(vec!["uploads/web-1/upl-9".to_owned()]));
+        assert!(keys_of("garbage").is_err());
+        assert!(keys_of(r#"{"Event":"s3:Other"}"#).is_err());
+    }
+
+    #[test]
+    fn s3_keys_are_url_decoded() {
+        assert_eq!(decode_s3_key("uploads/a+b/c%2Bd%3A"), "uploads/a b/c+d:");
+    }
+}
