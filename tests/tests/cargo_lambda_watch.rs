@@ -1,0 +1,162 @@
+//! A whole conversation through the function-URL paths of `cargo lambda watch` on the
+//! embedded backend, as QA runs it: every request goes to its own function process, the
+//! image worker is invoked through the emulator's invoke API.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sti_e2e::{Api, data_dir, png, repo_root};
+
+/// `cargo lambda watch` in its own process group, stopped (with its function processes)
+/// when dropped.
+struct Watch {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // `--` so that kill(1) reads the negative process-group id as an id, not an option.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-s", "TERM", "--", &group]).status();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn cargo_lambda() -> std::path::PathBuf {
+    let venv = repo_root().join(".venv/bin/cargo-lambda");
+    if venv.exists() {
+        return venv;
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("cargo-lambda")).find(|c| c.exists()))
+        .unwrap_or_default();
+    on_path.unwrap_or_else(|| {
+        panic!(
+            "cargo-lambda is not installed: `./scripts/test` installs it into .venv (python3 -m venv .venv && .venv/bin/pip install cargo-lambda)"
+        )
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(9000)
+}
+
+async fn start_watch(data: &std::path::Path) -> Watch {
+    let port = free_port();
+    let mut cmd = Command::new(cargo_lambda());
+    cmd.args(["lambda", "watch", "-A", "127.0.0.1", "-P", &port.to_string(), "--ignore-changes"])
+        .current_dir(repo_root())
+        .env("STI_DATA_DIR", data)
+        .env("RATE_LIMIT_UPLOAD_PER_MIN", "100")
+        .env_remove("STI_ENV")
+        .env_remove("STI_BACKEND")
+        .stdout(Stdio::null())
+        // Its log goes to a file: kept for a failure's message (and a closed or null stderr
+        // makes its `cargo run` of the functions misbehave).
+        .stderr(
+            std::fs::File::create(data.join("watch.log")).map(Stdio::from).unwrap_or_else(|e| panic!("log file: {e}")),
+        )
+        .process_group(0);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start cargo lambda watch: {e}"));
+    let watch = Watch { child, base: format!("http://127.0.0.1:{port}") };
+    // The first request may wait for the functions to compile.
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        if let Ok(r) = client.get(format!("{}/lambda-url/health/api/health", watch.base)).send().await
+            && r.status() == StatusCode::OK
+        {
+            return watch;
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(data.join("watch.log")).unwrap_or_default();
+            panic!("cargo lambda watch did not serve /api/health within 15 minutes; its log:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The function-URL path of the function that serves `path`.
+fn url(watch: &Watch, function: &str, path: &str) -> String {
+    format!("{}/lambda-url/{function}{path}", watch.base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_through_cargo_lambda_watch() {
+    let dir = data_dir();
+    let watch = start_watch(dir.path()).await;
+    let api = Api::new(&watch.base);
+    let post = |function: &'static str, path: &'static str, body: Value| {
+        let api = api.clone();
+        let target = url(&watch, function, path);
+        async move { api.send(api.client.post(target).json(&body)).await }
+    };
+
+    let g = post("greeting", "/api/greeting", json!({})).await;
+    assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+    let sid = g.json()["sessionId"].as_str().unwrap_or_default().to_owned();
+    let v = post("session-validate", "/api/session/validate", json!({ "sessionId": sid })).await;
+    assert_eq!(v.json()["valid"], true);
+
+    let mut state = Value::Null;
+    for message in ["me llamo Ana", "mi notebook no prende", "no, sigo igual", "no"] {
+        let r = post("chat", "/api/chat", json!({ "sessionId": sid, "message": message })).await;
+        assert_eq!(r.status, StatusCode::OK, "{message}: {}", r.body);
+        state = r.json()["state"].clone();
+    }
+    assert_eq!(state, "offer_ticket");
+
+    // A screenshot, processed by the image-worker function through the invoke API.
+    let part = reqwest::multipart::Part::bytes(png(320, 240)).file_name("captura.png");
+    let up = api
+        .send(
+            api.client
+                .post(url(&watch, "upload-image", "/api/upload-image"))
+                .header("x-session-id", &sid)
+                .multipart(reqwest::multipart::Form::new().part("image", part)),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let upload_id = up.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let job = json!({ "Records": [{
+        "messageId": "watch-1",
+        "body": json!({ "key": format!("uploads/{sid}/{upload_id}") }).to_string(),
+        "attributes": { "ApproximateReceiveCount": "1" },
+        "eventSource": "aws:sqs",
+    }]});
+    let invoked = api
+        .send(api.client.post(format!("{}/2015-03-31/functions/image-worker/invocations", watch.base)).json(&job))
+        .await;
+    assert_eq!(invoked.status, StatusCode::OK, "{}", invoked.body);
+    assert_eq!(invoked.json()["batchItemFailures"], json!([]));
+    let status = api
+        .send(
+            api.client
+                .get(url(&watch, "upload-status", &format!("/api/upload/{upload_id}")))
+                .header("x-session-id", &sid),
+        )
+        .await;
+    assert_eq!(status.json()["status"], "done", "{}", status.body);
+
+    let r = post("chat", "/api/chat", json!({ "sessionId": sid, "action": "button", "value": "ticket" })).await;
+    let t = r.json();
+    assert_eq!(t["state"], "ticket_created", "{t}");
+    let ticket_id = t["ticket"]["ticketId"].as_str().unwrap_or_default().to_owned();
+    assert!(ticket_id.starts_with("STI-"));
+    let again = post("whatsapp-ticket", "/api/whatsapp-ticket", json!({ "sessionId": sid })).await;
+    assert_eq!(again.json()["ticketId"], ticket_id.as_str(), "{}", again.body);
+
+    let export = api.send(api.client.get(url(&watch, "session-data", &format!("/api/session/{sid}/export")))).await;
+    let e = export.json();
+    assert_eq!(e["tickets"][0]["ticketId"], ticket_id.as_str());
+    assert_eq!(e["uploads"][0]["status"], "done");
+    assert!(e["transcript"].as_array().is_some_and(|t| t.len() >= 10));
+    let metrics = api.send(api.client.get(url(&watch, "metrics", "/api/metrics"))).await.json();
+    assert_eq!(metrics["tickets"]["created"], 1);
+}
