@@ -14,16 +14,16 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Deserialize;
 
 use crate::config::{BackendKind, Config};
-use crate::http::{AppState, ClientIp, Endpoint, REQUEST_ID_HEADER, router};
+use crate::http::{AppState, ClientIp, REQUEST_ID_HEADER, Routes, router_for};
 use crate::ports::{Backend, SecretValues};
 
 /// JSON log lines on stdout with the current span's fields (the runtime's `requestId`
 /// and ours), level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default info).
 pub fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let level =
-        std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".into());
-    let filter = EnvFilter::try_new(level.to_ascii_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"));
+    use tracing_subscriber::filter::LevelFilter;
+    // A plain level, not an EnvFilter: its regex engine would add a megabyte to every binary.
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_default();
+    let filter = level.parse::<LevelFilter>().unwrap_or(LevelFilter::INFO);
     // A second init (tests in one process) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .json()
@@ -32,7 +32,7 @@ pub fn init_tracing() {
         .with_span_list(true)
         .with_target(false)
         .with_ansi(false)
-        .with_env_filter(filter)
+        .with_max_level(filter)
         .with_writer(std::io::stdout)
         .try_init();
 }
@@ -109,11 +109,11 @@ async fn from_lambda_event(mut req: Request<Body>, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Runs the HTTP function serving `endpoints`.
-pub async fn serve_http(endpoints: &[Endpoint]) -> Result<(), Error> {
+/// Runs the HTTP function serving `routes` (one of `http::routes`).
+pub async fn serve_http(routes: Routes) -> Result<(), Error> {
     init_tracing();
     let state = state_from_env().await?;
-    let app = router(state, endpoints).layer(axum::middleware::from_fn(from_lambda_event));
+    let app = router_for(state, routes).layer(axum::middleware::from_fn(from_lambda_event));
     lambda_http::run(app).await
 }
 

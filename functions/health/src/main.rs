@@ -1,8 +1,8 @@
 //! `health`: GET /api/health.
 
-use sti_shared::http::Endpoint;
+use sti_shared::http::routes;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(&[Endpoint::Health]).await
+    sti_shared::lambda::serve_http(routes::health()).await
 }

@@ -1,8 +1,8 @@
 //! `session-data`: GET /api/session/{id}/export and DELETE /api/session/{id}.
 
-use sti_shared::http::Endpoint;
+use sti_shared::http::routes;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(&[Endpoint::SessionData]).await
+    sti_shared::lambda::serve_http(routes::session_data()).await
 }

@@ -1,8 +1,8 @@
 //! `upload-status`: GET /api/upload/{uploadId}.
 
-use sti_shared::http::Endpoint;
+use sti_shared::http::routes;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(&[Endpoint::UploadStatus]).await
+    sti_shared::lambda::serve_http(routes::upload_status()).await
 }

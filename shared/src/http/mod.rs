@@ -148,26 +148,77 @@ impl Endpoint {
         }
     }
 
-    pub fn routes(self) -> Vec<(&'static str, MethodRouter<AppState>)> {
+    pub fn routes(self) -> Routes {
         match self {
-            Endpoint::Health => vec![("/api/health", get(handlers::health::health))],
-            Endpoint::Greeting => vec![("/api/greeting", post(handlers::greeting::greeting))],
-            Endpoint::SessionValidate => vec![("/api/session/validate", post(handlers::validate::validate))],
-            Endpoint::Chat => vec![("/api/chat", post(handlers::chat::chat))],
-            // The handler bounds the body itself (image limit + multipart overhead).
-            Endpoint::UploadImage => {
-                vec![("/api/upload-image", post(handlers::upload::upload_image).layer(DefaultBodyLimit::disable()))]
-            }
-            Endpoint::UploadStatus => vec![("/api/upload/{upload_id}", get(handlers::upload::upload_status))],
-            Endpoint::WhatsappTicket => vec![("/api/whatsapp-ticket", post(handlers::ticket::whatsapp_ticket))],
-            Endpoint::Ticket => vec![("/api/ticket/{ticket_id}", get(handlers::ticket::view_ticket))],
-            Endpoint::Logs => vec![("/api/logs", get(handlers::logs::logs))],
-            Endpoint::Metrics => vec![("/api/metrics", get(handlers::metrics::metrics))],
-            Endpoint::SessionData => vec![
-                ("/api/session/{session_id}/export", get(handlers::session_data::export)),
-                ("/api/session/{session_id}", delete(handlers::session_data::erase)),
-            ],
+            Endpoint::Health => routes::health(),
+            Endpoint::Greeting => routes::greeting(),
+            Endpoint::SessionValidate => routes::session_validate(),
+            Endpoint::Chat => routes::chat(),
+            Endpoint::UploadImage => routes::upload_image(),
+            Endpoint::UploadStatus => routes::upload_status(),
+            Endpoint::WhatsappTicket => routes::whatsapp_ticket(),
+            Endpoint::Ticket => routes::ticket(),
+            Endpoint::Logs => routes::logs(),
+            Endpoint::Metrics => routes::metrics(),
+            Endpoint::SessionData => routes::session_data(),
         }
+    }
+}
+
+/// Paths and method routers of one endpoint.
+pub type Routes = Vec<(&'static str, MethodRouter<AppState>)>;
+
+/// One function per endpoint, so that a Lambda binary naming only its own links only
+/// its own handler.
+pub mod routes {
+    use super::*;
+
+    pub fn health() -> Routes {
+        vec![("/api/health", get(handlers::health::health))]
+    }
+
+    pub fn greeting() -> Routes {
+        vec![("/api/greeting", post(handlers::greeting::greeting))]
+    }
+
+    pub fn session_validate() -> Routes {
+        vec![("/api/session/validate", post(handlers::validate::validate))]
+    }
+
+    pub fn chat() -> Routes {
+        vec![("/api/chat", post(handlers::chat::chat))]
+    }
+
+    /// The handler bounds the body itself (image limit + multipart overhead).
+    pub fn upload_image() -> Routes {
+        vec![("/api/upload-image", post(handlers::upload::upload_image).layer(DefaultBodyLimit::disable()))]
+    }
+
+    pub fn upload_status() -> Routes {
+        vec![("/api/upload/{upload_id}", get(handlers::upload::upload_status))]
+    }
+
+    pub fn whatsapp_ticket() -> Routes {
+        vec![("/api/whatsapp-ticket", post(handlers::ticket::whatsapp_ticket))]
+    }
+
+    pub fn ticket() -> Routes {
+        vec![("/api/ticket/{ticket_id}", get(handlers::ticket::view_ticket))]
+    }
+
+    pub fn logs() -> Routes {
+        vec![("/api/logs", get(handlers::logs::logs))]
+    }
+
+    pub fn metrics() -> Routes {
+        vec![("/api/metrics", get(handlers::metrics::metrics))]
+    }
+
+    pub fn session_data() -> Routes {
+        vec![
+            ("/api/session/{session_id}/export", get(handlers::session_data::export)),
+            ("/api/session/{session_id}", delete(handlers::session_data::erase)),
+        ]
     }
 }
 
@@ -181,11 +232,14 @@ async fn method_not_allowed() -> ApiError {
 
 /// A router serving `endpoints` with every layer the API promises.
 pub fn router(state: AppState, endpoints: &[Endpoint]) -> Router {
+    router_for(state, endpoints.iter().flat_map(|e| e.routes()).collect())
+}
+
+/// A router serving exactly `routes` with every layer the API promises.
+pub fn router_for(state: AppState, routes: Routes) -> Router {
     let mut router = Router::new();
-    for endpoint in endpoints {
-        for (path, method_router) in endpoint.routes() {
-            router = router.route(path, method_router);
-        }
+    for (path, method_router) in routes {
+        router = router.route(path, method_router);
     }
     router
         .fallback(not_found)
