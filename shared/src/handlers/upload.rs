@@ -125,6 +125,7 @@ pub async fn upload_image(
         analysis: None,
         error: None,
         completed_at: None,
+        claimed_until: None,
     };
     // The record goes first: a storage notification must never find no record.
     let backend = state.backend();
@@ -136,7 +137,7 @@ pub async fn upload_image(
     };
     if let Err(e) = queued {
         let outcome = UploadOutcome::Failed { reason: "the upload could not be stored".into() };
-        let _ = backend.uploads.complete(&upload_id, &outcome, now_ms()).await;
+        let _ = backend.uploads.complete(&id, &upload_id, &outcome, now_ms()).await;
         return Err(e.into());
     }
     state.signal_work();
@@ -167,10 +168,7 @@ pub async fn upload_status(
         UploadId::parse(&raw_id).map_err(|_| ApiError::bad_request("invalid_upload_id", "not a valid upload id"))?;
     let not_found = || ApiError::not_found("upload_not_found", "no such upload in this session");
     let now = now_ms();
-    let upload = state.backend().uploads.get(&upload_id, now).await?.ok_or_else(not_found)?;
-    if upload.session_id != session {
-        return Err(not_found());
-    }
+    let upload = state.backend().uploads.get(&session, &upload_id, now).await?.ok_or_else(not_found)?;
     let locale = state.backend().sessions.get(&session, now).await?.map(|s| s.conversation.locale).unwrap_or_default();
     let hint_message = upload.analysis.as_ref().and_then(|a| a.hint).map(|h| hint_text(locale, h));
     let body = json!({

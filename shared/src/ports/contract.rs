@@ -19,7 +19,7 @@ macro_rules! contract_tests {
     ($make:expr) => {
         $crate::contract_tests!(@one $make; sessions_round_trip, sessions_conditional_commits, sessions_idempotent_replies,
             sessions_concurrent_turns_lose_nothing, sessions_long_transcripts, sessions_expire_and_delete,
-            tickets_one_per_case, tickets_listing_expiry_and_erasure, uploads_complete_once, uploads_erasure_and_expiry,
+            tickets_one_per_case, tickets_listing_expiry_and_erasure, uploads_complete_once, uploads_are_claimed_by_one_worker, uploads_erasure_and_expiry,
             blobs_round_trip, queue_lease_and_redelivery, queue_concurrent_consumers_get_distinct_jobs,
             limiter_counts_and_rejects, limiter_is_atomic_under_concurrency, counters_are_atomic, applog_recent_and_expiry);
     };
@@ -289,6 +289,7 @@ fn upload(session: &SessionId, now: i64) -> Upload {
         analysis: None,
         error: None,
         completed_at: None,
+        claimed_until: None,
     }
 }
 
@@ -311,16 +312,16 @@ pub async fn uploads_complete_once(b: &Backend) {
     let session = new_session(now).id;
     let u = upload(&session, now);
     ok(b.uploads.create(&u).await, "create");
-    assert_eq!(ok(b.uploads.get(&u.id, now).await, "get"), Some(u.clone()));
+    assert_eq!(ok(b.uploads.get(&session, &u.id, now).await, "get"), Some(u.clone()));
     let done = UploadOutcome::Done {
         analysis: analysis(),
         sanitized_key: format!("sanitized/{}", u.key),
         thumbnail_key: format!("thumbnails/{}", u.key),
     };
-    assert!(ok(b.uploads.complete(&u.id, &done, now + 5).await, "complete"));
+    assert!(ok(b.uploads.complete(&session, &u.id, &done, now + 5).await, "complete"));
     let failed = UploadOutcome::Failed { reason: "late".into() };
-    assert!(!ok(b.uploads.complete(&u.id, &failed, now + 6).await, "complete twice"), "first outcome wins");
-    let stored = ok(b.uploads.get(&u.id, now).await, "get").unwrap_or_else(|| panic!("gone"));
+    assert!(!ok(b.uploads.complete(&session, &u.id, &failed, now + 6).await, "complete twice"), "first outcome wins");
+    let stored = ok(b.uploads.get(&session, &u.id, now).await, "get").unwrap_or_else(|| panic!("gone"));
     assert_eq!(stored.status, UploadStatus::Done);
     assert_eq!(stored.analysis, Some(analysis()));
     assert_eq!(stored.completed_at, Some(now + 5));
@@ -328,12 +329,52 @@ pub async fn uploads_complete_once(b: &Backend) {
 
     let bad = upload(&session, now);
     ok(b.uploads.create(&bad).await, "create bad");
-    assert!(ok(b.uploads.complete(&bad.id, &failed, now).await, "fail"));
-    let stored = ok(b.uploads.get(&bad.id, now).await, "get bad").unwrap_or_else(|| panic!("gone"));
+    assert!(ok(b.uploads.complete(&session, &bad.id, &failed, now).await, "fail"));
+    let stored = ok(b.uploads.get(&session, &bad.id, now).await, "get bad").unwrap_or_else(|| panic!("gone"));
     assert_eq!((stored.status, stored.error.as_deref()), (UploadStatus::Failed, Some("late")));
     let missing = upload(&session, now);
-    assert!(!ok(b.uploads.complete(&missing.id, &done, now).await, "complete unknown"));
-    assert_eq!(ok(b.uploads.get(&missing.id, now).await, "unknown stays unknown"), None);
+    assert!(!ok(b.uploads.complete(&session, &missing.id, &done, now).await, "complete unknown"));
+    assert_eq!(ok(b.uploads.get(&session, &missing.id, now).await, "unknown stays unknown"), None);
+}
+
+pub async fn uploads_are_claimed_by_one_worker(b: &Backend) {
+    let now = now_ms();
+    let session = new_session(now).id;
+    let u = upload(&session, now);
+    ok(b.uploads.create(&u).await, "create");
+    let other_session = new_session(now).id;
+    assert!(!ok(b.uploads.claim(&other_session, &u.id, now + MINUTE_MS, now).await, "foreign claim"));
+    assert!(
+        ok(b.uploads.get(&other_session, &u.id, now).await, "foreign get").is_none(),
+        "uploads belong to their session"
+    );
+    assert!(ok(b.uploads.claim(&session, &u.id, now + MINUTE_MS, now).await, "claim"));
+    assert!(
+        !ok(b.uploads.claim(&session, &u.id, now + MINUTE_MS, now + 1).await, "second claim"),
+        "a live claim excludes others"
+    );
+    assert!(ok(b.uploads.claim(&session, &u.id, now + 3 * MINUTE_MS, now + 2 * MINUTE_MS).await, "expired claim"));
+    // Concurrent claims: exactly one wins.
+    let v = upload(&session, now);
+    ok(b.uploads.create(&v).await, "create v");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (store, s, id) = (Arc::clone(&b.uploads), session.clone(), v.id.clone());
+        tasks.push(tokio::spawn(async move { store.claim(&s, &id, now + MINUTE_MS, now).await }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        if ok(ok(t.await, "task"), "claim") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+    let failed = UploadOutcome::Failed { reason: "x".into() };
+    assert!(ok(b.uploads.complete(&session, &v.id, &failed, now).await, "complete"));
+    assert!(!ok(
+        b.uploads.claim(&session, &v.id, now + MINUTE_MS, now + 2 * MINUTE_MS).await,
+        "finished uploads cannot be claimed"
+    ));
 }
 
 pub async fn uploads_erasure_and_expiry(b: &Backend) {
@@ -347,7 +388,7 @@ pub async fn uploads_erasure_and_expiry(b: &Backend) {
     assert_eq!(ok(b.uploads.list_for_session(&session, now).await, "list").len(), 2);
     let later = now + 2 * MINUTE_MS;
     assert_eq!(ok(b.uploads.list_for_session(&session, later).await, "later").len(), 1);
-    assert_eq!(ok(b.uploads.get(&short.id, later).await, "expired"), None);
+    assert_eq!(ok(b.uploads.get(&session, &short.id, later).await, "expired"), None);
     ok(b.uploads.purge_expired(later).await, "purge");
     let deleted = ok(b.uploads.delete_for_session(&session).await, "delete");
     assert!(deleted.iter().any(|u| u.id == a.id));

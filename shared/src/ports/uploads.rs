@@ -41,6 +41,9 @@ pub struct Upload {
     pub analysis: Option<Analysis>,
     pub error: Option<String>,
     pub completed_at: Option<i64>,
+    /// A worker holds the job until then; others leave it alone.
+    #[serde(default)]
+    pub claimed_until: Option<i64>,
 }
 
 /// How the worker finished with an upload.
@@ -53,11 +56,21 @@ pub enum UploadOutcome {
 #[async_trait]
 pub trait UploadStore: Send + Sync {
     async fn create(&self, upload: &Upload) -> StoreResult<()>;
-    async fn get(&self, id: &UploadId, now: i64) -> StoreResult<Option<Upload>>;
+    /// The upload `id` of `session`, unless missing or expired.
+    async fn get(&self, session: &SessionId, id: &UploadId, now: i64) -> StoreResult<Option<Upload>>;
     async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Upload>>;
+    /// Claims a queued upload for processing until `until`; false if it is finished or
+    /// another worker's claim is still running. Makes duplicate deliveries run once.
+    async fn claim(&self, session: &SessionId, id: &UploadId, until: i64, now: i64) -> StoreResult<bool>;
     /// Records the outcome if the upload is still queued; false if it was already
     /// finished (a redelivered job), in which case nothing changes.
-    async fn complete(&self, id: &UploadId, outcome: &UploadOutcome, now: i64) -> StoreResult<bool>;
+    async fn complete(
+        &self,
+        session: &SessionId,
+        id: &UploadId,
+        outcome: &UploadOutcome,
+        now: i64,
+    ) -> StoreResult<bool>;
     /// Erases the records of the session's uploads and returns them (their blobs are
     /// the caller's to delete).
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<Vec<Upload>>;

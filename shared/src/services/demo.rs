@@ -62,6 +62,7 @@ pub async fn seed(state: &AppState) -> StoreResult<()> {
             analysis: None,
             error: None,
             completed_at: None,
+            claimed_until: None,
         })
         .await?;
 

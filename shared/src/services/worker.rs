@@ -62,14 +62,17 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
     let Some((session_id, upload_id)) = parse_upload_key(key) else {
         return Ok(JobResult::Ignored(format!("not an upload key: {key}")));
     };
-    let Some(upload) = backend.uploads.get(&upload_id, now_ms()).await? else {
+    let Some(upload) = backend.uploads.get(&session_id, &upload_id, now_ms()).await? else {
         return Ok(JobResult::Ignored("no such upload (erased or expired)".into()));
     };
-    if upload.session_id != session_id {
-        return Ok(JobResult::Ignored("key does not match the upload's session".into()));
-    }
     if upload.status != UploadStatus::Queued {
         return Ok(JobResult::AlreadyDone);
+    }
+    // A duplicate delivery in flight elsewhere: let that one finish; if it dies, the
+    // claim expires and this delivery's retry takes over.
+    let now = now_ms();
+    if !backend.uploads.claim(&session_id, &upload_id, now + CLAIM_MS, now).await? {
+        return Ok(JobResult::Retry("another worker is processing this upload".into()));
     }
     let Some(original) = backend.blobs.get(key).await? else {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
@@ -98,10 +101,10 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         sanitized_key: sanitized.clone(),
         thumbnail_key: thumbnail.clone(),
     };
-    if !backend.uploads.complete(&upload_id, &outcome, now_ms()).await? {
+    if !backend.uploads.complete(&session_id, &upload_id, &outcome, now_ms()).await? {
         // Someone else finished it, or the session was erased meanwhile: in the latter
         // case our copies must not outlive the record.
-        if backend.uploads.get(&upload_id, now_ms()).await?.is_none() {
+        if backend.uploads.get(&session_id, &upload_id, now_ms()).await?.is_none() {
             backend.blobs.delete(&sanitized).await?;
             backend.blobs.delete(&thumbnail).await?;
         }
@@ -126,7 +129,7 @@ async fn finish_failed(state: &AppState, key: &str, reason: &str) -> JobResult {
         return JobResult::Ignored(format!("not an upload key: {key}"));
     };
     let outcome = UploadOutcome::Failed { reason: reason.to_owned() };
-    match state.backend().uploads.complete(&upload_id, &outcome, now_ms()).await {
+    match state.backend().uploads.complete(&session_id, &upload_id, &outcome, now_ms()).await {
         Ok(true) => {
             state.count(&[("uploads.failed", 1)]).await;
             let message = format!("{upload_id} failed: {reason}");
@@ -137,6 +140,10 @@ async fn finish_failed(state: &AppState, key: &str, reason: &str) -> JobResult {
         Err(e) => JobResult::Retry(format!("could not record the failure: {e}")),
     }
 }
+
+/// How long a worker may hold an upload before another delivery may take it over; far
+/// beyond the worst decode time, well below the queue's retry horizon.
+const CLAIM_MS: i64 = 120_000;
 
 /// How long a leased job stays hidden from other consumers.
 pub const LEASE_MS: i64 = 60_000;

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::Local;
-use super::db::{from_json, map_err, query_all, query_one, to_json};
+use super::db::{map_err, query_all, query_one, to_json};
 use crate::ids::{SessionId, UploadId};
 use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStatus, UploadStore};
 
@@ -24,11 +24,15 @@ impl UploadStore for Local {
             .await
     }
 
-    async fn get(&self, id: &UploadId, now: i64) -> StoreResult<Option<Upload>> {
-        let id = id.to_string();
+    async fn get(&self, session: &SessionId, id: &UploadId, now: i64) -> StoreResult<Option<Upload>> {
+        let (session, id) = (session.to_string(), id.to_string());
         self.db
             .read(move |conn| {
-                query_one(conn, "SELECT body FROM uploads WHERE id = ?1 AND expires_at > ?2", params![id, now])
+                query_one(
+                    conn,
+                    "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND expires_at > ?3",
+                    params![id, session, now],
+                )
             })
             .await
     }
@@ -48,21 +52,48 @@ impl UploadStore for Local {
             .await
     }
 
-    async fn complete(&self, id: &UploadId, outcome: &UploadOutcome, now: i64) -> StoreResult<bool> {
-        let id = id.to_string();
+    async fn claim(&self, session: &SessionId, id: &UploadId, until: i64, now: i64) -> StoreResult<bool> {
+        let (session, id) = (session.to_string(), id.to_string());
+        self.db
+            .write(move |tx| {
+                let upload: Option<Upload> = query_one(
+                    tx,
+                    "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'queued'",
+                    params![id, session],
+                )?;
+                let Some(mut upload) = upload else {
+                    return Ok(false);
+                };
+                if upload.claimed_until.is_some_and(|t| t > now) {
+                    return Ok(false);
+                }
+                upload.claimed_until = Some(until);
+                tx.execute("UPDATE uploads SET body = ?1 WHERE id = ?2", params![to_json(&upload)?, id])
+                    .map_err(map_err)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn complete(
+        &self,
+        session: &SessionId,
+        id: &UploadId,
+        outcome: &UploadOutcome,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let (session, id) = (session.to_string(), id.to_string());
         let outcome = outcome.clone();
         self.db
             .write(move |tx| {
-                let body: Option<String> = tx
-                    .query_row("SELECT body FROM uploads WHERE id = ?1 AND status = 'queued'", params![id], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(map_err)?;
-                let Some(body) = body else {
+                let upload: Option<Upload> = query_one(
+                    tx,
+                    "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'queued'",
+                    params![id, session],
+                )?;
+                let Some(mut upload) = upload else {
                     return Ok(false);
                 };
-                let mut upload: Upload = from_json(&body)?;
                 match outcome {
                     UploadOutcome::Done { analysis, sanitized_key, thumbnail_key } => {
                         upload.status = UploadStatus::Done;
@@ -76,6 +107,7 @@ impl UploadStore for Local {
                     }
                 }
                 upload.completed_at = Some(now);
+                upload.claimed_until = None;
                 tx.execute(
                     "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
                     params![upload.status.as_str(), to_json(&upload)?, id],
