@@ -18,6 +18,20 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum AwsCommand {
+    /// Create the table, bucket, queues (with DLQ), bucket notification and secret that the
+    /// SAM template declares, with the same names; on an emulator or a sandbox account.
+    Bootstrap {
+        /// Endpoint of an emulator such as moto or LocalStack (sets AWS_ENDPOINT_URL).
+        #[arg(long)]
+        endpoint_url: Option<String>,
+        /// LOG_TOKEN to store in the new secret (default: a random one, printed once).
+        #[arg(long, env = "LOG_TOKEN")]
+        log_token: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve every endpoint on one port with the embedded store and the image worker.
     Serve {
@@ -30,13 +44,24 @@ enum Command {
         /// Do not run the in-process image worker (another process drains the queue).
         #[arg(long)]
         no_worker: bool,
+        /// Backend: local (embedded store) or aws [env: STI_BACKEND; default: local]
+        #[arg(long, value_parser = ["local", "aws"])]
+        backend: Option<String>,
     },
-    /// Drain the image queue of the embedded store (for `cargo lambda watch`, where the
-    /// HTTP functions enqueue but nothing else consumes).
+    /// Operator commands for the AWS backend.
+    Aws {
+        #[command(subcommand)]
+        command: AwsCommand,
+    },
+    /// Run the image worker alone: drains the embedded store's queue (for `cargo lambda
+    /// watch`) or, with the AWS backend, the SQS queue fed by S3 notifications.
     Worker {
         /// Data directory of the embedded store [env: STI_DATA_DIR; default: .sti-data]
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Backend: local or aws [env: STI_BACKEND; default: local]
+        #[arg(long, value_parser = ["local", "aws"])]
+        backend: Option<String>,
     },
     /// Create the demo session, upload and ticket that the sample events in `events/`
     /// refer to (development only).
@@ -65,10 +90,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Mask => mask::run(),
-        Command::Worker { data_dir } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::worker(data_dir))),
+        Command::Worker { data_dir, backend } => {
+            runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::worker(data_dir, backend)))
+        }
+        Command::Aws { command: AwsCommand::Bootstrap { endpoint_url, log_token } } => {
+            runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::aws_bootstrap(endpoint_url, log_token)))
+        }
         Command::Seed { data_dir } => runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::seed(data_dir))),
-        Command::Serve { addr, data_dir, no_worker } => {
-            runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::run(addr, data_dir, !no_worker)))
+        Command::Serve { addr, data_dir, no_worker, backend } => {
+            runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::run(addr, data_dir, backend, !no_worker)))
         }
         Command::Smoke { base_url, log_token, timeout_ms } => runtime()
             .map_or(ExitCode::FAILURE, |rt| rt.block_on(smoke::run(&base_url, log_token.as_deref(), timeout_ms))),

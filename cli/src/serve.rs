@@ -14,7 +14,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use sti_shared::config::{BackendKind, Config, Environment};
 use sti_shared::http::{AppState, ClientIp, Endpoint, router};
-use sti_shared::ports::SecretValues;
 use sti_shared::services::{janitor, worker};
 use tokio::sync::{Notify, watch};
 
@@ -63,9 +62,13 @@ async fn shutdown_signal() {
     }
 }
 
-/// Configuration and the embedded backend, with `--data-dir` applied; the error is
-/// already printed when this returns `Err` (with the exit code to use).
-fn open(data_dir: Option<PathBuf>, command: &str) -> Result<(Config, sti_shared::ports::Backend), ExitCode> {
+/// Configuration with the command-line overrides applied, and the backend it names;
+/// the error is already printed when this returns `Err` (with the exit code to use).
+async fn open(
+    data_dir: Option<PathBuf>,
+    backend: Option<String>,
+    command: &str,
+) -> Result<(Config, sti_shared::ports::Backend), ExitCode> {
     let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -76,28 +79,67 @@ fn open(data_dir: Option<PathBuf>, command: &str) -> Result<(Config, sti_shared:
     if let Some(dir) = data_dir {
         config.data_dir = dir;
     }
-    init_tracing(&config);
-    if config.backend == BackendKind::Aws {
-        eprintln!("sti {command}: STI_BACKEND=aws is not available in this build; use STI_BACKEND=local");
-        return Err(ExitCode::from(2));
+    match backend.as_deref() {
+        Some("aws") => config.backend = BackendKind::Aws,
+        Some("local") => config.backend = BackendKind::Local,
+        _ => {}
     }
-    let secrets = SecretValues {
-        log_token: config.log_token.clone(),
-        openai_api_key: config.openai.api_key.clone(),
-        whatsapp_number: config.whatsapp_number.clone(),
-    };
-    match sti_shared::backends::local::open(&config.data_dir, secrets) {
-        Ok((backend, _)) => Ok((config, backend)),
+    init_tracing(&config);
+    match sti_shared::backends::connect(&config).await {
+        Ok(backend) => Ok((config, backend)),
         Err(e) => {
-            eprintln!("sti {command}: cannot open the data dir {}: {e}", config.data_dir.display());
+            match config.backend {
+                BackendKind::Local => {
+                    eprintln!("sti {command}: cannot open the data dir {}: {e}", config.data_dir.display())
+                }
+                BackendKind::Aws => eprintln!("sti {command}: cannot reach the AWS backend: {e}"),
+            }
             Err(ExitCode::FAILURE)
         }
     }
 }
 
+/// `sti aws bootstrap`: the resources of the SAM template, on an emulator or sandbox.
+pub async fn aws_bootstrap(endpoint_url: Option<String>, log_token: Option<String>) -> ExitCode {
+    if let Some(url) = endpoint_url {
+        // SAFETY of intent: set before any SDK client reads the environment, single-threaded here.
+        unsafe { std::env::set_var("AWS_ENDPOINT_URL", url) };
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sti aws bootstrap: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match sti_shared::backends::aws::bootstrap::bootstrap(&config.aws, log_token.as_deref()).await {
+        Ok(created) => {
+            println!("table            {}", created.table);
+            println!("bucket           {}", created.bucket);
+            println!("queue            {}", created.queue_url);
+            println!("dead-letter      {}", created.dead_letter_queue_url);
+            println!("secret           {}", created.secret_id);
+            if created.log_token_generated {
+                println!(
+                    "a LOG_TOKEN was generated and stored in the secret (read it with the Secrets Manager console or CLI)"
+                );
+            }
+            println!(
+                "export STI_BACKEND=aws STI_TABLE_NAME={} STI_BUCKET_NAME={} STI_QUEUE_URL={} STI_SECRET_ID={}",
+                created.table, created.bucket, created.queue_url, created.secret_id
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sti aws bootstrap: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `sti worker`: the image worker alone, until SIGTERM/Ctrl-C.
-pub async fn worker(data_dir: Option<PathBuf>) -> ExitCode {
-    let (config, backend) = match open(data_dir, "worker") {
+pub async fn worker(data_dir: Option<PathBuf>, backend: Option<String>) -> ExitCode {
+    let (config, backend) = match open(data_dir, backend, "worker").await {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -118,7 +160,7 @@ pub async fn worker(data_dir: Option<PathBuf>) -> ExitCode {
 
 /// `sti seed`: the demo records the sample events use.
 pub async fn seed(data_dir: Option<PathBuf>) -> ExitCode {
-    let (config, backend) = match open(data_dir, "seed") {
+    let (config, backend) = match open(data_dir, None, "seed").await {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -145,8 +187,8 @@ pub async fn seed(data_dir: Option<PathBuf>) -> ExitCode {
     }
 }
 
-pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, with_worker: bool) -> ExitCode {
-    let (config, backend) = match open(data_dir, "serve") {
+pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, backend: Option<String>, with_worker: bool) -> ExitCode {
+    let (config, backend) = match open(data_dir, backend, "serve").await {
         Ok(v) => v,
         Err(code) => return code,
     };

@@ -76,6 +76,22 @@ pub struct Retention {
     pub log_ms: i64,
 }
 
+/// Where the AWS backend keeps things (names set by the SAM template).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub table: String,
+    pub bucket: String,
+    pub queue_name: String,
+    /// Looked up from `queue_name` when not given.
+    pub queue_url: Option<String>,
+    /// The JSON secret (name or ARN); without one, secrets come from the environment.
+    pub secret_id: Option<String>,
+    pub secret_cache_ttl: std::time::Duration,
+    pub force_path_style: bool,
+    /// SSE-KMS key for uploads; SSE-S3 (AES256) without one.
+    pub kms_key_id: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct OpenAiConfig {
     pub base_url: String,
@@ -100,6 +116,7 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Deliveries of one image job before it is marked failed.
     pub worker_max_attempts: u32,
+    pub aws: AwsResources,
 }
 
 /// Where settings come from: the process environment, or a map in tests.
@@ -319,6 +336,18 @@ impl Config {
             public_base_url,
             trust_forwarded_for: r.flag("TRUST_X_FORWARDED_FOR")?,
             worker_max_attempts: r.positive("WORKER_MAX_ATTEMPTS", 3)?,
+            aws: AwsResources {
+                table: r.raw("STI_TABLE_NAME").unwrap_or_else(|| "sti-chat".into()),
+                bucket: r.raw("STI_BUCKET_NAME").unwrap_or_else(|| "sti-chat-uploads".into()),
+                queue_name: r.raw("STI_QUEUE_NAME").unwrap_or_else(|| "sti-chat-images".into()),
+                queue_url: r.raw("STI_QUEUE_URL"),
+                secret_id: r.raw("STI_SECRET_ID"),
+                secret_cache_ttl: std::time::Duration::from_millis(
+                    r.duration_ms("STI_SECRET_CACHE_TTL", 5 * MINUTE_MS)? as u64,
+                ),
+                force_path_style: r.flag("STI_S3_FORCE_PATH_STYLE")?,
+                kms_key_id: r.raw("STI_KMS_KEY_ID"),
+            },
         })
     }
 
@@ -364,6 +393,8 @@ mod tests {
             (("SMART_MODE", "maybe"), "SMART_MODE"),
             (("MAX_JSON_BYTES", "10"), "MAX_JSON_BYTES"),
             (("PUBLIC_BASE_URL", "chat.example.com"), "PUBLIC_BASE_URL"),
+            (("STI_SECRET_CACHE_TTL", "often"), "STI_SECRET_CACHE_TTL"),
+            (("STI_S3_FORCE_PATH_STYLE", "sometimes"), "STI_S3_FORCE_PATH_STYLE"),
         ];
         for ((var, value), expected) in cases {
             match config(&[(var, value)]) {

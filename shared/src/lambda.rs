@@ -11,11 +11,9 @@ use axum::response::Response;
 pub use lambda_http::Error;
 use lambda_http::request::RequestContext;
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde::Deserialize;
 
-use crate::config::{BackendKind, Config};
+use crate::config::Config;
 use crate::http::{AppState, ClientIp, REQUEST_ID_HEADER, Routes, router_for};
-use crate::ports::{Backend, SecretValues};
 
 /// JSON log lines on stdout with the current span's fields (the runtime's `requestId`
 /// and ours), level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default info).
@@ -37,30 +35,13 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Builds the backend the configuration asks for.
-pub async fn backend_for(config: &Config) -> Result<Backend, Error> {
-    match config.backend {
-        #[cfg(feature = "local")]
-        BackendKind::Local => {
-            let secrets = SecretValues {
-                log_token: config.log_token.clone(),
-                openai_api_key: config.openai.api_key.clone(),
-                whatsapp_number: config.whatsapp_number.clone(),
-            };
-            let (backend, _) = crate::backends::local::open(&config.data_dir, secrets)?;
-            Ok(backend)
-        }
-        other => Err(format!("STI_BACKEND={other:?} is not available in this build").into()),
-    }
-}
-
 /// Configuration and backend, once per cold start. A bad setting fails the init: it is
 /// logged, reported to the Runtime API as `Runtime.InitError` (so the Lambda console and
 /// the invoker see the message naming the variable), and the process exits.
 pub async fn state_from_env() -> Result<AppState, Error> {
     let built = async {
         let config = Config::from_env()?;
-        let backend = backend_for(&config).await?;
+        let backend = crate::backends::connect(&config).await?;
         Ok::<_, Error>(AppState::new(config, backend))
     };
     match built.await {
@@ -117,63 +98,6 @@ pub async fn serve_http(routes: Routes) -> Result<(), Error> {
     lambda_http::run(app).await
 }
 
-/// What an SQS message of the image queue may carry.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum QueueBody {
-    /// An S3 event notification (`Records[].s3.object.key`, URL-encoded).
-    S3 {
-        #[serde(rename = "Records")]
-        records: Vec<S3Record>,
-    },
-    /// The `s3:TestEvent` S3 sends when a notification is configured.
-    Test {
-        #[serde(rename = "Event")]
-        event: String,
-    },
-    /// The embedded queue's own job format, `{"key": "uploads/…"}`.
-    Job(crate::ports::Job),
-}
-
-#[derive(Deserialize)]
-struct S3Record {
-    #[serde(rename = "eventName", default)]
-    event_name: String,
-    s3: S3Entity,
-}
-
-#[derive(Deserialize)]
-struct S3Entity {
-    object: S3Object,
-}
-
-#[derive(Deserialize)]
-struct S3Object {
-    key: String,
-}
-
-/// S3 keys arrive form-URL-encoded ("a+b%2Fc" is "a b/c").
-fn decode_s3_key(key: &str) -> String {
-    let spaced = key.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
-/// The upload keys a message asks to process; `Err` for a message nobody can process.
-pub fn keys_of(body: &str) -> Result<Vec<String>, String> {
-    match serde_json::from_str::<QueueBody>(body) {
-        Ok(QueueBody::S3 { records }) => Ok(records
-            .into_iter()
-            .filter(|r| r.event_name.starts_with("ObjectCreated"))
-            .map(|r| decode_s3_key(&r.s3.object.key))
-            .filter(|k| k.starts_with("uploads/"))
-            .collect()),
-        Ok(QueueBody::Test { event }) if event == "s3:TestEvent" => Ok(Vec::new()),
-        Ok(QueueBody::Test { event }) => Err(format!("unknown event {event:?}")),
-        Ok(QueueBody::Job(job)) => Ok(vec![job.key]),
-        Err(e) => Err(format!("not an S3 notification or an image job: {e}")),
-    }
-}
-
 fn attempt_of(message: &SqsMessage) -> u32 {
     message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
 }
@@ -188,7 +112,7 @@ pub async fn handle_batch(state: &AppState, event: SqsEvent) -> SqsBatchResponse
     for message in &event.records {
         let id = message.message_id.clone().unwrap_or_default();
         let attempt = attempt_of(message);
-        let keys = match keys_of(message.body.as_deref().unwrap_or("")) {
+        let keys = match crate::services::notifications::keys_of(message.body.as_deref().unwrap_or("")) {
             Ok(keys) => keys,
             Err(reason) => {
                 tracing::error!(message_id = %id, reason, "unreadable queue message");
@@ -228,26 +152,4 @@ pub async fn serve_worker() -> Result<(), Error> {
         Ok::<_, Error>(handle_batch(state, event.payload).await)
     }))
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_s3_notifications_tests_and_jobs() {
-        let s3 = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"uploads/web-1/upl-2","size":5}}},
-                     {"eventName":"ObjectCreated:Put","s3":{"object":{"key":"sanitized/uploads/x.png"}}},
-                     {"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"uploads/web-1/upl-3"}}}]}"#;
-        assert_eq!(keys_of(s3), Ok(vec!["uploads/web-1/upl-2".to_owned()]));
-        assert_eq!(keys_of(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#), Ok(vec![]));
-        assert_eq!(keys_of(r#"{"key":"uploads/web-1/upl-9"}"#), Ok(vec!["uploads/web-1/upl-9".to_owned()]));
-        assert!(keys_of("garbage").is_err());
-        assert!(keys_of(r#"{"Event":"s3:Other"}"#).is_err());
-    }
-
-    #[test]
-    fn s3_keys_are_url_decoded() {
-        assert_eq!(decode_s3_key("uploads/a+b/c%2Bd%3A"), "uploads/a b/c+d:");
-    }
 }

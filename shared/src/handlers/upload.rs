@@ -132,6 +132,7 @@ pub async fn upload_image(
     backend.uploads.create(&upload).await?;
     let stored = backend.blobs.put(&key, image, sniffed.format.mime()).await;
     let queued = match stored {
+        Ok(()) if backend.queue.fed_by_storage_events() => Ok(()),
         Ok(()) => backend.queue.enqueue(&Job { key: key.clone() }).await,
         Err(e) => Err(e),
     };

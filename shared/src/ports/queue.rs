@@ -23,6 +23,11 @@ pub struct Delivery {
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, job: &Job) -> StoreResult<()>;
+    /// True when storing an upload already queues its job (S3 notifications to SQS), so
+    /// the upload handler must not enqueue it a second time.
+    fn fed_by_storage_events(&self) -> bool {
+        false
+    }
     /// Up to `max` visible jobs, each hidden from other consumers for `lease_ms`.
     async fn receive(&self, max: usize, lease_ms: i64, now: i64) -> StoreResult<Vec<Delivery>>;
     /// Done with it: it will not come back. Acking an expired lease is harmless.

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod janitor;
+pub mod notifications;
 pub mod session_data;
 pub mod tickets;
 pub mod turns;

@@ -15,25 +15,14 @@ mod uploads;
 use std::path::Path;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 pub use blobs::LocalBlobs;
 
-use crate::ports::{Backend, SecretValues, Secrets, StoreError, StoreResult};
+use super::StaticSecrets;
+use crate::ports::{Backend, SecretValues, StoreError, StoreResult};
 
 /// The SQLite-backed stores; one value implements every table-shaped port.
 pub struct Local {
     db: Arc<db::Db>,
-}
-
-/// Secrets handed over at start-up (locally they come from the environment).
-pub struct StaticSecrets(pub SecretValues);
-
-#[async_trait]
-impl Secrets for StaticSecrets {
-    async fn load(&self) -> StoreResult<SecretValues> {
-        Ok(self.0.clone())
-    }
 }
 
 pub const DATABASE_FILE: &str = "sti.db";
@@ -96,6 +85,21 @@ mod tests {
         let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(backend.sessions.get(&session.id, now).await.ok().flatten(), Some(session));
         assert_eq!(backend.blobs.get("uploads/a/b").await.ok().flatten(), Some(bytes::Bytes::from_static(b"img")));
+    }
+
+    #[tokio::test]
+    async fn a_stale_lease_cannot_ack_a_redelivered_job() {
+        let backend = fresh().await;
+        let job = crate::ports::Job { key: "uploads/a/b".into() };
+        assert!(backend.queue.enqueue(&job).await.is_ok());
+        let now = crate::time::now_ms();
+        let first = backend.queue.receive(1, 1_000, now).await.unwrap_or_default();
+        let second = backend.queue.receive(1, 1_000, now + 2_000).await.unwrap_or_default();
+        assert_eq!((first.len(), second.len()), (1, 1));
+        assert!(backend.queue.ack(&first[0].receipt).await.is_ok());
+        let third = backend.queue.receive(1, 1_000, now + 4_000).await.unwrap_or_default();
+        assert_eq!(third.len(), 1, "the stale ack must not have removed the job");
+        assert_eq!(third[0].attempt, 3);
     }
 
     #[tokio::test]

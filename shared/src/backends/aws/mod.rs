@@ -1,0 +1,105 @@
+//! The AWS backend: DynamoDB (one table, TTL on `ttl`) for sessions, transcripts,
+//! idempotency records, tickets, uploads, rate windows, counters and the app log; S3 for
+//! blobs; SQS for image jobs (fed by S3 notifications); Secrets Manager for secrets.
+//! Clients are built once per process; endpoints come from the standard SDK
+//! configuration, so `AWS_ENDPOINT_URL` points everything at an emulator.
+
+pub mod bootstrap;
+mod dynamo;
+mod errors;
+mod s3;
+mod secrets;
+mod sqs;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+
+use crate::config::AwsResources;
+use crate::ports::{Backend, SecretValues, StoreResult};
+
+pub use dynamo::Dynamo;
+pub use s3::S3Blobs;
+pub use secrets::SecretsManagerSecrets;
+pub use sqs::SqsQueue;
+
+/// Short timeouts and few retries, so that a dead dependency becomes a 503 well inside
+/// the Lambda timeout instead of a hang.
+fn loader() -> aws_config::ConfigLoader {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1_000))
+        .read_timeout(Duration::from_millis(2_000))
+        .operation_attempt_timeout(Duration::from_millis(2_500))
+        .operation_timeout(Duration::from_millis(6_000))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+}
+
+/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    loader().load().await
+}
+
+/// The SDK configuration for an emulator (moto, LocalStack) at `endpoint`: fixed test
+/// credentials and region, whatever the environment says.
+pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    loader().endpoint_url(endpoint).region(aws_config::Region::new("us-east-1")).test_credentials().load().await
+}
+
+/// Whether S3 must be addressed by path (emulators), not by virtual host.
+fn path_style(config: &aws_config::SdkConfig, resources: &AwsResources) -> bool {
+    resources.force_path_style || config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+}
+
+/// Connects every port to AWS as the environment says. `fallback` secrets (from the
+/// environment) fill any key the Secrets Manager secret lacks.
+pub async fn connect(resources: &AwsResources, fallback: SecretValues) -> StoreResult<Backend> {
+    connect_with(&sdk_config().await, resources, fallback).await
+}
+
+/// Connects every port with an explicit SDK configuration.
+pub async fn connect_with(
+    config: &aws_config::SdkConfig,
+    resources: &AwsResources,
+    fallback: SecretValues,
+) -> StoreResult<Backend> {
+    let dynamo = Arc::new(Dynamo::new(aws_sdk_dynamodb::Client::new(config), resources.table.clone()));
+    let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style(config, resources)).build();
+    let blobs = Arc::new(S3Blobs::new(
+        aws_sdk_s3::Client::from_conf(s3_config),
+        resources.bucket.clone(),
+        resources.kms_key_id.clone(),
+    ));
+    let sqs_client = aws_sdk_sqs::Client::new(config);
+    let queue_url = match &resources.queue_url {
+        Some(url) => url.clone(),
+        None => sqs::queue_url(&sqs_client, &resources.queue_name).await?,
+    };
+    let queue = Arc::new(SqsQueue::new(sqs_client, queue_url));
+    let secrets: Arc<dyn crate::ports::Secrets> = match &resources.secret_id {
+        Some(id) => Arc::new(SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(config),
+            id.clone(),
+            resources.secret_cache_ttl,
+            fallback,
+        )),
+        None => Arc::new(crate::backends::StaticSecrets(fallback)),
+    };
+    Ok(Backend {
+        name: "aws",
+        sessions: dynamo.clone(),
+        tickets: dynamo.clone(),
+        uploads: dynamo.clone(),
+        blobs,
+        queue,
+        limiter: dynamo.clone(),
+        counters: dynamo.clone(),
+        applog: dynamo,
+        secrets,
+    })
+}

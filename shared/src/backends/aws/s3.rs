@@ -1,0 +1,121 @@
+//! Blobs in S3: server-side encrypted (SSE-KMS when a key is configured, SSE-S3
+//! otherwise), with a CRC32 checksum the service verifies on upload.
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, Delete, ObjectIdentifier, ServerSideEncryption};
+use bytes::Bytes;
+
+use super::errors::sdk;
+use crate::ports::{BlobStore, StoreError, StoreResult, is_valid_blob_key};
+
+pub struct S3Blobs {
+    client: Client,
+    bucket: String,
+    kms_key_id: Option<String>,
+}
+
+impl S3Blobs {
+    pub fn new(client: Client, bucket: String, kms_key_id: Option<String>) -> S3Blobs {
+        S3Blobs { client, bucket, kms_key_id }
+    }
+}
+
+fn checked(key: &str) -> StoreResult<&str> {
+    if is_valid_blob_key(key) { Ok(key) } else { Err(StoreError::Corrupt(format!("invalid blob key {key:?}"))) }
+}
+
+/// S3 deletes at most this many keys per request.
+const DELETE_BATCH: usize = 1000;
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<()> {
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(checked(key)?)
+            .content_type(content_type)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .body(ByteStream::from(bytes));
+        request = match &self.kms_key_id {
+            Some(kms) => request.server_side_encryption(ServerSideEncryption::AwsKms).ssekms_key_id(kms),
+            None => request.server_side_encryption(ServerSideEncryption::Aes256),
+        };
+        request.send().await.map_err(|e| sdk("PutObject", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> StoreResult<Option<Bytes>> {
+        let result = self.client.get_object().bucket(&self.bucket).key(checked(key)?).send().await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(sdk("GetObject", e)),
+        };
+        let data = out.body.collect().await.map_err(|e| StoreError::Unavailable(format!("GetObject body: {e}")))?;
+        Ok(Some(data.into_bytes()))
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(checked(key)?)
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteObject", e))?;
+        Ok(())
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> StoreResult<u64> {
+        if prefix.is_empty() || prefix.contains("..") {
+            return Err(StoreError::Corrupt(format!("refusing to delete prefix {prefix:?}")));
+        }
+        let mut keys = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| sdk("ListObjectsV2", e))?;
+            keys.extend(out.contents.unwrap_or_default().into_iter().filter_map(|o| o.key));
+            match out.next_continuation_token {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        for chunk in keys.chunks(DELETE_BATCH) {
+            let objects = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Corrupt(format!("cannot build a delete request: {e}")))?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::Corrupt(format!("cannot build a delete request: {e}")))?;
+            self.client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| sdk("DeleteObjects", e))?;
+        }
+        Ok(keys.len() as u64)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.client.head_bucket().bucket(&self.bucket).send().await.map_err(|e| sdk("HeadBucket", e))?;
+        Ok(())
+    }
+}

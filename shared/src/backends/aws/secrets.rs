@@ -1,0 +1,95 @@
+//! The one JSON secret (`LOG_TOKEN`, `OPENAI_API_KEY`, `WHATSAPP_NUMBER`), fetched on
+//! first use and again after a TTL, so a rotation reaches warm instances. Its values
+//! never reach a log line.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::Client;
+use serde::Deserialize;
+
+use super::errors::sdk;
+use crate::ports::{Secret, SecretValues, Secrets, StoreError, StoreResult};
+
+pub struct SecretsManagerSecrets {
+    client: Client,
+    secret_id: String,
+    ttl: Duration,
+    fallback: SecretValues,
+    cache: Mutex<Option<(Instant, SecretValues)>>,
+}
+
+#[derive(Deserialize)]
+struct SecretJson {
+    #[serde(rename = "LOG_TOKEN")]
+    log_token: Option<String>,
+    #[serde(rename = "OPENAI_API_KEY")]
+    openai_api_key: Option<String>,
+    #[serde(rename = "WHATSAPP_NUMBER")]
+    whatsapp_number: Option<String>,
+}
+
+fn present(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl SecretsManagerSecrets {
+    pub fn new(client: Client, secret_id: String, ttl: Duration, fallback: SecretValues) -> SecretsManagerSecrets {
+        SecretsManagerSecrets { client, secret_id, ttl, fallback, cache: Mutex::new(None) }
+    }
+
+    fn cached(&self, fresh_only: bool) -> Option<SecretValues> {
+        let cache = self.cache.lock().ok()?;
+        let (at, values) = cache.as_ref()?;
+        (!fresh_only || at.elapsed() < self.ttl).then(|| values.clone())
+    }
+
+    async fn fetch(&self) -> StoreResult<SecretValues> {
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+            .map_err(|e| sdk("GetSecretValue", e))?;
+        let text = out.secret_string.ok_or_else(|| StoreError::Corrupt("the secret has no string value".into()))?;
+        let parsed: SecretJson = serde_json::from_str(&text)
+            .map_err(|_| StoreError::Corrupt("the secret is not the expected JSON object".into()))?;
+        let digits = |n: String| n.chars().filter(char::is_ascii_digit).collect::<String>();
+        Ok(SecretValues {
+            log_token: present(parsed.log_token).map(Secret::new).or_else(|| self.fallback.log_token.clone()),
+            openai_api_key: present(parsed.openai_api_key)
+                .map(Secret::new)
+                .or_else(|| self.fallback.openai_api_key.clone()),
+            whatsapp_number: present(parsed.whatsapp_number)
+                .map(digits)
+                .or_else(|| self.fallback.whatsapp_number.clone()),
+        })
+    }
+}
+
+#[async_trait]
+impl Secrets for SecretsManagerSecrets {
+    async fn load(&self) -> StoreResult<SecretValues> {
+        if let Some(values) = self.cached(true) {
+            return Ok(values);
+        }
+        match self.fetch().await {
+            Ok(values) => {
+                if let Ok(mut cache) = self.cache.lock() {
+                    *cache = Some((Instant::now(), values.clone()));
+                }
+                Ok(values)
+            }
+            // A stale secret beats no secret while Secrets Manager hiccups.
+            Err(e) => match self.cached(false) {
+                Some(stale) => {
+                    tracing::warn!(error = %e, "using the cached secret past its TTL");
+                    Ok(stale)
+                }
+                None => Err(e),
+            },
+        }
+    }
+}
