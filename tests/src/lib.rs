@@ -62,7 +62,15 @@ const CLEARED: &[&str] = &[
     "STI_LOG_FORMAT",
 ];
 
-/// A running `sti serve`. Dropping it kills the process.
+/// What says a spawned `sti` is ready.
+enum Ready {
+    /// `sti serve` prints the URL it listens on.
+    Listening,
+    /// A process without a port logs this line.
+    LogLine(&'static str),
+}
+
+/// A running `sti serve` (or `sti worker`). Dropping it kills the process.
 pub struct Server {
     child: Child,
     pub base: String,
@@ -77,8 +85,19 @@ impl Server {
     }
 
     pub fn start_with_args(data_dir: &Path, env: &[(&str, &str)], extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        Server::spawn(data_dir, env, &args, Ready::Listening)
+    }
+
+    /// `sti worker` on `data_dir`, ready once it says its worker started.
+    pub fn start_worker(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn(data_dir, env, &["worker"], Ready::LogLine("image worker started"))
+    }
+
+    fn spawn(data_dir: &Path, env: &[(&str, &str)], args: &[&str], ready: Ready) -> Server {
         let mut cmd = Command::new(sti_bin());
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"]).arg(data_dir).args(extra);
+        cmd.args(args).arg("--data-dir").arg(data_dir);
         for var in CLEARED {
             cmd.env_remove(var);
         }
@@ -87,19 +106,27 @@ impl Server {
             cmd.env(k, v);
         }
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start sti serve: {e}"));
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start sti {args:?}: {e}"));
         let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
         let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
         let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
         let sink = Arc::clone(&log);
+        let log_ready = tx.clone();
+        let wanted = match ready {
+            Ready::LogLine(line) => Some(line),
+            Ready::Listening => None,
+        };
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if wanted.is_some_and(|w| line.contains(w)) {
+                    let _ = log_ready.send(String::new());
+                }
                 if let Ok(mut l) = sink.lock() {
                     l.push(line);
                 }
             }
         });
-        let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("sti: listening on ") {
@@ -113,7 +140,7 @@ impl Server {
             Err(_) => {
                 let _ = child.kill();
                 let lines = log.lock().map(|l| l.join("\n")).unwrap_or_default();
-                panic!("sti serve did not start within 60 s; its log:\n{lines}");
+                panic!("sti {args:?} did not start within 60 s; its log:\n{lines}");
             }
         };
         Server { child, base, data_dir: data_dir.to_owned(), log }

@@ -91,7 +91,9 @@ pub async fn around(State(state): State<AppState>, mut req: Request<Body>, next:
     let _entered = span.enter();
     if status.is_server_error() {
         tracing::error!(%method, path, status = status.as_u16(), latency_ms, "request failed");
-        state.count(&[("http.5xx", 1)]).await;
+        // Counted off the response path: when the store is what failed, this would wait too.
+        let counting = state.clone();
+        tokio::spawn(async move { counting.count(&[("http.5xx", 1)]).await });
     } else {
         tracing::info!(%method, path, status = status.as_u16(), latency_ms, "request");
     }

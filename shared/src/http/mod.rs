@@ -40,6 +40,9 @@ struct Inner {
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// How long a counter or app-log write may hold up a response.
+const AUXILIARY_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1_000);
+
 impl AppState {
     pub fn new(config: Config, backend: Backend) -> AppState {
         AppState::with_work_signal(config, backend, None)
@@ -67,10 +70,13 @@ impl AppState {
         }
     }
 
-    /// Bumps shared counters; metrics must never fail a request, so errors are logged.
+    /// Bumps shared counters; metrics must never fail or stall a request, so errors are
+    /// logged and a slow store is given up on.
     pub async fn count(&self, deltas: &[(&str, i64)]) {
-        if let Err(e) = self.backend().counters.add(deltas).await {
-            tracing::warn!(error = %e, "could not update counters");
+        match tokio::time::timeout(AUXILIARY_WRITE_TIMEOUT, self.backend().counters.add(deltas)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not update counters"),
+            Err(_) => tracing::warn!("counters update timed out"),
         }
     }
 
@@ -94,8 +100,10 @@ impl AppState {
             message: mask_pii(message),
         };
         let expires = at + self.config().retention.log_ms;
-        if let Err(e) = self.backend().applog.append(&entry, expires).await {
-            tracing::warn!(error = %e, event, "could not write the app log");
+        match tokio::time::timeout(AUXILIARY_WRITE_TIMEOUT, self.backend().applog.append(&entry, expires)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, event, "could not write the app log"),
+            Err(_) => tracing::warn!(event, "app log write timed out"),
         }
     }
 }

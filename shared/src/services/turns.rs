@@ -14,8 +14,9 @@ use crate::ports::{CommitOutcome, LogLevel, Role, Session, TranscriptEntry, Turn
 use crate::services::tickets::{self, TicketLinks};
 use crate::time::now_ms;
 
-/// Reads of a session that lost a race are retried this many times before a 503.
-pub const MAX_COMMIT_ATTEMPTS: u32 = 12;
+/// A turn that keeps losing races to other writers of its session gives up (503) after
+/// this long; well inside the function timeout.
+const COMMIT_BUDGET: Duration = Duration::from_secs(6);
 
 #[derive(Debug, Clone)]
 pub enum Said {
@@ -42,10 +43,12 @@ pub async fn load_session(state: &AppState, id: &SessionId, now: i64) -> ApiResu
     })
 }
 
-/// Backs off a little, with jitter, before re-reading a session another request changed.
+/// Backs off exponentially with full jitter before re-reading a session another request
+/// changed, so that a burst of writers spreads out instead of colliding again.
 async fn backoff(attempt: u32) {
-    let jitter = crate::ids::random_bytes::<1>().map(|b| u64::from(b[0] % 8)).unwrap_or(3);
-    tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(6)) * 2 + jitter)).await;
+    let ceiling = 4u64 << attempt.min(6);
+    let random = crate::ids::random_bytes::<2>().map(|b| u64::from(u16::from_be_bytes(b))).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(2 + random % ceiling)).await;
 }
 
 fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
@@ -89,7 +92,10 @@ pub async fn chat_turn(
     base_url: &str,
     request_id: &str,
 ) -> ApiResult<String> {
-    for attempt in 0..MAX_COMMIT_ATTEMPTS {
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    while started.elapsed() < COMMIT_BUDGET {
+        attempt += 1;
         let now = now_ms();
         let session = load_session(state, id, now).await?;
         if let Some(mid) = message_id
@@ -175,7 +181,10 @@ pub async fn ticket_turn(
     base_url: &str,
     request_id: &str,
 ) -> ApiResult<(TicketLinks, bool)> {
-    for attempt in 0..MAX_COMMIT_ATTEMPTS {
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    while started.elapsed() < COMMIT_BUDGET {
+        attempt += 1;
         let now = now_ms();
         let session = load_session(state, id, now).await?;
         let opened = tickets::open_for_session(state, &session, base_url, now, request_id).await?;

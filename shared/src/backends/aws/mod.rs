@@ -30,10 +30,10 @@ pub use sqs::SqsQueue;
 /// the Lambda timeout instead of a hang.
 fn loader() -> aws_config::ConfigLoader {
     let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_millis(1_000))
-        .read_timeout(Duration::from_millis(2_000))
-        .operation_attempt_timeout(Duration::from_millis(2_500))
-        .operation_timeout(Duration::from_millis(6_000))
+        .connect_timeout(Duration::from_millis(500))
+        .read_timeout(Duration::from_millis(1_500))
+        .operation_attempt_timeout(Duration::from_millis(1_500))
+        .operation_timeout(Duration::from_millis(3_500))
         .build();
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)

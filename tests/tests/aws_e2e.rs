@@ -1,0 +1,269 @@
+//! The whole system on the AWS backend, over the real wire protocol on moto: `sti aws
+//! bootstrap`, `sti serve --backend aws`, `sti worker --backend aws` consuming the SQS
+//! queue that the bucket notification feeds; concurrency, redelivery and faults.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use sti_e2e::moto::Moto;
+use sti_e2e::{Api, Server, data_dir, png, sti_bin};
+use sti_shared::config::AwsResources;
+use sti_shared::ids::{SessionId, TicketId};
+use sti_shared::ports::{Backend, Job, SecretValues};
+
+/// One deployment's worth of names and the environment pointing `sti` at them on `moto`.
+struct Stack {
+    resources: AwsResources,
+    env: Vec<(String, String)>,
+}
+
+impl Stack {
+    fn new(moto: &Moto) -> Stack {
+        let resources = AwsResources {
+            table: Moto::unique("sti-e2e"),
+            bucket: Moto::unique("sti-e2e").to_lowercase(),
+            queue_name: Moto::unique("sti-e2e"),
+            queue_url: None,
+            secret_id: Some(Moto::unique("sti-e2e/secrets")),
+            secret_cache_ttl: Duration::from_secs(300),
+            force_path_style: true,
+            kms_key_id: None,
+        };
+        let env = vec![
+            ("STI_BACKEND", "aws".to_owned()),
+            ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("STI_TABLE_NAME", resources.table.clone()),
+            ("STI_BUCKET_NAME", resources.bucket.clone()),
+            ("STI_QUEUE_NAME", resources.queue_name.clone()),
+            ("STI_SECRET_ID", resources.secret_id.clone().unwrap_or_default()),
+            ("LOG_TOKEN", "aws-e2e-log-token-0001".to_owned()),
+            ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "1000".to_owned()),
+            ("RATE_LIMIT_CHAT_PER_MIN_IP", "1000".to_owned()),
+            ("RATE_LIMIT_UPLOAD_PER_MIN", "1000".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Stack { resources, env }
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+
+    /// `sti aws bootstrap` as an operator runs it.
+    fn bootstrap(&self, moto: &Moto) {
+        let out = Command::new(sti_bin())
+            .args(["aws", "bootstrap", "--endpoint-url", &moto.endpoint])
+            .envs(self.env())
+            .output()
+            .unwrap_or_else(|e| panic!("sti aws bootstrap: {e}"));
+        assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(printed.contains(&self.resources.table) && printed.contains("dead-letter"), "{printed}");
+    }
+
+    /// The same resources through the library, to look behind the API.
+    async fn backend(&self, moto: &Moto) -> Backend {
+        let config = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
+        sti_shared::backends::aws::connect_with(&config, &self.resources, SecretValues::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn serve(&self, dir: &std::path::Path, extra: &[&str]) -> Server {
+        Server::start_with_args(dir, &self.env(), extra)
+    }
+
+    fn worker(&self, dir: &std::path::Path) -> Server {
+        Server::start_worker(dir, &self.env())
+    }
+}
+
+async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what} did not happen within {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_conversation_on_the_aws_backend() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let aws = stack.backend(&moto).await;
+    let dir = data_dir();
+    let server = stack.serve(dir.path(), &["--no-worker"]);
+    let worker = stack.worker(dir.path());
+    let api = Api::new(&server.base);
+
+    let health = api.get("/api/health").await.json();
+    assert_eq!(health["backend"], "aws");
+    assert_eq!(health["status"], "ok", "{health}");
+
+    let sid = api.greeting().await;
+    api.chat(&sid, "me llamo Ana").await;
+    let r = api.chat(&sid, "la compu está muy lenta, escribime a ana@example.com").await;
+    assert_eq!(r["state"], "steps", "{r}");
+    api.chat(&sid, "no").await;
+
+    // The image lands in S3, the notification reaches SQS, `sti worker` processes it.
+    let up = api.upload(&sid, png(640, 480), "captura.png").await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let upload_id = up.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let key = format!("uploads/{sid}/{upload_id}");
+    assert!(aws.blobs.get(&key).await.ok().flatten().is_some(), "the original is in S3");
+    let done = api.wait_upload(&sid, &upload_id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["analysis"]["width"], 640);
+    let sanitized = format!("sanitized/{key}.png");
+    assert!(aws.blobs.get(&sanitized).await.ok().flatten().is_some(), "the sanitised copy is in S3");
+
+    // A duplicate delivery of the same job is processed once.
+    aws.queue.enqueue(&Job { key: key.clone() }).await.unwrap_or_else(|e| panic!("{e}"));
+    let handled = || {
+        worker.log_lines().into_iter().filter(|l| l.contains("image job") && l.contains(&upload_id)).collect::<Vec<_>>()
+    };
+    wait_for("the duplicate job to be handled", Duration::from_secs(30), || {
+        let done = handled().iter().any(|l| l.contains("result=AlreadyDone"));
+        async move { done }
+    })
+    .await;
+    let processed = handled();
+    assert_eq!(processed.iter().filter(|l| l.contains("result=Processed")).count(), 1, "{processed:?}");
+    assert!(processed.iter().any(|l| l.contains("result=AlreadyDone")), "{processed:?}");
+
+    // Objects outside uploads/ (and the worker's own copies) never reach the queue.
+    aws.blobs
+        .put("other/readme.txt", bytes::Bytes::from_static(b"x"), "text/plain")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(aws.queue.depth().await.ok(), Some(0));
+    assert!(
+        !worker.log_lines().iter().any(|l| l.contains("unreadable") || l.contains("other/readme")),
+        "the s3:TestEvent and foreign objects are ignored: {:?}",
+        worker.log_lines()
+    );
+
+    let r = api.chat(&sid, "no").await;
+    assert_eq!(r["state"], "offer_ticket", "{r}");
+    let r =
+        api.post_json("/api/chat", &json!({ "sessionId": sid, "action": "button", "value": "ticket" })).await.json();
+    let ticket_id = r["ticket"]["ticketId"].as_str().unwrap_or_default().to_owned();
+    let ticket = aws
+        .tickets
+        .get(&TicketId::parse(&ticket_id).unwrap_or_else(|e| panic!("{e}")), sti_shared::time::now_ms())
+        .await;
+    let ticket = ticket.ok().flatten().unwrap_or_else(|| panic!("the ticket {ticket_id} is not in DynamoDB"));
+    assert_eq!(ticket.images.len(), 1);
+    assert!(ticket.summary.as_deref().is_some_and(|s| s.contains("[EMAIL]") && !s.contains("ana@example.com")));
+    assert_eq!(ticket.category.as_deref(), Some("slow"));
+
+    // Secrets come from Secrets Manager; the log holds no raw email.
+    let logs = api.send(api.request(reqwest::Method::GET, "/api/logs").bearer_auth("aws-e2e-log-token-0001")).await;
+    assert_eq!(logs.status, StatusCode::OK);
+    assert!(logs.body.contains("ticket.created") && !logs.body.contains("ana@example.com"));
+    let metrics = api.get("/api/metrics").await.json();
+    assert_eq!(metrics["uploads"]["processed"], 1);
+    assert_eq!(metrics["tickets"]["created"], 1);
+
+    // A restart loses nothing.
+    let before = api.export(&sid).await.json();
+    assert!(server.stop().success());
+    let server = stack.serve(dir.path(), &["--no-worker"]);
+    let api = Api::new(&server.base);
+    let after = api.export(&sid).await.json();
+    assert_eq!(after["transcript"], before["transcript"]);
+    assert_eq!(after["tickets"][0]["ticketId"], before["tickets"][0]["ticketId"]);
+    assert_eq!(after["tickets"][0]["summary"], before["tickets"][0]["summary"]);
+    assert_eq!(after["uploads"], before["uploads"]);
+    let session =
+        aws.sessions.get(&SessionId::parse(&sid).unwrap_or_else(|e| panic!("{e}")), sti_shared::time::now_ms()).await;
+    assert!(session.ok().flatten().is_some_and(|s| s.conversation.ticket_id.as_deref() == Some(ticket_id.as_str())));
+    drop(worker);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_messages_on_one_session_all_land() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let dir = data_dir();
+    let server = stack.serve(dir.path(), &["--no-worker"]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    api.chat(&sid, "Ana").await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (api, sid) = (api.clone(), sid.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = api
+                .post_json("/api/chat", &json!({ "sessionId": sid, "message": format!("mensaje número {i}") }))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "message {i}: {}", r.body);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let transcript = api.export(&sid).await.json()["transcript"].as_array().cloned().unwrap_or_default();
+    for i in 0..20 {
+        let text = format!("mensaje número {i}");
+        assert_eq!(transcript.iter().filter(|e| e["text"] == text.as_str()).count(), 1, "{text}");
+    }
+    assert_eq!(transcript.len(), 42);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_backend_gives_503_then_recovers() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let dir = data_dir();
+    let server = stack.serve(dir.path(), &["--no-worker"]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    api.chat(&sid, "Ana").await;
+
+    moto.pause();
+    for (what, answer) in [
+        ("greeting", api.post_json("/api/greeting", &json!({})).await),
+        ("chat", api.post_json("/api/chat", &json!({ "sessionId": sid, "message": "no anda internet" })).await),
+        ("health", api.get("/api/health").await),
+    ] {
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {}", answer.body);
+        if what != "health" {
+            assert!(answer.header("retry-after").is_some(), "{what}: Retry-After");
+            assert_eq!(answer.error_code(), "storage_unavailable");
+        }
+    }
+    let started = Instant::now();
+    let slow = api.post_json("/api/session/validate", &json!({ "sessionId": sid })).await;
+    assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "must not hang near the Lambda timeout: {:?}",
+        started.elapsed()
+    );
+
+    moto.resume();
+    wait_for("the API to recover", Duration::from_secs(30), || async {
+        api.get("/api/health").await.status == StatusCode::OK
+    })
+    .await;
+    let r = api.chat(&sid, "no anda internet").await;
+    assert_eq!(r["state"], "steps", "the session survived the outage: {r}");
+}
