@@ -3,14 +3,12 @@
 //! logs are JSON lines on stdout carrying the Lambda request id (the runtime's
 //! per-invocation span) and our own request id.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use axum::body::Body;
 use axum::http::{HeaderValue, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 pub use lambda_http::Error;
 use lambda_http::request::RequestContext;
-use lambda_runtime::{LambdaEvent, service_fn};
 
 use crate::config::Config;
 use crate::http::{AppState, ClientIp, REQUEST_ID_HEADER, Routes, router_for};
@@ -98,58 +96,69 @@ pub async fn serve_http(routes: Routes) -> Result<(), Error> {
     lambda_http::run(app).await
 }
 
-fn attempt_of(message: &SqsMessage) -> u32 {
-    message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
-}
-
-/// Processes a batch; only the messages that should come back are reported, so one bad
-/// image never re-runs its neighbours. A message nobody can read is reported too: after
-/// the queue's retries it lands in the dead-letter queue for a human to look at.
 #[cfg(feature = "images")]
-pub async fn handle_batch(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
-    use crate::services::worker::{JobResult, process_job};
-    let mut failures = Vec::new();
-    for message in &event.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        let attempt = attempt_of(message);
-        let keys = match crate::services::notifications::keys_of(message.body.as_deref().unwrap_or("")) {
-            Ok(keys) => keys,
-            Err(reason) => {
-                tracing::error!(message_id = %id, reason, "unreadable queue message");
-                failures.push(id);
-                continue;
-            }
-        };
-        let mut retry = false;
-        for key in keys {
-            let result = process_job(state, &key, attempt).await;
-            tracing::info!(message_id = %id, key, attempt, ?result, "image job");
-            retry |= matches!(result, JobResult::Retry(_));
-        }
-        if retry {
-            failures.push(id);
-        }
+pub use sqs_worker::{handle_batch, serve_worker};
+
+/// The image-worker function: SQS batches in, partial batch failures out.
+#[cfg(feature = "images")]
+mod sqs_worker {
+    use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+    use lambda_runtime::{LambdaEvent, service_fn};
+
+    use super::{Error, init_tracing, state_from_env};
+    use crate::http::AppState;
+
+    fn attempt_of(message: &SqsMessage) -> u32 {
+        message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
     }
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failures
-        .into_iter()
-        .map(|item_identifier| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = item_identifier;
-            failure
-        })
-        .collect();
-    response
-}
 
-/// Runs the image-worker function (SQS events, partial batch responses).
-#[cfg(feature = "images")]
-pub async fn serve_worker() -> Result<(), Error> {
-    init_tracing();
-    let state = state_from_env().await?;
-    let state = &state;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(handle_batch(state, event.payload).await)
-    }))
-    .await
+    /// Processes a batch; only the messages that should come back are reported, so one bad
+    /// image never re-runs its neighbours. A message nobody can read is reported too: after
+    /// the queue's retries it lands in the dead-letter queue for a human to look at.
+    pub async fn handle_batch(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
+        use crate::services::worker::{JobResult, process_job};
+        let mut failures = Vec::new();
+        for message in &event.records {
+            let id = message.message_id.clone().unwrap_or_default();
+            let attempt = attempt_of(message);
+            let keys = match crate::services::notifications::keys_of(message.body.as_deref().unwrap_or("")) {
+                Ok(keys) => keys,
+                Err(reason) => {
+                    tracing::error!(message_id = %id, reason, "unreadable queue message");
+                    failures.push(id);
+                    continue;
+                }
+            };
+            let mut retry = false;
+            for key in keys {
+                let result = process_job(state, &key, attempt).await;
+                tracing::info!(message_id = %id, key, attempt, ?result, "image job");
+                retry |= matches!(result, JobResult::Retry(_));
+            }
+            if retry {
+                failures.push(id);
+            }
+        }
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failures
+            .into_iter()
+            .map(|item_identifier| {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = item_identifier;
+                failure
+            })
+            .collect();
+        response
+    }
+
+    /// Runs the image-worker function (SQS events, partial batch responses).
+    pub async fn serve_worker() -> Result<(), Error> {
+        init_tracing();
+        let state = state_from_env().await?;
+        let state = &state;
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(handle_batch(state, event.payload).await)
+        }))
+        .await
+    }
 }

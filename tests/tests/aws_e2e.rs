@@ -267,3 +267,51 @@ async fn a_stalled_backend_gives_503_then_recovers() {
     let r = api.chat(&sid, "no anda internet").await;
     assert_eq!(r["state"], "steps", "the session survived the outage: {r}");
 }
+
+/// The function binaries themselves on the AWS backend: they carry no aws-config and
+/// read region, credentials and endpoint from the environment, as Lambda provides them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_functions_run_on_the_aws_backend() {
+    use sti_e2e::runtime_api::{Outcome, RuntimeApi};
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let invoke = |function: &'static str, event: serde_json::Value| {
+        let env: Vec<(String, String)> = stack.env.clone();
+        async move {
+            let api = RuntimeApi::start().await;
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let mut child = api.spawn(&sti_e2e::workspace_bin(function), function, &env);
+            let outcome = api.invoke("req-aws-1", event, Duration::from_secs(30)).await;
+            let _ = child.kill();
+            let _ = child.wait();
+            match outcome {
+                Outcome::Response(v) => v,
+                Outcome::Error(e) => panic!("{function}: {e}"),
+            }
+        }
+    };
+    let event = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(sti_e2e::repo_root().join("events").join(format!("{name}.json")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let health = invoke("health", event("health")).await;
+    assert_eq!(health["statusCode"], 200, "{health}");
+    assert!(health["body"].as_str().is_some_and(|b| b.contains("\"backend\":\"aws\"")), "{health}");
+    let greeting = invoke("greeting", event("greeting")).await;
+    assert_eq!(greeting["statusCode"], 200, "{greeting}");
+    let sid = serde_json::from_str::<serde_json::Value>(greeting["body"].as_str().unwrap_or("{}")).unwrap_or_default()
+        ["sessionId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let aws = stack.backend(&moto).await;
+    let session =
+        aws.sessions.get(&SessionId::parse(&sid).unwrap_or_else(|e| panic!("{e}")), sti_shared::time::now_ms()).await;
+    assert!(session.ok().flatten().is_some(), "the session is in DynamoDB");
+    // The worker function skips S3's test event (the first message the bootstrap produced).
+    let test_event = json!({ "Records": [{ "messageId": "t-1", "body": json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string(), "attributes": {} }] });
+    let worker = invoke("image-worker", test_event).await;
+    assert_eq!(worker["batchItemFailures"], json!([]), "{worker}");
+}

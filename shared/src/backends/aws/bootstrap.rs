@@ -44,7 +44,7 @@ pub async fn bootstrap(resources: &AwsResources, log_token: Option<&str>) -> Sto
 }
 
 pub async fn bootstrap_with(
-    config: &aws_config::SdkConfig,
+    config: &aws_types::SdkConfig,
     resources: &AwsResources,
     log_token: Option<&str>,
 ) -> StoreResult<Created> {

@@ -14,9 +14,10 @@ mod sqs;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use aws_types::SdkConfig;
 
 use crate::config::AwsResources;
 use crate::ports::{Backend, SecretValues, StoreResult};
@@ -28,31 +29,66 @@ pub use sqs::SqsQueue;
 
 /// Short timeouts and few retries, so that a dead dependency becomes a 503 well inside
 /// the Lambda timeout instead of a hang.
-fn loader() -> aws_config::ConfigLoader {
-    let timeouts = TimeoutConfig::builder()
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(500))
         .read_timeout(Duration::from_millis(1_500))
         .operation_attempt_timeout(Duration::from_millis(1_500))
         .operation_timeout(Duration::from_millis(3_500))
-        .build();
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .build()
 }
 
-/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    loader().load().await
+fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
+
+/// The SDK configuration from the full credential chain (profiles, SSO, instance
+/// metadata…), region and `AWS_ENDPOINT_URL` from the environment.
+#[cfg(feature = "aws-config")]
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(retries()).load().await
+}
+
+/// The SDK configuration from what Lambda puts in the environment: region, the
+/// function role's credentials, and `AWS_ENDPOINT_URL` when an emulator stands in.
+#[cfg(not(feature = "aws-config"))]
+pub async fn sdk_config() -> SdkConfig {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into());
+    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(key), Some(secret)) => Some(Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "environment")),
+        _ => None,
+    };
+    build_config(region, credentials, var("AWS_ENDPOINT_URL"))
+}
+
+fn build_config(region: String, credentials: Option<Credentials>, endpoint: Option<String>) -> SdkConfig {
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .timeout_config(timeouts())
+        .retry_config(retries());
+    if let Some(credentials) = credentials {
+        builder = builder.credentials_provider(SharedCredentialsProvider::new(credentials));
+    }
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    builder.build()
 }
 
 /// The SDK configuration for an emulator (moto, LocalStack) at `endpoint`: fixed test
 /// credentials and region, whatever the environment says.
-pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    loader().endpoint_url(endpoint).region(aws_config::Region::new("us-east-1")).test_credentials().load().await
+pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
+    build_config(
+        "us-east-1".into(),
+        Some(Credentials::new("test", "test", None, None, "emulator")),
+        Some(endpoint.into()),
+    )
 }
 
 /// Whether S3 must be addressed by path (emulators), not by virtual host.
-fn path_style(config: &aws_config::SdkConfig, resources: &AwsResources) -> bool {
+fn path_style(config: &SdkConfig, resources: &AwsResources) -> bool {
     resources.force_path_style || config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
 }
 
@@ -64,7 +100,7 @@ pub async fn connect(resources: &AwsResources, fallback: SecretValues) -> StoreR
 
 /// Connects every port with an explicit SDK configuration.
 pub async fn connect_with(
-    config: &aws_config::SdkConfig,
+    config: &SdkConfig,
     resources: &AwsResources,
     fallback: SecretValues,
 ) -> StoreResult<Backend> {
