@@ -48,6 +48,18 @@ enum Command {
         #[arg(long, value_parser = ["local", "aws"])]
         backend: Option<String>,
     },
+    /// Switch smart mode off (or on again) for every instance, without a deploy; or show
+    /// its state.
+    Smart {
+        #[arg(value_parser = ["on", "off", "status"])]
+        action: String,
+        /// Data directory of the embedded store [env: STI_DATA_DIR; default: .sti-data]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Backend: local or aws [env: STI_BACKEND; default: local]
+        #[arg(long, value_parser = ["local", "aws"])]
+        backend: Option<String>,
+    },
     /// Operator commands for the AWS backend.
     Aws {
         #[command(subcommand)]
@@ -92,6 +104,9 @@ fn main() -> ExitCode {
         Command::Mask => mask::run(),
         Command::Worker { data_dir, backend } => {
             runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::worker(data_dir, backend)))
+        }
+        Command::Smart { action, data_dir, backend } => {
+            runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::smart(data_dir, backend, &action)))
         }
         Command::Aws { command: AwsCommand::Bootstrap { endpoint_url, log_token } } => {
             runtime().map_or(ExitCode::FAILURE, |rt| rt.block_on(serve::aws_bootstrap(endpoint_url, log_token)))

@@ -99,6 +99,35 @@ async fn open(
     }
 }
 
+fn with_smart(state: AppState, command: &str) -> Result<AppState, ExitCode> {
+    sti_shared::smart::attach(state).map_err(|e| {
+        eprintln!("sti {command}: cannot set up smart mode: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+/// `sti smart on|off|status`: the operator's switch, shared by every instance (each
+/// rereads it within SMART_FLAG_CACHE_SECS).
+pub async fn smart(data_dir: Option<PathBuf>, backend: Option<String>, action: &str) -> ExitCode {
+    let (config, backend) = match open(data_dir, backend, "smart").await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let counters = &backend.counters;
+    let changed = match action {
+        "off" => counters.set(sti_shared::smart::FORCED_OFF_FLAG, 1).await,
+        "on" => counters.set(sti_shared::smart::FORCED_OFF_FLAG, 0).await,
+        _ => Ok(()),
+    };
+    if let Err(e) = changed {
+        eprintln!("sti smart: {e}");
+        return ExitCode::FAILURE;
+    }
+    let state = AppState::new(config, backend);
+    println!("smart mode: {}", sti_shared::smart::status(&state).await);
+    ExitCode::SUCCESS
+}
+
 /// `sti aws bootstrap`: the resources of the SAM template, on an emulator or sandbox.
 pub async fn aws_bootstrap(endpoint_url: Option<String>, log_token: Option<String>) -> ExitCode {
     if let Some(url) = endpoint_url {
@@ -144,7 +173,10 @@ pub async fn worker(data_dir: Option<PathBuf>, backend: Option<String>) -> ExitC
         Err(code) => return code,
     };
     let wake = Arc::new(Notify::new());
-    let state = AppState::new(config, backend);
+    let state = match with_smart(AppState::new(config, backend), "worker") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let task = tokio::spawn(worker::run_queue_worker(state, wake, stop_rx));
     shutdown_signal().await;
@@ -202,7 +234,10 @@ pub async fn run(addr: SocketAddr, data_dir: Option<PathBuf>, backend: Option<St
     let local_addr = listener.local_addr().unwrap_or(addr);
     let data_dir = config.data_dir.clone();
     let wake = Arc::new(Notify::new());
-    let state = AppState::with_work_signal(config, backend, Some(wake.clone()));
+    let state = match with_smart(AppState::with_work_signal(config, backend, Some(wake.clone())), "serve") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker_task =
         with_worker.then(|| tokio::spawn(worker::run_queue_worker(state.clone(), wake.clone(), stop_rx.clone())));

@@ -97,7 +97,16 @@ pub struct OpenAiConfig {
     pub base_url: String,
     pub api_key: Option<Secret>,
     pub model: String,
+    pub vision_model: String,
     pub timeout_ms: u64,
+    /// Everything smart mode may add to one request, retry included.
+    pub budget_ms: u64,
+    pub breaker_window_secs: u64,
+    pub breaker_min_calls: u32,
+    pub breaker_failure_rate: f64,
+    pub breaker_cooldown_secs: u64,
+    /// How long the operator's off switch is cached per instance.
+    pub flag_cache_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -251,23 +260,39 @@ impl Config {
             }
         };
         let smart_mode = r.flag("SMART_MODE")?;
+        let model = r.raw("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned());
+        let timeout_ms = r.parse("OPENAI_TIMEOUT", 1_500u64, "a number of milliseconds")?;
         let openai = OpenAiConfig {
             base_url: r.raw("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".to_owned()),
             api_key: r.raw("OPENAI_API_KEY").map(Secret::new),
-            model: r.raw("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
-            timeout_ms: r.parse("OPENAI_TIMEOUT", 4_000u64, "a number of milliseconds")?,
+            vision_model: r.raw("OPENAI_VISION_MODEL").unwrap_or_else(|| model.clone()),
+            model,
+            timeout_ms,
+            budget_ms: r.parse("OPENAI_BUDGET", timeout_ms, "a number of milliseconds")?,
+            breaker_window_secs: r.parse("OPENAI_CB_WINDOW_SECS", 60u64, "a number of seconds")?,
+            breaker_min_calls: r.positive("OPENAI_CB_MIN_CALLS", 5)?,
+            breaker_failure_rate: r.parse("OPENAI_CB_FAILURE_RATE", 0.5f64, "a fraction between 0 and 1")?,
+            breaker_cooldown_secs: r.parse("OPENAI_CB_COOLDOWN_SECS", 30u64, "a number of seconds")?,
+            flag_cache_secs: r.parse("SMART_FLAG_CACHE_SECS", 15u64, "a number of seconds")?,
         };
+        if !(openai.breaker_failure_rate > 0.0 && openai.breaker_failure_rate <= 1.0) {
+            return Err(invalid("OPENAI_CB_FAILURE_RATE", "must be a fraction above 0 and at most 1, e.g. 0.5"));
+        }
+        if openai.breaker_window_secs == 0 || openai.breaker_cooldown_secs == 0 {
+            let var = if openai.breaker_window_secs == 0 { "OPENAI_CB_WINDOW_SECS" } else { "OPENAI_CB_COOLDOWN_SECS" };
+            return Err(invalid(var, "must be at least 1 second"));
+        }
+        if openai.budget_ms < 100 || openai.budget_ms > 10_000 {
+            return Err(invalid("OPENAI_BUDGET", "must be between 100 and 10000 milliseconds"));
+        }
         if !valid_base_url(openai.base_url.trim_end_matches('/')) {
             return Err(invalid("OPENAI_BASE_URL", "must be an http(s) URL"));
         }
         if !(100..=60_000).contains(&openai.timeout_ms) {
             return Err(invalid("OPENAI_TIMEOUT", "must be between 100 and 60000 milliseconds"));
         }
-        if smart_mode {
-            return Err(invalid(
-                "SMART_MODE",
-                "smart mode (the OpenAI client) is not part of this build; leave SMART_MODE unset or false",
-            ));
+        if smart_mode && backend == BackendKind::Local && openai.api_key.is_none() {
+            return Err(invalid("OPENAI_API_KEY", "SMART_MODE=true needs a key (in AWS it comes from the secret)"));
         }
         let allowed_origins = match r.raw("ALLOWED_ORIGINS") {
             None if env == Environment::Development => AllowedOrigins::Loopback,
@@ -391,6 +416,11 @@ mod tests {
             (("WHATSAPP_NUMBER", "call me"), "WHATSAPP_NUMBER"),
             (("ALLOWED_ORIGINS", "example.com"), "ALLOWED_ORIGINS"),
             (("SMART_MODE", "maybe"), "SMART_MODE"),
+            (("SMART_MODE", "true"), "OPENAI_API_KEY"),
+            (("OPENAI_CB_FAILURE_RATE", "1.5"), "OPENAI_CB_FAILURE_RATE"),
+            (("OPENAI_CB_MIN_CALLS", "0"), "OPENAI_CB_MIN_CALLS"),
+            (("OPENAI_CB_COOLDOWN_SECS", "0"), "OPENAI_CB_COOLDOWN_SECS"),
+            (("OPENAI_BUDGET", "50"), "OPENAI_BUDGET"),
             (("MAX_JSON_BYTES", "10"), "MAX_JSON_BYTES"),
             (("PUBLIC_BASE_URL", "chat.example.com"), "PUBLIC_BASE_URL"),
             (("STI_SECRET_CACHE_TTL", "often"), "STI_SECRET_CACHE_TTL"),

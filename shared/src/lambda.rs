@@ -40,7 +40,10 @@ pub async fn state_from_env() -> Result<AppState, Error> {
     let built = async {
         let config = Config::from_env()?;
         let backend = crate::backends::connect(&config).await?;
-        Ok::<_, Error>(AppState::new(config, backend))
+        let state = AppState::new(config, backend);
+        #[cfg(feature = "smart")]
+        let state = crate::smart::attach(state)?;
+        Ok::<_, Error>(state)
     };
     match built.await {
         Ok(state) => Ok(state),

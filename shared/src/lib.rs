@@ -8,10 +8,12 @@ pub mod handlers;
 pub mod http;
 pub mod ids;
 pub mod images;
+pub mod metrics;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod pii;
 pub mod ports;
 pub mod services;
+pub mod smart;
 pub mod text;
 pub mod time;

@@ -7,7 +7,7 @@ pub mod local;
 
 use async_trait::async_trait;
 
-use crate::config::{BackendKind, Config};
+use crate::config::Config;
 use crate::ports::{Backend, SecretValues, Secrets, StoreError, StoreResult};
 
 /// Secrets handed over at start-up (locally they come from the environment).
@@ -34,9 +34,9 @@ pub fn secrets_from_env(config: &Config) -> SecretValues {
 pub async fn connect(config: &Config) -> StoreResult<Backend> {
     match config.backend {
         #[cfg(feature = "local")]
-        BackendKind::Local => Ok(local::open(&config.data_dir, secrets_from_env(config))?.0),
+        crate::config::BackendKind::Local => Ok(local::open(&config.data_dir, secrets_from_env(config))?.0),
         #[cfg(feature = "aws")]
-        BackendKind::Aws => aws::connect(&config.aws, secrets_from_env(config)).await,
+        crate::config::BackendKind::Aws => aws::connect(&config.aws, secrets_from_env(config)).await,
         #[allow(unreachable_patterns)]
         other => Err(StoreError::Unavailable(format!("STI_BACKEND={other:?} is not part of this build"))),
     }

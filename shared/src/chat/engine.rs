@@ -332,6 +332,31 @@ fn restart(c: Conversation) -> Turn {
     reply(c, text, replies::problem_shortcuts(locale))
 }
 
+/// The steps a turn just showed, when it showed some: (category title, round, steps
+/// tried before in this case), for asking a model for better ones.
+pub fn steps_request(before: &Conversation, turn: &Turn) -> Option<(&'static str, u8, Vec<String>)> {
+    let shown = turn.conversation.attempts.len() > before.attempts.len() || turn.conversation.case_no != before.case_no;
+    let last = turn.conversation.attempts.last().filter(|_| shown && turn.conversation.state == State::Steps)?;
+    let category = kb::category(&last.category)?;
+    let tried = turn.conversation.attempts[..turn.conversation.attempts.len() - 1].iter().flat_map(|a| a.steps.clone()).collect();
+    Some((category.title(turn.conversation.locale), last.round, tried))
+}
+
+/// Puts `steps` in place of the knowledge-base steps this turn showed.
+pub fn replace_steps(turn: &mut Turn, steps: Vec<String>) {
+    let locale = turn.conversation.locale;
+    let Some(last) = turn.conversation.attempts.last_mut() else {
+        return;
+    };
+    let Some(category) = kb::category(&last.category) else {
+        return;
+    };
+    let before = replies::steps(locale, category, last.round, &last.steps);
+    let after = replies::steps(locale, category, last.round, &steps);
+    turn.reply.text = turn.reply.text.replace(&before, &after);
+    last.steps = steps;
+}
+
 /// The reply once the handler opened (or found) the ticket of this case.
 pub fn ticket_opened(conversation: &Conversation, ticket_id: &str, whatsapp_url: &str) -> (Conversation, Reply) {
     let mut c = conversation.clone();
@@ -361,7 +386,7 @@ fn note_images(turn: &mut Turn, images: &[ImageNote]) {
     let notes: Vec<String> = images
         .iter()
         .filter(|img| !turn.conversation.noted_uploads.contains(&img.upload_id))
-        .map(|img| replies::image_note(locale, img.hint, img.width, img.height))
+        .map(|img| replies::image_note(locale, img.hint, img.width, img.height, img.description.as_deref()))
         .collect();
     if notes.is_empty() {
         return;

@@ -9,7 +9,7 @@ pub mod kb;
 pub mod names;
 pub mod replies;
 
-pub use engine::{greet, is_known_button, respond, ticket_opened, ticket_unavailable};
+pub use engine::{greet, is_known_button, replace_steps, respond, steps_request, ticket_opened, ticket_unavailable};
 pub use replies::PrivacyTerms;
 
 use serde::{Deserialize, Serialize};
@@ -150,6 +150,8 @@ pub struct ImageNote {
     pub hint: Option<crate::images::ImageHint>,
     pub width: u32,
     pub height: u32,
+    /// What a vision model saw on it (smart mode), masked.
+    pub description: Option<String>,
 }
 
 /// What the chat handler must do besides replying.

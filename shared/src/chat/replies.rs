@@ -290,12 +290,13 @@ pub fn restarted(locale: Locale, name: Option<&str>) -> String {
     }
 }
 
-pub fn image_note(locale: Locale, hint: Option<ImageHint>, width: u32, height: u32) -> String {
+pub fn image_note(locale: Locale, hint: Option<ImageHint>, width: u32, height: u32, seen: Option<&str>) -> String {
+    let seen = seen.map(|d| format!(" {d}")).unwrap_or_default();
     match (locale, hint) {
-        (Locale::Es, None) => format!("📷 Recibí tu imagen ({width}×{height}); la sumo al ticket si hace falta."),
-        (Locale::Es, Some(h)) => format!("📷 Recibí tu imagen. {}", hint_text(locale, h)),
-        (Locale::En, None) => format!("📷 Got your image ({width}×{height}); I'll add it to the ticket if needed."),
-        (Locale::En, Some(h)) => format!("📷 Got your image. {}", hint_text(locale, h)),
+        (Locale::Es, None) => format!("📷 Recibí tu imagen ({width}×{height});{seen} la sumo al ticket si hace falta."),
+        (Locale::Es, Some(h)) => format!("📷 Recibí tu imagen.{seen} {}", hint_text(locale, h)),
+        (Locale::En, None) => format!("📷 Got your image ({width}×{height});{seen} I'll add it to the ticket if needed."),
+        (Locale::En, Some(h)) => format!("📷 Got your image.{seen} {}", hint_text(locale, h)),
     }
 }
 

@@ -234,7 +234,7 @@ fn declined_ticket_can_be_taken_later() {
 #[test]
 fn image_notes_are_mentioned_once() {
     let s = Script::start(Locale::Es);
-    let images = [ImageNote { upload_id: "upl-1".into(), hint: Some(ImageHint::TooDark), width: 640, height: 480 }];
+    let images = [ImageNote { upload_id: "upl-1".into(), hint: Some(ImageHint::TooDark), width: 640, height: 480, description: None }];
     let turn = respond(&s.c, Input::Text { raw: "Ana", masked: "Ana" }, &images);
     assert!(turn.reply.text.starts_with("📷"));
     assert!(turn.reply.text.contains("muy oscura"));
@@ -287,4 +287,22 @@ fn conversation_round_trips_through_json() {
     let back: Conversation = serde_json::from_str(&json).unwrap_or_else(|_| Conversation::new(Locale::En));
     assert_eq!(back, s.c);
     assert!(json.contains("\"state\":\"steps\""));
+}
+
+#[test]
+fn model_steps_replace_the_knowledge_base_ones() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana");
+    let before = s.c.clone();
+    let masked = "no tengo internet";
+    let mut turn = respond(&before, Input::Text { raw: masked, masked }, &[]);
+    let (title, round, tried) = steps_request(&before, &turn).unwrap_or_else(|| panic!("steps were shown"));
+    assert_eq!((title, round, tried.len()), ("no tenés internet o Wi-Fi", 1, 0));
+    replace_steps(&mut turn, vec!["Uno".into(), "Dos".into(), "Tres".into()]);
+    assert!(turn.reply.text.contains("1. Uno\n2. Dos\n3. Tres"), "{}", turn.reply.text);
+    assert!(!turn.reply.text.contains("router"), "no knowledge-base step left");
+    assert_eq!(turn.conversation.attempts[0].steps, vec!["Uno", "Dos", "Tres"]);
+    // A turn that shows no new steps asks for none.
+    let after = respond(&turn.conversation, Input::Text { raw: "ok", masked: "ok" }, &[]);
+    assert!(steps_request(&turn.conversation, &after).is_none());
 }

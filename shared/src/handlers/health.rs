@@ -35,7 +35,8 @@ pub async fn health(State(state): State<AppState>) -> Response {
             tracing::warn!(check = name, error = %e, "health check failed");
         }
     }
-    let status = if store.is_err() || blobs.is_err() || queue.is_err() { "degraded" } else { "ok" };
+    let openai = crate::smart::status(&state).await;
+    let status = if store.is_err() || blobs.is_err() || queue.is_err() || openai == "open" { "degraded" } else { "ok" };
     let body = json!({
         "status": status,
         "version": VERSION,
@@ -46,7 +47,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "blobs": label(&blobs),
             "queue": label(&queue),
             "queueDepth": queue.as_ref().ok(),
-            "openai": if state.config().smart_mode { "enabled" } else { "disabled" },
+            "openai": openai,
         },
     });
     let code = if store.is_err() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };

@@ -102,7 +102,7 @@ impl Figures {
         }
         out.push_str("# HELP sti_openai_circuit_state Circuit breaker state of the OpenAI client (1 = current).\n");
         out.push_str("# TYPE sti_openai_circuit_state gauge\n");
-        for state in ["closed", "open", "half_open", "disabled"] {
+        for state in ["closed", "open", "half_open", "disabled", "forced_off"] {
             let v = u8::from(self.circuit_state == state);
             out.push_str(&format!("sti_openai_circuit_state{{state=\"{state}\"}} {v}\n"));
         }

@@ -33,6 +33,7 @@ pub struct AppState {
 struct Inner {
     config: Config,
     backend: Backend,
+    smart: Option<Arc<crate::smart::Smart>>,
     started: Instant,
     /// Wakes an in-process worker as soon as a job is queued (local server only).
     work_signal: Option<Arc<Notify>>,
@@ -49,7 +50,26 @@ impl AppState {
     }
 
     pub fn with_work_signal(config: Config, backend: Backend, work_signal: Option<Arc<Notify>>) -> AppState {
-        AppState { inner: Arc::new(Inner { config, backend, started: Instant::now(), work_signal }) }
+        AppState { inner: Arc::new(Inner { config, backend, smart: None, started: Instant::now(), work_signal }) }
+    }
+
+    /// The same state with smart mode served by `smart`.
+    pub fn with_smart(self, smart: crate::smart::Smart) -> AppState {
+        let inner = &self.inner;
+        AppState {
+            inner: Arc::new(Inner {
+                config: inner.config.clone(),
+                backend: inner.backend.clone(),
+                smart: Some(Arc::new(smart)),
+                started: inner.started,
+                work_signal: inner.work_signal.clone(),
+            }),
+        }
+    }
+
+    /// Smart mode, when this process runs it.
+    pub fn smart(&self) -> Option<&crate::smart::Smart> {
+        self.inner.smart.as_deref()
     }
 
     pub fn config(&self) -> &Config {

@@ -6,7 +6,7 @@ mod process;
 mod sniff;
 
 #[cfg(feature = "images")]
-pub use process::{DecodeLimits, MAX_SANITIZED_SIDE, ProcessError, Processed, THUMBNAIL_SIDE, process};
+pub use process::{DecodeLimits, MAX_SANITIZED_SIDE, PREVIEW_SIDE, ProcessError, Processed, THUMBNAIL_SIDE, preview_jpeg, process};
 pub use sniff::{ImageFormat, SniffError, Sniffed, sniff};
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,12 @@ pub struct Analysis {
     /// Size of the sanitised copy that is kept.
     pub sanitized_bytes: u64,
     pub analysis_ms: u64,
+    /// What a vision model saw (smart mode), masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The text of an error message on the image, as the model read it, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_text: Option<String>,
 }
 
 /// Advice for the visitor when the picture is hard to read.

@@ -100,11 +100,28 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
             hint,
             sanitized_bytes: sanitized.len() as u64,
             analysis_ms: 0,
+            description: None,
+            error_text: None,
         },
         sanitized,
         sanitized_format,
         thumbnail,
     })
+}
+
+/// Longest side of the copy a vision model gets: enough to read an error dialog.
+pub const PREVIEW_SIDE: u32 = 1024;
+
+/// A JPEG of at most 1024 px from an already sanitised image, for a vision model.
+pub fn preview_jpeg(sanitized: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, ProcessError> {
+    let sniffed = sniff(sanitized)?;
+    let image = decode(sanitized, sniffed.format, limits)?;
+    let small = if image.width().max(image.height()) > PREVIEW_SIDE {
+        image.resize(PREVIEW_SIDE, PREVIEW_SIDE, FilterType::Triangle)
+    } else {
+        image
+    };
+    encode(&small, ImageFormat::Jpeg)
 }
 
 fn decode(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> Result<DynamicImage, ProcessError> {

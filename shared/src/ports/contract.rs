@@ -305,6 +305,8 @@ fn analysis() -> crate::images::Analysis {
         hint: None,
         sanitized_bytes: 1000,
         analysis_ms: 12,
+        description: Some("Una pantalla azul".into()),
+        error_text: None,
     }
 }
 
@@ -550,6 +552,13 @@ pub async fn counters_are_atomic(b: &Backend) {
     let snapshot = ok(b.counters.snapshot().await, "snapshot");
     assert_eq!(snapshot.get(&name), Some(&100));
     assert!(snapshot.get("test.shared").is_some_and(|v| *v >= 50));
+    // Gauges are set outright and read one by one.
+    let gauge = format!("{name}.gauge");
+    assert_eq!(ok(b.counters.get(&gauge).await, "get unset"), None);
+    ok(b.counters.set(&gauge, 2).await, "set");
+    ok(b.counters.set(&gauge, 1).await, "set again");
+    assert_eq!(ok(b.counters.get(&gauge).await, "get"), Some(1));
+    assert_eq!(ok(b.counters.get(&name).await, "get counter"), Some(100));
 }
 
 pub async fn applog_recent_and_expiry(b: &Backend) {

@@ -12,6 +12,7 @@ use crate::ids::SessionId;
 use crate::pii::mask_pii;
 use crate::ports::{CommitOutcome, LogLevel, Role, Session, TranscriptEntry, TurnRecord, UploadStatus};
 use crate::services::tickets::{self, TicketLinks};
+use crate::smart::Failure;
 use crate::time::now_ms;
 
 /// A turn that keeps losing races to other writers of its session gives up (503) after
@@ -78,9 +79,37 @@ async fn new_image_notes(state: &AppState, session: &Session, now: i64) -> ApiRe
                 hint: a.hint,
                 width: a.width,
                 height: a.height,
+                description: a.description,
             })
         })
         .collect())
+}
+
+/// In smart mode, replaces the steps a turn shows with the model's; true when smart mode
+/// should have answered and the knowledge base stood in (timeout, error, bad output,
+/// open circuit).
+async fn improve_steps(state: &AppState, before: &chat::Conversation, turn: &mut chat::Turn) -> bool {
+    let Some(smart) = state.smart() else {
+        return false;
+    };
+    if turn.action != Action::None {
+        return false;
+    }
+    let Some((title, round, tried)) = chat::steps_request(before, turn) else {
+        return false;
+    };
+    let problem = turn.conversation.problem.clone();
+    match smart.steps(state, turn.conversation.locale, title, problem.as_deref(), round, &tried).await {
+        Ok(steps) => {
+            chat::replace_steps(turn, steps);
+            false
+        }
+        Err(Failure::ForcedOff) => false,
+        Err(failure) => {
+            tracing::info!(?failure, "smart mode fell back to the knowledge base");
+            true
+        }
+    }
 }
 
 /// Runs a chat turn and returns the response body (the stored one on a replay).
@@ -112,7 +141,8 @@ pub async fn chat_turn(
             Said::Text(raw) => Input::Text { raw, masked: &masked },
             Said::Button(value) => Input::Button(value),
         };
-        let turn = chat::respond(&session.conversation, input, &notes);
+        let mut turn = chat::respond(&session.conversation, input, &notes);
+        let degraded = improve_steps(state, &session.conversation, &mut turn).await;
         let (conversation, reply, ticket) = if turn.action == Action::OpenTicket {
             let pending = Session { conversation: turn.conversation.clone(), ..session.clone() };
             match tickets::open_for_session(state, &pending, base_url, now, request_id).await {
@@ -136,7 +166,7 @@ pub async fn chat_turn(
             reply: &reply.text,
             state: conversation.state.as_str(),
             options: &reply.options,
-            degraded: false,
+            degraded,
             locale: conversation.locale.as_str(),
             ticket: ticket.as_ref(),
         })

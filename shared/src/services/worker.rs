@@ -90,12 +90,14 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         }
     };
     let ext = if processed.sanitized_format == crate::images::ImageFormat::Jpeg { "jpg" } else { "png" };
+    let sanitized_bytes = Bytes::from(processed.sanitized);
     let sanitized = sanitized_key(key, ext);
     let thumbnail = thumbnail_key(key);
-    backend.blobs.put(&sanitized, Bytes::from(processed.sanitized), processed.sanitized_format.mime()).await?;
+    backend.blobs.put(&sanitized, sanitized_bytes.clone(), processed.sanitized_format.mime()).await?;
     backend.blobs.put(&thumbnail, Bytes::from(processed.thumbnail), "image/jpeg").await?;
     let mut analysis = processed.analysis;
     analysis.analysis_ms = started.elapsed().as_millis() as u64;
+    describe(state, &session_id, &sanitized_bytes, &mut analysis).await;
     let outcome = UploadOutcome::Done {
         analysis: analysis.clone(),
         sanitized_key: sanitized.clone(),
@@ -122,6 +124,31 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
     );
     state.log_event(LogLevel::Info, "upload.processed", None, Some(session_id.as_str()), &message).await;
     Ok(JobResult::Processed)
+}
+
+/// In smart mode, asks a vision model what the (sanitised) image shows; on any failure
+/// the analysis simply goes without a description.
+async fn describe(state: &AppState, session: &SessionId, sanitized: &Bytes, analysis: &mut crate::images::Analysis) {
+    let Some(smart) = state.smart() else {
+        return;
+    };
+    let locale = match state.backend().sessions.get(session, now_ms()).await {
+        Ok(Some(s)) => s.conversation.locale,
+        _ => crate::chat::Locale::Es,
+    };
+    let bytes = sanitized.clone();
+    let preview = tokio::task::spawn_blocking(move || crate::images::preview_jpeg(&bytes, &crate::images::DecodeLimits::default())).await;
+    let Ok(Ok(jpeg)) = preview else {
+        tracing::warn!("could not make a preview for the vision model");
+        return;
+    };
+    match smart.describe(state, locale, &crate::smart::data_url("image/jpeg", &jpeg)).await {
+        Ok((description, error_text)) => {
+            analysis.description = Some(description);
+            analysis.error_text = error_text;
+        }
+        Err(failure) => tracing::info!(?failure, "no image description"),
+    }
 }
 
 async fn finish_failed(state: &AppState, key: &str, reason: &str) -> JobResult {

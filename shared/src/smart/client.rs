@@ -23,21 +23,9 @@ pub enum CallError {
     NoKey,
 }
 
-impl CallError {
-    /// Worth one more try within the budget: timeouts, rate limits, server errors.
-    pub fn retryable(&self) -> bool {
-        match self {
-            CallError::Timeout | CallError::Transport(_) => true,
-            CallError::Status(code) => *code == 429 || *code >= 500,
-            CallError::Invalid(_) | CallError::NoKey => false,
-        }
-    }
-}
-
 pub struct ChatClient {
     http: reqwest::Client,
     base_url: String,
-    model: String,
 }
 
 #[derive(Deserialize)]
@@ -56,20 +44,20 @@ struct Message {
 }
 
 impl ChatClient {
-    pub fn new(base_url: &str, model: &str) -> Result<ChatClient, CallError> {
+    pub fn new(base_url: &str) -> Result<ChatClient, CallError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(1_000))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| CallError::Transport(e.to_string()))?;
-        Ok(ChatClient { http, base_url: base_url.trim_end_matches('/').to_owned(), model: model.to_owned() })
+        Ok(ChatClient { http, base_url: base_url.trim_end_matches('/').to_owned() })
     }
 
     /// Sends `messages` and returns the text of the first choice.
-    pub async fn complete(&self, key: Option<&Secret>, messages: Value, timeout: Duration) -> Result<String, CallError> {
+    pub async fn complete(&self, key: Option<&Secret>, model: &str, messages: Value, timeout: Duration) -> Result<String, CallError> {
         let key = key.ok_or(CallError::NoKey)?;
         let body = json!({
-            "model": self.model,
+            "model": model,
             "messages": messages,
             "temperature": 0.2,
             "max_tokens": 700,

@@ -588,6 +588,24 @@ impl Counters for Dynamo {
         Ok(())
     }
 
+    async fn set(&self, name: &str, value: i64) -> StoreResult<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s("COUNTERS"))
+            .key("sk", s(name))
+            .update_expression("SET v = :v")
+            .expression_attribute_values(":v", n(value))
+            .send()
+            .await
+            .map_err(|e| sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, name: &str) -> StoreResult<Option<i64>> {
+        Ok(Dynamo::get(self, "COUNTERS", name).await?.and_then(|i| attr_n(&i, "v")))
+    }
+
     async fn snapshot(&self) -> StoreResult<BTreeMap<String, i64>> {
         let items = self.query("COUNTERS", "", false, None).await?;
         Ok(items.iter().filter_map(|i| Some((attr_s(i, "sk")?.to_owned(), attr_n(i, "v")?))).collect())

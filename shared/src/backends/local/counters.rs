@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::Local;
 use super::db::map_err;
@@ -21,6 +21,31 @@ impl Counters for Local {
                     .map_err(map_err)?;
                 }
                 Ok(())
+            })
+            .await
+    }
+
+    async fn set(&self, name: &str, value: i64) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.db
+            .write_relaxed(move |tx| {
+                tx.execute(
+                    "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                    params![name, value],
+                )
+                .map_err(map_err)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, name: &str) -> StoreResult<Option<i64>> {
+        let name = name.to_owned();
+        self.db
+            .read(move |conn| {
+                conn.query_row("SELECT value FROM counters WHERE name = ?1", params![name], |r| r.get(0))
+                    .optional()
+                    .map_err(map_err)
             })
             .await
     }

@@ -1,0 +1,316 @@
+//! Smart mode: steps (and image descriptions) from an OpenAI-compatible model, behind a
+//! per-call timeout, an overall budget, at most one retry, and a circuit breaker shared
+//! by every request of the instance. Whatever goes wrong, the caller falls back to the
+//! knowledge base; this module only says whether it got a usable answer.
+
+pub mod breaker;
+#[cfg(feature = "smart")]
+mod client;
+pub mod prompts;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+pub use breaker::{Breaker, BreakerConfig, CircuitState, Permit};
+#[cfg(feature = "smart")]
+pub use client::{CallError, ChatClient};
+
+use crate::chat::Locale;
+use crate::http::AppState;
+
+/// Shared gauge names: the circuit state for instances without the breaker (health and
+/// metrics functions), and the operator's switch.
+pub const CIRCUIT_GAUGE: &str = "openai.circuitState";
+pub const FORCED_OFF_FLAG: &str = "smart.forcedOff";
+
+/// Why a call's result cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    CircuitOpen,
+    Timeout,
+    /// HTTP status or transport trouble.
+    Provider(String),
+    /// The answer did not pass validation.
+    Invalid(String),
+    /// Smart mode is switched off by the operator.
+    ForcedOff,
+}
+
+impl Failure {
+    fn retryable(&self) -> bool {
+        matches!(self, Failure::Timeout | Failure::Provider(_))
+    }
+}
+
+/// One chat-completions call, abstracted so the breaker logic is testable without HTTP.
+#[async_trait]
+pub trait Completer: Send + Sync {
+    /// The text of the model's answer, or why there is none.
+    async fn complete(&self, model: &str, messages: Value, timeout: Duration) -> Result<String, Failure>;
+}
+
+#[derive(Debug, Clone)]
+pub struct SmartConfig {
+    pub model: String,
+    pub vision_model: String,
+    pub call_timeout: Duration,
+    /// The whole time smart mode may add to a request, retry included.
+    pub budget: Duration,
+    pub breaker: BreakerConfig,
+    /// How long the operator's switch is cached.
+    pub flag_cache: Duration,
+}
+
+pub struct Smart {
+    completer: Box<dyn Completer>,
+    config: SmartConfig,
+    breaker: Mutex<Breaker>,
+    forced_off: Mutex<Option<(Instant, bool)>>,
+    published: Mutex<Option<CircuitState>>,
+}
+
+/// Smallest slice of budget worth starting a call with.
+const MIN_CALL: Duration = Duration::from_millis(100);
+
+impl Smart {
+    pub fn new(completer: Box<dyn Completer>, config: SmartConfig) -> Smart {
+        Smart {
+            breaker: Mutex::new(Breaker::new(config.breaker)),
+            completer,
+            config,
+            forced_off: Mutex::new(None),
+            published: Mutex::new(None),
+        }
+    }
+
+    pub fn circuit_state(&self) -> CircuitState {
+        self.breaker.lock().map(|b| b.state(Instant::now())).unwrap_or(CircuitState::Closed)
+    }
+
+    /// The operator's switch, read from the shared store at most every `flag_cache`.
+    pub async fn forced_off(&self, state: &AppState) -> bool {
+        if let Some((at, value)) = self.forced_off.lock().ok().and_then(|c| *c)
+            && at.elapsed() < self.config.flag_cache
+        {
+            return value;
+        }
+        let value = match state.backend().counters.get(FORCED_OFF_FLAG).await {
+            Ok(v) => v.unwrap_or(0) != 0,
+            // Keep the last known value while the store hiccups; default to on.
+            Err(_) => return self.forced_off.lock().ok().and_then(|c| c.map(|(_, v)| v)).unwrap_or(false),
+        };
+        if let Ok(mut cache) = self.forced_off.lock() {
+            *cache = Some((Instant::now(), value));
+        }
+        value
+    }
+
+    /// Steps for the visitor's problem, from masked text only.
+    pub async fn steps(
+        &self,
+        state: &AppState,
+        locale: Locale,
+        title: &str,
+        problem: Option<&str>,
+        round: u8,
+        tried: &[String],
+    ) -> Result<Vec<String>, Failure> {
+        let messages = prompts::steps_messages(locale, title, problem, round, tried);
+        self.call(state, &self.config.model, messages, |text| prompts::parse_steps(text)).await
+    }
+
+    /// A description of an image (and the text of an error on it), masked.
+    pub async fn describe(&self, state: &AppState, locale: Locale, data_url: &str) -> Result<(String, Option<String>), Failure> {
+        let messages = prompts::vision_messages(locale, data_url);
+        self.call(state, &self.config.vision_model, messages, |text| prompts::parse_description(text)).await
+    }
+
+    async fn call<T>(
+        &self,
+        state: &AppState,
+        model: &str,
+        messages: Value,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, Failure> {
+        if self.forced_off(state).await {
+            return Err(Failure::ForcedOff);
+        }
+        let started = Instant::now();
+        let mut last = Failure::Timeout;
+        for attempt in 0..2 {
+            let left = self.config.budget.saturating_sub(started.elapsed());
+            if left < MIN_CALL {
+                break;
+            }
+            let permit = self.breaker.lock().map(|mut b| b.try_acquire(Instant::now())).unwrap_or(Permit::Rejected);
+            if permit == Permit::Rejected {
+                self.publish(state).await;
+                return Err(Failure::CircuitOpen);
+            }
+            let call_started = Instant::now();
+            let timeout = self.config.call_timeout.min(left);
+            let result = self.completer.complete(model, messages.clone(), timeout).await.and_then(|text| parse(&text).map_err(Failure::Invalid));
+            let latency = call_started.elapsed();
+            if let Ok(mut b) = self.breaker.lock() {
+                b.record(Instant::now(), permit, result.is_ok());
+            }
+            self.account(state, latency, result.is_ok()).await;
+            match result {
+                Ok(value) => return Ok(value),
+                Err(failure) => {
+                    tracing::warn!(attempt, ?failure, latency_ms = latency.as_millis() as u64, "smart call failed");
+                    let retry = failure.retryable() && attempt == 0 && permit == Permit::Call;
+                    last = failure;
+                    if !retry {
+                        break;
+                    }
+                    let jitter = crate::ids::random_bytes::<1>().map(|b| u64::from(b[0]) % 100).unwrap_or(50);
+                    tokio::time::sleep(Duration::from_millis(50 + jitter)).await;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// Shared counters for `/api/metrics`, an EMF line for the alarms, and the circuit
+    /// state for instances that only read it.
+    async fn account(&self, state: &AppState, latency: Duration, success: bool) {
+        let ms = latency.as_millis() as i64;
+        state.count(&[("openai.requests", 1), ("openai.failures", i64::from(!success)), ("openai.latencyMsTotal", ms)]).await;
+        crate::metrics::emf(&[
+            ("OpenAIRequests", 1.0, "Count"),
+            ("OpenAIFailures", if success { 0.0 } else { 1.0 }, "Count"),
+            ("OpenAILatency", ms as f64, "Milliseconds"),
+        ]);
+        self.publish(state).await;
+    }
+
+    async fn publish(&self, state: &AppState) {
+        let current = self.circuit_state();
+        let changed = self.published.lock().map(|mut p| p.replace(current) != Some(current)).unwrap_or(false);
+        if changed {
+            tracing::info!(state = current.as_str(), "circuit state");
+            if let Err(e) = state.backend().counters.set(CIRCUIT_GAUGE, current.code()).await {
+                tracing::warn!(error = %e, "could not publish the circuit state");
+            }
+        }
+    }
+}
+
+/// The HTTP completer for the OpenAI-compatible API; the key is read from the secrets
+/// on every call (they are cached, and rotate).
+#[cfg(feature = "smart")]
+pub struct HttpCompleter {
+    client: ChatClient,
+    secrets: std::sync::Arc<dyn crate::ports::Secrets>,
+}
+
+#[cfg(feature = "smart")]
+impl HttpCompleter {
+    pub fn new(base_url: &str, secrets: std::sync::Arc<dyn crate::ports::Secrets>) -> Result<HttpCompleter, CallError> {
+        Ok(HttpCompleter { client: ChatClient::new(base_url)?, secrets })
+    }
+}
+
+#[cfg(feature = "smart")]
+#[async_trait]
+impl Completer for HttpCompleter {
+    async fn complete(&self, model: &str, messages: Value, timeout: Duration) -> Result<String, Failure> {
+        let key = self.secrets.load().await.ok().and_then(|s| s.openai_api_key);
+        self.client.complete(key.as_ref(), model, messages, timeout).await.map_err(|e| match e {
+            CallError::Timeout => Failure::Timeout,
+            CallError::Invalid(why) => Failure::Invalid(why),
+            other => Failure::Provider(other.to_string()),
+        })
+    }
+}
+
+/// What `/api/health` and `/api/metrics` say about the OpenAI client: "disabled",
+/// "forced_off", or the circuit state — this instance's own, or the one the chat
+/// instances last published.
+pub async fn status(state: &AppState) -> &'static str {
+    if !state.config().smart_mode {
+        return "disabled";
+    }
+    let counters = &state.backend().counters;
+    if counters.get(FORCED_OFF_FLAG).await.ok().flatten().unwrap_or(0) != 0 {
+        return "forced_off";
+    }
+    match state.smart() {
+        Some(smart) => smart.circuit_state().as_str(),
+        None => counters
+            .get(CIRCUIT_GAUGE)
+            .await
+            .ok()
+            .flatten()
+            .and_then(CircuitState::from_code)
+            .unwrap_or(CircuitState::Closed)
+            .as_str(),
+    }
+}
+
+/// `data:<mime>;base64,<bytes>` for an image in a chat-completions request.
+pub fn data_url(mime: &str, bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4 + mime.len() + 13);
+    out.push_str("data:");
+    out.push_str(mime);
+    out.push_str(";base64,");
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
+            | u32::from(chunk.get(2).copied().unwrap_or(0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+impl SmartConfig {
+    pub fn from_config(config: &crate::config::Config) -> SmartConfig {
+        let o = &config.openai;
+        SmartConfig {
+            model: o.model.clone(),
+            vision_model: o.vision_model.clone(),
+            call_timeout: Duration::from_millis(o.timeout_ms),
+            budget: Duration::from_millis(o.budget_ms),
+            breaker: BreakerConfig {
+                window: Duration::from_secs(o.breaker_window_secs),
+                min_calls: o.breaker_min_calls,
+                failure_rate: o.breaker_failure_rate,
+                cooldown: Duration::from_secs(o.breaker_cooldown_secs),
+            },
+            flag_cache: Duration::from_secs(o.flag_cache_secs),
+        }
+    }
+}
+
+/// Smart mode for this process, when `SMART_MODE=true`.
+#[cfg(feature = "smart")]
+pub fn from_config(config: &crate::config::Config, backend: &crate::ports::Backend) -> Result<Option<Smart>, CallError> {
+    if !config.smart_mode {
+        return Ok(None);
+    }
+    let completer = HttpCompleter::new(&config.openai.base_url, std::sync::Arc::clone(&backend.secrets))?;
+    Ok(Some(Smart::new(Box::new(completer), SmartConfig::from_config(config))))
+}
+
+/// Adds smart mode to `state` when the configuration asks for it.
+#[cfg(feature = "smart")]
+pub fn attach(state: AppState) -> Result<AppState, CallError> {
+    match from_config(state.config(), state.backend())? {
+        Some(smart) => Ok(state.with_smart(smart)),
+        None => Ok(state),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+use crate::ports::SecretValues;
+
+/// A scripted model: each call takes the next answer (the last one repeats).
+struct Scripted {
+    answers: Vec<(Duration, Result<String, Failure>)>,
+    calls: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl Completer for Scripted {
+    async fn complete(&self, _model: &str, _messages: Value, timeout: Duration) -> Result<String, Failure> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        let (delay, answer) = self.answers[n.min(self.answers.len() - 1)].clone();
+        if delay > timeout {
+            tokio::time::sleep(timeout).await;
+            return Err(Failure::Timeout);
+        }
+        tokio::time::sleep(delay).await;
+        answer
+    }
+}
+
+const STEPS: &str = r#"{"steps": ["Reiniciá el router", "Probá otro cable", "Llamá a tu proveedor"]}"#;
+
+fn config() -> SmartConfig {
+    SmartConfig {
+        model: "m".into(),
+        vision_model: "v".into(),
+        call_timeout: Duration::from_millis(200),
+        budget: Duration::from_millis(450),
+        breaker: BreakerConfig { window: Duration::from_secs(60), min_calls: 2, failure_rate: 0.5, cooldown: Duration::from_secs(60) },
+        flag_cache: Duration::from_millis(10),
+    }
+}
+
+fn setup(answers: Vec<(Duration, Result<String, Failure>)>) -> (AppState, Arc<AtomicUsize>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = crate::config::Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}"));
+    let (backend, _) = crate::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let smart = Smart::new(Box::new(Scripted { answers, calls: Arc::clone(&calls) }), self::config());
+    (AppState::new(config, backend).with_smart(smart), calls, dir)
+}
+
+fn ok(text: &str) -> (Duration, Result<String, Failure>) {
+    (Duration::from_millis(5), Ok(text.to_owned()))
+}
+
+async fn ask(state: &AppState) -> Result<Vec<String>, Failure> {
+    let smart = state.smart().unwrap_or_else(|| panic!("no smart"));
+    smart.steps(state, Locale::Es, "sin internet", Some("no navega"), 1, &[]).await
+}
+
+async fn counter(state: &AppState, name: &str) -> i64 {
+    state.backend().counters.get(name).await.ok().flatten().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_good_answer_is_used_and_counted() {
+    let (state, calls, _dir) = setup(vec![ok(STEPS)]);
+    assert_eq!(ask(&state).await.map(|s| s.len()), Ok(3));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!((counter(&state, "openai.requests").await, counter(&state, "openai.failures").await), (1, 0));
+}
+
+#[tokio::test]
+async fn invalid_output_is_a_failure_and_not_retried() {
+    let (state, calls, _dir) = setup(vec![ok("{\"steps\": []}")]);
+    assert!(matches!(ask(&state).await, Err(Failure::Invalid(_))));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(counter(&state, "openai.failures").await, 1);
+}
+
+#[tokio::test]
+async fn one_retry_within_the_budget_after_a_provider_error() {
+    let (state, calls, _dir) = setup(vec![(Duration::from_millis(5), Err(Failure::Provider("HTTP 500".into()))), ok(STEPS)]);
+    assert!(ask(&state).await.is_ok());
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_slow_provider_is_cut_at_the_budget() {
+    let (state, calls, _dir) = setup(vec![(Duration::from_secs(5), Ok(STEPS.to_owned()))]);
+    let started = Instant::now();
+    assert_eq!(ask(&state).await, Err(Failure::Timeout));
+    assert!(started.elapsed() < Duration::from_millis(600), "{:?}", started.elapsed());
+    assert!(calls.load(Ordering::SeqCst) <= 2);
+}
+
+#[tokio::test]
+async fn an_open_circuit_makes_no_calls() {
+    let failing = (Duration::from_millis(1), Err(Failure::Invalid("garbage".into())));
+    let (state, calls, _dir) = setup(vec![failing]);
+    let _ = ask(&state).await;
+    let _ = ask(&state).await;
+    let before = calls.load(Ordering::SeqCst);
+    assert_eq!(state.smart().map(Smart::circuit_state), Some(CircuitState::Open));
+    assert_eq!(ask(&state).await, Err(Failure::CircuitOpen));
+    assert_eq!(calls.load(Ordering::SeqCst), before, "no call while open");
+    assert_eq!(counter(&state, CIRCUIT_GAUGE).await, CircuitState::Open.code(), "published for other instances");
+}
+
+#[tokio::test]
+async fn the_operator_switch_stops_calls() {
+    let (state, calls, _dir) = setup(vec![ok(STEPS)]);
+    assert!(state.backend().counters.set(FORCED_OFF_FLAG, 1).await.is_ok());
+    assert_eq!(ask(&state).await, Err(Failure::ForcedOff));
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert!(state.backend().counters.set(FORCED_OFF_FLAG, 0).await.is_ok());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(ask(&state).await.is_ok(), "back on after the cache expires");
+}
+
+#[test]
+fn data_urls_are_standard_base64() {
+    assert_eq!(data_url("image/png", b"Man"), "data:image/png;base64,TWFu");
+    assert_eq!(data_url("image/png", b"Ma"), "data:image/png;base64,TWE=");
+    assert_eq!(data_url("image/png", b"M"), "data:image/png;base64,TQ==");
+    assert_eq!(data_url("image/jpeg", b""), "data:image/jpeg;base64,");
+}
+
+#[tokio::test]
+async fn status_reports_the_circuit_or_the_switch() {
+    let (state, _calls, _dir) = setup(vec![ok(STEPS)]);
+    // The default configuration has smart mode off.
+    assert_eq!(status(&state).await, "disabled");
+}
