@@ -113,18 +113,30 @@ pub async fn smart(data_dir: Option<PathBuf>, backend: Option<String>, action: &
         Ok(v) => v,
         Err(code) => return code,
     };
+    use sti_shared::smart::{CIRCUIT_GAUGE, CircuitState, FORCED_OFF_FLAG};
     let counters = &backend.counters;
     let changed = match action {
-        "off" => counters.set(sti_shared::smart::FORCED_OFF_FLAG, 1).await,
-        "on" => counters.set(sti_shared::smart::FORCED_OFF_FLAG, 0).await,
+        "off" => counters.set(FORCED_OFF_FLAG, 1).await,
+        "on" => counters.set(FORCED_OFF_FLAG, 0).await,
         _ => Ok(()),
     };
-    if let Err(e) = changed {
-        eprintln!("sti smart: {e}");
-        return ExitCode::FAILURE;
+    let forced_off = match changed {
+        Ok(()) => counters.get(FORCED_OFF_FLAG).await.map(|v| v.unwrap_or(0) != 0),
+        Err(e) => Err(e),
+    };
+    let forced_off = match forced_off {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("sti smart: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let circuit = counters.get(CIRCUIT_GAUGE).await.ok().flatten().and_then(CircuitState::from_code);
+    println!("smart mode switch: {}", if forced_off { "off (knowledge base only)" } else { "on" });
+    println!("circuit last published by the chat instances: {}", circuit.map_or("none yet", CircuitState::as_str));
+    if action != "status" {
+        println!("instances pick this up within SMART_FLAG_CACHE_SECS (default {} s)", config.openai.flag_cache_secs);
     }
-    let state = AppState::new(config, backend);
-    println!("smart mode: {}", sti_shared::smart::status(&state).await);
     ExitCode::SUCCESS
 }
 

@@ -8,9 +8,9 @@ pub mod handlers;
 pub mod http;
 pub mod ids;
 pub mod images;
-pub mod metrics;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod metrics;
 pub mod pii;
 pub mod ports;
 pub mod services;

@@ -46,7 +46,8 @@ mod tests {
 
     #[test]
     fn documents_follow_the_embedded_metric_format() {
-        let line = emf_line(&[("OpenAILatency", 120.0, "Milliseconds"), ("OpenAIFailures", 1.0, "Count")], 1_700_000_000_000);
+        let line =
+            emf_line(&[("OpenAILatency", 120.0, "Milliseconds"), ("OpenAIFailures", 1.0, "Count")], 1_700_000_000_000);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "Service");

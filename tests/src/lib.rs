@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: spawn real `sti` processes on free loopback ports,
 //! talk to them over HTTP, make test images.
 
+pub mod fake_openai;
 pub mod moto;
 pub mod runtime_api;
 
@@ -60,6 +61,18 @@ const CLEARED: &[&str] = &[
     "PUBLIC_BASE_URL",
     "TRUST_X_FORWARDED_FOR",
     "STI_LOG_FORMAT",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_MODEL",
+    "OPENAI_VISION_MODEL",
+    "OPENAI_TIMEOUT",
+    "OPENAI_BUDGET",
+    "OPENAI_CB_WINDOW_SECS",
+    "OPENAI_CB_MIN_CALLS",
+    "OPENAI_CB_FAILURE_RATE",
+    "OPENAI_CB_COOLDOWN_SECS",
+    "SMART_FLAG_CACHE_SECS",
+    "STI_EMF",
 ];
 
 /// What says a spawned `sti` is ready.
@@ -77,6 +90,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// Everything the server wrote to stderr (its log).
     pub log: Arc<Mutex<Vec<String>>>,
+    /// Everything it wrote to stdout (start-up lines, EMF metric records).
+    pub out: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -127,11 +142,16 @@ impl Server {
                 }
             }
         });
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let out_sink = Arc::clone(&out);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("sti: listening on ") {
                     let url = rest.split_whitespace().next().unwrap_or("").to_owned();
                     let _ = tx.send(url);
+                }
+                if let Ok(mut o) = out_sink.lock() {
+                    o.push(line);
                 }
             }
         });
@@ -143,11 +163,15 @@ impl Server {
                 panic!("sti {args:?} did not start within 60 s; its log:\n{lines}");
             }
         };
-        Server { child, base, data_dir: data_dir.to_owned(), log }
+        Server { child, base, data_dir: data_dir.to_owned(), log, out }
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.out.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     pub fn log_lines(&self) -> Vec<String> {

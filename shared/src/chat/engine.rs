@@ -338,7 +338,10 @@ pub fn steps_request(before: &Conversation, turn: &Turn) -> Option<(&'static str
     let shown = turn.conversation.attempts.len() > before.attempts.len() || turn.conversation.case_no != before.case_no;
     let last = turn.conversation.attempts.last().filter(|_| shown && turn.conversation.state == State::Steps)?;
     let category = kb::category(&last.category)?;
-    let tried = turn.conversation.attempts[..turn.conversation.attempts.len() - 1].iter().flat_map(|a| a.steps.clone()).collect();
+    let tried = turn.conversation.attempts[..turn.conversation.attempts.len() - 1]
+        .iter()
+        .flat_map(|a| a.steps.clone())
+        .collect();
     Some((category.title(turn.conversation.locale), last.round, tried))
 }
 

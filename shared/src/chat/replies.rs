@@ -290,12 +290,26 @@ pub fn restarted(locale: Locale, name: Option<&str>) -> String {
     }
 }
 
+/// The bot's note about an analysed image; `seen` is what a vision model read on it.
 pub fn image_note(locale: Locale, hint: Option<ImageHint>, width: u32, height: u32, seen: Option<&str>) -> String {
-    let seen = seen.map(|d| format!(" {d}")).unwrap_or_default();
+    let seen = seen.map(|d| d.trim().trim_end_matches('.')).filter(|d| !d.is_empty());
+    let seen = match (locale, seen) {
+        (_, None) => String::new(),
+        (Locale::Es, Some(d)) => format!(" Veo: {d}."),
+        (Locale::En, Some(d)) => format!(" I can see: {d}."),
+    };
     match (locale, hint) {
-        (Locale::Es, None) => format!("📷 Recibí tu imagen ({width}×{height});{seen} la sumo al ticket si hace falta."),
+        (Locale::Es, None) if seen.is_empty() => {
+            format!("📷 Recibí tu imagen ({width}×{height}); la sumo al ticket si hace falta.")
+        }
+        (Locale::Es, None) => format!("📷 Recibí tu imagen ({width}×{height}).{seen} La sumo al ticket si hace falta."),
         (Locale::Es, Some(h)) => format!("📷 Recibí tu imagen.{seen} {}", hint_text(locale, h)),
-        (Locale::En, None) => format!("📷 Got your image ({width}×{height});{seen} I'll add it to the ticket if needed."),
+        (Locale::En, None) if seen.is_empty() => {
+            format!("📷 Got your image ({width}×{height}); I'll add it to the ticket if needed.")
+        }
+        (Locale::En, None) => {
+            format!("📷 Got your image ({width}×{height}).{seen} I'll add it to the ticket if needed.")
+        }
         (Locale::En, Some(h)) => format!("📷 Got your image.{seen} {}", hint_text(locale, h)),
     }
 }

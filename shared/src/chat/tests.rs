@@ -234,7 +234,13 @@ fn declined_ticket_can_be_taken_later() {
 #[test]
 fn image_notes_are_mentioned_once() {
     let s = Script::start(Locale::Es);
-    let images = [ImageNote { upload_id: "upl-1".into(), hint: Some(ImageHint::TooDark), width: 640, height: 480, description: None }];
+    let images = [ImageNote {
+        upload_id: "upl-1".into(),
+        hint: Some(ImageHint::TooDark),
+        width: 640,
+        height: 480,
+        description: None,
+    }];
     let turn = respond(&s.c, Input::Text { raw: "Ana", masked: "Ana" }, &images);
     assert!(turn.reply.text.starts_with("📷"));
     assert!(turn.reply.text.contains("muy oscura"));
@@ -305,4 +311,19 @@ fn model_steps_replace_the_knowledge_base_ones() {
     // A turn that shows no new steps asks for none.
     let after = respond(&turn.conversation, Input::Text { raw: "ok", masked: "ok" }, &[]);
     assert!(steps_request(&turn.conversation, &after).is_none());
+}
+
+#[test]
+fn image_notes_say_what_a_vision_model_saw() {
+    use crate::chat::replies::image_note;
+    let plain = image_note(Locale::Es, None, 800, 600, None);
+    assert_eq!(plain, "📷 Recibí tu imagen (800×600); la sumo al ticket si hace falta.");
+    let seen = image_note(Locale::Es, None, 800, 600, Some("Una pantalla azul de Windows."));
+    assert_eq!(
+        seen,
+        "📷 Recibí tu imagen (800×600). Veo: Una pantalla azul de Windows. La sumo al ticket si hace falta."
+    );
+    let hinted = image_note(Locale::En, Some(ImageHint::Blurry), 800, 600, Some("A router"));
+    assert!(hinted.starts_with("📷 Got your image. I can see: A router. ") && hinted.contains("blurry"), "{hinted}");
+    assert_eq!(image_note(Locale::En, None, 10, 10, Some("  ")), image_note(Locale::En, None, 10, 10, None));
 }

@@ -123,8 +123,11 @@ pub async fn metrics(
         authorize_operator(&state, &headers, query.token.as_deref(), true).await?;
     }
     let counters = state.backend().counters.snapshot().await?;
-    let figures =
-        Figures { c: counters, queue_depth: state.backend().queue.depth().await.ok(), circuit_state: "disabled" };
+    let figures = Figures {
+        c: counters,
+        queue_depth: state.backend().queue.depth().await.ok(),
+        circuit_state: crate::smart::status(&state).await,
+    };
     match query.format.as_deref() {
         None | Some("json") => Ok(json_response(StatusCode::OK, figures.json().to_string())),
         Some("prometheus") => {

@@ -6,7 +6,9 @@ mod process;
 mod sniff;
 
 #[cfg(feature = "images")]
-pub use process::{DecodeLimits, MAX_SANITIZED_SIDE, PREVIEW_SIDE, ProcessError, Processed, THUMBNAIL_SIDE, preview_jpeg, process};
+pub use process::{
+    DecodeLimits, MAX_SANITIZED_SIDE, PREVIEW_SIDE, ProcessError, Processed, THUMBNAIL_SIDE, preview_jpeg, process,
+};
 pub use sniff::{ImageFormat, SniffError, Sniffed, sniff};
 
 use serde::{Deserialize, Serialize};

@@ -79,7 +79,10 @@ async fn new_image_notes(state: &AppState, session: &Session, now: i64) -> ApiRe
                 hint: a.hint,
                 width: a.width,
                 height: a.height,
-                description: a.description,
+                description: a.description.map(|d| match a.error_text {
+                    Some(error) => format!("{} «{error}»", d.trim_end_matches('.')),
+                    None => d,
+                }),
             })
         })
         .collect())

@@ -137,7 +137,10 @@ async fn describe(state: &AppState, session: &SessionId, sanitized: &Bytes, anal
         _ => crate::chat::Locale::Es,
     };
     let bytes = sanitized.clone();
-    let preview = tokio::task::spawn_blocking(move || crate::images::preview_jpeg(&bytes, &crate::images::DecodeLimits::default())).await;
+    let preview = tokio::task::spawn_blocking(move || {
+        crate::images::preview_jpeg(&bytes, &crate::images::DecodeLimits::default())
+    })
+    .await;
     let Ok(Ok(jpeg)) = preview else {
         tracing::warn!("could not make a preview for the vision model");
         return;

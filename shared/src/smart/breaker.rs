@@ -120,7 +120,8 @@ impl Breaker {
                 }
                 let calls = self.outcomes.len();
                 let failures = self.outcomes.iter().filter(|(_, failed)| *failed).count();
-                if calls >= self.config.min_calls as usize && failures as f64 >= self.config.failure_rate * calls as f64 {
+                if calls >= self.config.min_calls as usize && failures as f64 >= self.config.failure_rate * calls as f64
+                {
                     self.outcomes.clear();
                     self.inner = Inner::Open { until: now + self.config.cooldown };
                 }
@@ -139,7 +140,12 @@ mod tests {
     use super::*;
 
     fn config() -> BreakerConfig {
-        BreakerConfig { window: Duration::from_secs(60), min_calls: 4, failure_rate: 0.5, cooldown: Duration::from_secs(30) }
+        BreakerConfig {
+            window: Duration::from_secs(60),
+            min_calls: 4,
+            failure_rate: 0.5,
+            cooldown: Duration::from_secs(30),
+        }
     }
 
     fn call(b: &mut Breaker, now: Instant, success: bool) -> Permit {

@@ -54,7 +54,13 @@ impl ChatClient {
     }
 
     /// Sends `messages` and returns the text of the first choice.
-    pub async fn complete(&self, key: Option<&Secret>, model: &str, messages: Value, timeout: Duration) -> Result<String, CallError> {
+    pub async fn complete(
+        &self,
+        key: Option<&Secret>,
+        model: &str,
+        messages: Value,
+        timeout: Duration,
+    ) -> Result<String, CallError> {
         let key = key.ok_or(CallError::NoKey)?;
         let body = json!({
             "model": model,

@@ -119,13 +119,18 @@ impl Smart {
         tried: &[String],
     ) -> Result<Vec<String>, Failure> {
         let messages = prompts::steps_messages(locale, title, problem, round, tried);
-        self.call(state, &self.config.model, messages, |text| prompts::parse_steps(text)).await
+        self.call(state, &self.config.model, messages, prompts::parse_steps).await
     }
 
     /// A description of an image (and the text of an error on it), masked.
-    pub async fn describe(&self, state: &AppState, locale: Locale, data_url: &str) -> Result<(String, Option<String>), Failure> {
+    pub async fn describe(
+        &self,
+        state: &AppState,
+        locale: Locale,
+        data_url: &str,
+    ) -> Result<(String, Option<String>), Failure> {
         let messages = prompts::vision_messages(locale, data_url);
-        self.call(state, &self.config.vision_model, messages, |text| prompts::parse_description(text)).await
+        self.call(state, &self.config.vision_model, messages, prompts::parse_description).await
     }
 
     async fn call<T>(
@@ -152,7 +157,11 @@ impl Smart {
             }
             let call_started = Instant::now();
             let timeout = self.config.call_timeout.min(left);
-            let result = self.completer.complete(model, messages.clone(), timeout).await.and_then(|text| parse(&text).map_err(Failure::Invalid));
+            let result = self
+                .completer
+                .complete(model, messages.clone(), timeout)
+                .await
+                .and_then(|text| parse(&text).map_err(Failure::Invalid));
             let latency = call_started.elapsed();
             if let Ok(mut b) = self.breaker.lock() {
                 b.record(Instant::now(), permit, result.is_ok());
@@ -179,7 +188,9 @@ impl Smart {
     /// state for instances that only read it.
     async fn account(&self, state: &AppState, latency: Duration, success: bool) {
         let ms = latency.as_millis() as i64;
-        state.count(&[("openai.requests", 1), ("openai.failures", i64::from(!success)), ("openai.latencyMsTotal", ms)]).await;
+        state
+            .count(&[("openai.requests", 1), ("openai.failures", i64::from(!success)), ("openai.latencyMsTotal", ms)])
+            .await;
         crate::metrics::emf(&[
             ("OpenAIRequests", 1.0, "Count"),
             ("OpenAIFailures", if success { 0.0 } else { 1.0 }, "Count"),
@@ -295,7 +306,10 @@ impl SmartConfig {
 
 /// Smart mode for this process, when `SMART_MODE=true`.
 #[cfg(feature = "smart")]
-pub fn from_config(config: &crate::config::Config, backend: &crate::ports::Backend) -> Result<Option<Smart>, CallError> {
+pub fn from_config(
+    config: &crate::config::Config,
+    backend: &crate::ports::Backend,
+) -> Result<Option<Smart>, CallError> {
     if !config.smart_mode {
         return Ok(None);
     }

@@ -70,7 +70,8 @@ fn strip_numbering(step: &str) -> &str {
 
 /// The steps in a model's answer, or why they cannot be shown.
 pub fn parse_steps(content: &str) -> Result<Vec<String>, String> {
-    let answer: StepsAnswer = serde_json::from_str(content.trim()).map_err(|e| format!("not the expected JSON: {e}"))?;
+    let answer: StepsAnswer =
+        serde_json::from_str(content.trim()).map_err(|e| format!("not the expected JSON: {e}"))?;
     let steps: Vec<String> = answer
         .steps
         .iter()
@@ -121,7 +122,8 @@ struct VisionAnswer {
 
 /// (description, error text) from a vision answer, masked.
 pub fn parse_description(content: &str) -> Result<(String, Option<String>), String> {
-    let answer: VisionAnswer = serde_json::from_str(content.trim()).map_err(|e| format!("not the expected JSON: {e}"))?;
+    let answer: VisionAnswer =
+        serde_json::from_str(content.trim()).map_err(|e| format!("not the expected JSON: {e}"))?;
     let description = answer.description.trim();
     if description.is_empty() || description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err("an empty or overlong description".into());
@@ -151,7 +153,8 @@ mod tests {
 
     #[test]
     fn accepts_well_formed_steps_and_cleans_them() {
-        let steps = parse_steps(r#"{"steps": ["1. Reiniciá el router", "2) Probá otro cable", "- Llamá al 11 4567-8901"]}"#);
+        let steps =
+            parse_steps(r#"{"steps": ["1. Reiniciá el router", "2) Probá otro cable", "- Llamá al 11 4567-8901"]}"#);
         assert_eq!(
             steps,
             Ok(vec!["Reiniciá el router".to_owned(), "Probá otro cable".to_owned(), "Llamá al [PHONE]".to_owned()])
@@ -178,9 +181,13 @@ mod tests {
 
     #[test]
     fn reads_descriptions() {
-        let d = parse_description(r#"{"description": "Pantalla azul de Windows", "errorText": "CRITICAL_PROCESS_DIED"}"#);
+        let d =
+            parse_description(r#"{"description": "Pantalla azul de Windows", "errorText": "CRITICAL_PROCESS_DIED"}"#);
         assert_eq!(d, Ok(("Pantalla azul de Windows".into(), Some("CRITICAL_PROCESS_DIED".into()))));
         assert!(parse_description(r#"{"description": ""}"#).is_err());
-        assert_eq!(parse_description(r#"{"description": "Un router", "errorText": null}"#), Ok(("Un router".into(), None)));
+        assert_eq!(
+            parse_description(r#"{"description": "Un router", "errorText": null}"#),
+            Ok(("Un router".into(), None))
+        );
     }
 }

@@ -32,7 +32,12 @@ fn config() -> SmartConfig {
         vision_model: "v".into(),
         call_timeout: Duration::from_millis(200),
         budget: Duration::from_millis(450),
-        breaker: BreakerConfig { window: Duration::from_secs(60), min_calls: 2, failure_rate: 0.5, cooldown: Duration::from_secs(60) },
+        breaker: BreakerConfig {
+            window: Duration::from_secs(60),
+            min_calls: 2,
+            failure_rate: 0.5,
+            cooldown: Duration::from_secs(60),
+        },
         flag_cache: Duration::from_millis(10),
     }
 }
@@ -40,7 +45,8 @@ fn config() -> SmartConfig {
 fn setup(answers: Vec<(Duration, Result<String, Failure>)>) -> (AppState, Arc<AtomicUsize>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let config = crate::config::Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}"));
-    let (backend, _) = crate::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (backend, _) =
+        crate::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
     let calls = Arc::new(AtomicUsize::new(0));
     let smart = Smart::new(Box::new(Scripted { answers, calls: Arc::clone(&calls) }), self::config());
     (AppState::new(config, backend).with_smart(smart), calls, dir)
@@ -77,7 +83,8 @@ async fn invalid_output_is_a_failure_and_not_retried() {
 
 #[tokio::test]
 async fn one_retry_within_the_budget_after_a_provider_error() {
-    let (state, calls, _dir) = setup(vec![(Duration::from_millis(5), Err(Failure::Provider("HTTP 500".into()))), ok(STEPS)]);
+    let (state, calls, _dir) =
+        setup(vec![(Duration::from_millis(5), Err(Failure::Provider("HTTP 500".into()))), ok(STEPS)]);
     assert!(ask(&state).await.is_ok());
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
