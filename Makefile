@@ -1,7 +1,7 @@
 # Convenience targets; the README's two commands are the source of truth.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/sti-target
 
-.PHONY: test serve bench fmt lint
+.PHONY: test serve bench fmt lint lambda-arm64
 
 test:            ## the whole suite, as CI runs it
 	./scripts/test
@@ -18,3 +18,6 @@ fmt:
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+lambda-arm64:    ## the deploy build: every function for arm64, release, AWS backend only; prints sizes
+	./scripts/lambda-build

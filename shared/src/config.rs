@@ -268,7 +268,7 @@ impl Config {
             vision_model: r.raw("OPENAI_VISION_MODEL").unwrap_or_else(|| model.clone()),
             model,
             timeout_ms,
-            budget_ms: r.parse("OPENAI_BUDGET", timeout_ms, "a number of milliseconds")?,
+            budget_ms: r.parse("OPENAI_BUDGET", timeout_ms.min(10_000), "a number of milliseconds")?,
             breaker_window_secs: r.parse("OPENAI_CB_WINDOW_SECS", 60u64, "a number of seconds")?,
             breaker_min_calls: r.positive("OPENAI_CB_MIN_CALLS", 5)?,
             breaker_failure_rate: r.parse("OPENAI_CB_FAILURE_RATE", 0.5f64, "a fraction between 0 and 1")?,
