@@ -142,6 +142,9 @@ mod sqs_worker {
                 failures.push(id);
             }
         }
+        if !failures.is_empty() {
+            crate::metrics::emf(&[("ImageRetries", failures.len() as f64, "Count")]);
+        }
         let mut response = SqsBatchResponse::default();
         response.batch_item_failures = failures
             .into_iter()

@@ -14,19 +14,27 @@ fn enabled() -> bool {
     })
 }
 
-/// The EMF document for `values` (name, value, unit), dimensioned by service.
-pub fn emf_line(values: &[(&str, f64, &str)], timestamp_ms: i64) -> String {
+/// The EMF document for `values` (name, value, unit), dimensioned by service and, when
+/// given, by route as well.
+pub fn emf_line(values: &[(&str, f64, &str)], route: Option<&str>, timestamp_ms: i64) -> String {
     let mut doc = serde_json::Map::new();
     let metrics: Vec<serde_json::Value> =
         values.iter().map(|(name, _, unit)| serde_json::json!({ "Name": name, "Unit": unit })).collect();
+    let dimensions = match route {
+        Some(_) => serde_json::json!([["Service"], ["Service", "Route"]]),
+        None => serde_json::json!([["Service"]]),
+    };
     doc.insert(
         "_aws".into(),
         serde_json::json!({
             "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{ "Namespace": NAMESPACE, "Dimensions": [["Service"]], "Metrics": metrics }],
+            "CloudWatchMetrics": [{ "Namespace": NAMESPACE, "Dimensions": dimensions, "Metrics": metrics }],
         }),
     );
     doc.insert("Service".into(), SERVICE.into());
+    if let Some(route) = route {
+        doc.insert("Route".into(), route.into());
+    }
     for (name, value, _) in values {
         doc.insert((*name).into(), (*value).into());
     }
@@ -36,7 +44,40 @@ pub fn emf_line(values: &[(&str, f64, &str)], timestamp_ms: i64) -> String {
 /// Writes one EMF line for `values` when running where CloudWatch reads stdout.
 pub fn emf(values: &[(&str, f64, &str)]) {
     if enabled() {
-        println!("{}", emf_line(values, crate::time::now_ms()));
+        println!("{}", emf_line(values, None, crate::time::now_ms()));
+    }
+}
+
+/// One answered HTTP request: count, 5xx and latency, per route and overall, for the
+/// error-rate and latency alarms that gate deployments.
+pub fn emf_request(path: &str, status: u16, latency_ms: f64) {
+    if enabled() {
+        let values = [
+            ("Requests", 1.0, "Count"),
+            ("Http5xx", if status >= 500 { 1.0 } else { 0.0 }, "Count"),
+            ("Latency", latency_ms, "Milliseconds"),
+        ];
+        println!("{}", emf_line(&values, Some(route_of(path)), crate::time::now_ms()));
+    }
+}
+
+/// The route template of a request path, so that ids never become metric dimensions.
+pub fn route_of(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["", "api", "health"] => "/api/health",
+        ["", "api", "greeting"] => "/api/greeting",
+        ["", "api", "session", "validate"] => "/api/session/validate",
+        ["", "api", "chat"] => "/api/chat",
+        ["", "api", "upload-image"] => "/api/upload-image",
+        ["", "api", "upload", _] => "/api/upload/{uploadId}",
+        ["", "api", "whatsapp-ticket"] => "/api/whatsapp-ticket",
+        ["", "api", "ticket", _] => "/api/ticket/{ticketId}",
+        ["", "api", "logs"] => "/api/logs",
+        ["", "api", "metrics"] => "/api/metrics",
+        ["", "api", "session", _, "export"] => "/api/session/{sessionId}/export",
+        ["", "api", "session", _] => "/api/session/{sessionId}",
+        _ => "other",
     }
 }
 
@@ -55,5 +96,31 @@ mod tests {
         assert_eq!(v["Service"], SERVICE);
         assert_eq!(v["OpenAILatency"], 120.0);
         assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000i64);
+    }
+
+    #[test]
+    fn request_records_carry_the_route_template() {
+        let line = emf_line(&[("Requests", 1.0, "Count")], Some("/api/chat"), 0);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([["Service"], ["Service", "Route"]]));
+        assert_eq!(v["Route"], "/api/chat");
+    }
+
+    #[test]
+    fn ids_never_become_dimensions() {
+        for (path, route) in [
+            ("/api/health", "/api/health"),
+            ("/api/chat/", "/api/chat"),
+            ("/api/upload/upl-0123456789abcdef", "/api/upload/{uploadId}"),
+            ("/api/ticket/STI-20261122-K7QM2X", "/api/ticket/{ticketId}"),
+            ("/api/session/web-0123/export", "/api/session/{sessionId}/export"),
+            ("/api/session/web-0123", "/api/session/{sessionId}"),
+            ("/api/session/validate", "/api/session/validate"),
+            ("/wp-admin/setup.php", "other"),
+            ("/api/upload/a/b", "other"),
+            ("", "other"),
+        ] {
+            assert_eq!(route_of(path), route, "{path}");
+        }
     }
 }

@@ -160,3 +160,30 @@ async fn a_conversation_through_cargo_lambda_watch() {
     let metrics = api.send(api.client.get(url(&watch, "metrics", "/api/metrics"))).await.json();
     assert_eq!(metrics["tickets"]["created"], 1);
 }
+
+/// The CodeDeploy pre-traffic hook's smoke checks, run through the same invoke API the
+/// hook uses in AWS: every function must pass them, and the session they create is gone
+/// afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pre_traffic_hook_passes_against_every_function() {
+    let dir = data_dir();
+    let watch = start_watch(dir.path()).await;
+    let python = repo_root().join(".venv/bin/python");
+    assert!(python.exists(), "the test venv is missing: run ./scripts/test (it creates .venv with boto3)");
+    let out = Command::new(&python)
+        .arg(repo_root().join("infra/hooks/pre_traffic/app.py"))
+        .args(["--endpoint-url", &watch.base])
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the hook: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the hook failed:\n{stdout}\n{stderr}");
+    let passed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("PASS")).collect();
+    assert_eq!(passed.len(), 12, "one check per function:\n{stdout}");
+
+    let api = Api::new(&watch.base);
+    let metrics = api.send(api.client.get(url(&watch, "metrics", "/api/metrics"))).await.json();
+    assert_eq!(metrics["sessions"]["created"], 1, "{metrics}");
+    assert_eq!(metrics["sessions"]["erased"], 1, "the hook erases the session it created: {metrics}");
+}

@@ -89,6 +89,9 @@ pub async fn around(State(state): State<AppState>, mut req: Request<Body>, next:
     let status = response.status();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _entered = span.enter();
+    if !is_preflight {
+        crate::metrics::emf_request(&path, status.as_u16(), latency_ms);
+    }
     if status.is_server_error() {
         tracing::error!(%method, path, status = status.as_u16(), latency_ms, "request failed");
         // Counted off the response path: when the store is what failed, this would wait too.

@@ -113,6 +113,7 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         return Ok(JobResult::AlreadyDone);
     }
     state.count(&[("uploads.processed", 1), ("uploads.analysisMsTotal", analysis.analysis_ms as i64)]).await;
+    crate::metrics::emf(&[("ImagesProcessed", 1.0, "Count"), ("ImageAnalysisTime", analysis.analysis_ms as f64, "Milliseconds")]);
     let message = format!(
         "{upload_id} analysed: {} {}x{} blur {} brightness {} hint {}",
         analysis.format,
@@ -162,6 +163,7 @@ async fn finish_failed(state: &AppState, key: &str, reason: &str) -> JobResult {
     match state.backend().uploads.complete(&session_id, &upload_id, &outcome, now_ms()).await {
         Ok(true) => {
             state.count(&[("uploads.failed", 1)]).await;
+            crate::metrics::emf(&[("ImagesFailed", 1.0, "Count")]);
             let message = format!("{upload_id} failed: {reason}");
             state.log_event(LogLevel::Warn, "upload.failed", None, Some(session_id.as_str()), &message).await;
             JobResult::Failed(reason.to_owned())

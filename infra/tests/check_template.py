@@ -1,0 +1,419 @@
+"""Mechanical checks of infra/template.yaml against the code and the deployment rules:
+
+- every crate in functions/ has exactly one function resource with its binary name, and
+  every function resource is a crate of functions/ (the only exception being the
+  CodeDeploy pre-traffic hook);
+- the routes of the HTTP API are exactly the routes of the app's router;
+- every data table has TTL on `ttl`, point-in-time recovery and encryption;
+- the uploads bucket is private, encrypted, versioned, TLS-only, expires every prefix the
+  app writes, and notifies the queue of uploads/ only;
+- the queue has a dead-letter queue, a visibility timeout of at least 6 × the worker's
+  timeout, and more receives than the worker's own attempts;
+- the worker reports batch item failures;
+- every function has an alias and a deployment preference with the pre-traffic hook and
+  its own errors alarm plus the shared gates, all of which exist;
+- no IAM statement grants data access on "*";
+- every environment variable the Lambda code reads is set, and every variable set is read.
+
+Run: .venv/bin/python infra/tests/check_template.py (exit 1 and one line per problem).
+"""
+
+import os
+import re
+import sys
+
+from cfnlint.decode import decode
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TEMPLATE = os.path.join(REPO, "infra", "template.yaml")
+
+HOOK_PREFIX = "CodeDeployHook_"
+# Variables the Lambda code reads that the template deliberately does not set.
+NOT_SET_ON_PURPOSE = {
+    "AWS_ACCESS_KEY_ID": "set by the Lambda runtime",
+    "AWS_SECRET_ACCESS_KEY": "set by the Lambda runtime",
+    "AWS_SESSION_TOKEN": "set by the Lambda runtime",
+    "AWS_REGION": "set by the Lambda runtime",
+    "AWS_DEFAULT_REGION": "set by the Lambda runtime",
+    "AWS_LAMBDA_FUNCTION_NAME": "set by the Lambda runtime",
+    "AWS_LAMBDA_LOG_LEVEL": "set by the Lambda runtime from LoggingConfig",
+    "AWS_ENDPOINT_URL": "emulators only",
+    "AWS_ENDPOINT_URL_S3": "emulators only",
+    "STI_DATA_DIR": "the embedded backend, not in the deploy build",
+    "LOG_TOKEN": "in the secret, never in the environment",
+    "OPENAI_API_KEY": "in the secret, never in the environment",
+    "WHATSAPP_NUMBER": "in the secret, never in the environment",
+}
+DATA_ACTION_PREFIXES = ("dynamodb:", "s3:", "sqs:", "secretsmanager:", "kms:", "lambda:invoke", "backup:")
+
+
+def load(path=TEMPLATE):
+    template, matches = decode(path)
+    if matches:
+        raise SystemExit("cannot parse %s: %s" % (path, matches))
+    return template
+
+
+def resources(template, kind):
+    return {k: v for k, v in template.get("Resources", {}).items() if v.get("Type") == kind}
+
+
+def effective(template, function):
+    """A serverless function's properties with the Globals merged in (maps merge, lists append)."""
+    merged = dict(template.get("Globals", {}).get("Function", {}))
+    for key, value in function.get("Properties", {}).items():
+        base = merged.get(key)
+        if isinstance(base, dict) and isinstance(value, dict):
+            combined = dict(base)
+            for k, v in value.items():
+                if isinstance(combined.get(k), list) and isinstance(v, list):
+                    combined[k] = combined[k] + v
+                elif isinstance(combined.get(k), dict) and isinstance(v, dict):
+                    combined[k] = {**combined[k], **v}
+                else:
+                    combined[k] = v
+            merged[key] = combined
+        else:
+            merged[key] = value
+    return merged
+
+
+def ref_name(value):
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"]
+        if "Fn::GetAtt" in value:
+            att = value["Fn::GetAtt"]
+            return att[0] if isinstance(att, list) else att.split(".")[0]
+    return None
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def function_crates():
+    crates = {}
+    for name in sorted(os.listdir(os.path.join(REPO, "functions"))):
+        manifest = os.path.join(REPO, "functions", name, "Cargo.toml")
+        if os.path.exists(manifest):
+            m = re.search(r'^name\s*=\s*"([^"]+)"', read(manifest), re.M)
+            crates[name] = m.group(1) if m else None
+    return crates
+
+
+def router_routes():
+    """(METHOD, path) of every route of the app's router, path parameters as {}."""
+    text = read(os.path.join(REPO, "shared", "src", "http", "mod.rs"))
+    found = set()
+    for path, method in re.findall(r'\("(/api/[^"]*)",\s*(get|post|delete|put|patch)\(', text):
+        found.add((method.upper(), re.sub(r"\{[^}]+\}", "{}", path)))
+    return found
+
+
+def env_vars_read():
+    """Names the code the Lambda functions run reads from the environment."""
+    names = set()
+    pattern = re.compile(r'(?:\br\.\w+|env::var(?:_os)?)\(\s*"([A-Z][A-Z0-9_]+)"')
+    roots = [os.path.join(REPO, "shared", "src")] + [
+        os.path.join(REPO, "functions", f, "src") for f in os.listdir(os.path.join(REPO, "functions"))
+    ]
+    for root in roots:
+        for directory, _, files in os.walk(root):
+            for file in files:
+                if file.endswith(".rs") and file not in ("tests.rs", "contract.rs"):
+                    names.update(pattern.findall(read(os.path.join(directory, file))))
+    return names
+
+
+def check_functions(t, problems):
+    crates = function_crates()
+    rust = {}
+    for logical, fn in resources(t, "AWS::Serverless::Function").items():
+        meta = fn.get("Metadata", {})
+        binary = meta.get("BuildProperties", {}).get("Binary")
+        if meta.get("BuildMethod") != "rust-cargolambda" or not binary:
+            problems.append(f"{logical}: not a rust-cargolambda function with a Binary")
+            continue
+        rust.setdefault(binary, []).append(logical)
+        props = effective(t, fn)
+        if props.get("CodeUri") != f"../functions/{binary}":
+            problems.append(f"{logical}: CodeUri {props.get('CodeUri')!r} is not ../functions/{binary}")
+        if props.get("Runtime") != "provided.al2023" or props.get("Architectures") != ["arm64"]:
+            problems.append(f"{logical}: must run on provided.al2023 / arm64")
+        if props.get("Handler") != "bootstrap":
+            problems.append(f"{logical}: Handler must be bootstrap")
+    for name, package in crates.items():
+        if package != name:
+            problems.append(f"functions/{name}: package name {package!r} differs from its folder")
+        if len(rust.get(name, [])) != 1:
+            problems.append(f"functions/{name}: {len(rust.get(name, []))} function resources build it (need exactly 1)")
+    for binary in rust:
+        if binary not in crates:
+            problems.append(f"function binary {binary!r} has no crate in functions/")
+    for logical, fn in resources(t, "AWS::Lambda::Function").items():
+        name = fn.get("Properties", {}).get("FunctionName", {})
+        text = name.get("Fn::Sub", "") if isinstance(name, dict) else str(name)
+        if not text.startswith(HOOK_PREFIX):
+            problems.append(f"{logical}: plain Lambda functions are only allowed for the CodeDeploy hook")
+    return rust
+
+
+def check_routes(t, problems):
+    declared = set()
+    for logical, fn in resources(t, "AWS::Serverless::Function").items():
+        for event in fn.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") == "HttpApi":
+                p = event["Properties"]
+                declared.add((p["Method"].upper(), re.sub(r"\{[^}]+\}", "{}", p["Path"])))
+                if ref_name(p.get("ApiId")) != "HttpApi":
+                    problems.append(f"{logical}: route {p['Path']} is not on the HttpApi")
+    expected = router_routes()
+    for route in sorted(expected - declared):
+        problems.append(f"route {route} of the app has no function in the template")
+    for route in sorted(declared - expected):
+        problems.append(f"route {route} of the template is not served by the app")
+
+
+def check_deployments(t, problems):
+    alarms = resources(t, "AWS::CloudWatch::Alarm")
+    hooks = resources(t, "AWS::Lambda::Function")
+    for logical, fn in resources(t, "AWS::Serverless::Function").items():
+        props = effective(t, fn)
+        if props.get("AutoPublishAlias") != "live":
+            problems.append(f"{logical}: no AutoPublishAlias live")
+        pref = props.get("DeploymentPreference") or {}
+        if not pref.get("Type"):
+            problems.append(f"{logical}: no DeploymentPreference type")
+        names = [ref_name(a) for a in pref.get("Alarms", [])]
+        if not names:
+            problems.append(f"{logical}: the deployment preference has no alarms")
+        for name in names:
+            if name not in alarms:
+                problems.append(f"{logical}: deployment alarm {name} does not exist")
+        own = [
+            n
+            for n in names
+            if n in alarms
+            and any(ref_name(d.get("Value")) == logical for d in alarms[n]["Properties"].get("Dimensions", []))
+        ]
+        if not own:
+            problems.append(f"{logical}: no alarm on its own errors gates its deployments")
+        hook = ref_name((pref.get("Hooks") or {}).get("PreTraffic"))
+        if hook not in hooks:
+            problems.append(f"{logical}: no pre-traffic hook")
+    for logical, hook in hooks.items():
+        env = hook.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        tested = {ref_name(v).split(".")[0] for v in env.values() if ref_name(v)}
+        for fn in resources(t, "AWS::Serverless::Function"):
+            if fn not in tested:
+                problems.append(f"{logical}: does not smoke-check {fn}")
+
+
+def check_data(t, problems):
+    tables = resources(t, "AWS::DynamoDB::Table")
+    if not tables:
+        problems.append("no DynamoDB table")
+    for logical, table in tables.items():
+        p = table.get("Properties", {})
+        ttl = p.get("TimeToLiveSpecification", {})
+        if not (ttl.get("Enabled") is True and ttl.get("AttributeName") == "ttl"):
+            problems.append(f"{logical}: TTL must be enabled on the attribute `ttl` (the one the app writes)")
+        if p.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled") is not True:
+            problems.append(f"{logical}: point-in-time recovery is off")
+        if p.get("SSESpecification", {}).get("SSEEnabled") is not True:
+            problems.append(f"{logical}: encryption (SSESpecification) is not set")
+        if "DeletionProtectionEnabled" not in p:
+            problems.append(f"{logical}: no deletion protection setting")
+    selections = resources(t, "AWS::Backup::BackupSelection")
+    covered = {ref_name(r) for s in selections.values() for r in s["Properties"]["BackupSelection"].get("Resources", [])}
+    for logical in tables:
+        if logical not in covered:
+            problems.append(f"{logical}: not in an AWS Backup selection")
+
+
+def check_bucket(t, problems, worker_timeout):
+    buckets = resources(t, "AWS::S3::Bucket")
+    queues = resources(t, "AWS::SQS::Queue")
+    policies = resources(t, "AWS::S3::BucketPolicy")
+    for logical, bucket in buckets.items():
+        p = bucket.get("Properties", {})
+        block = p.get("PublicAccessBlockConfiguration", {})
+        for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+            if block.get(key) is not True:
+                problems.append(f"{logical}: {key} is not true")
+        if not p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration"):
+            problems.append(f"{logical}: no default encryption")
+        if p.get("VersioningConfiguration", {}).get("Status") != "Enabled":
+            problems.append(f"{logical}: versioning is off")
+        rules = p.get("LifecycleConfiguration", {}).get("Rules", [])
+        for prefix in ("uploads/", "sanitized/", "thumbnails/"):
+            ok = any(
+                r.get("Status") == "Enabled"
+                and (r.get("Prefix") == prefix or r.get("Filter", {}).get("Prefix") == prefix)
+                and ref_name(r.get("ExpirationInDays")) == "UploadRetentionDays"
+                for r in rules
+            )
+            if not ok:
+                problems.append(f"{logical}: no lifecycle expiry of {prefix} after UploadRetentionDays")
+        notifications = p.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+        if not notifications:
+            problems.append(f"{logical}: uploads do not notify the queue")
+        for n in notifications:
+            filters = n.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+            if {"Name": "prefix", "Value": "uploads/"} not in filters:
+                problems.append(f"{logical}: the notification is not limited to uploads/")
+            if ref_name(n.get("Queue")) not in queues:
+                problems.append(f"{logical}: notification queue does not exist")
+        tls = any(
+            ref_name(pol["Properties"].get("Bucket")) == logical
+            and any(
+                s.get("Effect") == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+                for s in pol["Properties"]["PolicyDocument"]["Statement"]
+            )
+            for pol in policies.values()
+        )
+        if not tls:
+            problems.append(f"{logical}: no policy denying requests without TLS")
+    env = effective(t, {}).get("Environment", {}).get("Variables", {})
+    attempts = int(env.get("WORKER_MAX_ATTEMPTS", "3"))
+    dead_letter_targets = {
+        ref_name(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in queues.values()
+        if "RedrivePolicy" in q.get("Properties", {})
+    }
+    for logical, queue in queues.items():
+        if logical in dead_letter_targets:
+            continue
+        p = queue.get("Properties", {})
+        redrive = p.get("RedrivePolicy")
+        if not redrive or ref_name(redrive.get("deadLetterTargetArn")) not in queues:
+            problems.append(f"{logical}: no dead-letter queue")
+        elif int(redrive.get("maxReceiveCount", 0)) <= attempts:
+            problems.append(f"{logical}: maxReceiveCount must exceed WORKER_MAX_ATTEMPTS ({attempts})")
+        if int(p.get("VisibilityTimeout", 30)) < 6 * worker_timeout:
+            problems.append(f"{logical}: visibility timeout below 6 × the worker timeout ({worker_timeout} s)")
+
+
+def check_worker(t, problems):
+    timeout = 0
+    found = False
+    for logical, fn in resources(t, "AWS::Serverless::Function").items():
+        for event in fn.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") == "SQS":
+                found = True
+                timeout = int(effective(t, fn).get("Timeout", 3))
+                if "ReportBatchItemFailures" not in event["Properties"].get("FunctionResponseTypes", []):
+                    problems.append(f"{logical}: the SQS event source does not report batch item failures")
+    if not found:
+        problems.append("no function consumes the image queue")
+    return timeout
+
+
+def statements(t):
+    """(where, statement) of every IAM statement in the template."""
+    for logical, res in t.get("Resources", {}).items():
+        props = res.get("Properties", {})
+        kind = res.get("Type")
+        docs = []
+        if kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            docs.append(props.get("PolicyDocument", {}))
+        if kind == "AWS::IAM::Role":
+            docs.extend(p.get("PolicyDocument", {}) for p in props.get("Policies", []))
+        if kind == "AWS::Serverless::Function":
+            docs.extend(p for p in props.get("Policies", []) if isinstance(p, dict) and "Statement" in p)
+        for doc in docs:
+            for s in doc.get("Statement", []):
+                yield logical, s
+
+
+def check_iam(t, problems):
+    for logical, s in statements(t):
+        if s.get("Effect") != "Allow":
+            continue
+        actions = s.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        res = s.get("Resource", [])
+        res = [res] if not isinstance(res, list) else res
+        data = [a for a in actions if a.lower().startswith(DATA_ACTION_PREFIXES) or a == "*"]
+        if data and any(r == "*" or (isinstance(r, str) and r.endswith(":*:*")) for r in res):
+            problems.append(f"{logical}: grants {data} on '*'")
+
+
+def check_environment(t, problems):
+    env = effective(t, {}).get("Environment", {}).get("Variables", {})
+    read = env_vars_read()
+    for name in sorted(read - set(env) - set(NOT_SET_ON_PURPOSE)):
+        problems.append(f"environment: {name} is read by the code but not set in the template")
+    for name in sorted(set(env) - read):
+        problems.append(f"environment: {name} is set in the template but no Lambda code reads it")
+    for name in ("LOG_TOKEN", "OPENAI_API_KEY", "WHATSAPP_NUMBER"):
+        if name in env:
+            problems.append(f"environment: {name} must come from the secret, not the environment")
+    secrets = resources(t, "AWS::SecretsManager::Secret")
+    if not any(s["Properties"].get("GenerateSecretString", {}).get("GenerateStringKey") == "LOG_TOKEN" for s in secrets.values()):
+        problems.append("the secret does not generate LOG_TOKEN")
+    if ref_name(env.get("STI_SECRET_ID")) not in secrets:
+        problems.append("STI_SECRET_ID does not name the template's secret")
+
+
+def check_logs(t, problems):
+    groups = resources(t, "AWS::Logs::LogGroup")
+    for logical, fn in list(resources(t, "AWS::Serverless::Function").items()) + list(resources(t, "AWS::Lambda::Function").items()):
+        group = ref_name(fn.get("Properties", {}).get("LoggingConfig", {}).get("LogGroup"))
+        if group not in groups or "RetentionInDays" not in groups[group]["Properties"]:
+            problems.append(f"{logical}: no log group with retention")
+
+
+def check_alarms(t, problems):
+    alarms = resources(t, "AWS::CloudWatch::Alarm")
+
+    def metric_names(alarm):
+        p = alarm["Properties"]
+        names = {p.get("MetricName")}
+        for m in p.get("Metrics", []):
+            names.add(m.get("MetricStat", {}).get("Metric", {}).get("MetricName"))
+        return names
+
+    wanted = {
+        "5xx rate > 0.5 %": lambda a: "Http5xx" in metric_names(a) and a["Properties"]["Threshold"] == 0.5,
+        "/api/chat p95 > 2 s": lambda a: a["Properties"].get("ExtendedStatistic") == "p95" and a["Properties"]["Threshold"] == 2000,
+        "OpenAI failures > 5 %": lambda a: "OpenAIFailures" in metric_names(a) and a["Properties"]["Threshold"] == 5,
+        "OpenAI latency > 3 s": lambda a: "OpenAILatency" in metric_names(a) and a["Properties"]["Threshold"] == 3000,
+        "DLQ not empty": lambda a: "ApproximateNumberOfMessagesVisible" in metric_names(a),
+        "worker errors": lambda a: any(ref_name(d.get("Value")) == "ImageWorkerFunction" for d in a["Properties"].get("Dimensions", [])),
+    }
+    for what, test in wanted.items():
+        if not any(test(a) for a in alarms.values()):
+            problems.append(f"alarms: none for {what}")
+    for logical, alarm in alarms.items():
+        if not alarm["Properties"].get("AlarmActions"):
+            problems.append(f"{logical}: pages nobody (no AlarmActions)")
+
+
+def check(template):
+    problems = []
+    check_functions(template, problems)
+    check_routes(template, problems)
+    check_deployments(template, problems)
+    check_data(template, problems)
+    timeout = check_worker(template, problems)
+    check_bucket(template, problems, timeout)
+    check_iam(template, problems)
+    check_environment(template, problems)
+    check_logs(template, problems)
+    check_alarms(template, problems)
+    return problems
+
+
+def main():
+    problems = check(load())
+    for p in problems:
+        print("template:", p)
+    print(f"{len(problems)} problem(s) in infra/template.yaml")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

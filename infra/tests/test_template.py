@@ -1,0 +1,167 @@
+"""The template passes every invariant, and each invariant really catches its violation
+(each test breaks a copy of the parsed template one way and expects that problem)."""
+
+import copy
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import check_template as ct  # noqa: E402
+
+TEMPLATE = ct.load()
+
+
+def problems_after(mutate):
+    t = copy.deepcopy(TEMPLATE)
+    mutate(t)
+    return ct.check(t)
+
+
+def res(t, name):
+    return t["Resources"][name]["Properties"]
+
+
+class TemplateInvariants(unittest.TestCase):
+    def assertFlags(self, mutate, fragment):
+        found = problems_after(mutate)
+        self.assertTrue(any(fragment in p for p in found), f"expected a problem about {fragment!r}, got {found}")
+
+    def test_the_template_passes(self):
+        self.assertEqual(ct.check(TEMPLATE), [])
+
+    def test_every_crate_has_one_function_and_back(self):
+        self.assertFlags(lambda t: t["Resources"].pop("TicketFunction"), "functions/ticket: 0 function resources")
+        self.assertFlags(
+            lambda t: t["Resources"].__setitem__("ExtraFunction", copy.deepcopy(t["Resources"]["HealthFunction"])),
+            "functions/health: 2 function resources",
+        )
+
+        def rename(t):
+            t["Resources"]["HealthFunction"]["Metadata"]["BuildProperties"]["Binary"] = "healthz"
+
+        self.assertFlags(rename, "'healthz' has no crate")
+        self.assertEqual(len(ct.function_crates()), 12)
+
+    def test_routes_match_the_router(self):
+        def drop_route(t):
+            res(t, "SessionDataFunction")["Events"].pop("DeleteSessionSessionid")
+
+        self.assertFlags(drop_route, "('DELETE', '/api/session/{}') of the app has no function")
+
+        def wrong_method(t):
+            res(t, "ChatFunction")["Events"]["PostChat"]["Properties"]["Method"] = "PUT"
+
+        self.assertFlags(wrong_method, "('PUT', '/api/chat') of the template is not served")
+
+    def test_tables_need_ttl_pitr_and_encryption(self):
+        self.assertFlags(lambda t: res(t, "Table").pop("TimeToLiveSpecification"), "TTL must be enabled")
+        self.assertFlags(
+            lambda t: res(t, "Table")["TimeToLiveSpecification"].__setitem__("AttributeName", "expires"), "TTL must be enabled"
+        )
+        self.assertFlags(lambda t: res(t, "Table").pop("PointInTimeRecoverySpecification"), "point-in-time recovery")
+        self.assertFlags(lambda t: res(t, "Table").pop("SSESpecification"), "encryption")
+        self.assertFlags(lambda t: t["Resources"].pop("BackupSelection"), "not in an AWS Backup selection")
+
+    def test_the_bucket_is_private_encrypted_and_expiring(self):
+        self.assertFlags(
+            lambda t: res(t, "UploadsBucket")["PublicAccessBlockConfiguration"].__setitem__("BlockPublicPolicy", False),
+            "BlockPublicPolicy is not true",
+        )
+        self.assertFlags(lambda t: res(t, "UploadsBucket").pop("BucketEncryption"), "no default encryption")
+        self.assertFlags(
+            lambda t: res(t, "UploadsBucket")["LifecycleConfiguration"]["Rules"].pop(2), "no lifecycle expiry of thumbnails/"
+        )
+        self.assertFlags(lambda t: t["Resources"].pop("UploadsBucketPolicy"), "without TLS")
+
+        def whole_bucket(t):
+            res(t, "UploadsBucket")["NotificationConfiguration"]["QueueConfigurations"][0].pop("Filter")
+
+        self.assertFlags(whole_bucket, "not limited to uploads/")
+
+    def test_the_queue_has_a_dlq_and_enough_visibility(self):
+        self.assertFlags(lambda t: res(t, "ImageQueue").pop("RedrivePolicy"), "no dead-letter queue")
+        self.assertFlags(lambda t: res(t, "ImageQueue").__setitem__("VisibilityTimeout", 60), "visibility timeout below")
+        self.assertFlags(
+            lambda t: res(t, "ImageQueue")["RedrivePolicy"].__setitem__("maxReceiveCount", 3), "maxReceiveCount must exceed"
+        )
+
+    def test_the_worker_reports_batch_item_failures(self):
+        def plain(t):
+            res(t, "ImageWorkerFunction")["Events"]["Uploads"]["Properties"].pop("FunctionResponseTypes")
+
+        self.assertFlags(plain, "does not report batch item failures")
+
+    def test_every_function_deploys_through_an_alias_with_alarms_and_the_hook(self):
+        self.assertFlags(lambda t: t["Globals"]["Function"].pop("AutoPublishAlias"), "no AutoPublishAlias live")
+        self.assertFlags(lambda t: res(t, "ChatFunction").pop("DeploymentPreference"), "ChatFunction: no alarm on its own errors")
+        self.assertFlags(lambda t: t["Globals"]["Function"]["DeploymentPreference"].pop("Hooks"), "no pre-traffic hook")
+        self.assertFlags(lambda t: t["Resources"].pop("ChatLatencyP95Alarm"), "deployment alarm ChatLatencyP95Alarm does not exist")
+        self.assertFlags(
+            lambda t: res(t, "PreTrafficHook")["Environment"]["Variables"].pop("CHAT_FUNCTION"), "does not smoke-check ChatFunction"
+        )
+
+    def test_no_data_access_on_star(self):
+        def star(t):
+            res(t, "TableReadWritePolicy")["PolicyDocument"]["Statement"][0]["Resource"] = "*"
+
+        self.assertFlags(star, "TableReadWritePolicy: grants")
+
+        def inline_star(t):
+            res(t, "ChatFunction")["Policies"].append(
+                {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+            )
+
+        self.assertFlags(inline_star, "ChatFunction: grants ['s3:GetObject']")
+
+    def test_environment_matches_the_code(self):
+        self.assertFlags(
+            lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop("STI_TABLE_NAME"),
+            "STI_TABLE_NAME is read by the code but not set",
+        )
+        self.assertFlags(
+            lambda t: t["Globals"]["Function"]["Environment"]["Variables"].__setitem__("STI_TABEL_NAME", "x"),
+            "STI_TABEL_NAME is set in the template but no Lambda code reads it",
+        )
+        self.assertFlags(
+            lambda t: t["Globals"]["Function"]["Environment"]["Variables"].__setitem__("LOG_TOKEN", "x"),
+            "LOG_TOKEN must come from the secret",
+        )
+        self.assertIn("OPENAI_CB_COOLDOWN_SECS", ct.env_vars_read())
+
+    def test_alarms_of_the_seeds_exist_and_page(self):
+        self.assertFlags(lambda t: t["Resources"].pop("DeadLetterQueueAlarm"), "none for DLQ not empty")
+        self.assertFlags(lambda t: t["Resources"].pop("OpenAILatencyAlarm"), "none for OpenAI latency > 3 s")
+        self.assertFlags(lambda t: res(t, "OpenAILatencyAlarm").pop("AlarmActions"), "pages nobody")
+
+    def test_log_groups_have_retention(self):
+        self.assertFlags(lambda t: res(t, "ChatLogGroup").pop("RetentionInDays"), "ChatFunction: no log group with retention")
+
+
+class SamConfig(unittest.TestCase):
+    def test_every_stage_deploys_its_own_stack_with_valid_parameters(self):
+        import shlex
+        import tomllib
+
+        with open(os.path.join(ct.REPO, "samconfig.toml"), "rb") as f:
+            config = tomllib.load(f)
+        parameters = set(TEMPLATE["Parameters"])
+        stacks = set()
+        for stage in ("dev", "staging", "prod"):
+            env = config[stage]
+            self.assertEqual(env["global"]["parameters"]["template_file"], "infra/template.yaml")
+            self.assertTrue(env["build"]["parameters"]["beta_features"], "rust-cargolambda needs beta features")
+            deploy = env["deploy"]["parameters"]
+            self.assertTrue(deploy["resolve_s3"])
+            self.assertIn("CAPABILITY_IAM", deploy["capabilities"])
+            stacks.add(deploy["stack_name"])
+            overrides = dict(kv.split("=", 1) for kv in shlex.split(deploy["parameter_overrides"]))
+            self.assertEqual(overrides["Stage"], stage)
+            self.assertLessEqual(set(overrides), parameters, f"{stage}: unknown parameters")
+            allowed = TEMPLATE["Parameters"]["Stage"]["AllowedValues"]
+            self.assertIn(stage, allowed)
+        self.assertEqual(len(stacks), 3, "each stage has its own stack")
+
+
+if __name__ == "__main__":
+    unittest.main()
