@@ -138,6 +138,87 @@ class TemplateInvariants(unittest.TestCase):
         self.assertFlags(lambda t: res(t, "ChatLogGroup").pop("RetentionInDays"), "ChatFunction: no log group with retention")
 
 
+def emitted_emf_metrics():
+    """Metric names the app writes as EMF (the first element of each value tuple)."""
+    import re
+
+    names = set()
+    for root in ("shared/src",):
+        for directory, _, files in os.walk(os.path.join(ct.REPO, root)):
+            for file in files:
+                if file.endswith(".rs"):
+                    text = ct.read(os.path.join(directory, file))
+                    names.update(re.findall(r'\("([A-Z][A-Za-z0-9]+)",\s*[^"]+?,\s*"(?:Count|Milliseconds)"\)', text))
+    return names
+
+
+SEED_PANELS = ["chat latency p95", "5xx", "OpenAI latency", "failures", "queue", "worker", "duration", "memory", "concurrency", "throttles"]
+
+
+class Observability(unittest.TestCase):
+    def stichat_metrics_in(self, text):
+        import re
+
+        return set(re.findall(r'"STIChat",\s*"([A-Za-z0-9]+)"', text))
+
+    def test_alarms_and_dashboards_read_metrics_the_app_emits(self):
+        emitted = emitted_emf_metrics()
+        self.assertLessEqual({"Requests", "Http5xx", "Latency", "OpenAIRequests", "OpenAIFailures", "OpenAILatency"}, emitted)
+        used = set()
+        for alarm in ct.resources(TEMPLATE, "AWS::CloudWatch::Alarm").values():
+            p = alarm["Properties"]
+            if p.get("Namespace") == "STIChat":
+                used.add(p["MetricName"])
+            for m in p.get("Metrics", []):
+                metric = m.get("MetricStat", {}).get("Metric", {})
+                if metric.get("Namespace") == "STIChat":
+                    used.add(metric["MetricName"])
+        body = TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+        used |= self.stichat_metrics_in(body)
+        grafana = ct.read(os.path.join(ct.REPO, "infra/observability/grafana-dashboard.json"))
+        import json
+
+        for panel in json.loads(grafana)["panels"]:
+            for target in panel["targets"]:
+                if target.get("namespace") == "STIChat":
+                    used.add(target["metricName"])
+        self.assertEqual(used - emitted, set(), "metrics read but never emitted")
+
+    def test_the_cloudwatch_dashboard_is_valid_json_with_the_seed_panels(self):
+        import json
+        import re
+
+        body = TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+        widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+        titles = " ".join(w["properties"]["title"] for w in widgets)
+        for panel in SEED_PANELS:
+            self.assertIn(panel.lower(), titles.lower())
+
+    def test_the_grafana_dashboard_has_the_same_panels(self):
+        import json
+
+        dash = json.loads(ct.read(os.path.join(ct.REPO, "infra/observability/grafana-dashboard.json")))
+        titles = " ".join(p["title"] for p in dash["panels"])
+        for panel in SEED_PANELS:
+            self.assertIn(panel.lower(), titles.lower())
+        self.assertTrue(all(p["datasource"]["type"] == "cloudwatch" for p in dash["panels"]))
+
+    def test_prometheus_rules_use_exposed_metrics(self):
+        import re
+
+        import yaml
+
+        with open(os.path.join(ct.REPO, "infra/observability/prometheus-rules.yaml"), encoding="utf-8") as f:
+            rules = yaml.safe_load(f)
+        exposed = set(re.findall(r"\b(sti_[a-z0-9_]+)", ct.read(os.path.join(ct.REPO, "shared/src/handlers/metrics.rs"))))
+        alerts = [r for g in rules["groups"] for r in g["rules"]]
+        self.assertGreaterEqual(len(alerts), 5)
+        for rule in alerts:
+            for name in re.findall(r"\b(sti_[a-z0-9_]+)", rule["expr"]):
+                self.assertIn(name, exposed, f"{rule['alert']} reads {name}, which /api/metrics does not expose")
+            self.assertIn("summary", rule["annotations"])
+
+
 class SamConfig(unittest.TestCase):
     def test_every_stage_deploys_its_own_stack_with_valid_parameters(self):
         import shlex
