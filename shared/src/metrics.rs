@@ -87,8 +87,11 @@ mod tests {
 
     #[test]
     fn documents_follow_the_embedded_metric_format() {
-        let line =
-            emf_line(&[("OpenAILatency", 120.0, "Milliseconds"), ("OpenAIFailures", 1.0, "Count")], 1_700_000_000_000);
+        let line = emf_line(
+            &[("OpenAILatency", 120.0, "Milliseconds"), ("OpenAIFailures", 1.0, "Count")],
+            None,
+            1_700_000_000_000,
+        );
         let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "Service");
@@ -102,7 +105,10 @@ mod tests {
     fn request_records_carry_the_route_template() {
         let line = emf_line(&[("Requests", 1.0, "Count")], Some("/api/chat"), 0);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([["Service"], ["Service", "Route"]]));
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            serde_json::json!([["Service"], ["Service", "Route"]])
+        );
         assert_eq!(v["Route"], "/api/chat");
     }
 

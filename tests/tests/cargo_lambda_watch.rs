@@ -47,7 +47,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(9000)
 }
 
-async fn start_watch(data: &std::path::Path) -> Watch {
+async fn start_watch(data: &std::path::Path, env: &[(&str, &str)]) -> Watch {
     let port = free_port();
     let mut cmd = Command::new(cargo_lambda());
     cmd.args(["lambda", "watch", "-A", "127.0.0.1", "-P", &port.to_string(), "--ignore-changes"])
@@ -56,6 +56,8 @@ async fn start_watch(data: &std::path::Path) -> Watch {
         .env("RATE_LIMIT_UPLOAD_PER_MIN", "100")
         .env_remove("STI_ENV")
         .env_remove("STI_BACKEND")
+        .env_remove("LOG_TOKEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         // Its log goes to a file: kept for a failure's message (and a closed or null stderr
         // makes its `cargo run` of the functions misbehave).
@@ -90,7 +92,7 @@ fn url(watch: &Watch, function: &str, path: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conversation_through_cargo_lambda_watch() {
     let dir = data_dir();
-    let watch = start_watch(dir.path()).await;
+    let watch = start_watch(dir.path(), &[]).await;
     let api = Api::new(&watch.base);
     let post = |function: &'static str, path: &'static str, body: Value| {
         let api = api.clone();
@@ -167,7 +169,9 @@ async fn a_conversation_through_cargo_lambda_watch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pre_traffic_hook_passes_against_every_function() {
     let dir = data_dir();
-    let watch = start_watch(dir.path()).await;
+    // As in AWS: production mode, so the operator endpoints must refuse a caller without the token.
+    let token = "watch-log-token-0123456789";
+    let watch = start_watch(dir.path(), &[("STI_ENV", "production"), ("LOG_TOKEN", token)]).await;
     let python = repo_root().join(".venv/bin/python");
     assert!(python.exists(), "the test venv is missing: run ./scripts/test (it creates .venv with boto3)");
     let out = Command::new(&python)
@@ -183,7 +187,8 @@ async fn the_pre_traffic_hook_passes_against_every_function() {
     assert_eq!(passed.len(), 12, "one check per function:\n{stdout}");
 
     let api = Api::new(&watch.base);
-    let metrics = api.send(api.client.get(url(&watch, "metrics", "/api/metrics"))).await.json();
+    let metrics =
+        api.send(api.client.get(url(&watch, "metrics", "/api/metrics")).bearer_auth(token)).await.json();
     assert_eq!(metrics["sessions"]["created"], 1, "{metrics}");
     assert_eq!(metrics["sessions"]["erased"], 1, "the hook erases the session it created: {metrics}");
 }

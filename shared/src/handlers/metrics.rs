@@ -62,7 +62,11 @@ impl Figures {
         let counters = [
             ("sti_openai_requests_total", "Calls made to the OpenAI-compatible API.", "openai.requests"),
             ("sti_openai_failures_total", "Failed or timed-out OpenAI calls.", "openai.failures"),
-            ("sti_openai_latency_ms_total", "Milliseconds spent in OpenAI calls (for windowed averages).", "openai.latencyMsTotal"),
+            (
+                "sti_openai_latency_ms_total",
+                "Milliseconds spent in OpenAI calls (for windowed averages).",
+                "openai.latencyMsTotal",
+            ),
             ("sti_uploads_total", "Images accepted.", "uploads.total"),
             ("sti_uploads_processed_total", "Images analysed.", "uploads.processed"),
             ("sti_uploads_failed_total", "Images that could not be processed.", "uploads.failed"),

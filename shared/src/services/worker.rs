@@ -113,7 +113,10 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         return Ok(JobResult::AlreadyDone);
     }
     state.count(&[("uploads.processed", 1), ("uploads.analysisMsTotal", analysis.analysis_ms as i64)]).await;
-    crate::metrics::emf(&[("ImagesProcessed", 1.0, "Count"), ("ImageAnalysisTime", analysis.analysis_ms as f64, "Milliseconds")]);
+    crate::metrics::emf(&[
+        ("ImagesProcessed", 1.0, "Count"),
+        ("ImageAnalysisTime", analysis.analysis_ms as f64, "Milliseconds"),
+    ]);
     let message = format!(
         "{upload_id} analysed: {} {}x{} blur {} brightness {} hint {}",
         analysis.format,
