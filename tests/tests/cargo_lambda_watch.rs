@@ -187,8 +187,7 @@ async fn the_pre_traffic_hook_passes_against_every_function() {
     assert_eq!(passed.len(), 12, "one check per function:\n{stdout}");
 
     let api = Api::new(&watch.base);
-    let metrics =
-        api.send(api.client.get(url(&watch, "metrics", "/api/metrics")).bearer_auth(token)).await.json();
+    let metrics = api.send(api.client.get(url(&watch, "metrics", "/api/metrics")).bearer_auth(token)).await.json();
     assert_eq!(metrics["sessions"]["created"], 1, "{metrics}");
     assert_eq!(metrics["sessions"]["erased"], 1, "the hook erases the session it created: {metrics}");
 }

@@ -9,6 +9,10 @@
 //! cargo run -p sti-e2e --bin coldstart --release -- \
 //!     --bin-dir ~/.cache/sti-target/release --arm64-dir ~/.cache/sti-target/lambda --runs 10
 //! ```
+//!
+//! With `--aws` the functions run on the AWS backend against moto (from `.venv`), with the
+//! environment the SAM template gives them: the init then includes building the SDK
+//! clients, as in Lambda.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -37,20 +41,25 @@ struct Args {
     bin_dir: PathBuf,
     arm64_dir: Option<PathBuf>,
     runs: usize,
+    aws: bool,
 }
 
 fn args() -> Args {
     let mut bin_dir = None;
     let mut arm64_dir = None;
     let mut runs = 10;
+    let mut aws = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--bin-dir" => bin_dir = it.next().map(PathBuf::from),
             "--arm64-dir" => arm64_dir = it.next().map(PathBuf::from),
             "--runs" => runs = it.next().and_then(|n| n.parse().ok()).unwrap_or(runs),
+            "--aws" => aws = true,
             other => {
-                eprintln!("unknown argument {other}; usage: coldstart --bin-dir DIR [--arm64-dir DIR] [--runs N]");
+                eprintln!(
+                    "unknown argument {other}; usage: coldstart --bin-dir DIR [--arm64-dir DIR] [--runs N] [--aws]"
+                );
                 std::process::exit(2);
             }
         }
@@ -60,7 +69,40 @@ fn args() -> Args {
             std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| repo_root().join("target"));
         target.join("release")
     });
-    Args { bin_dir, arm64_dir, runs }
+    Args { bin_dir, arm64_dir, runs, aws }
+}
+
+/// The AWS environment of the functions, on resources `sti aws bootstrap` made on moto.
+fn aws_environment(bin_dir: &std::path::Path, moto: &sti_e2e::moto::Moto) -> Vec<(String, String)> {
+    let table = sti_e2e::moto::Moto::unique("coldstart");
+    let mut env: Vec<(String, String)> = [
+        ("STI_BACKEND", "aws".to_owned()),
+        ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("STI_TABLE_NAME", table.clone()),
+        ("STI_BUCKET_NAME", table.to_lowercase()),
+        ("STI_QUEUE_NAME", table.clone()),
+        ("STI_SECRET_ID", format!("{table}/app")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let out = Command::new(bin_dir.join("sti"))
+        .args(["aws", "bootstrap", "--endpoint-url", &moto.endpoint])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output();
+    let printed = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => panic!("sti aws bootstrap failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!("sti aws bootstrap: {e}"),
+    };
+    // The template sets the queue URL, so that no function looks it up during its init.
+    if let Some(url) = printed.lines().find_map(|l| l.strip_prefix("queue").map(|u| u.trim().to_owned())) {
+        env.push(("STI_QUEUE_URL".to_owned(), url));
+    }
+    env
 }
 
 fn peak_rss_kb(pid: u32) -> Option<u64> {
@@ -80,6 +122,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
+    let moto = args.aws.then(sti_e2e::moto::Moto::start);
+    let aws_env = moto.as_ref().map(|m| aws_environment(&args.bin_dir, m)).unwrap_or_default();
     let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let seeded = Command::new(args.bin_dir.join("sti")).args(["seed", "--data-dir"]).arg(data.path()).output();
     if !seeded.is_ok_and(|o| o.status.success()) {
@@ -104,7 +148,9 @@ async fn main() {
         for run in 0..args.runs {
             let api = RuntimeApi::start().await;
             let started = Instant::now();
-            let mut child = api.spawn(&binary, function, &[("STI_DATA_DIR", &data_path), ("RUST_LOG", "warn")]);
+            let mut env = vec![("STI_DATA_DIR", data_path.as_str()), ("RUST_LOG", "warn")];
+            env.extend(aws_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let mut child = api.spawn(&binary, function, &env);
             let deadline = Instant::now() + Duration::from_secs(10);
             while api.first_poll().is_none() && Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_micros(200)).await;
