@@ -392,8 +392,30 @@ def check_alarms(t, problems):
             problems.append(f"{logical}: pages nobody (no AlarmActions)")
 
 
+def check_bootstrap_agrees(t, problems):
+    """`sti aws bootstrap` must create what the template creates (QA runs the stack on moto)."""
+    text = read(os.path.join(REPO, "shared", "src", "backends", "aws", "bootstrap.rs"))
+    consts = dict(re.findall(r"pub const ([A-Z_]+): u32 = (\d+);", text))
+    queues = resources(t, "AWS::SQS::Queue")
+    main = [q["Properties"] for q in queues.values() if "RedrivePolicy" in q.get("Properties", {})]
+    if not main:
+        return
+    if int(consts.get("MAX_RECEIVE_COUNT", -1)) != int(main[0]["RedrivePolicy"]["maxReceiveCount"]):
+        problems.append("bootstrap: MAX_RECEIVE_COUNT differs from the template's maxReceiveCount")
+    if int(consts.get("VISIBILITY_TIMEOUT_SECS", -1)) != int(main[0].get("VisibilityTimeout", 30)):
+        problems.append("bootstrap: VISIBILITY_TIMEOUT_SECS differs from the template's VisibilityTimeout")
+    for table in resources(t, "AWS::DynamoDB::Table").values():
+        p = table["Properties"]
+        keys = [k["AttributeName"] for k in p.get("KeySchema", [])]
+        ttl = p.get("TimeToLiveSpecification", {}).get("AttributeName")
+        for name in keys + [ttl]:
+            if f'"{name}"' not in text:
+                problems.append(f"bootstrap: the table attribute {name!r} of the template is not created by sti aws bootstrap")
+
+
 def check(template):
     problems = []
+    check_bootstrap_agrees(template, problems)
     check_functions(template, problems)
     check_routes(template, problems)
     check_deployments(template, problems)

@@ -86,6 +86,16 @@ class TemplateInvariants(unittest.TestCase):
             lambda t: res(t, "ImageQueue")["RedrivePolicy"].__setitem__("maxReceiveCount", 3), "maxReceiveCount must exceed"
         )
 
+    def test_bootstrap_creates_what_the_template_creates(self):
+        self.assertFlags(
+            lambda t: res(t, "ImageQueue")["RedrivePolicy"].__setitem__("maxReceiveCount", 7), "MAX_RECEIVE_COUNT differs"
+        )
+        self.assertFlags(lambda t: res(t, "ImageQueue").__setitem__("VisibilityTimeout", 300), "VISIBILITY_TIMEOUT_SECS differs")
+        self.assertFlags(
+            lambda t: res(t, "Table")["TimeToLiveSpecification"].__setitem__("AttributeName", "expiresAt"),
+            "'expiresAt' of the template is not created",
+        )
+
     def test_the_worker_reports_batch_item_failures(self):
         def plain(t):
             res(t, "ImageWorkerFunction")["Events"]["Uploads"]["Properties"].pop("FunctionResponseTypes")

@@ -19,9 +19,10 @@ use super::errors::sdk;
 use crate::config::AwsResources;
 use crate::ports::{StoreError, StoreResult};
 
-/// How many receives before a job lands in the dead-letter queue (the worker marks the
-/// upload failed on its last attempt, so only unreadable messages get there).
-pub const MAX_RECEIVE_COUNT: u32 = 3;
+/// How many receives before a job lands in the dead-letter queue: more than the worker's
+/// own attempts (it marks the upload failed on its last one), so only jobs whose failure
+/// could not even be recorded get there. The SAM template uses the same value.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
 /// Six times the worker's timeout, as Lambda recommends for SQS event sources.
 pub const VISIBILITY_TIMEOUT_SECS: u32 = 180;
 
