@@ -7,36 +7,33 @@ use super::Local;
 use super::db::map_err;
 use crate::ports::{Counters, StoreResult};
 
-#[async_trait]
-impl Counters for Local {
-    async fn add(&self, deltas: &[(&str, i64)]) -> StoreResult<()> {
-        let deltas: Vec<(String, i64)> = deltas.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+const ADD: &str =
+    "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value";
+const SET: &str =
+    "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+
+impl Local {
+    /// Runs `sql` (an upsert of `name`, `value`) for each pair in one relaxed transaction.
+    async fn upsert_counters(&self, sql: &'static str, pairs: Vec<(String, i64)>) -> StoreResult<()> {
         self.db
             .write_relaxed(move |tx| {
-                for (name, delta) in &deltas {
-                    tx.execute(
-                        "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                        params![name, delta],
-                    )
-                    .map_err(map_err)?;
+                for (name, value) in &pairs {
+                    tx.execute(sql, params![name, value]).map_err(map_err)?;
                 }
                 Ok(())
             })
             .await
     }
+}
+
+#[async_trait]
+impl Counters for Local {
+    async fn add(&self, deltas: &[(&str, i64)]) -> StoreResult<()> {
+        self.upsert_counters(ADD, deltas.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()).await
+    }
 
     async fn set(&self, name: &str, value: i64) -> StoreResult<()> {
-        let name = name.to_owned();
-        self.db
-            .write_relaxed(move |tx| {
-                tx.execute(
-                    "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                    params![name, value],
-                )
-                .map_err(map_err)?;
-                Ok(())
-            })
-            .await
+        self.upsert_counters(SET, vec![(name.to_owned(), value)]).await
     }
 
     async fn get(&self, name: &str) -> StoreResult<Option<i64>> {
