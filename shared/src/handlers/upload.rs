@@ -12,7 +12,7 @@ use crate::http::extract::{header_str, read_body, session_id};
 use crate::http::{ApiError, ApiResult, AppState, ClientIp, RequestId};
 use crate::ids::UploadId;
 use crate::images::{SniffError, sniff};
-use crate::ports::{Job, LogLevel, Upload, UploadOutcome, UploadStatus};
+use crate::ports::{Job, LogLevel, Upload, UploadOutcome};
 use crate::services::turns::load_session;
 use crate::time::{MINUTE_MS, now_ms, rfc3339};
 
@@ -110,23 +110,15 @@ pub async fn upload_image(
     enforce_limit(&state, &format!("upload:ip:{ip}"), limits.upload_per_min_ip, MINUTE_MS, "rate_limited").await?;
 
     let upload_id = UploadId::generate()?;
-    let key = format!("uploads/{id}/{upload_id}");
-    let upload = Upload {
-        id: upload_id.clone(),
-        session_id: id.clone(),
-        created_at: now,
-        expires_at: now + state.config().retention.upload_ms,
-        status: UploadStatus::Queued,
-        content_type: sniffed.format.mime().to_owned(),
-        bytes: image.len() as u64,
-        key: key.clone(),
-        sanitized_key: None,
-        thumbnail_key: None,
-        analysis: None,
-        error: None,
-        completed_at: None,
-        claimed_until: None,
-    };
+    let upload = Upload::queued(
+        upload_id.clone(),
+        id.clone(),
+        sniffed.format.mime(),
+        image.len() as u64,
+        now,
+        now + state.config().retention.upload_ms,
+    );
+    let key = upload.key.clone();
     // The record goes first: a storage notification must never find no record.
     let backend = state.backend();
     backend.uploads.create(&upload).await?;

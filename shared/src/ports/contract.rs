@@ -276,22 +276,7 @@ pub async fn tickets_listing_expiry_and_erasure(b: &Backend) {
 
 fn upload(session: &SessionId, now: i64) -> Upload {
     let id = UploadId::generate().unwrap_or_else(|e| panic!("{e}"));
-    Upload {
-        key: format!("uploads/{session}/{id}"),
-        id,
-        session_id: session.clone(),
-        created_at: now,
-        expires_at: now + 30 * 24 * HOUR_MS,
-        status: UploadStatus::Queued,
-        content_type: "image/png".into(),
-        bytes: 1234,
-        sanitized_key: None,
-        thumbnail_key: None,
-        analysis: None,
-        error: None,
-        completed_at: None,
-        claimed_until: None,
-    }
+    Upload::queued(id, session.clone(), "image/png", 1234, now, now + 30 * 24 * HOUR_MS)
 }
 
 fn analysis() -> crate::images::Analysis {

@@ -53,6 +53,54 @@ pub enum UploadOutcome {
     Failed { reason: String },
 }
 
+impl Upload {
+    /// A just-accepted image of `session_id`, its original under `uploads/{session}/{id}`
+    /// (the key the worker parses back), waiting for the worker.
+    pub fn queued(
+        id: UploadId,
+        session_id: SessionId,
+        content_type: &str,
+        bytes: u64,
+        now: i64,
+        expires_at: i64,
+    ) -> Upload {
+        Upload {
+            key: format!("uploads/{session_id}/{id}"),
+            id,
+            session_id,
+            created_at: now,
+            expires_at,
+            status: UploadStatus::Queued,
+            content_type: content_type.to_owned(),
+            bytes,
+            sanitized_key: None,
+            thumbnail_key: None,
+            analysis: None,
+            error: None,
+            completed_at: None,
+            claimed_until: None,
+        }
+    }
+
+    /// Records the worker's `outcome` (the caller has checked the upload is still queued).
+    pub fn finish(&mut self, outcome: UploadOutcome, now: i64) {
+        match outcome {
+            UploadOutcome::Done { analysis, sanitized_key, thumbnail_key } => {
+                self.status = UploadStatus::Done;
+                self.analysis = Some(analysis);
+                self.sanitized_key = Some(sanitized_key);
+                self.thumbnail_key = Some(thumbnail_key);
+            }
+            UploadOutcome::Failed { reason } => {
+                self.status = UploadStatus::Failed;
+                self.error = Some(reason);
+            }
+        }
+        self.completed_at = Some(now);
+        self.claimed_until = None;
+    }
+}
+
 #[async_trait]
 pub trait UploadStore: Send + Sync {
     async fn create(&self, upload: &Upload) -> StoreResult<()>;

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use crate::chat::{self, Conversation, Input, Locale};
 use crate::http::AppState;
 use crate::ids::{SessionId, TicketId, UploadId};
-use crate::ports::{Session, StoreResult, Ticket, Upload, UploadStatus};
+use crate::ports::{Session, StoreResult, Ticket, Upload};
 use crate::time::now_ms;
 
 pub const SESSION_ID: &str = "web-de000000000000000000000000000001";
@@ -45,26 +45,16 @@ pub async fn seed(state: &AppState) -> StoreResult<()> {
     };
     b.sessions.create(&session).await?;
 
-    let key = format!("uploads/{session_id}/{upload_id}");
-    b.blobs.put(&key, Bytes::from_static(DEMO_PNG), "image/png").await?;
-    b.uploads
-        .create(&Upload {
-            id: upload_id,
-            session_id: session_id.clone(),
-            created_at: now,
-            expires_at: now + retention.upload_ms,
-            status: UploadStatus::Queued,
-            content_type: "image/png".into(),
-            bytes: DEMO_PNG.len() as u64,
-            key,
-            sanitized_key: None,
-            thumbnail_key: None,
-            analysis: None,
-            error: None,
-            completed_at: None,
-            claimed_until: None,
-        })
-        .await?;
+    let upload = Upload::queued(
+        upload_id,
+        session_id.clone(),
+        "image/png",
+        DEMO_PNG.len() as u64,
+        now,
+        now + retention.upload_ms,
+    );
+    b.blobs.put(&upload.key, Bytes::from_static(DEMO_PNG), "image/png").await?;
+    b.uploads.create(&upload).await?;
 
     let mut ticket = Ticket {
         id: ticket_id,

@@ -477,20 +477,7 @@ impl UploadStore for Dynamo {
         if upload.status != UploadStatus::Queued {
             return Ok(false);
         }
-        match outcome.clone() {
-            UploadOutcome::Done { analysis, sanitized_key, thumbnail_key } => {
-                upload.status = UploadStatus::Done;
-                upload.analysis = Some(analysis);
-                upload.sanitized_key = Some(sanitized_key);
-                upload.thumbnail_key = Some(thumbnail_key);
-            }
-            UploadOutcome::Failed { reason } => {
-                upload.status = UploadStatus::Failed;
-                upload.error = Some(reason);
-            }
-        }
-        upload.completed_at = Some(now);
-        upload.claimed_until = None;
+        upload.finish(outcome.clone(), now);
         let mut replacement = record(pk, sk, Some(upload.expires_at), json(&upload)?);
         replacement.insert("st".into(), s(upload.status.as_str()));
         let result = self

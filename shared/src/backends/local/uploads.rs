@@ -4,7 +4,7 @@ use rusqlite::params;
 use super::Local;
 use super::db::{map_err, query_all, query_one, to_json};
 use crate::ids::{SessionId, UploadId};
-use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStatus, UploadStore};
+use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStore};
 
 #[async_trait]
 impl UploadStore for Local {
@@ -56,12 +56,7 @@ impl UploadStore for Local {
         let (session, id) = (session.to_string(), id.to_string());
         self.db
             .write(move |tx| {
-                let upload: Option<Upload> = query_one(
-                    tx,
-                    "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'queued'",
-                    params![id, session],
-                )?;
-                let Some(mut upload) = upload else {
+                let Some(mut upload) = queued_upload(tx, &id, &session)? else {
                     return Ok(false);
                 };
                 if upload.claimed_until.is_some_and(|t| t > now) {
@@ -86,28 +81,10 @@ impl UploadStore for Local {
         let outcome = outcome.clone();
         self.db
             .write(move |tx| {
-                let upload: Option<Upload> = query_one(
-                    tx,
-                    "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'queued'",
-                    params![id, session],
-                )?;
-                let Some(mut upload) = upload else {
+                let Some(mut upload) = queued_upload(tx, &id, &session)? else {
                     return Ok(false);
                 };
-                match outcome {
-                    UploadOutcome::Done { analysis, sanitized_key, thumbnail_key } => {
-                        upload.status = UploadStatus::Done;
-                        upload.analysis = Some(analysis);
-                        upload.sanitized_key = Some(sanitized_key);
-                        upload.thumbnail_key = Some(thumbnail_key);
-                    }
-                    UploadOutcome::Failed { reason } => {
-                        upload.status = UploadStatus::Failed;
-                        upload.error = Some(reason);
-                    }
-                }
-                upload.completed_at = Some(now);
-                upload.claimed_until = None;
+                upload.finish(outcome, now);
                 tx.execute(
                     "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
                     params![upload.status.as_str(), to_json(&upload)?, id],
@@ -138,4 +115,13 @@ impl UploadStore for Local {
             })
             .await
     }
+}
+
+/// The upload `id` of `session` if it is still waiting for the worker.
+fn queued_upload(tx: &rusqlite::Transaction<'_>, id: &str, session: &str) -> StoreResult<Option<Upload>> {
+    query_one(
+        tx,
+        "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'queued'",
+        params![id, session],
+    )
 }
