@@ -220,7 +220,9 @@ class Observability(unittest.TestCase):
 
         with open(os.path.join(ct.REPO, "infra/observability/prometheus-rules.yaml"), encoding="utf-8") as f:
             rules = yaml.safe_load(f)
-        exposed = set(re.findall(r"\b(sti_[a-z0-9_]+)", ct.read(os.path.join(ct.REPO, "shared/src/handlers/metrics.rs"))))
+        exposed = set()
+        for source in ("shared/src/handlers/metrics.rs", "shared/src/counters.rs"):
+            exposed |= set(re.findall(r"\b(sti_[a-z0-9_]+)", ct.read(os.path.join(ct.REPO, source))))
         alerts = [r for g in rules["groups"] for r in g["rules"]]
         self.assertGreaterEqual(len(alerts), 5)
         for rule in alerts:

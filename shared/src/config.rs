@@ -2,6 +2,7 @@
 //! variable at fault. Defaults run the whole system locally with no variables at all.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::ports::Secret;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
@@ -70,10 +71,10 @@ pub struct Limits {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retention {
-    pub session_ms: i64,
-    pub upload_ms: i64,
-    pub ticket_ms: i64,
-    pub log_ms: i64,
+    pub session: Duration,
+    pub upload: Duration,
+    pub ticket: Duration,
+    pub log: Duration,
 }
 
 /// Where the AWS backend keeps things (names set by the SAM template).
@@ -86,7 +87,7 @@ pub struct AwsResources {
     pub queue_url: Option<String>,
     /// The JSON secret (name or ARN); without one, secrets come from the environment.
     pub secret_id: Option<String>,
-    pub secret_cache_ttl: std::time::Duration,
+    pub secret_cache_ttl: Duration,
     pub force_path_style: bool,
     /// SSE-KMS key for uploads; SSE-S3 (AES256) without one.
     pub kms_key_id: Option<String>,
@@ -98,15 +99,18 @@ pub struct OpenAiConfig {
     pub api_key: Option<Secret>,
     pub model: String,
     pub vision_model: String,
-    pub timeout_ms: u64,
+    /// Per call.
+    pub timeout: Duration,
     /// Everything smart mode may add to one request, retry included.
-    pub budget_ms: u64,
-    pub breaker_window_secs: u64,
+    pub budget: Duration,
+    /// Circuit breaker: the sliding window of recent calls, the calls in it before the
+    /// failure rate counts, the rate that opens the circuit, and how long it stays open.
+    pub breaker_window: Duration,
     pub breaker_min_calls: u32,
     pub breaker_failure_rate: f64,
-    pub breaker_cooldown_secs: u64,
+    pub breaker_cooldown: Duration,
     /// How long the operator's off switch is cached per instance.
-    pub flag_cache_secs: u64,
+    pub flag_cache: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -190,12 +194,161 @@ impl Reader<'_> {
         }
     }
 
-    fn duration_ms(&self, var: &'static str, default_ms: i64) -> Result<i64, ConfigError> {
-        match self.raw(var) {
-            None => Ok(default_ms),
-            Some(v) => parse_duration_ms(&v)
-                .ok_or_else(|| invalid(var, format!("{v:?} is not a duration like 90s, 15m, 48h or 30d"))),
+    fn environment(&self) -> Result<Environment, ConfigError> {
+        match self.raw("STI_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Ok(Environment::Development),
+            Some("production") | Some("prod") => Ok(Environment::Production),
+            Some(other) => Err(invalid("STI_ENV", format!("{other:?} is not development or production"))),
         }
+    }
+
+    fn backend_kind(&self) -> Result<BackendKind, ConfigError> {
+        match self.raw("STI_BACKEND").as_deref() {
+            None | Some("local") => Ok(BackendKind::Local),
+            Some("aws") => Ok(BackendKind::Aws),
+            Some(other) => Err(invalid("STI_BACKEND", format!("{other:?} is not local or aws"))),
+        }
+    }
+
+    fn whatsapp_number(&self) -> Result<Option<String>, ConfigError> {
+        let Some(n) = self.raw("WHATSAPP_NUMBER") else {
+            return Ok(None);
+        };
+        let digits: String = n.chars().filter(|c| !matches!(c, '+' | ' ' | '-')).collect();
+        if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "WHATSAPP_NUMBER",
+                "must be an international number, 8 to 15 digits (e.g. 5491112345678)",
+            ));
+        }
+        Ok(Some(digits))
+    }
+
+    fn openai(&self) -> Result<OpenAiConfig, ConfigError> {
+        let model = self.raw("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned());
+        let timeout_ms = self.parse("OPENAI_TIMEOUT", 1_500u64, "a number of milliseconds")?;
+        if !(100..=60_000).contains(&timeout_ms) {
+            return Err(invalid("OPENAI_TIMEOUT", "must be between 100 and 60000 milliseconds"));
+        }
+        let budget_ms = self.parse("OPENAI_BUDGET", timeout_ms.min(10_000), "a number of milliseconds")?;
+        if !(100..=10_000).contains(&budget_ms) {
+            return Err(invalid("OPENAI_BUDGET", "must be between 100 and 10000 milliseconds"));
+        }
+        let failure_rate = self.parse("OPENAI_CB_FAILURE_RATE", 0.5f64, "a fraction between 0 and 1")?;
+        if !(failure_rate > 0.0 && failure_rate <= 1.0) {
+            return Err(invalid("OPENAI_CB_FAILURE_RATE", "must be a fraction above 0 and at most 1, e.g. 0.5"));
+        }
+        let base_url = self.raw("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".to_owned());
+        if !valid_base_url(base_url.trim_end_matches('/')) {
+            return Err(invalid("OPENAI_BASE_URL", "must be an http(s) URL"));
+        }
+        Ok(OpenAiConfig {
+            base_url,
+            api_key: self.raw("OPENAI_API_KEY").map(Secret::new),
+            vision_model: self.raw("OPENAI_VISION_MODEL").unwrap_or_else(|| model.clone()),
+            model,
+            timeout: Duration::from_millis(timeout_ms),
+            budget: Duration::from_millis(budget_ms),
+            breaker_window: self.seconds("OPENAI_CB_WINDOW_SECS", 60)?,
+            breaker_min_calls: self.positive("OPENAI_CB_MIN_CALLS", 5)?,
+            breaker_failure_rate: failure_rate,
+            breaker_cooldown: self.seconds("OPENAI_CB_COOLDOWN_SECS", 30)?,
+            flag_cache: Duration::from_secs(self.parse("SMART_FLAG_CACHE_SECS", 15u64, "a number of seconds")?),
+        })
+    }
+
+    /// A whole number of seconds, at least one.
+    fn seconds(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        let secs: u64 = self.parse(var, default, "a number of seconds")?;
+        if secs == 0 {
+            return Err(invalid(var, "must be at least 1 second"));
+        }
+        Ok(Duration::from_secs(secs))
+    }
+
+    fn allowed_origins(&self, env: Environment) -> Result<AllowedOrigins, ConfigError> {
+        let Some(list) = self.raw("ALLOWED_ORIGINS") else {
+            return Ok(match env {
+                Environment::Development => AllowedOrigins::Loopback,
+                Environment::Production => AllowedOrigins::List(Vec::new()),
+            });
+        };
+        let origins: Vec<String> =
+            list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+        if let Some(bad) = origins.iter().find(|o| !valid_origin(o)) {
+            return Err(invalid("ALLOWED_ORIGINS", format!("{bad:?} is not an origin like https://example.com")));
+        }
+        if env == Environment::Production && origins.iter().any(|o| o == "*") {
+            return Err(invalid("ALLOWED_ORIGINS", "\"*\" is not allowed in production"));
+        }
+        Ok(AllowedOrigins::List(origins))
+    }
+
+    fn limits(&self) -> Result<Limits, ConfigError> {
+        Ok(Limits {
+            greeting_per_min_ip: self.positive("RATE_LIMIT_GREETING_PER_MIN", 10)?,
+            chat_per_min_session: self.positive("RATE_LIMIT_CHAT_PER_MIN_SESSION", 30)?,
+            chat_per_min_ip: self.positive("RATE_LIMIT_CHAT_PER_MIN_IP", 120)?,
+            upload_per_min_ip: self.positive("RATE_LIMIT_UPLOAD_PER_MIN", 3)?,
+            max_message_chars: self.size("MAX_MESSAGE_CHARS", 2_000, 1, 100_000)?,
+            max_json_bytes: self.size("MAX_JSON_BYTES", 16 * 1024, 256, 1024 * 1024)?,
+            max_image_bytes: self.size("MAX_IMAGE_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024)?,
+            max_images_per_session: self.positive("MAX_IMAGES_PER_SESSION", 10)?,
+            max_tickets_per_hour: self.positive("MAX_TICKETS_PER_HOUR", 3)?,
+            min_image_side: 10,
+            max_image_side: 10_000,
+        })
+    }
+
+    fn retention(&self) -> Result<Retention, ConfigError> {
+        Ok(Retention {
+            session: self.duration("SESSION_TTL", 48 * HOUR_MS)?,
+            upload: self.duration("UPLOAD_RETENTION", 30 * DAY_MS)?,
+            ticket: self.duration("TICKET_RETENTION", 90 * DAY_MS)?,
+            log: self.duration("LOG_RETENTION", 14 * DAY_MS)?,
+        })
+    }
+
+    fn public_base_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.raw("PUBLIC_BASE_URL") {
+            Some(u) if !valid_base_url(u.trim_end_matches('/')) => {
+                Err(invalid("PUBLIC_BASE_URL", "must be an http(s) URL like https://chat.example.com"))
+            }
+            other => Ok(other.map(|u| u.trim_end_matches('/').to_owned())),
+        }
+    }
+
+    fn log_token(&self, env: Environment) -> Result<Option<Secret>, ConfigError> {
+        let token = self.raw("LOG_TOKEN").map(Secret::new);
+        if let Some(token) = &token
+            && env == Environment::Production
+            && token.expose().len() < 16
+        {
+            return Err(invalid("LOG_TOKEN", "must be at least 16 characters in production"));
+        }
+        Ok(token)
+    }
+
+    fn aws(&self) -> Result<AwsResources, ConfigError> {
+        Ok(AwsResources {
+            table: self.raw("STI_TABLE_NAME").unwrap_or_else(|| "sti-chat".into()),
+            bucket: self.raw("STI_BUCKET_NAME").unwrap_or_else(|| "sti-chat-uploads".into()),
+            queue_name: self.raw("STI_QUEUE_NAME").unwrap_or_else(|| "sti-chat-images".into()),
+            queue_url: self.raw("STI_QUEUE_URL"),
+            secret_id: self.raw("STI_SECRET_ID"),
+            secret_cache_ttl: self.duration("STI_SECRET_CACHE_TTL", 5 * MINUTE_MS)?,
+            force_path_style: self.flag("STI_S3_FORCE_PATH_STYLE")?,
+            kms_key_id: self.raw("STI_KMS_KEY_ID"),
+        })
+    }
+
+    fn duration(&self, var: &'static str, default_ms: i64) -> Result<Duration, ConfigError> {
+        let ms = match self.raw(var) {
+            None => default_ms,
+            Some(v) => parse_duration_ms(&v)
+                .ok_or_else(|| invalid(var, format!("{v:?} is not a duration like 90s, 15m, 48h or 30d")))?,
+        };
+        Ok(Duration::from_millis(ms as u64))
     }
 }
 
@@ -236,143 +389,28 @@ impl Config {
 
     pub fn from_source(source: &dyn Source) -> Result<Config, ConfigError> {
         let r = Reader { source };
-        let env = match r.raw("STI_ENV").as_deref() {
-            None | Some("development") | Some("dev") => Environment::Development,
-            Some("production") | Some("prod") => Environment::Production,
-            Some(other) => return Err(invalid("STI_ENV", format!("{other:?} is not development or production"))),
-        };
-        let backend = match r.raw("STI_BACKEND").as_deref() {
-            None | Some("local") => BackendKind::Local,
-            Some("aws") => BackendKind::Aws,
-            Some(other) => return Err(invalid("STI_BACKEND", format!("{other:?} is not local or aws"))),
-        };
-        let whatsapp_number = match r.raw("WHATSAPP_NUMBER") {
-            None => None,
-            Some(n) => {
-                let digits: String = n.chars().filter(|c| !matches!(c, '+' | ' ' | '-')).collect();
-                if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(invalid(
-                        "WHATSAPP_NUMBER",
-                        "must be an international number, 8 to 15 digits (e.g. 5491112345678)",
-                    ));
-                }
-                Some(digits)
-            }
-        };
+        let env = r.environment()?;
+        let backend = r.backend_kind()?;
         let smart_mode = r.flag("SMART_MODE")?;
-        let model = r.raw("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned());
-        let timeout_ms = r.parse("OPENAI_TIMEOUT", 1_500u64, "a number of milliseconds")?;
-        let openai = OpenAiConfig {
-            base_url: r.raw("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".to_owned()),
-            api_key: r.raw("OPENAI_API_KEY").map(Secret::new),
-            vision_model: r.raw("OPENAI_VISION_MODEL").unwrap_or_else(|| model.clone()),
-            model,
-            timeout_ms,
-            budget_ms: r.parse("OPENAI_BUDGET", timeout_ms.min(10_000), "a number of milliseconds")?,
-            breaker_window_secs: r.parse("OPENAI_CB_WINDOW_SECS", 60u64, "a number of seconds")?,
-            breaker_min_calls: r.positive("OPENAI_CB_MIN_CALLS", 5)?,
-            breaker_failure_rate: r.parse("OPENAI_CB_FAILURE_RATE", 0.5f64, "a fraction between 0 and 1")?,
-            breaker_cooldown_secs: r.parse("OPENAI_CB_COOLDOWN_SECS", 30u64, "a number of seconds")?,
-            flag_cache_secs: r.parse("SMART_FLAG_CACHE_SECS", 15u64, "a number of seconds")?,
-        };
-        if !(openai.breaker_failure_rate > 0.0 && openai.breaker_failure_rate <= 1.0) {
-            return Err(invalid("OPENAI_CB_FAILURE_RATE", "must be a fraction above 0 and at most 1, e.g. 0.5"));
-        }
-        if openai.breaker_window_secs == 0 || openai.breaker_cooldown_secs == 0 {
-            let var = if openai.breaker_window_secs == 0 { "OPENAI_CB_WINDOW_SECS" } else { "OPENAI_CB_COOLDOWN_SECS" };
-            return Err(invalid(var, "must be at least 1 second"));
-        }
-        if openai.budget_ms < 100 || openai.budget_ms > 10_000 {
-            return Err(invalid("OPENAI_BUDGET", "must be between 100 and 10000 milliseconds"));
-        }
-        if !valid_base_url(openai.base_url.trim_end_matches('/')) {
-            return Err(invalid("OPENAI_BASE_URL", "must be an http(s) URL"));
-        }
-        if !(100..=60_000).contains(&openai.timeout_ms) {
-            return Err(invalid("OPENAI_TIMEOUT", "must be between 100 and 60000 milliseconds"));
-        }
+        let openai = r.openai()?;
         if smart_mode && backend == BackendKind::Local && openai.api_key.is_none() {
             return Err(invalid("OPENAI_API_KEY", "SMART_MODE=true needs a key (in AWS it comes from the secret)"));
-        }
-        let allowed_origins = match r.raw("ALLOWED_ORIGINS") {
-            None if env == Environment::Development => AllowedOrigins::Loopback,
-            None => AllowedOrigins::List(Vec::new()),
-            Some(list) => {
-                let origins: Vec<String> = list
-                    .split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_owned())
-                    .filter(|o| !o.is_empty())
-                    .collect();
-                if let Some(bad) = origins.iter().find(|o| !valid_origin(o)) {
-                    return Err(invalid(
-                        "ALLOWED_ORIGINS",
-                        format!("{bad:?} is not an origin like https://example.com"),
-                    ));
-                }
-                if env == Environment::Production && origins.iter().any(|o| o == "*") {
-                    return Err(invalid("ALLOWED_ORIGINS", "\"*\" is not allowed in production"));
-                }
-                AllowedOrigins::List(origins)
-            }
-        };
-        let limits = Limits {
-            greeting_per_min_ip: r.positive("RATE_LIMIT_GREETING_PER_MIN", 10)?,
-            chat_per_min_session: r.positive("RATE_LIMIT_CHAT_PER_MIN_SESSION", 30)?,
-            chat_per_min_ip: r.positive("RATE_LIMIT_CHAT_PER_MIN_IP", 120)?,
-            upload_per_min_ip: r.positive("RATE_LIMIT_UPLOAD_PER_MIN", 3)?,
-            max_message_chars: r.size("MAX_MESSAGE_CHARS", 2_000, 1, 100_000)?,
-            max_json_bytes: r.size("MAX_JSON_BYTES", 16 * 1024, 256, 1024 * 1024)?,
-            max_image_bytes: r.size("MAX_IMAGE_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024)?,
-            max_images_per_session: r.positive("MAX_IMAGES_PER_SESSION", 10)?,
-            max_tickets_per_hour: r.positive("MAX_TICKETS_PER_HOUR", 3)?,
-            min_image_side: 10,
-            max_image_side: 10_000,
-        };
-        let retention = Retention {
-            session_ms: r.duration_ms("SESSION_TTL", 48 * HOUR_MS)?,
-            upload_ms: r.duration_ms("UPLOAD_RETENTION", 30 * DAY_MS)?,
-            ticket_ms: r.duration_ms("TICKET_RETENTION", 90 * DAY_MS)?,
-            log_ms: r.duration_ms("LOG_RETENTION", 14 * DAY_MS)?,
-        };
-        let public_base_url = match r.raw("PUBLIC_BASE_URL") {
-            Some(u) if !valid_base_url(u.trim_end_matches('/')) => {
-                return Err(invalid("PUBLIC_BASE_URL", "must be an http(s) URL like https://chat.example.com"));
-            }
-            other => other.map(|u| u.trim_end_matches('/').to_owned()),
-        };
-        let log_token = r.raw("LOG_TOKEN").map(Secret::new);
-        if let Some(token) = &log_token
-            && env == Environment::Production
-            && token.expose().len() < 16
-        {
-            return Err(invalid("LOG_TOKEN", "must be at least 16 characters in production"));
         }
         Ok(Config {
             env,
             backend,
             data_dir: r.raw("STI_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".sti-data")),
-            log_token,
-            whatsapp_number,
+            log_token: r.log_token(env)?,
+            whatsapp_number: r.whatsapp_number()?,
             smart_mode,
             openai,
-            allowed_origins,
-            limits,
-            retention,
-            public_base_url,
+            allowed_origins: r.allowed_origins(env)?,
+            limits: r.limits()?,
+            retention: r.retention()?,
+            public_base_url: r.public_base_url()?,
             trust_forwarded_for: r.flag("TRUST_X_FORWARDED_FOR")?,
             worker_max_attempts: r.positive("WORKER_MAX_ATTEMPTS", 3)?,
-            aws: AwsResources {
-                table: r.raw("STI_TABLE_NAME").unwrap_or_else(|| "sti-chat".into()),
-                bucket: r.raw("STI_BUCKET_NAME").unwrap_or_else(|| "sti-chat-uploads".into()),
-                queue_name: r.raw("STI_QUEUE_NAME").unwrap_or_else(|| "sti-chat-images".into()),
-                queue_url: r.raw("STI_QUEUE_URL"),
-                secret_id: r.raw("STI_SECRET_ID"),
-                secret_cache_ttl: std::time::Duration::from_millis(
-                    r.duration_ms("STI_SECRET_CACHE_TTL", 5 * MINUTE_MS)? as u64,
-                ),
-                force_path_style: r.flag("STI_S3_FORCE_PATH_STYLE")?,
-                kms_key_id: r.raw("STI_KMS_KEY_ID"),
-            },
+            aws: r.aws()?,
         })
     }
 
@@ -399,7 +437,7 @@ mod tests {
         assert_eq!(c.backend, BackendKind::Local);
         assert_eq!(c.limits.upload_per_min_ip, 3);
         assert_eq!(c.limits.max_image_bytes, 5 * 1024 * 1024);
-        assert_eq!(c.retention.session_ms, 48 * HOUR_MS);
+        assert_eq!(c.retention.session, Duration::from_secs(48 * 3600));
         assert!(c.allowed_origins.allows("http://localhost:5173"));
         assert!(!c.allowed_origins.allows("https://evil.example"));
     }
@@ -458,8 +496,8 @@ mod tests {
         assert!(c.allowed_origins.allows("https://b.example"));
         assert!(!c.allowed_origins.allows("http://localhost:3000"));
         assert_eq!(c.whatsapp_number.as_deref(), Some("5491112345678"));
-        assert_eq!(c.retention.session_ms, 90_000);
-        assert_eq!(c.retention.upload_ms, 7 * DAY_MS);
+        assert_eq!(c.retention.session, Duration::from_secs(90));
+        assert_eq!(c.retention.upload, Duration::from_secs(7 * 86_400));
         assert!(c.trust_forwarded_for);
         assert_eq!(parse_duration_ms("15m"), Some(15 * MINUTE_MS));
         assert_eq!(parse_duration_ms("0s"), None);

@@ -1,7 +1,7 @@
-//! Hosting in the AWS Lambda runtime: every function binary is `serve_http(&[endpoint])`
-//! or `serve_worker()`. State (config, backend clients) is built once per cold start;
-//! logs are JSON lines on stdout carrying the Lambda request id (the runtime's
-//! per-invocation span) and our own request id.
+//! Hosting in the AWS Lambda runtime: every HTTP function's `main` is
+//! `serve_http(handlers::<function>::routes())`, the image worker's `serve_worker()`. The
+//! application is built once per cold start; logs are JSON lines on stdout carrying the
+//! Lambda request id (the runtime's per-invocation span) and our own request id.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request};
@@ -10,8 +10,8 @@ use axum::response::Response;
 pub use lambda_http::Error;
 use lambda_http::request::RequestContext;
 
-use crate::config::Config;
-use crate::http::{AppState, ClientIp, REQUEST_ID_HEADER, Routes, router_for};
+use crate::app::App;
+use crate::http::{ClientIp, REQUEST_ID_HEADER, Routes, router};
 
 /// JSON log lines on stdout with the current span's fields (the runtime's `requestId`
 /// and ours), level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default info).
@@ -33,21 +33,14 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Configuration and backend, once per cold start. A bad setting fails the init: it is
-/// logged, reported to the Runtime API as `Runtime.InitError` (so the Lambda console and
-/// the invoker see the message naming the variable), and the process exits.
-pub async fn state_from_env() -> Result<AppState, Error> {
-    let built = async {
-        let config = Config::from_env()?;
-        let backend = crate::backends::connect(&config).await?;
-        let state = AppState::new(config, backend);
-        #[cfg(feature = "smart")]
-        let state = crate::smart::attach(state)?;
-        Ok::<_, Error>(state)
-    };
-    match built.await {
-        Ok(state) => Ok(state),
+/// The application, once per cold start. A bad setting fails the init: it is logged,
+/// reported to the Runtime API as `Runtime.InitError` (so the Lambda console and the
+/// invoker see the message naming the variable), and the process exits.
+pub async fn app_from_env() -> Result<App, Error> {
+    match App::from_env().await {
+        Ok(app) => Ok(app),
         Err(e) => {
+            let e = Error::from(e);
             tracing::error!(error = %e, "init failed");
             report_init_error(&e).await;
             Err(e)
@@ -91,12 +84,11 @@ async fn from_lambda_event(mut req: Request<Body>, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Runs the HTTP function serving `routes` (one of `http::routes`).
+/// Runs the HTTP function serving `routes` (one handler module's `routes()`).
 pub async fn serve_http(routes: Routes) -> Result<(), Error> {
     init_tracing();
-    let state = state_from_env().await?;
-    let app = router_for(state, routes).layer(axum::middleware::from_fn(from_lambda_event));
-    lambda_http::run(app).await
+    let app = app_from_env().await?;
+    lambda_http::run(router(app, routes).layer(axum::middleware::from_fn(from_lambda_event))).await
 }
 
 #[cfg(feature = "images")]
@@ -108,8 +100,8 @@ mod sqs_worker {
     use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
     use lambda_runtime::{LambdaEvent, service_fn};
 
-    use super::{Error, init_tracing, state_from_env};
-    use crate::http::AppState;
+    use super::{Error, app_from_env, init_tracing};
+    use crate::app::App;
 
     fn attempt_of(message: &SqsMessage) -> u32 {
         message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
@@ -118,7 +110,7 @@ mod sqs_worker {
     /// Processes a batch; only the messages that should come back are reported, so one bad
     /// image never re-runs its neighbours. A message nobody can read is reported too: after
     /// the queue's retries it lands in the dead-letter queue for a human to look at.
-    pub async fn handle_batch(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
+    pub async fn handle_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
         use crate::services::worker::{JobResult, process_job};
         let mut failures = Vec::new();
         for message in &event.records {
@@ -134,7 +126,7 @@ mod sqs_worker {
             };
             let mut retry = false;
             for key in keys {
-                let result = process_job(state, &key, attempt).await;
+                let result = process_job(app, &key, attempt).await;
                 tracing::info!(message_id = %id, key, attempt, ?result, "image job");
                 retry |= matches!(result, JobResult::Retry(_));
             }
@@ -160,10 +152,10 @@ mod sqs_worker {
     /// Runs the image-worker function (SQS events, partial batch responses).
     pub async fn serve_worker() -> Result<(), Error> {
         init_tracing();
-        let state = state_from_env().await?;
-        let state = &state;
+        let app = app_from_env().await?;
+        let app = &app;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-            Ok::<_, Error>(handle_batch(state, event.payload).await)
+            Ok::<_, Error>(handle_batch(app, event.payload).await)
         }))
         .await
     }

@@ -1,9 +1,14 @@
-//! STI Chat's common crate: domain (conversation, PII, images), ports and backends,
-//! HTTP handlers shared by the Lambda functions and the local server.
+//! STI Chat's common crate. From the bottom up: the pure domain (`chat`, `pii`, `images`,
+//! `ids`, `text`, `time`), `config`, the `ports` and their `backends`, the `app` every
+//! host builds, the `services`, and the HTTP edge (`http`, `handlers`) that the Lambda
+//! functions (`lambda`) and `sti serve` both host. Nothing below `http` imports it.
 
+pub mod app;
 pub mod backends;
 pub mod chat;
 pub mod config;
+pub mod counters;
+pub mod error;
 pub mod handlers;
 pub mod http;
 pub mod ids;

@@ -40,3 +40,8 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 }
+
+/// A duration in whole milliseconds, for arithmetic with `now_ms()` timestamps.
+pub fn ms(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,8 +1,8 @@
 //! `chat`: POST /api/chat.
 
-use sti_shared::http::routes;
+use sti_shared::handlers::chat;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(routes::chat()).await
+    sti_shared::lambda::serve_http(chat::routes()).await
 }

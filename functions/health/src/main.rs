@@ -1,8 +1,8 @@
 //! `health`: GET /api/health.
 
-use sti_shared::http::routes;
+use sti_shared::handlers::health;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(routes::health()).await
+    sti_shared::lambda::serve_http(health::routes()).await
 }

@@ -1,8 +1,8 @@
 //! `metrics`: GET /api/metrics.
 
-use sti_shared::http::routes;
+use sti_shared::handlers::metrics;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(routes::metrics()).await
+    sti_shared::lambda::serve_http(metrics::routes()).await
 }

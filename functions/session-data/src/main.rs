@@ -1,8 +1,8 @@
 //! `session-data`: GET /api/session/{id}/export and DELETE /api/session/{id}.
 
-use sti_shared::http::routes;
+use sti_shared::handlers::session_data;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(routes::session_data()).await
+    sti_shared::lambda::serve_http(session_data::routes()).await
 }

@@ -1,8 +1,8 @@
 //! `ticket`: GET /api/ticket/{ticketId}.
 
-use sti_shared::http::routes;
+use sti_shared::handlers::ticket;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(routes::ticket()).await
+    sti_shared::lambda::serve_http(ticket::routes()).await
 }

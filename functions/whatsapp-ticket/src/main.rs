@@ -1,8 +1,8 @@
 //! `whatsapp-ticket`: POST /api/whatsapp-ticket.
 
-use sti_shared::http::routes;
+use sti_shared::handlers::whatsapp_ticket;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sti_shared::lambda::Error> {
-    sti_shared::lambda::serve_http(routes::whatsapp_ticket()).await
+    sti_shared::lambda::serve_http(whatsapp_ticket::routes()).await
 }

@@ -1,4 +1,6 @@
-//! One module per endpoint: parse → domain → ports → response.
+//! One module per endpoint (and per Lambda function), each owning its routes: parse →
+//! one service call → typed response. A function's `main.rs` serves one module's
+//! `routes()`; `sti serve` serves [`all`].
 
 pub mod chat;
 pub mod greeting;
@@ -6,16 +8,26 @@ pub mod health;
 pub mod logs;
 pub mod metrics;
 pub mod session_data;
+pub mod session_validate;
 pub mod ticket;
-pub mod upload;
-pub mod validate;
+pub mod upload_image;
+pub mod upload_status;
+pub mod whatsapp_ticket;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use crate::http::Routes;
 
-/// A JSON response from an already-encoded body.
-pub fn json_response(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+/// Every endpoint of the API, for a host that serves them all on one port.
+pub fn all() -> Routes {
+    Routes::new()
+        .merge(health::routes())
+        .merge(greeting::routes())
+        .merge(session_validate::routes())
+        .merge(chat::routes())
+        .merge(upload_image::routes())
+        .merge(upload_status::routes())
+        .merge(whatsapp_ticket::routes())
+        .merge(ticket::routes())
+        .merge(logs::routes())
+        .merge(metrics::routes())
+        .merge(session_data::routes())
 }

@@ -1,35 +1,42 @@
-use axum::Extension;
+//! `GET /api/session/{id}/export` and `DELETE /api/session/{id}`: the visitor's data.
+
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use serde_json::json;
+use axum::routing::{delete, get};
+use axum::{Extension, Json};
+use serde::Serialize;
 
-use super::json_response;
+use crate::app::App;
 use crate::http::extract::session_id;
-use crate::http::{ApiError, ApiResult, AppState, RequestId};
-use crate::services::session_data;
-use crate::services::tickets::base_url;
+use crate::http::{ApiResult, BaseUrl, RequestId, Routes};
+use crate::services::session_data::{self, Erased, Export};
 
-pub async fn export(
-    State(state): State<AppState>,
-    Path(raw_id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let id = session_id(Some(&raw_id), "the session id")?;
-    let body = session_data::export(&state, &id, &base_url(&state, &headers)).await?;
-    Ok(json_response(StatusCode::OK, body.to_string()))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/api/session/{session_id}/export", get(export))
+        .route("/api/session/{session_id}", delete(erase))
 }
 
-pub async fn erase(
-    State(state): State<AppState>,
+async fn export(
+    State(app): State<App>,
+    Path(raw_id): Path<String>,
+    BaseUrl(base_url): BaseUrl,
+) -> ApiResult<Json<Export>> {
+    let id = session_id(Some(&raw_id), "the session id")?;
+    Ok(Json(session_data::export(&app, &id, &base_url).await?))
+}
+
+#[derive(Serialize)]
+struct Erasure {
+    deleted: bool,
+    erased: Erased,
+}
+
+async fn erase(
+    State(app): State<App>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     Path(raw_id): Path<String>,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<Erasure>> {
     let id = session_id(Some(&raw_id), "the session id")?;
-    let erased = session_data::erase(&state, &id, &request_id).await?;
-    if !erased.anything() {
-        return Err(ApiError::not_found("session_not_found", "nothing is stored for this session"));
-    }
-    let body = json!({ "deleted": true, "erased": erased });
-    Ok(json_response(StatusCode::OK, body.to_string()))
+    let erased = session_data::erase_existing(&app, &id, &request_id).await?;
+    Ok(Json(Erasure { deleted: true, erased }))
 }

@@ -1,60 +1,66 @@
-use axum::Extension;
+//! `GET /api/ticket/{ticketId}?t=…`: the technician's view of a ticket, JSON or HTML.
+
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
 
-use super::json_response;
-use crate::http::extract::{JsonBody, header_str, session_id};
-use crate::http::{ApiError, ApiResult, AppState, HTML_CSP, RequestId};
-use crate::ids::{TicketId, is_access_token};
-use crate::ports::{Role, Ticket};
-use crate::services::tickets::{base_url, links_for};
-use crate::services::turns::ticket_turn;
-use crate::time::{now_ms, rfc3339};
+use crate::app::App;
+use crate::chat::Attempt;
+use crate::http::extract::header_str;
+use crate::http::{ApiResult, BaseUrl, HTML_CSP, Routes};
+use crate::ids::TicketId;
+use crate::ports::{Role, Ticket, TicketImage};
+use crate::services::session_data::TranscriptLine;
+use crate::services::tickets::{self, TicketView};
+use crate::time::rfc3339;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TicketRequest {
-    session_id: Option<String>,
-}
-
-pub async fn whatsapp_ticket(
-    State(state): State<AppState>,
-    Extension(RequestId(request_id)): Extension<RequestId>,
-    headers: HeaderMap,
-    JsonBody(req): JsonBody<TicketRequest>,
-) -> ApiResult<Response> {
-    let id = session_id(req.session_id.as_deref(), "sessionId")?;
-    let base = base_url(&state, &headers);
-    let (links, created) = ticket_turn(&state, &id, &base, &request_id).await?;
-    let mut body = serde_json::to_value(&links).map_err(|e| ApiError::internal(e.to_string()))?;
-    body["created"] = json!(created);
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(json_response(status, body.to_string()))
+pub fn routes() -> Routes {
+    Routes::new().route("/api/ticket/{ticket_id}", get(view_ticket))
 }
 
 #[derive(Deserialize)]
-pub struct TicketQuery {
+struct TicketQuery {
     t: Option<String>,
 }
 
-fn ticket_json(ticket: &Ticket, whatsapp_url: &str) -> serde_json::Value {
-    json!({
-        "ticketId": ticket.id,
-        "createdAt": rfc3339(ticket.created_at),
-        "expiresAt": rfc3339(ticket.expires_at),
-        "locale": ticket.locale.as_str(),
-        "name": ticket.name,
-        "category": ticket.category,
-        "categoryTitle": ticket.category_title,
-        "summary": ticket.summary,
-        "stepsTried": ticket.attempts,
-        "images": ticket.images,
-        "transcript": ticket.transcript.iter().map(|e| json!({"at": rfc3339(e.at), "from": e.role, "text": e.text})).collect::<Vec<_>>(),
-        "whatsappUrl": whatsapp_url,
-    })
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TicketJson {
+    ticket_id: TicketId,
+    created_at: String,
+    expires_at: String,
+    locale: &'static str,
+    name: Option<String>,
+    category: Option<String>,
+    category_title: Option<String>,
+    summary: Option<String>,
+    steps_tried: Vec<Attempt>,
+    images: Vec<TicketImage>,
+    transcript: Vec<TranscriptLine>,
+    whatsapp_url: String,
+}
+
+impl From<TicketView> for TicketJson {
+    fn from(view: TicketView) -> TicketJson {
+        let t = view.ticket;
+        TicketJson {
+            created_at: rfc3339(t.created_at),
+            expires_at: rfc3339(t.expires_at),
+            locale: t.locale.as_str(),
+            transcript: t.transcript.iter().map(TranscriptLine::from).collect(),
+            ticket_id: t.id,
+            name: t.name,
+            category: t.category,
+            category_title: t.category_title,
+            summary: t.summary,
+            steps_tried: t.attempts,
+            images: t.images,
+            whatsapp_url: view.links.whatsapp_url,
+        }
+    }
 }
 
 fn escape_html(s: &str) -> String {
@@ -132,31 +138,22 @@ fn wants_html(headers: &HeaderMap) -> bool {
     header_str(headers, header::ACCEPT.as_str()).is_some_and(|a| a.contains("text/html"))
 }
 
-pub async fn view_ticket(
-    State(state): State<AppState>,
+async fn view_ticket(
+    State(app): State<App>,
     Path(raw_id): Path<String>,
     Query(query): Query<TicketQuery>,
+    BaseUrl(base_url): BaseUrl,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    // Unknown ticket, missing or wrong token: the same answer, so links cannot be probed.
-    let not_found = || ApiError::not_found("ticket_not_found", "no such ticket, or the link is incomplete");
-    let id = TicketId::parse(&raw_id).map_err(|_| not_found())?;
-    let token = query.t.filter(|t| is_access_token(t)).ok_or_else(not_found)?;
-    let ticket = state.backend().tickets.get(&id, now_ms()).await?.ok_or_else(not_found)?;
-    if !crate::ports::Secret::new(ticket.access_token.clone()).matches(&token) {
-        return Err(not_found());
+    let view = tickets::view(&app, &raw_id, query.t.as_deref(), &base_url).await?;
+    if !wants_html(&headers) {
+        return Ok(Json(TicketJson::from(view)).into_response());
     }
-    if wants_html(&headers) {
-        let mut response = (StatusCode::OK, ticket_html(&ticket)).into_response();
-        let h = response.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        h.insert("content-security-policy", HeaderValue::from_static(HTML_CSP));
-        return Ok(response);
-    }
-    let number =
-        state.backend().secrets.load().await?.whatsapp_number.or_else(|| state.config().whatsapp_number.clone());
-    let links = links_for(&ticket, &base_url(&state, &headers), number.as_deref());
-    Ok(json_response(StatusCode::OK, ticket_json(&ticket, &links.whatsapp_url).to_string()))
+    let mut response = (StatusCode::OK, ticket_html(&view.ticket)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert("content-security-policy", HeaderValue::from_static(HTML_CSP));
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -1,13 +1,20 @@
 //! Request parsing with our limits and our error answers.
 
+use std::convert::Infallible;
+
 use axum::body::{Body, Bytes};
-use axum::extract::FromRequest;
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Request, header};
 use http_body_util::{BodyExt, Limited};
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, AppState};
+use super::{ApiError, ErrorCode};
+use crate::app::App;
 use crate::ids::SessionId;
+
+/// The header that names the session of an upload.
+pub const SESSION_HEADER: &str = "x-session-id";
 
 /// The request id, set by the middleware for every request.
 #[derive(Debug, Clone)]
@@ -22,11 +29,10 @@ pub struct ClientIp(pub String);
 pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::payload_too_large(
-            "payload_too_large",
-            format!("the request body is larger than {limit} bytes"),
-        )),
-        Err(e) => Err(ApiError::bad_request("unreadable_body", format!("could not read the request body: {e}"))),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")))
+        }
+        Err(e) => Err(ApiError::new(ErrorCode::UnreadableBody, format!("could not read the request body: {e}"))),
     }
 }
 
@@ -43,20 +49,17 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// as `{}` so that `POST /api/greeting` needs none.
 pub struct JsonBody<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.config().limits.max_json_bytes;
+    async fn from_request(req: Request<Body>, app: &App) -> Result<Self, Self::Rejection> {
+        let limit = app.config().limits.max_json_bytes;
         let json_declared = is_json(req.headers());
         let has_content_type = req.headers().contains_key(header::CONTENT_TYPE);
         let bytes = read_body(req.into_body(), limit).await?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         if !json_declared && (has_content_type || text != b"{}") {
-            return Err(ApiError::unsupported_media_type(
-                "unsupported_media_type",
-                "send the body as application/json",
-            ));
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"));
         }
         parse_json(text).map(JsonBody)
     }
@@ -65,17 +68,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 /// Parses a JSON object (serde would also read a struct from an array; we don't).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(ApiError::bad_request("invalid_request", "the body must be a JSON object"));
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "the body must be a JSON object"));
     }
     serde_json::from_value(value).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+                ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}"))
             }
-            Category::Data => ApiError::bad_request("invalid_request", format!("the body has the wrong shape: {e}")),
+            Category::Data => ApiError::new(ErrorCode::InvalidRequest, format!("the body has the wrong shape: {e}")),
         }
     })
 }
@@ -83,11 +86,40 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// A session id from a body field, a path segment or a header: 400 before any store
 /// is touched when it is missing or malformed.
 pub fn session_id(raw: Option<&str>, source: &str) -> Result<SessionId, ApiError> {
-    let raw = raw.ok_or_else(|| ApiError::bad_request("missing_session_id", format!("{source} is required")))?;
+    let raw = raw.ok_or_else(|| ApiError::new(ErrorCode::MissingSessionId, format!("{source} is required")))?;
     SessionId::parse(raw.trim())
-        .map_err(|_| ApiError::bad_request("invalid_session_id", format!("{source} is not a valid session id")))
+        .map_err(|_| ApiError::new(ErrorCode::InvalidSessionId, format!("{source} is not a valid session id")))
 }
 
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The absolute base URL links should use: `PUBLIC_BASE_URL`, or the request's own
+/// scheme and host.
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<App> for BaseUrl {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        Ok(BaseUrl(base_url(app.config().public_base_url.as_deref(), &parts.headers)))
+    }
+}
+
+fn base_url(configured: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(base) = configured {
+        return base.to_owned();
+    }
+    let host = header_str(headers, "host").unwrap_or("localhost");
+    let loopback = host.starts_with("localhost") || host.starts_with("127.0.0.1") || host.starts_with("[::1]");
+    let proto = match header_str(headers, "x-forwarded-proto") {
+        Some("http") => "http",
+        Some(_) => "https",
+        None if loopback => "http",
+        None => "https",
+    };
+    let safe_host: String =
+        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
+    format!("{proto}://{safe_host}")
 }

@@ -14,7 +14,9 @@ use tracing::Instrument;
 
 use super::error::error_body;
 use super::extract::{ClientIp, RequestId, header_str};
-use super::{ApiError, AppState};
+use super::{ApiError, ErrorCode};
+use crate::app::App;
+use crate::counters::Counter;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -48,13 +50,13 @@ fn client_ip_for(req: &Request<Body>, trust_forwarded_for: bool) -> String {
     }
 }
 
-pub async fn around(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+pub async fn around(State(app): State<App>, mut req: Request<Body>, next: Next) -> Response {
     let started = Instant::now();
     let request_id = request_id_for(req.headers());
-    let client_ip = client_ip_for(&req, state.config().trust_forwarded_for);
+    let client_ip = client_ip_for(&req, app.config().trust_forwarded_for);
     let method = req.method().clone();
     let origin = header_str(req.headers(), "origin").map(str::to_owned);
-    let origin_allowed = origin.as_deref().is_some_and(|o| state.config().allowed_origins.allows(o));
+    let origin_allowed = origin.as_deref().is_some_and(|o| app.config().allowed_origins.allows(o));
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(client_ip));
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
@@ -66,15 +68,14 @@ pub async fn around(State(state): State<AppState>, mut req: Request<Body>, next:
         if origin_allowed {
             preflight()
         } else {
-            ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin may not call the API")
-                .into_response()
+            ApiError::new(ErrorCode::OriginNotAllowed, "this origin may not call the API").into_response()
         }
     } else {
         match AssertUnwindSafe(next.run(req).instrument(span.clone())).catch_unwind().await {
             Ok(response) => response,
             Err(_) => {
                 tracing::error!(parent: &span, "handler panicked");
-                ApiError::internal("an internal error occurred").into_response()
+                ApiError::internal().into_response()
             }
         }
     };
@@ -95,8 +96,8 @@ pub async fn around(State(state): State<AppState>, mut req: Request<Body>, next:
     if status.is_server_error() {
         tracing::error!(%method, path, status = status.as_u16(), latency_ms, "request failed");
         // Counted off the response path: when the store is what failed, this would wait too.
-        let counting = state.clone();
-        tokio::spawn(async move { counting.count(&[("http.5xx", 1)]).await });
+        let counting = app.clone();
+        tokio::spawn(async move { counting.count(&[(Counter::Http5xx, 1)]).await });
     } else {
         tracing::info!(%method, path, status = status.as_u16(), latency_ms, "request");
     }

@@ -4,11 +4,11 @@
 
 use bytes::Bytes;
 
+use crate::app::App;
 use crate::chat::{self, Conversation, Input, Locale};
-use crate::http::AppState;
 use crate::ids::{SessionId, TicketId, UploadId};
 use crate::ports::{Session, StoreResult, Ticket, Upload};
-use crate::time::now_ms;
+use crate::time::{ms, now_ms};
 
 pub const SESSION_ID: &str = "web-de000000000000000000000000000001";
 pub const UPLOAD_ID: &str = "upl-de000000000000000000000000000001";
@@ -24,14 +24,14 @@ fn ids() -> Option<(SessionId, UploadId, TicketId)> {
 
 /// Creates (or renews) the demo session at `ask_problem`, a queued demo upload with
 /// its file, and a demo ticket. Safe to run again: it resets them.
-pub async fn seed(state: &AppState) -> StoreResult<()> {
+pub async fn seed(app: &App) -> StoreResult<()> {
     let Some((session_id, upload_id, ticket_id)) = ids() else {
         return Err(crate::ports::StoreError::Corrupt("demo ids are malformed".into()));
     };
-    let b = state.backend();
+    let b = app.backend();
     let now = now_ms();
-    let retention = &state.config().retention;
-    crate::services::session_data::erase(state, &session_id, "demo-seed").await?;
+    let retention = &app.config().retention;
+    crate::services::session_data::erase(app, &session_id, "demo-seed").await?;
 
     let start = Conversation::new(Locale::Es);
     let named = chat::respond(&start, Input::Text { raw: "Soy Ana", masked: "Soy Ana" }, &[]).conversation;
@@ -40,7 +40,7 @@ pub async fn seed(state: &AppState) -> StoreResult<()> {
         version: 1,
         created_at: now,
         updated_at: now,
-        expires_at: now + retention.session_ms,
+        expires_at: now + ms(retention.session),
         conversation: named,
     };
     b.sessions.create(&session).await?;
@@ -51,7 +51,7 @@ pub async fn seed(state: &AppState) -> StoreResult<()> {
         "image/png",
         DEMO_PNG.len() as u64,
         now,
-        now + retention.upload_ms,
+        now + ms(retention.upload),
     );
     b.blobs.put(&upload.key, Bytes::from_static(DEMO_PNG), "image/png").await?;
     b.uploads.create(&upload).await?;
@@ -63,7 +63,7 @@ pub async fn seed(state: &AppState) -> StoreResult<()> {
         // Case 0: the demo conversation's own case (1) stays free for a real ticket.
         case_no: 0,
         created_at: now,
-        expires_at: now + retention.ticket_ms,
+        expires_at: now + ms(retention.ticket),
         locale: Locale::Es,
         name: Some("Ana".into()),
         category: Some("printer".into()),
@@ -75,7 +75,7 @@ pub async fn seed(state: &AppState) -> StoreResult<()> {
         whatsapp_url: String::new(),
     };
     ticket.whatsapp_url =
-        crate::services::tickets::links_for(&ticket, "http://localhost", state.config().whatsapp_number.as_deref())
+        crate::services::tickets::links_for(&ticket, "http://localhost", app.config().whatsapp_number.as_deref())
             .whatsapp_url;
     b.tickets.create(&ticket).await?;
     Ok(())

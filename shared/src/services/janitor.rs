@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::http::AppState;
+use crate::app::App;
 use crate::ports::StoreResult;
 use crate::time::now_ms;
 
@@ -19,8 +19,8 @@ pub struct Purged {
     pub rate_windows: u64,
 }
 
-pub async fn purge_once(state: &AppState, now: i64) -> StoreResult<Purged> {
-    let b = state.backend();
+pub async fn purge_once(app: &App, now: i64) -> StoreResult<Purged> {
+    let b = app.backend();
     let mut purged = Purged {
         sessions: b.sessions.purge_expired(now).await?,
         tickets: b.tickets.purge_expired(now).await?,
@@ -35,9 +35,9 @@ pub async fn purge_once(state: &AppState, now: i64) -> StoreResult<Purged> {
     Ok(purged)
 }
 
-pub async fn run(state: AppState, every: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(app: App, every: Duration, mut shutdown: watch::Receiver<bool>) {
     while !*shutdown.borrow() {
-        match purge_once(&state, now_ms()).await {
+        match purge_once(&app, now_ms()).await {
             Ok(p) if p != Purged::default() => tracing::info!(?p, "expired data purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purge failed; will retry"),

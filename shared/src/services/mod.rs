@@ -1,12 +1,18 @@
-//! Operations shared by several handlers and hosts: opening tickets, the image worker,
-//! erasing and exporting a session's data, and the janitor.
+//! The operations of the product, written once for every host: starting sessions, chat
+//! and ticket turns, uploads and the image worker, the visitor's data rights, retention,
+//! and what operators read. They take the [`App`](crate::app::App) and domain values and
+//! return domain errors; they never see HTTP.
 
+pub mod admission;
 pub mod demo;
 pub mod janitor;
 pub mod notifications;
+pub mod operations;
 pub mod session_data;
+pub mod sessions;
 pub mod tickets;
 pub mod turns;
+pub mod uploads;
 #[cfg(feature = "images")]
 pub mod worker;
 

@@ -1,54 +1,131 @@
 //! The visitor's data rights: everything we hold for a session, and erasing it.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use crate::http::{ApiError, ApiResult, AppState};
-use crate::ids::SessionId;
-use crate::ports::{LogLevel, StoreResult};
+use crate::app::App;
+use crate::chat::Attempt;
+use crate::counters::Counter;
+use crate::error::{Error, Result};
+use crate::ids::{SessionId, TicketId, UploadId};
+use crate::images::Analysis;
+use crate::ports::{LogLevel, Role, StoreResult};
 use crate::services::tickets::ticket_url;
 use crate::time::{now_ms, rfc3339};
 
-pub async fn export(state: &AppState, id: &SessionId, base_url: &str) -> ApiResult<Value> {
-    let b = state.backend();
+/// Everything held for a session, as the visitor downloads it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Export {
+    pub exported_at: String,
+    pub session: SessionExport,
+    pub transcript: Vec<TranscriptLine>,
+    pub uploads: Vec<UploadExport>,
+    pub tickets: Vec<TicketExport>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionExport {
+    pub session_id: SessionId,
+    pub created_at: String,
+    pub updated_at: String,
+    pub expires_at: String,
+    pub state: &'static str,
+    pub locale: &'static str,
+    pub name: Option<String>,
+    pub problem: Option<String>,
+    pub category: Option<String>,
+    pub case_no: u32,
+    pub steps_tried: Vec<Attempt>,
+}
+
+/// One message of a transcript, as exports and ticket views show it.
+#[derive(Debug, Serialize)]
+pub struct TranscriptLine {
+    pub at: String,
+    pub from: Role,
+    pub text: String,
+}
+
+impl From<&crate::ports::TranscriptEntry> for TranscriptLine {
+    fn from(e: &crate::ports::TranscriptEntry) -> TranscriptLine {
+        TranscriptLine { at: rfc3339(e.at), from: e.role, text: e.text.clone() }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadExport {
+    pub upload_id: UploadId,
+    pub status: &'static str,
+    pub created_at: String,
+    pub expires_at: String,
+    pub content_type: String,
+    pub bytes: u64,
+    pub analysis: Option<Analysis>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketExport {
+    pub ticket_id: TicketId,
+    pub created_at: String,
+    pub expires_at: String,
+    pub category: Option<String>,
+    pub summary: Option<String>,
+    pub ticket_url: String,
+}
+
+pub async fn export(app: &App, id: &SessionId, base_url: &str) -> Result<Export> {
+    let b = app.backend();
     let now = now_ms();
-    let session = b
-        .sessions
-        .get(id, now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session_not_found", "the session does not exist or has expired"))?;
+    let session = b.sessions.get(id, now).await?.ok_or(Error::SessionNotFound)?;
     let transcript = b.sessions.transcript(id).await?;
     let uploads = b.uploads.list_for_session(id, now).await?;
     let tickets = b.tickets.list_for_session(id, now).await?;
-    let c = &session.conversation;
-    Ok(json!({
-        "exportedAt": rfc3339(now),
-        "session": {
-            "sessionId": session.id,
-            "createdAt": rfc3339(session.created_at),
-            "updatedAt": rfc3339(session.updated_at),
-            "expiresAt": rfc3339(session.expires_at),
-            "state": c.state.as_str(),
-            "locale": c.locale.as_str(),
-            "name": c.name,
-            "problem": c.problem,
-            "category": c.category,
-            "caseNo": c.case_no,
-            "stepsTried": c.attempts,
+    let c = session.conversation;
+    Ok(Export {
+        exported_at: rfc3339(now),
+        session: SessionExport {
+            session_id: session.id,
+            created_at: rfc3339(session.created_at),
+            updated_at: rfc3339(session.updated_at),
+            expires_at: rfc3339(session.expires_at),
+            state: c.state.as_str(),
+            locale: c.locale.as_str(),
+            name: c.name,
+            problem: c.problem,
+            category: c.category,
+            case_no: c.case_no,
+            steps_tried: c.attempts,
         },
-        "transcript": transcript.iter().map(|e| json!({
-            "at": rfc3339(e.at), "from": e.role, "text": e.text,
-        })).collect::<Vec<_>>(),
-        "uploads": uploads.iter().map(|u| json!({
-            "uploadId": u.id, "status": u.status.as_str(), "createdAt": rfc3339(u.created_at),
-            "expiresAt": rfc3339(u.expires_at), "contentType": u.content_type, "bytes": u.bytes,
-            "analysis": u.analysis, "error": u.error,
-        })).collect::<Vec<_>>(),
-        "tickets": tickets.iter().map(|t| json!({
-            "ticketId": t.id, "createdAt": rfc3339(t.created_at), "expiresAt": rfc3339(t.expires_at),
-            "category": t.category, "summary": t.summary, "ticketUrl": ticket_url(base_url, t),
-        })).collect::<Vec<_>>(),
-    }))
+        transcript: transcript.iter().map(TranscriptLine::from).collect(),
+        uploads: uploads
+            .into_iter()
+            .map(|u| UploadExport {
+                status: u.status.as_str(),
+                created_at: rfc3339(u.created_at),
+                expires_at: rfc3339(u.expires_at),
+                upload_id: u.id,
+                content_type: u.content_type,
+                bytes: u.bytes,
+                analysis: u.analysis,
+                error: u.error,
+            })
+            .collect(),
+        tickets: tickets
+            .iter()
+            .map(|t| TicketExport {
+                ticket_id: t.id.clone(),
+                created_at: rfc3339(t.created_at),
+                expires_at: rfc3339(t.expires_at),
+                category: t.category.clone(),
+                summary: t.summary.clone(),
+                ticket_url: ticket_url(base_url, t),
+            })
+            .collect(),
+    })
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -68,8 +145,8 @@ impl Erased {
 
 /// Erases the session first (no further turns), then everything hanging off it. Safe to
 /// repeat: a second call finishes what a failed first call left.
-pub async fn erase(state: &AppState, id: &SessionId, request_id: &str) -> StoreResult<Erased> {
-    let b = state.backend();
+pub async fn erase(app: &App, id: &SessionId, request_id: &str) -> StoreResult<Erased> {
+    let b = app.backend();
     let mut erased = Erased {
         session: b.sessions.delete(id).await?,
         tickets: b.tickets.delete_for_session(id).await?,
@@ -83,10 +160,19 @@ pub async fn erase(state: &AppState, id: &SessionId, request_id: &str) -> StoreR
         erased.files += b.blobs.delete_prefix(&prefix).await?;
     }
     if erased.anything() {
-        state.count(&[("sessions.erased", 1)]).await;
+        app.count(&[(Counter::SessionsErased, 1)]).await;
         let message =
             format!("erased: {} ticket(s), {} upload(s), {} file(s)", erased.tickets, erased.uploads, erased.files);
-        state.log_event(LogLevel::Info, "session.erased", Some(request_id), Some(id.as_str()), &message).await;
+        app.log_event(LogLevel::Info, "session.erased", Some(request_id), Some(id.as_str()), &message).await;
+    }
+    Ok(erased)
+}
+
+/// Erases what is held for `id`; `NothingStored` when there was nothing to erase.
+pub async fn erase_existing(app: &App, id: &SessionId, request_id: &str) -> Result<Erased> {
+    let erased = erase(app, id, request_id).await?;
+    if !erased.anything() {
+        return Err(Error::NothingStored);
     }
     Ok(erased)
 }

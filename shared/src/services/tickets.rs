@@ -3,11 +3,15 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
+use crate::app::App;
 use crate::chat::Locale;
-use crate::http::{ApiError, ApiResult, AppState};
-use crate::ids::{TicketId, access_token};
-use crate::ports::{CreateTicketOutcome, LogLevel, RateDecision, Session, Ticket, TicketImage, UploadStatus};
-use crate::time::HOUR_MS;
+use crate::counters::Counter;
+use crate::error::{Error, IdKind, Result};
+use crate::ids::{TicketId, access_token, is_access_token};
+use crate::ports::{CreateTicketOutcome, LogLevel, Secret, Session, Ticket, TicketImage, UploadStatus};
+use crate::services::admission::{Quota, admit};
+use crate::services::turns::Origin;
+use crate::time::{ms, now_ms};
 
 /// The links a visitor and a technician use for a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,27 +79,16 @@ pub fn links_for(ticket: &Ticket, base_url: &str, number: Option<&str>) -> Ticke
 
 /// Opens (or finds) the ticket of `session`'s current case. Counts against the
 /// per-session hourly quota only when a new ticket is needed.
-pub async fn open_for_session(
-    state: &AppState,
-    session: &Session,
-    base_url: &str,
-    now: i64,
-    request_id: &str,
-) -> ApiResult<Opened> {
-    let backend = state.backend();
+pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>, now: i64) -> Result<Opened> {
+    let backend = app.backend();
+    let base_url = origin.base_url;
     let conversation = &session.conversation;
-    let number = backend.secrets.load().await?.whatsapp_number.or_else(|| state.config().whatsapp_number.clone());
+    let number = whatsapp_number(app).await?;
     if let Some(existing) = backend.tickets.find_for_case(&session.id, conversation.case_no, now).await? {
         let links = links_for(&existing, base_url, number.as_deref());
         return Ok(Opened { ticket: existing, links, created: false });
     }
-    let quota_key = format!("tickets:{}", session.id);
-    if let RateDecision::Limited { retry_after_secs } =
-        backend.limiter.hit(&quota_key, state.config().limits.max_tickets_per_hour, HOUR_MS, now).await?
-    {
-        state.count(&[("ratelimit.rejected", 1)]).await;
-        return Err(ApiError::rate_limited("ticket_limit", retry_after_secs));
-    }
+    admit(app, &Quota::tickets_per_session(&session.id, &app.config().limits)).await?;
 
     let transcript = backend.sessions.transcript(&session.id).await?;
     let images = backend
@@ -114,7 +107,7 @@ pub async fn open_for_session(
             session_id: session.id.clone(),
             case_no: conversation.case_no,
             created_at: now,
-            expires_at: now + state.config().retention.ticket_ms,
+            expires_at: now + ms(app.config().retention.ticket),
             locale: conversation.locale,
             name: conversation.name.clone(),
             category: conversation.category.clone(),
@@ -129,16 +122,15 @@ pub async fn open_for_session(
         ticket.whatsapp_url = links.whatsapp_url.clone();
         match backend.tickets.create(&ticket).await? {
             CreateTicketOutcome::Created => {
-                state.count(&[("tickets.created", 1)]).await;
+                app.count(&[(Counter::TicketsCreated, 1)]).await;
                 let message = format!(
                     "ticket {} opened (case {}, category {})",
                     ticket.id,
                     ticket.case_no,
                     ticket.category.as_deref().unwrap_or("none")
                 );
-                state
-                    .log_event(LogLevel::Info, "ticket.created", Some(request_id), Some(session.id.as_str()), &message)
-                    .await;
+                let session_id = Some(session.id.as_str());
+                app.log_event(LogLevel::Info, "ticket.created", Some(origin.request_id), session_id, &message).await;
                 return Ok(Opened { ticket, links, created: true });
             }
             CreateTicketOutcome::AlreadyOpen(existing) => {
@@ -148,24 +140,30 @@ pub async fn open_for_session(
             CreateTicketOutcome::IdTaken => continue,
         }
     }
-    Err(ApiError::unavailable("ticket_id_exhausted", "could not allocate a ticket number; please retry", 1))
+    Err(Error::IdsExhausted(IdKind::Ticket))
 }
 
-/// The absolute base URL links should use: the configured one, or the request's own
-/// scheme and host.
-pub fn base_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
-    if let Some(base) = &state.config().public_base_url {
-        return base.clone();
+/// The number WhatsApp links go to: the secret's, else the environment's.
+pub async fn whatsapp_number(app: &App) -> Result<Option<String>> {
+    let from_secret = app.backend().secrets.load().await?.whatsapp_number;
+    Ok(from_secret.or_else(|| app.config().whatsapp_number.clone()))
+}
+
+/// A ticket and the links to it.
+pub struct TicketView {
+    pub ticket: Ticket,
+    pub links: TicketLinks,
+}
+
+/// The ticket `raw_id` for a holder of its access token. Unknown ticket, malformed id,
+/// missing or wrong token: the same answer, so links cannot be probed.
+pub async fn view(app: &App, raw_id: &str, token: Option<&str>, base_url: &str) -> Result<TicketView> {
+    let id = TicketId::parse(raw_id).map_err(|_| Error::TicketNotFound)?;
+    let token = token.filter(|t| is_access_token(t)).ok_or(Error::TicketNotFound)?;
+    let ticket = app.backend().tickets.get(&id, now_ms()).await?.ok_or(Error::TicketNotFound)?;
+    if !Secret::new(ticket.access_token.clone()).matches(token) {
+        return Err(Error::TicketNotFound);
     }
-    let host = crate::http::extract::header_str(headers, "host").unwrap_or("localhost");
-    let loopback = host.starts_with("localhost") || host.starts_with("127.0.0.1") || host.starts_with("[::1]");
-    let proto = match crate::http::extract::header_str(headers, "x-forwarded-proto") {
-        Some("http") => "http",
-        Some(_) => "https",
-        None if loopback => "http",
-        None => "https",
-    };
-    let safe_host: String =
-        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
-    format!("{proto}://{safe_host}")
+    let links = links_for(&ticket, base_url, whatsapp_number(app).await?.as_deref());
+    Ok(TicketView { ticket, links })
 }

@@ -6,23 +6,43 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::app::App;
 use crate::chat::{self, Action, ImageNote, Input, QuickReply};
-use crate::http::{ApiError, ApiResult, AppState};
+use crate::counters::Counter;
+use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::pii::mask_pii;
-use crate::ports::{CommitOutcome, LogLevel, Role, Session, TranscriptEntry, TurnRecord, UploadStatus};
+use crate::ports::{CommitOutcome, LogLevel, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus};
+use crate::services::admission::{Quota, admit};
+use crate::services::sessions::load;
 use crate::services::tickets::{self, TicketLinks};
 use crate::smart::Failure;
-use crate::time::now_ms;
+use crate::time::{ms, now_ms};
 
 /// A turn that keeps losing races to other writers of its session gives up (503) after
 /// this long; well inside the function timeout.
 const COMMIT_BUDGET: Duration = Duration::from_secs(6);
 
+/// What the visitor sent: words, or a quick-reply button.
 #[derive(Debug, Clone)]
-pub enum Said {
+pub enum Utterance {
     Text(String),
     Button(String),
+}
+
+/// One visitor message, as the chat endpoint received it.
+pub struct Message<'a> {
+    pub session: &'a SessionId,
+    pub utterance: &'a Utterance,
+    /// The client's idempotency key: a repeat gets the first answer.
+    pub message_id: Option<&'a str>,
+    pub ip: &'a str,
+}
+
+/// Where the answer's links point and which request it belongs to.
+pub struct Origin<'a> {
+    pub base_url: &'a str,
+    pub request_id: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,12 +58,6 @@ pub struct ChatResponse<'a> {
     pub ticket: Option<&'a TicketLinks>,
 }
 
-pub async fn load_session(state: &AppState, id: &SessionId, now: i64) -> ApiResult<Session> {
-    state.backend().sessions.get(id, now).await?.ok_or_else(|| {
-        ApiError::not_found("session_not_found", "the session does not exist or has expired; start a new one")
-    })
-}
-
 /// Backs off exponentially with full jitter before re-reading a session another request
 /// changed, so that a burst of writers spreads out instead of colliding again.
 async fn backoff(attempt: u32) {
@@ -57,19 +71,19 @@ fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
 }
 
 /// The session after a turn: one version up, its expiry pushed back from `now`.
-fn next_session(state: &AppState, session: Session, conversation: chat::Conversation, now: i64) -> Session {
+fn next_session(app: &App, session: Session, conversation: chat::Conversation, now: i64) -> Session {
     Session {
         version: session.version + 1,
         updated_at: now,
-        expires_at: now + state.config().retention.session_ms,
+        expires_at: now + ms(app.config().retention.session),
         conversation,
         ..session
     }
 }
 
 /// Image analyses finished since the bot last mentioned one.
-async fn new_image_notes(state: &AppState, session: &Session, now: i64) -> ApiResult<Vec<ImageNote>> {
-    let uploads = state.backend().uploads.list_for_session(&session.id, now).await?;
+async fn new_image_notes(app: &App, session: &Session, now: i64) -> Result<Vec<ImageNote>> {
+    let uploads = app.backend().uploads.list_for_session(&session.id, now).await?;
     Ok(uploads
         .into_iter()
         .filter(|u| u.status == UploadStatus::Done && !session.conversation.noted_uploads.contains(&u.id.to_string()))
@@ -91,8 +105,8 @@ async fn new_image_notes(state: &AppState, session: &Session, now: i64) -> ApiRe
 /// In smart mode, replaces the steps a turn shows with the model's; true when smart mode
 /// should have answered and the knowledge base stood in (timeout, error, bad output,
 /// open circuit).
-async fn improve_steps(state: &AppState, before: &chat::Conversation, turn: &mut chat::Turn) -> bool {
-    let Some(smart) = state.smart() else {
+async fn improve_steps(app: &App, before: &chat::Conversation, turn: &mut chat::Turn) -> bool {
+    let Some(smart) = app.smart() else {
         return false;
     };
     if turn.action != Action::None {
@@ -102,7 +116,7 @@ async fn improve_steps(state: &AppState, before: &chat::Conversation, turn: &mut
         return false;
     };
     let problem = turn.conversation.problem.clone();
-    match smart.steps(state, turn.conversation.locale, title, problem.as_deref(), round, &tried).await {
+    match smart.steps(turn.conversation.locale, title, problem.as_deref(), round, &tried).await {
         Ok(steps) => {
             chat::replace_steps(turn, steps);
             false
@@ -115,46 +129,56 @@ async fn improve_steps(state: &AppState, before: &chat::Conversation, turn: &mut
     }
 }
 
+/// Answers a visitor's message: the session must exist, then the per-IP and
+/// per-session limits apply, then the turn runs. Returns the response body (the stored
+/// one when `message_id` repeats).
+pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Result<String> {
+    load(app, message.session, now_ms()).await?;
+    let limits = &app.config().limits;
+    admit(app, &Quota::chat_per_ip(message.ip, limits)).await?;
+    admit(app, &Quota::chat_per_session(message.session, limits)).await?;
+    chat_turn(app, message.session, message.utterance, message.message_id, origin).await
+}
+
 /// Runs a chat turn and returns the response body (the stored one on a replay).
-pub async fn chat_turn(
-    state: &AppState,
+async fn chat_turn(
+    app: &App,
     id: &SessionId,
-    said: &Said,
+    said: &Utterance,
     message_id: Option<&str>,
-    base_url: &str,
-    request_id: &str,
-) -> ApiResult<String> {
+    origin: &Origin<'_>,
+) -> Result<String> {
     let started = std::time::Instant::now();
     let mut attempt = 0;
     while started.elapsed() < COMMIT_BUDGET {
         attempt += 1;
         let now = now_ms();
-        let session = load_session(state, id, now).await?;
+        let session = load(app, id, now).await?;
         if let Some(mid) = message_id
-            && let Some(stored) = state.backend().sessions.find_reply(id, mid).await?
+            && let Some(stored) = app.backend().sessions.find_reply(id, mid).await?
         {
             return Ok(stored);
         }
-        let notes = new_image_notes(state, &session, now).await?;
+        let notes = new_image_notes(app, &session, now).await?;
         let masked = match said {
-            Said::Text(text) => mask_pii(text),
-            Said::Button(value) => format!("[{value}]"),
+            Utterance::Text(text) => mask_pii(text),
+            Utterance::Button(value) => format!("[{value}]"),
         };
         let input = match said {
-            Said::Text(raw) => Input::Text { raw, masked: &masked },
-            Said::Button(value) => Input::Button(value),
+            Utterance::Text(raw) => Input::Text { raw, masked: &masked },
+            Utterance::Button(value) => Input::Button(value),
         };
         let mut turn = chat::respond(&session.conversation, input, &notes);
-        let degraded = improve_steps(state, &session.conversation, &mut turn).await;
+        let degraded = improve_steps(app, &session.conversation, &mut turn).await;
         let (conversation, reply, ticket) = if turn.action == Action::OpenTicket {
             let pending = Session { conversation: turn.conversation.clone(), ..session.clone() };
-            match tickets::open_for_session(state, &pending, base_url, now, request_id).await {
+            match tickets::open_for_session(app, &pending, origin, now).await {
                 Ok(opened) => {
                     let (c, r) =
                         chat::ticket_opened(&turn.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
                     (c, r, Some(opened.links))
                 }
-                Err(e) if e.code == "ticket_limit" => {
+                Err(Error::TicketLimit { .. }) => {
                     let (c, r) = chat::ticket_unavailable(&turn.conversation);
                     (c, r, None)
                 }
@@ -173,7 +197,7 @@ pub async fn chat_turn(
             locale: conversation.locale.as_str(),
             ticket: ticket.as_ref(),
         })
-        .map_err(|e| ApiError::internal(format!("cannot encode the reply: {e}")))?;
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode the reply: {e}")))?;
         let version = session.version + 1;
         let record = TurnRecord {
             entries: vec![
@@ -181,13 +205,13 @@ pub async fn chat_turn(
                 entry(version * 2 + 1, now, Role::Bot, &reply.text),
             ],
             expected_version: session.version,
-            session: next_session(state, session, conversation, now),
+            session: next_session(app, session, conversation, now),
             message_id: message_id.map(str::to_owned),
             response_json: response.clone(),
         };
-        match state.backend().sessions.commit_turn(&record).await? {
+        match app.backend().sessions.commit_turn(&record).await? {
             CommitOutcome::Committed => {
-                state.count(&[("chat.totalMessages", 1)]).await;
+                app.count(&[(Counter::ChatMessages, 1)]).await;
                 // Metadata only: the visitor's words live in the transcript, which erasure removes.
                 let c = &record.session.conversation;
                 let summary = format!(
@@ -196,31 +220,26 @@ pub async fn chat_turn(
                     c.category.as_deref().unwrap_or("none"),
                     masked.chars().count()
                 );
-                state.log_event(LogLevel::Info, "chat.turn", Some(request_id), Some(id.as_str()), &summary).await;
+                app.log_event(LogLevel::Info, "chat.turn", Some(origin.request_id), Some(id.as_str()), &summary).await;
                 return Ok(response);
             }
             CommitOutcome::Duplicate(stored) => return Ok(stored),
             CommitOutcome::Conflict => backoff(attempt).await,
         }
     }
-    Err(ApiError::unavailable("session_busy", "the session is being updated by other requests; please retry", 1))
+    Err(Error::SessionBusy)
 }
 
 /// Opens the ticket of the session's current case (idempotent) and moves the
 /// conversation to `ticket_created`, recording the bot's message in the transcript.
-pub async fn ticket_turn(
-    state: &AppState,
-    id: &SessionId,
-    base_url: &str,
-    request_id: &str,
-) -> ApiResult<(TicketLinks, bool)> {
+pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Result<(TicketLinks, bool)> {
     let started = std::time::Instant::now();
     let mut attempt = 0;
     while started.elapsed() < COMMIT_BUDGET {
         attempt += 1;
         let now = now_ms();
-        let session = load_session(state, id, now).await?;
-        let opened = tickets::open_for_session(state, &session, base_url, now, request_id).await?;
+        let session = load(app, id, now).await?;
+        let opened = tickets::open_for_session(app, &session, origin, now).await?;
         let already_shown = session.conversation.ticket_id.as_deref() == Some(opened.ticket.id.as_str());
         if already_shown {
             return Ok((opened.links, opened.created));
@@ -231,14 +250,14 @@ pub async fn ticket_turn(
         let record = TurnRecord {
             entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
             expected_version: session.version,
-            session: next_session(state, session, conversation, now),
+            session: next_session(app, session, conversation, now),
             message_id: None,
             response_json: String::new(),
         };
-        match state.backend().sessions.commit_turn(&record).await? {
+        match app.backend().sessions.commit_turn(&record).await? {
             CommitOutcome::Committed | CommitOutcome::Duplicate(_) => return Ok((opened.links, opened.created)),
             CommitOutcome::Conflict => backoff(attempt).await,
         }
     }
-    Err(ApiError::unavailable("session_busy", "the session is being updated by other requests; please retry", 1))
+    Err(Error::SessionBusy)
 }

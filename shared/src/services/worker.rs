@@ -7,7 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{Notify, watch};
 
-use crate::http::AppState;
+use crate::app::App;
+use crate::counters::Counter;
 use crate::ids::{SessionId, UploadId};
 use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
 use crate::time::now_ms;
@@ -44,21 +45,21 @@ pub fn thumbnail_key(key: &str) -> String {
     format!("thumbnails/{key}.jpg")
 }
 
-pub async fn process_job(state: &AppState, key: &str, attempt: u32) -> JobResult {
-    let max_attempts = state.config().worker_max_attempts;
+pub async fn process_job(app: &App, key: &str, attempt: u32) -> JobResult {
+    let max_attempts = app.config().worker_max_attempts;
     let last_attempt = attempt >= max_attempts;
-    match try_process(state, key).await {
+    match try_process(app, key).await {
         Ok(result) => result,
         Err(e) if last_attempt => {
             let reason = format!("could not be processed after {attempt} attempts: {e}");
-            finish_failed(state, key, &reason).await
+            finish_failed(app, key, &reason).await
         }
         Err(e) => JobResult::Retry(e.to_string()),
     }
 }
 
-async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreError> {
-    let backend = state.backend();
+async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
+    let backend = app.backend();
     let Some((session_id, upload_id)) = parse_upload_key(key) else {
         return Ok(JobResult::Ignored(format!("not an upload key: {key}")));
     };
@@ -86,7 +87,7 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         Ok(p) => p,
         Err(e) => {
             let reason = e.to_string();
-            return Ok(finish_failed(state, key, &reason).await);
+            return Ok(finish_failed(app, key, &reason).await);
         }
     };
     let ext = if processed.sanitized_format == crate::images::ImageFormat::Jpeg { "jpg" } else { "png" };
@@ -97,7 +98,7 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
     backend.blobs.put(&thumbnail, Bytes::from(processed.thumbnail), "image/jpeg").await?;
     let mut analysis = processed.analysis;
     analysis.analysis_ms = started.elapsed().as_millis() as u64;
-    describe(state, &session_id, &sanitized_bytes, &mut analysis).await;
+    describe(app, &session_id, &sanitized_bytes, &mut analysis).await;
     let outcome = UploadOutcome::Done {
         analysis: analysis.clone(),
         sanitized_key: sanitized.clone(),
@@ -112,7 +113,7 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         }
         return Ok(JobResult::AlreadyDone);
     }
-    state.count(&[("uploads.processed", 1), ("uploads.analysisMsTotal", analysis.analysis_ms as i64)]).await;
+    app.count(&[(Counter::UploadsProcessed, 1), (Counter::UploadsAnalysisMsTotal, analysis.analysis_ms as i64)]).await;
     crate::metrics::emf(&[
         ("ImagesProcessed", 1.0, "Count"),
         ("ImageAnalysisTime", analysis.analysis_ms as f64, "Milliseconds"),
@@ -126,17 +127,17 @@ async fn try_process(state: &AppState, key: &str) -> Result<JobResult, StoreErro
         analysis.brightness,
         analysis.hint.map(|h| format!("{h:?}")).unwrap_or_else(|| "none".into())
     );
-    state.log_event(LogLevel::Info, "upload.processed", None, Some(session_id.as_str()), &message).await;
+    app.log_event(LogLevel::Info, "upload.processed", None, Some(session_id.as_str()), &message).await;
     Ok(JobResult::Processed)
 }
 
 /// In smart mode, asks a vision model what the (sanitised) image shows; on any failure
 /// the analysis simply goes without a description.
-async fn describe(state: &AppState, session: &SessionId, sanitized: &Bytes, analysis: &mut crate::images::Analysis) {
-    let Some(smart) = state.smart() else {
+async fn describe(app: &App, session: &SessionId, sanitized: &Bytes, analysis: &mut crate::images::Analysis) {
+    let Some(smart) = app.smart() else {
         return;
     };
-    let locale = match state.backend().sessions.get(session, now_ms()).await {
+    let locale = match app.backend().sessions.get(session, now_ms()).await {
         Ok(Some(s)) => s.conversation.locale,
         _ => crate::chat::Locale::Es,
     };
@@ -149,7 +150,7 @@ async fn describe(state: &AppState, session: &SessionId, sanitized: &Bytes, anal
         tracing::warn!("could not make a preview for the vision model");
         return;
     };
-    match smart.describe(state, locale, &crate::smart::data_url("image/jpeg", &jpeg)).await {
+    match smart.describe(locale, &crate::smart::data_url("image/jpeg", &jpeg)).await {
         Ok((description, error_text)) => {
             analysis.description = Some(description);
             analysis.error_text = error_text;
@@ -158,17 +159,17 @@ async fn describe(state: &AppState, session: &SessionId, sanitized: &Bytes, anal
     }
 }
 
-async fn finish_failed(state: &AppState, key: &str, reason: &str) -> JobResult {
+async fn finish_failed(app: &App, key: &str, reason: &str) -> JobResult {
     let Some((session_id, upload_id)) = parse_upload_key(key) else {
         return JobResult::Ignored(format!("not an upload key: {key}"));
     };
     let outcome = UploadOutcome::Failed { reason: reason.to_owned() };
-    match state.backend().uploads.complete(&session_id, &upload_id, &outcome, now_ms()).await {
+    match app.backend().uploads.complete(&session_id, &upload_id, &outcome, now_ms()).await {
         Ok(true) => {
-            state.count(&[("uploads.failed", 1)]).await;
+            app.count(&[(Counter::UploadsFailed, 1)]).await;
             crate::metrics::emf(&[("ImagesFailed", 1.0, "Count")]);
             let message = format!("{upload_id} failed: {reason}");
-            state.log_event(LogLevel::Warn, "upload.failed", None, Some(session_id.as_str()), &message).await;
+            app.log_event(LogLevel::Warn, "upload.failed", None, Some(session_id.as_str()), &message).await;
             JobResult::Failed(reason.to_owned())
         }
         Ok(false) => JobResult::AlreadyDone,
@@ -190,9 +191,9 @@ fn retry_delay_ms(attempt: u32) -> i64 {
 }
 
 /// Handles one delivery from the local queue: ack unless it should come back.
-pub async fn handle_delivery(state: &AppState, delivery: &Delivery) -> JobResult {
-    let result = process_job(state, &delivery.job.key, delivery.attempt).await;
-    let queue = &state.backend().queue;
+pub async fn handle_delivery(app: &App, delivery: &Delivery) -> JobResult {
+    let result = process_job(app, &delivery.job.key, delivery.attempt).await;
+    let queue = &app.backend().queue;
     let settled = match &result {
         JobResult::Retry(reason) => {
             tracing::warn!(key = %delivery.job.key, attempt = delivery.attempt, reason, "image job will be retried");
@@ -209,10 +210,10 @@ pub async fn handle_delivery(state: &AppState, delivery: &Delivery) -> JobResult
 
 /// The in-process worker of `sti serve` (and `sti worker`): drains the queue until
 /// `shutdown` turns true, finishing the job in hand; queued jobs stay queued.
-pub async fn run_queue_worker(state: AppState, wake: std::sync::Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_queue_worker(app: App, wake: std::sync::Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("image worker started");
     while !*shutdown.borrow() {
-        let deliveries = match state.backend().queue.receive(BATCH, LEASE_MS, now_ms()).await {
+        let deliveries = match app.backend().queue.receive(BATCH, LEASE_MS, now_ms()).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "image queue unavailable");
@@ -228,7 +229,7 @@ pub async fn run_queue_worker(state: AppState, wake: std::sync::Arc<Notify>, mut
             continue;
         }
         for delivery in &deliveries {
-            let result = handle_delivery(&state, delivery).await;
+            let result = handle_delivery(&app, delivery).await;
             tracing::info!(key = %delivery.job.key, attempt = delivery.attempt, ?result, "image job");
         }
     }

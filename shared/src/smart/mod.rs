@@ -19,7 +19,9 @@ pub use breaker::{Breaker, BreakerConfig, CircuitState, Permit};
 pub use client::{CallError, ChatClient};
 
 use crate::chat::Locale;
-use crate::http::AppState;
+use crate::config::OpenAiConfig;
+use crate::counters::{Counter, Tally};
+use crate::ports::Counters;
 
 /// Shared gauge names: the circuit state for instances without the breaker (health and
 /// metrics functions), and the operator's switch.
@@ -52,21 +54,11 @@ pub trait Completer: Send + Sync {
     async fn complete(&self, model: &str, messages: Value, timeout: Duration) -> Result<String, Failure>;
 }
 
-#[derive(Debug, Clone)]
-pub struct SmartConfig {
-    pub model: String,
-    pub vision_model: String,
-    pub call_timeout: Duration,
-    /// The whole time smart mode may add to a request, retry included.
-    pub budget: Duration,
-    pub breaker: BreakerConfig,
-    /// How long the operator's switch is cached.
-    pub flag_cache: Duration,
-}
-
 pub struct Smart {
     completer: Box<dyn Completer>,
-    config: SmartConfig,
+    config: OpenAiConfig,
+    /// Where calls are counted, the circuit state published and the operator's switch read.
+    tally: Tally,
     breaker: Mutex<Breaker>,
     forced_off: Mutex<Option<(Instant, bool)>>,
     published: Mutex<Option<CircuitState>>,
@@ -76,11 +68,12 @@ pub struct Smart {
 const MIN_CALL: Duration = Duration::from_millis(100);
 
 impl Smart {
-    pub fn new(completer: Box<dyn Completer>, config: SmartConfig) -> Smart {
+    pub fn new(completer: Box<dyn Completer>, config: OpenAiConfig, tally: Tally) -> Smart {
         Smart {
-            breaker: Mutex::new(Breaker::new(config.breaker)),
+            breaker: Mutex::new(Breaker::new(breaker_config(&config))),
             completer,
             config,
+            tally,
             forced_off: Mutex::new(None),
             published: Mutex::new(None),
         }
@@ -91,13 +84,13 @@ impl Smart {
     }
 
     /// The operator's switch, read from the shared store at most every `flag_cache`.
-    pub async fn forced_off(&self, state: &AppState) -> bool {
+    pub async fn forced_off(&self) -> bool {
         if let Some((at, value)) = self.forced_off.lock().ok().and_then(|c| *c)
             && at.elapsed() < self.config.flag_cache
         {
             return value;
         }
-        let value = match state.backend().counters.get(FORCED_OFF_FLAG).await {
+        let value = match self.tally.store().get(FORCED_OFF_FLAG).await {
             Ok(v) => v.unwrap_or(0) != 0,
             // Keep the last known value while the store hiccups; default to on.
             Err(_) => return self.forced_off.lock().ok().and_then(|c| c.map(|(_, v)| v)).unwrap_or(false),
@@ -111,7 +104,6 @@ impl Smart {
     /// Steps for the visitor's problem, from masked text only.
     pub async fn steps(
         &self,
-        state: &AppState,
         locale: Locale,
         title: &str,
         problem: Option<&str>,
@@ -119,28 +111,22 @@ impl Smart {
         tried: &[String],
     ) -> Result<Vec<String>, Failure> {
         let messages = prompts::steps_messages(locale, title, problem, round, tried);
-        self.call(state, &self.config.model, messages, prompts::parse_steps).await
+        self.call(&self.config.model, messages, prompts::parse_steps).await
     }
 
     /// A description of an image (and the text of an error on it), masked.
-    pub async fn describe(
-        &self,
-        state: &AppState,
-        locale: Locale,
-        data_url: &str,
-    ) -> Result<(String, Option<String>), Failure> {
+    pub async fn describe(&self, locale: Locale, data_url: &str) -> Result<(String, Option<String>), Failure> {
         let messages = prompts::vision_messages(locale, data_url);
-        self.call(state, &self.config.vision_model, messages, prompts::parse_description).await
+        self.call(&self.config.vision_model, messages, prompts::parse_description).await
     }
 
     async fn call<T>(
         &self,
-        state: &AppState,
         model: &str,
         messages: Value,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<T, Failure> {
-        if self.forced_off(state).await {
+        if self.forced_off().await {
             return Err(Failure::ForcedOff);
         }
         let started = Instant::now();
@@ -152,11 +138,11 @@ impl Smart {
             }
             let permit = self.breaker.lock().map(|mut b| b.try_acquire(Instant::now())).unwrap_or(Permit::Rejected);
             if permit == Permit::Rejected {
-                self.publish(state).await;
+                self.publish().await;
                 return Err(Failure::CircuitOpen);
             }
             let call_started = Instant::now();
-            let timeout = self.config.call_timeout.min(left);
+            let timeout = self.config.timeout.min(left);
             let result = self
                 .completer
                 .complete(model, messages.clone(), timeout)
@@ -166,7 +152,7 @@ impl Smart {
             if let Ok(mut b) = self.breaker.lock() {
                 b.record(Instant::now(), permit, result.is_ok());
             }
-            self.account(state, latency, result.is_ok()).await;
+            self.account(latency, result.is_ok()).await;
             match result {
                 Ok(value) => return Ok(value),
                 Err(failure) => {
@@ -186,25 +172,29 @@ impl Smart {
 
     /// Shared counters for `/api/metrics`, an EMF line for the alarms, and the circuit
     /// state for instances that only read it.
-    async fn account(&self, state: &AppState, latency: Duration, success: bool) {
+    async fn account(&self, latency: Duration, success: bool) {
         let ms = latency.as_millis() as i64;
-        state
-            .count(&[("openai.requests", 1), ("openai.failures", i64::from(!success)), ("openai.latencyMsTotal", ms)])
+        self.tally
+            .add(&[
+                (Counter::OpenAiRequests, 1),
+                (Counter::OpenAiFailures, i64::from(!success)),
+                (Counter::OpenAiLatencyMsTotal, ms),
+            ])
             .await;
         crate::metrics::emf(&[
             ("OpenAIRequests", 1.0, "Count"),
             ("OpenAIFailures", if success { 0.0 } else { 1.0 }, "Count"),
             ("OpenAILatency", ms as f64, "Milliseconds"),
         ]);
-        self.publish(state).await;
+        self.publish().await;
     }
 
-    async fn publish(&self, state: &AppState) {
+    async fn publish(&self) {
         let current = self.circuit_state();
         let changed = self.published.lock().map(|mut p| p.replace(current) != Some(current)).unwrap_or(false);
         if changed {
             tracing::info!(state = current.as_str(), "circuit state");
-            if let Err(e) = state.backend().counters.set(CIRCUIT_GAUGE, current.code()).await {
+            if let Err(e) = self.tally.store().set(CIRCUIT_GAUGE, current.code()).await {
                 tracing::warn!(error = %e, "could not publish the circuit state");
             }
         }
@@ -240,17 +230,16 @@ impl Completer for HttpCompleter {
 }
 
 /// What `/api/health` and `/api/metrics` say about the OpenAI client: "disabled",
-/// "forced_off", or the circuit state — this instance's own, or the one the chat
-/// instances last published.
-pub async fn status(state: &AppState) -> &'static str {
-    if !state.config().smart_mode {
+/// "forced_off", or the circuit state — this instance's own (`smart`), or the one the
+/// chat instances last published.
+pub async fn status(smart_mode: bool, counters: &dyn Counters, smart: Option<&Smart>) -> &'static str {
+    if !smart_mode {
         return "disabled";
     }
-    let counters = &state.backend().counters;
     if counters.get(FORCED_OFF_FLAG).await.ok().flatten().unwrap_or(0) != 0 {
         return "forced_off";
     }
-    match state.smart() {
+    match smart {
         Some(smart) => smart.circuit_state().as_str(),
         None => counters
             .get(CIRCUIT_GAUGE)
@@ -265,42 +254,16 @@ pub async fn status(state: &AppState) -> &'static str {
 
 /// `data:<mime>;base64,<bytes>` for an image in a chat-completions request.
 pub fn data_url(mime: &str, bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4 + mime.len() + 13);
-    out.push_str("data:");
-    out.push_str(mime);
-    out.push_str(";base64,");
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
-            | u32::from(chunk.get(2).copied().unwrap_or(0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-impl SmartConfig {
-    pub fn from_config(config: &crate::config::Config) -> SmartConfig {
-        let o = &config.openai;
-        SmartConfig {
-            model: o.model.clone(),
-            vision_model: o.vision_model.clone(),
-            call_timeout: Duration::from_millis(o.timeout_ms),
-            budget: Duration::from_millis(o.budget_ms),
-            breaker: BreakerConfig {
-                window: Duration::from_secs(o.breaker_window_secs),
-                min_calls: o.breaker_min_calls,
-                failure_rate: o.breaker_failure_rate,
-                cooldown: Duration::from_secs(o.breaker_cooldown_secs),
-            },
-            flag_cache: Duration::from_secs(o.flag_cache_secs),
-        }
+fn breaker_config(config: &OpenAiConfig) -> BreakerConfig {
+    BreakerConfig {
+        window: config.breaker_window,
+        min_calls: config.breaker_min_calls,
+        failure_rate: config.breaker_failure_rate,
+        cooldown: config.breaker_cooldown,
     }
 }
 
@@ -309,21 +272,13 @@ impl SmartConfig {
 pub fn from_config(
     config: &crate::config::Config,
     backend: &crate::ports::Backend,
+    tally: Tally,
 ) -> Result<Option<Smart>, CallError> {
     if !config.smart_mode {
         return Ok(None);
     }
     let completer = HttpCompleter::new(&config.openai.base_url, std::sync::Arc::clone(&backend.secrets))?;
-    Ok(Some(Smart::new(Box::new(completer), SmartConfig::from_config(config))))
-}
-
-/// Adds smart mode to `state` when the configuration asks for it.
-#[cfg(feature = "smart")]
-pub fn attach(state: AppState) -> Result<AppState, CallError> {
-    match from_config(state.config(), state.backend())? {
-        Some(smart) => Ok(state.with_smart(smart)),
-        None => Ok(state),
-    }
+    Ok(Some(Smart::new(Box::new(completer), config.openai.clone(), tally)))
 }
 
 #[cfg(test)]

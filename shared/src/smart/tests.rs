@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
+use crate::app::App;
 use crate::ports::SecretValues;
 
 /// A scripted model: each call takes the next answer (the last one repeats).
@@ -26,42 +27,43 @@ impl Completer for Scripted {
 
 const STEPS: &str = r#"{"steps": ["Reiniciá el router", "Probá otro cable", "Llamá a tu proveedor"]}"#;
 
-fn config() -> SmartConfig {
-    SmartConfig {
+fn config() -> OpenAiConfig {
+    let defaults = crate::config::Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}")).openai;
+    OpenAiConfig {
         model: "m".into(),
         vision_model: "v".into(),
-        call_timeout: Duration::from_millis(200),
+        timeout: Duration::from_millis(200),
         budget: Duration::from_millis(450),
-        breaker: BreakerConfig {
-            window: Duration::from_secs(60),
-            min_calls: 2,
-            failure_rate: 0.5,
-            cooldown: Duration::from_secs(60),
-        },
+        breaker_window: Duration::from_secs(60),
+        breaker_min_calls: 2,
+        breaker_failure_rate: 0.5,
+        breaker_cooldown: Duration::from_secs(60),
         flag_cache: Duration::from_millis(10),
+        ..defaults
     }
 }
 
-fn setup(answers: Vec<(Duration, Result<String, Failure>)>) -> (AppState, Arc<AtomicUsize>, tempfile::TempDir) {
+fn setup(answers: Vec<(Duration, Result<String, Failure>)>) -> (App, Arc<AtomicUsize>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let config = crate::config::Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}"));
     let (backend, _) =
         crate::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
     let calls = Arc::new(AtomicUsize::new(0));
-    let smart = Smart::new(Box::new(Scripted { answers, calls: Arc::clone(&calls) }), self::config());
-    (AppState::new(config, backend).with_smart(smart), calls, dir)
+    let completer = Box::new(Scripted { answers, calls: Arc::clone(&calls) });
+    let app = App::with_smart(config, backend, |tally| Smart::new(completer, self::config(), tally));
+    (app, calls, dir)
 }
 
 fn ok(text: &str) -> (Duration, Result<String, Failure>) {
     (Duration::from_millis(5), Ok(text.to_owned()))
 }
 
-async fn ask(state: &AppState) -> Result<Vec<String>, Failure> {
+async fn ask(state: &App) -> Result<Vec<String>, Failure> {
     let smart = state.smart().unwrap_or_else(|| panic!("no smart"));
-    smart.steps(state, Locale::Es, "sin internet", Some("no navega"), 1, &[]).await
+    smart.steps(Locale::Es, "sin internet", Some("no navega"), 1, &[]).await
 }
 
-async fn counter(state: &AppState, name: &str) -> i64 {
+async fn counter(state: &App, name: &str) -> i64 {
     state.backend().counters.get(name).await.ok().flatten().unwrap_or(0)
 }
 
@@ -134,5 +136,5 @@ fn data_urls_are_standard_base64() {
 async fn status_reports_the_circuit_or_the_switch() {
     let (state, _calls, _dir) = setup(vec![ok(STEPS)]);
     // The default configuration has smart mode off.
-    assert_eq!(status(&state).await, "disabled");
+    assert_eq!(status(state.config().smart_mode, state.backend().counters.as_ref(), state.smart()).await, "disabled");
 }

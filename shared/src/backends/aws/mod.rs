@@ -46,7 +46,18 @@ fn retries() -> RetryConfig {
 /// metadata…), region and `AWS_ENDPOINT_URL` from the environment.
 #[cfg(feature = "aws-config")]
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(retries()).load().await
+    sdk_config_at(None).await
+}
+
+/// The full-chain SDK configuration with every service at `endpoint` (an emulator),
+/// when one is given.
+#[cfg(feature = "aws-config")]
+pub async fn sdk_config_at(endpoint: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(retries());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
 }
 
 /// The SDK configuration from what Lambda puts in the environment: region, the

@@ -1,0 +1,168 @@
+//! The application every host builds once — a Lambda cold start, `sti serve`,
+//! `sti worker`, a test: configuration, backend, counters, smart mode and the start
+//! time, put together by [`App::build`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::config::{BackendKind, Config, ConfigError};
+use crate::counters::{Counter, Tally};
+use crate::pii::mask_pii;
+use crate::ports::{Backend, LogEntry, LogLevel, StoreError};
+use crate::smart::Smart;
+use crate::time::{now_ms, rfc3339};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How long an app-log write may hold up a response.
+const LOG_WRITE_TIMEOUT: Duration = Duration::from_millis(1_000);
+
+/// Cheap to clone: every request holds one.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    backend: Backend,
+    tally: Tally,
+    smart: Option<Smart>,
+    started: Instant,
+    work_signal: Option<Arc<Notify>>,
+}
+
+/// What a host adds to the application.
+#[derive(Default)]
+pub struct Hosting {
+    /// Wakes an in-process image worker as soon as a job is queued (`sti serve`).
+    pub work_signal: Option<Arc<Notify>>,
+}
+
+/// Why the application could not start; each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open the data dir {}: {source}", dir.display())]
+    LocalStore { dir: PathBuf, source: StoreError },
+    #[error("cannot reach the AWS backend: {0}")]
+    Aws(StoreError),
+    #[error("cannot set up smart mode: {0}")]
+    Smart(String),
+}
+
+impl App {
+    /// Configuration from the environment, then [`App::build`]: what a Lambda function does.
+    pub async fn from_env() -> Result<App, StartError> {
+        App::build(Config::from_env()?, Hosting::default()).await
+    }
+
+    /// Connects the backend `config` names and sets up smart mode when it is on.
+    pub async fn build(config: Config, hosting: Hosting) -> Result<App, StartError> {
+        let backend = crate::backends::connect(&config).await.map_err(|source| match config.backend {
+            BackendKind::Local => StartError::LocalStore { dir: config.data_dir.clone(), source },
+            BackendKind::Aws => StartError::Aws(source),
+        })?;
+        App::with_backend(config, backend, hosting)
+    }
+
+    /// The application over a backend the caller connected (tests on an emulator).
+    pub fn with_backend(config: Config, backend: Backend, hosting: Hosting) -> Result<App, StartError> {
+        let tally = Tally::new(Arc::clone(&backend.counters));
+        let smart = smart_for(&config, &backend, &tally)?;
+        Ok(App::assemble(config, backend, tally, smart, hosting))
+    }
+
+    /// The application with smart mode served by `smart`, whatever the configuration says
+    /// (tests with a scripted model).
+    pub fn with_smart(config: Config, backend: Backend, smart: impl FnOnce(Tally) -> Smart) -> App {
+        let tally = Tally::new(Arc::clone(&backend.counters));
+        let smart = smart(tally.clone());
+        App::assemble(config, backend, tally, Some(smart), Hosting::default())
+    }
+
+    fn assemble(config: Config, backend: Backend, tally: Tally, smart: Option<Smart>, hosting: Hosting) -> App {
+        App {
+            inner: Arc::new(Inner {
+                config,
+                backend,
+                tally,
+                smart,
+                started: Instant::now(),
+                work_signal: hosting.work_signal,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.inner.backend
+    }
+
+    /// Smart mode, when this process runs it.
+    pub fn smart(&self) -> Option<&Smart> {
+        self.inner.smart.as_ref()
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.elapsed()
+    }
+
+    /// Tells an in-process worker that a job is waiting.
+    pub fn signal_work(&self) {
+        if let Some(signal) = &self.inner.work_signal {
+            signal.notify_one();
+        }
+    }
+
+    /// Bumps shared counters; never fails or stalls the caller for long.
+    pub async fn count(&self, deltas: &[(Counter, i64)]) {
+        self.inner.tally.add(deltas).await;
+    }
+
+    /// Appends to the application log behind `/api/logs`; the message is masked here.
+    /// Like counting, it never fails the caller.
+    pub async fn log_event(
+        &self,
+        level: LogLevel,
+        event: &str,
+        request_id: Option<&str>,
+        session_id: Option<&str>,
+        message: &str,
+    ) {
+        let at = now_ms();
+        let entry = LogEntry {
+            ts: rfc3339(at),
+            at,
+            level,
+            event: event.to_owned(),
+            request_id: request_id.map(str::to_owned),
+            session_id: session_id.map(str::to_owned),
+            message: mask_pii(message),
+        };
+        let expires = at + crate::time::ms(self.config().retention.log);
+        match tokio::time::timeout(LOG_WRITE_TIMEOUT, self.backend().applog.append(&entry, expires)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, event, "could not write the app log"),
+            Err(_) => tracing::warn!(event, "app log write timed out"),
+        }
+    }
+}
+
+#[cfg(feature = "smart")]
+fn smart_for(config: &Config, backend: &Backend, tally: &Tally) -> Result<Option<Smart>, StartError> {
+    crate::smart::from_config(config, backend, tally.clone()).map_err(|e| StartError::Smart(e.to_string()))
+}
+
+/// Without the HTTP client, instances only report the state the chat instances publish.
+#[cfg(not(feature = "smart"))]
+fn smart_for(_config: &Config, _backend: &Backend, _tally: &Tally) -> Result<Option<Smart>, StartError> {
+    Ok(None)
+}

@@ -1,0 +1,186 @@
+//! Every table-shaped port on one DynamoDB table (`pk`, `sk`; TTL attribute `ttl` in
+//! epoch seconds). Records are JSON in `body`; the few attributes that conditions test
+//! (`ver`, `exp`, `st`, `cl`, `c`, `v`) sit beside it.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | session | `S#<session>` | `META` |
+//! | transcript entry | `S#<session>` | `M#<seq, 20 digits>` |
+//! | reply to a messageId | `S#<session>` | `R#<messageId>` |
+//! | ticket | `T#<ticket>` | `T` |
+//! | ticket of a case | `ST#<session>` | `C#<case, 10 digits>` |
+//! | upload | `SU#<session>` | `U#<upload>` |
+//! | rate window | `RL#<key>` | `W#<window start>` |
+//! | counter | `COUNTERS` | `<name>` |
+//! | app log line | `LOG#<yyyymmdd>` | `<ms, 13 digits>#<random>` |
+//!
+//! A transcript is one item per message, so a long conversation never nears the 400 KB
+//! item limit; a turn (session + entries + reply) is one transaction.
+
+mod applog;
+mod counters;
+mod limiter;
+mod sessions;
+mod tickets;
+mod uploads;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::errors::sdk;
+use crate::ports::{StoreError, StoreResult};
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct Dynamo {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn attr_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn attr_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+/// TTL in epoch seconds, rounded up so an item never vanishes before `exp_ms`.
+fn ttl(exp_ms: i64) -> AttributeValue {
+    n(exp_ms.div_euclid(1000) + 1)
+}
+
+fn json<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
+}
+
+fn body<T: DeserializeOwned>(item: &Item) -> StoreResult<T> {
+    let text = attr_s(item, "body").ok_or_else(|| StoreError::Corrupt("item without body".into()))?;
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("cannot decode stored record: {e}")))
+}
+
+/// Whether an item is still alive at `now` (TTL deletion lags; reads must not).
+fn alive(item: &Item, now: i64) -> bool {
+    attr_n(item, "exp").is_none_or(|exp| exp > now)
+}
+
+fn record(pk: String, sk: String, exp_ms: Option<i64>, body: String) -> Item {
+    let mut item = Item::from([("pk".into(), s(pk)), ("sk".into(), s(sk)), ("body".into(), s(body))]);
+    if let Some(exp) = exp_ms {
+        item.insert("exp".into(), n(exp));
+        item.insert("ttl".into(), ttl(exp));
+    }
+    item
+}
+
+fn build<T, E: std::fmt::Display>(what: &str, built: Result<T, E>) -> StoreResult<T> {
+    built.map_err(|e| StoreError::Corrupt(format!("cannot build {what}: {e}")))
+}
+
+fn condition_failed(reason: Option<&CancellationReason>) -> bool {
+    reason.and_then(CancellationReason::code) == Some("ConditionalCheckFailed")
+}
+
+const MAX_BATCH_WRITE: usize = 25;
+
+impl Dynamo {
+    pub fn new(client: Client, table: String) -> Dynamo {
+        Dynamo { client, table }
+    }
+
+    async fn get(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix`, in order.
+    async fn query(&self, pk: &str, prefix: &str, newest_first: bool, limit: Option<i32>) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut request = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(pk));
+            // DynamoDB refuses an empty begins_with operand: the whole partition then.
+            request = if prefix.is_empty() {
+                request.key_condition_expression("pk = :pk")
+            } else {
+                request
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix))
+            };
+            let mut request =
+                request.consistent_read(true).scan_index_forward(!newest_first).set_exclusive_start_key(start.take());
+            if let Some(limit) = limit {
+                request = request.limit(limit - items.len() as i32);
+            }
+            let out = request.send().await.map_err(|e| sdk("Query", e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if limit.is_none_or(|l| (items.len() as i32) < l) => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn delete_keys(&self, keys: Vec<(String, String)>) -> StoreResult<()> {
+        for chunk in keys.chunks(MAX_BATCH_WRITE) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for (pk, sk) in chunk {
+                let delete = build(
+                    "delete request",
+                    DeleteRequest::builder().key("pk", s(pk.as_str())).key("sk", s(sk.as_str())).build(),
+                )?;
+                requests.push(WriteRequest::builder().delete_request(delete).build());
+            }
+            let mut pending = HashMap::from([(self.table.clone(), requests)]);
+            // Unprocessed items come back under load: retry them with a short pause.
+            for attempt in 0..8u64 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(|e| sdk("BatchWriteItem", e))?;
+                match out.unprocessed_items.filter(|u| u.values().any(|v| !v.is_empty())) {
+                    Some(left) => {
+                        pending = left;
+                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                    }
+                    None => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> StoreResult<TransactWriteItem> {
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some(c) = condition {
+            put = put.condition_expression(c);
+        }
+        Ok(TransactWriteItem::builder().put(build("put", put.build())?).build())
+    }
+}

@@ -1,0 +1,110 @@
+//! Sessions, their transcripts and the replies to `messageId`s: one partition per session.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use super::super::errors::sdk;
+use super::{Dynamo, alive, attr_s, body, build, condition_failed, json, n, record, s};
+use crate::ids::SessionId;
+use crate::ports::{CommitOutcome, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord};
+
+fn session_pk(id: &SessionId) -> String {
+    format!("S#{id}")
+}
+
+#[async_trait]
+impl SessionStore for Dynamo {
+    async fn create(&self, session: &Session) -> StoreResult<bool> {
+        let mut item = record(session_pk(&session.id), "META".into(), Some(session.expires_at), json(session)?);
+        item.insert("ver".into(), n(session.version as i64));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk("PutItem", e)),
+        }
+    }
+
+    async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {
+        match Dynamo::get(self, &session_pk(id), "META").await? {
+            Some(item) if alive(&item, now) => Ok(Some(body(&item)?)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome> {
+        let pk = session_pk(&turn.session.id);
+        let expires = turn.session.expires_at;
+        let mut session = record(pk.clone(), "META".into(), Some(expires), json(&turn.session)?);
+        session.insert("ver".into(), n(turn.session.version as i64));
+        let meta = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(session))
+            .condition_expression("ver = :expected AND exp > :now")
+            .expression_attribute_values(":expected", n(turn.expected_version as i64))
+            .expression_attribute_values(":now", n(turn.session.updated_at));
+        let mut items = vec![TransactWriteItem::builder().put(build("put", meta.build())?).build()];
+        for entry in &turn.entries {
+            let item = record(pk.clone(), format!("M#{:020}", entry.seq), Some(expires), json(entry)?);
+            items.push(self.put(item, Some("attribute_not_exists(pk)"))?);
+        }
+        if let Some(mid) = &turn.message_id {
+            let mut item = record(pk.clone(), format!("R#{mid}"), Some(expires), String::new());
+            item.insert("body".into(), s(turn.response_json.clone()));
+            items.push(self.put(item, Some("attribute_not_exists(pk)"))?);
+        }
+        let reply_index = turn.message_id.as_ref().map(|_| items.len() - 1);
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let error = match result {
+            Ok(_) => return Ok(CommitOutcome::Committed),
+            Err(e) => e,
+        };
+        let reasons = match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(c)) => c.cancellation_reasons().to_vec(),
+            _ => return Err(sdk("TransactWriteItems", error)),
+        };
+        if let (Some(i), Some(mid)) = (reply_index, &turn.message_id)
+            && condition_failed(reasons.get(i))
+            && let Some(earlier) = self.find_reply(&turn.session.id, mid).await?
+        {
+            return Ok(CommitOutcome::Duplicate(earlier));
+        }
+        // A failed version check or a concurrent transaction on the same items: re-read.
+        Ok(CommitOutcome::Conflict)
+    }
+
+    async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
+        let item = Dynamo::get(self, &session_pk(id), &format!("R#{message_id}")).await?;
+        Ok(item.and_then(|i| attr_s(&i, "body").map(str::to_owned)))
+    }
+
+    async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
+        self.query(&session_pk(id), "M#", false, None).await?.iter().map(body).collect()
+    }
+
+    async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
+        let pk = session_pk(id);
+        let items = self.query(&pk, "", false, None).await?;
+        let existed = items.iter().any(|i| attr_s(i, "sk") == Some("META"));
+        let keys = items.iter().filter_map(|i| attr_s(i, "sk")).map(|sk| (pk.clone(), sk.to_owned())).collect();
+        self.delete_keys(keys).await?;
+        Ok(existed)
+    }
+
+    async fn purge_expired(&self, _now: i64) -> StoreResult<u64> {
+        // DynamoDB TTL deletes expired items; reads already ignore them.
+        Ok(0)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Dynamo::get(self, "HEALTH", "PING").await.map(|_| ())
+    }
+}

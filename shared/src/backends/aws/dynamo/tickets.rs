@@ -1,0 +1,120 @@
+//! Tickets, and the per-case pointer that keeps one ticket per case.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use super::super::errors::sdk;
+use super::{Dynamo, Item, alive, attr_s, body, build, condition_failed, json, n, record, s};
+use crate::ids::{SessionId, TicketId};
+use crate::ports::{CreateTicketOutcome, StoreResult, Ticket, TicketStore};
+
+fn ticket_pk(id: &TicketId) -> String {
+    format!("T#{id}")
+}
+
+fn case_key(session: &SessionId, case_no: u32) -> (String, String) {
+    (format!("ST#{session}"), format!("C#{case_no:010}"))
+}
+
+impl Dynamo {
+    async fn ticket_by_pointer(&self, pointer: &Item, now: i64) -> StoreResult<Option<Ticket>> {
+        let Some(id) = attr_s(pointer, "ticket").and_then(|t| TicketId::parse(t).ok()) else {
+            return Ok(None);
+        };
+        TicketStore::get(self, &id, now).await
+    }
+}
+
+#[async_trait]
+impl TicketStore for Dynamo {
+    async fn create(&self, ticket: &Ticket) -> StoreResult<CreateTicketOutcome> {
+        let (ppk, psk) = case_key(&ticket.session_id, ticket.case_no);
+        let mut pointer = record(ppk.clone(), psk.clone(), Some(ticket.expires_at), String::new());
+        pointer.insert("ticket".into(), s(ticket.id.to_string()));
+        pointer.remove("body");
+        let pointer_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(pointer))
+            .condition_expression("attribute_not_exists(pk) OR exp <= :now")
+            .expression_attribute_values(":now", n(ticket.created_at));
+        let items = vec![
+            TransactWriteItem::builder().put(build("put", pointer_put.build())?).build(),
+            self.put(
+                record(ticket_pk(&ticket.id), "T".into(), Some(ticket.expires_at), json(ticket)?),
+                Some("attribute_not_exists(pk)"),
+            )?,
+        ];
+        let error = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => return Ok(CreateTicketOutcome::Created),
+            Err(e) => e,
+        };
+        let reasons = match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(c)) => c.cancellation_reasons().to_vec(),
+            _ => return Err(sdk("TransactWriteItems", error)),
+        };
+        if condition_failed(reasons.first()) {
+            let existing = match Dynamo::get(self, &ppk, &psk).await? {
+                Some(p) => self.ticket_by_pointer(&p, ticket.created_at).await?,
+                None => None,
+            };
+            return Ok(match existing {
+                Some(t) => CreateTicketOutcome::AlreadyOpen(Box::new(t)),
+                // The other ticket of this case vanished between the two reads: try again.
+                None => CreateTicketOutcome::IdTaken,
+            });
+        }
+        if condition_failed(reasons.get(1)) {
+            return Ok(CreateTicketOutcome::IdTaken);
+        }
+        // Lost a race on the same items: the caller's retry will see the winner.
+        Ok(CreateTicketOutcome::IdTaken)
+    }
+
+    async fn get(&self, id: &TicketId, now: i64) -> StoreResult<Option<Ticket>> {
+        match Dynamo::get(self, &ticket_pk(id), "T").await? {
+            Some(item) if alive(&item, now) => Ok(Some(body(&item)?)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn find_for_case(&self, session: &SessionId, case_no: u32, now: i64) -> StoreResult<Option<Ticket>> {
+        let (pk, sk) = case_key(session, case_no);
+        match Dynamo::get(self, &pk, &sk).await? {
+            Some(pointer) if alive(&pointer, now) => self.ticket_by_pointer(&pointer, now).await,
+            _ => Ok(None),
+        }
+    }
+
+    async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Ticket>> {
+        let mut tickets = Vec::new();
+        for pointer in self.query(&format!("ST#{session}"), "C#", false, None).await? {
+            if alive(&pointer, now)
+                && let Some(t) = self.ticket_by_pointer(&pointer, now).await?
+            {
+                tickets.push(t);
+            }
+        }
+        Ok(tickets)
+    }
+
+    async fn delete_for_session(&self, session: &SessionId) -> StoreResult<u64> {
+        let pk = format!("ST#{session}");
+        let pointers = self.query(&pk, "C#", false, None).await?;
+        let mut keys = Vec::new();
+        for p in &pointers {
+            if let Some(sk) = attr_s(p, "sk") {
+                keys.push((pk.clone(), sk.to_owned()));
+            }
+            if let Some(id) = attr_s(p, "ticket") {
+                keys.push((format!("T#{id}"), "T".to_owned()));
+            }
+        }
+        self.delete_keys(keys).await?;
+        Ok(pointers.len() as u64)
+    }
+
+    async fn purge_expired(&self, _now: i64) -> StoreResult<u64> {
+        Ok(0)
+    }
+}

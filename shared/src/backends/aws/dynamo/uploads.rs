@@ -1,0 +1,122 @@
+//! Upload records and their worker claims.
+
+use async_trait::async_trait;
+
+use super::super::errors::sdk;
+use super::{Dynamo, Item, alive, attr_n, attr_s, body, json, n, record, s};
+use crate::ids::{SessionId, UploadId};
+use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStatus, UploadStore};
+
+fn upload_key(session: &SessionId, id: &UploadId) -> (String, String) {
+    (format!("SU#{session}"), format!("U#{id}"))
+}
+
+fn upload_from(item: &Item) -> StoreResult<Upload> {
+    let mut upload: Upload = body(item)?;
+    upload.claimed_until = attr_n(item, "cl");
+    Ok(upload)
+}
+
+#[async_trait]
+impl UploadStore for Dynamo {
+    async fn create(&self, upload: &Upload) -> StoreResult<()> {
+        let (pk, sk) = upload_key(&upload.session_id, &upload.id);
+        let mut item = record(pk, sk, Some(upload.expires_at), json(upload)?);
+        item.insert("st".into(), s(upload.status.as_str()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, session: &SessionId, id: &UploadId, now: i64) -> StoreResult<Option<Upload>> {
+        let (pk, sk) = upload_key(session, id);
+        match Dynamo::get(self, &pk, &sk).await? {
+            Some(item) if alive(&item, now) => Ok(Some(upload_from(&item)?)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Upload>> {
+        let items = self.query(&format!("SU#{session}"), "U#", false, None).await?;
+        let mut uploads: Vec<Upload> =
+            items.iter().filter(|i| alive(i, now)).map(upload_from).collect::<StoreResult<_>>()?;
+        uploads.sort_by_key(|u| (u.created_at, u.id.to_string()));
+        Ok(uploads)
+    }
+
+    async fn claim(&self, session: &SessionId, id: &UploadId, until: i64, now: i64) -> StoreResult<bool> {
+        let (pk, sk) = upload_key(session, id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression("SET cl = :until")
+            .condition_expression("attribute_exists(pk) AND st = :queued AND (attribute_not_exists(cl) OR cl <= :now)")
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":queued", s(UploadStatus::Queued.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk("UpdateItem", e)),
+        }
+    }
+
+    async fn complete(
+        &self,
+        session: &SessionId,
+        id: &UploadId,
+        outcome: &UploadOutcome,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let (pk, sk) = upload_key(session, id);
+        let Some(item) = Dynamo::get(self, &pk, &sk).await? else {
+            return Ok(false);
+        };
+        let mut upload = upload_from(&item)?;
+        if upload.status != UploadStatus::Queued {
+            return Ok(false);
+        }
+        upload.finish(outcome.clone(), now);
+        let mut replacement = record(pk, sk, Some(upload.expires_at), json(&upload)?);
+        replacement.insert("st".into(), s(upload.status.as_str()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(replacement))
+            .condition_expression("st = :queued")
+            .expression_attribute_values(":queued", s(UploadStatus::Queued.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk("PutItem", e)),
+        }
+    }
+
+    async fn delete_for_session(&self, session: &SessionId) -> StoreResult<Vec<Upload>> {
+        let pk = format!("SU#{session}");
+        let items = self.query(&pk, "U#", false, None).await?;
+        let uploads = items.iter().map(upload_from).collect::<StoreResult<Vec<_>>>()?;
+        let keys = items.iter().filter_map(|i| attr_s(i, "sk")).map(|sk| (pk.clone(), sk.to_owned())).collect();
+        self.delete_keys(keys).await?;
+        Ok(uploads)
+    }
+
+    async fn purge_expired(&self, _now: i64) -> StoreResult<Vec<Upload>> {
+        // TTL removes the records; the bucket's lifecycle rules expire their files.
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,86 @@
+//! The shared counters behind `/api/metrics`: their names, and a writer that never fails
+//! or stalls the request it counts for.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::ports::Counters;
+
+macro_rules! counters {
+    ($($variant:ident = $key:literal, $prometheus:literal, $help:literal;)+) => {
+        /// A shared counter: its key in the store, and its Prometheus name and help.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Counter {
+            $($variant,)+
+        }
+
+        impl Counter {
+            pub const ALL: &[Counter] = &[$(Counter::$variant,)+];
+
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Counter::$variant => $key,)+
+                }
+            }
+
+            pub fn prometheus_name(self) -> &'static str {
+                match self {
+                    $(Counter::$variant => $prometheus,)+
+                }
+            }
+
+            pub fn help(self) -> &'static str {
+                match self {
+                    $(Counter::$variant => $help,)+
+                }
+            }
+        }
+    };
+}
+
+counters! {
+    OpenAiRequests = "openai.requests", "sti_openai_requests_total", "Calls made to the OpenAI-compatible API.";
+    OpenAiFailures = "openai.failures", "sti_openai_failures_total", "Failed or timed-out OpenAI calls.";
+    OpenAiLatencyMsTotal = "openai.latencyMsTotal", "sti_openai_latency_ms_total",
+        "Milliseconds spent in OpenAI calls (for windowed averages).";
+    UploadsTotal = "uploads.total", "sti_uploads_total", "Images accepted.";
+    UploadsProcessed = "uploads.processed", "sti_uploads_processed_total", "Images analysed.";
+    UploadsFailed = "uploads.failed", "sti_uploads_failed_total", "Images that could not be processed.";
+    UploadsAnalysisMsTotal = "uploads.analysisMsTotal", "sti_uploads_analysis_ms_total",
+        "Milliseconds spent analysing images (for windowed averages).";
+    ChatMessages = "chat.totalMessages", "sti_chat_messages_total", "Chat messages answered.";
+    SessionsCreated = "sessions.created", "sti_sessions_created_total", "Sessions created.";
+    SessionsErased = "sessions.erased", "sti_sessions_erased_total", "Sessions erased on request.";
+    TicketsCreated = "tickets.created", "sti_tickets_created_total", "Tickets opened.";
+    RateLimitRejected = "ratelimit.rejected", "sti_ratelimit_rejected_total", "Requests refused by rate limits.";
+    Http5xx = "http.5xx", "sti_http_5xx_total", "Responses with a 5xx status.";
+}
+
+/// How long a counter write may hold up a response.
+const WRITE_TIMEOUT: Duration = Duration::from_millis(1_000);
+
+/// Adds to the shared counters; errors are logged and a slow store is given up on.
+#[derive(Clone)]
+pub struct Tally {
+    counters: Arc<dyn Counters>,
+}
+
+impl Tally {
+    pub fn new(counters: Arc<dyn Counters>) -> Tally {
+        Tally { counters }
+    }
+
+    pub async fn add(&self, deltas: &[(Counter, i64)]) {
+        let keyed: Vec<(&str, i64)> = deltas.iter().map(|(c, n)| (c.key(), *n)).collect();
+        match tokio::time::timeout(WRITE_TIMEOUT, self.counters.add(&keyed)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not update counters"),
+            Err(_) => tracing::warn!("counters update timed out"),
+        }
+    }
+
+    /// The store behind the tally, for gauges and flags that are set rather than added.
+    pub fn store(&self) -> &Arc<dyn Counters> {
+        &self.counters
+    }
+}

@@ -1,0 +1,59 @@
+//! What the services fail with. The domain never sees HTTP: `http::error` maps each
+//! variant to a public code and a status, in one place.
+
+use crate::ids::RandomUnavailable;
+use crate::ports::StoreError;
+
+/// Identifiers drawn at random that can collide with stored ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Session,
+    Ticket,
+}
+
+/// Why an image was refused before anything was stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageRejection {
+    #[error("the image is empty")]
+    Empty,
+    #[error("images may be at most {max} bytes")]
+    TooLarge { max: usize },
+    #[error("only JPEG, PNG, WebP and GIF images are accepted")]
+    UnsupportedType,
+    #[error("the image file is incomplete or corrupt")]
+    Corrupt,
+    #[error("the image is {width}×{height}; each side must be between {min} and {max} pixels")]
+    Dimensions { width: u32, height: u32, min: u32, max: u32 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the session does not exist or has expired; start a new one")]
+    SessionNotFound,
+    /// Erasure found nothing under the session id.
+    #[error("nothing is stored for this session")]
+    NothingStored,
+    #[error("the session is being updated by other requests; please retry")]
+    SessionBusy,
+    #[error("no such upload in this session")]
+    UploadNotFound,
+    /// Unknown ticket, missing or wrong token: one answer, so links cannot be probed.
+    #[error("no such ticket, or the link is incomplete")]
+    TicketNotFound,
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("too many tickets for this session; try again in {retry_after_secs} s")]
+    TicketLimit { retry_after_secs: u64 },
+    #[error("a session may upload at most {max} images")]
+    UploadLimitReached { max: u32 },
+    #[error(transparent)]
+    Image(#[from] ImageRejection),
+    #[error("could not allocate a {} id; please retry", match .0 { IdKind::Session => "session", IdKind::Ticket => "ticket" })]
+    IdsExhausted(IdKind),
+    #[error(transparent)]
+    Random(#[from] RandomUnavailable),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,91 @@
+//! `POST /api/upload-image`: a screenshot as multipart field `image`, queued for analysis.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, State};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::routing::post;
+use axum::{Extension, Json};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::error::ImageRejection;
+use crate::http::extract::{header_str, read_body, session_id};
+use crate::http::{ApiError, ApiResult, ClientIp, ErrorCode, RequestId, Routes, SESSION_HEADER};
+use crate::ids::UploadId;
+use crate::services::uploads::{self, NewUpload};
+
+/// The handler bounds the body itself (image limit + multipart overhead).
+pub fn routes() -> Routes {
+    Routes::new().route("/api/upload-image", post(upload_image).layer(DefaultBodyLimit::disable()))
+}
+
+/// Room for multipart boundaries and part headers around the image itself.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Accepted {
+    upload_id: UploadId,
+    status: &'static str,
+    status_url: String,
+}
+
+fn too_large(max: usize) -> ApiError {
+    ImageRejection::TooLarge { max }.into()
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError, max: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(max)
+    } else {
+        ApiError::new(ErrorCode::InvalidMultipart, format!("malformed multipart body: {}", e.body_text()))
+    }
+}
+
+/// The bytes of the `image` part, at most `max` of them.
+async fn image_part(mut multipart: Multipart, max: usize) -> ApiResult<Bytes> {
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, max))? {
+        if field.name() != Some("image") {
+            continue;
+        }
+        let bytes = field.bytes().await.map_err(|e| multipart_error(e, max))?;
+        if bytes.len() > max {
+            return Err(too_large(max));
+        }
+        return Ok(bytes);
+    }
+    Err(ApiError::new(ErrorCode::MissingImage, "the multipart body has no \"image\" field"))
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    header_str(headers, header::CONTENT_TYPE.as_str())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+async fn upload_image(
+    State(app): State<App>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    req: Request<Body>,
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
+    let max = app.config().limits.max_image_bytes;
+    let session = session_id(header_str(req.headers(), SESSION_HEADER), "the x-session-id header")?;
+    if !is_multipart(req.headers()) {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the image as multipart/form-data with a field named \"image\"",
+        ));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(body, max + MULTIPART_OVERHEAD)
+        .await
+        .map_err(|e| if e.code == ErrorCode::PayloadTooLarge { too_large(max) } else { e })?;
+    let multipart = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), &app)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::InvalidMultipart, e.body_text()))?;
+    let image = image_part(multipart, max).await?;
+    let upload = NewUpload { session: &session, image, ip: &ip, request_id: &request_id };
+    let accepted = uploads::accept(&app, upload).await?;
+    let status_url = format!("/api/upload/{}", accepted.id);
+    Ok((StatusCode::ACCEPTED, Json(Accepted { upload_id: accepted.id, status: "queued", status_url })))
+}

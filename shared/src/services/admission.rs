@@ -1,0 +1,71 @@
+//! The rate limits of SPEC.md, shared by every process on the same store. They are
+//! product rules, applied by the services in the order the API promises (an unknown
+//! session is a 404 before it can spend anyone's quota).
+
+use crate::app::App;
+use crate::config::Limits;
+use crate::counters::Counter;
+use crate::error::{Error, Result};
+use crate::ids::SessionId;
+use crate::ports::RateDecision;
+use crate::time::{HOUR_MS, MINUTE_MS, now_ms};
+
+/// One sliding-window limit on one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    key: String,
+    limit: u32,
+    window_ms: i64,
+    exceeded: Exceeded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exceeded {
+    Requests,
+    Tickets,
+}
+
+impl Quota {
+    pub fn greetings_per_ip(ip: &str, limits: &Limits) -> Quota {
+        Quota::requests(format!("greeting:ip:{ip}"), limits.greeting_per_min_ip)
+    }
+
+    pub fn chat_per_ip(ip: &str, limits: &Limits) -> Quota {
+        Quota::requests(format!("chat:ip:{ip}"), limits.chat_per_min_ip)
+    }
+
+    pub fn chat_per_session(session: &SessionId, limits: &Limits) -> Quota {
+        Quota::requests(format!("chat:session:{session}"), limits.chat_per_min_session)
+    }
+
+    pub fn uploads_per_ip(ip: &str, limits: &Limits) -> Quota {
+        Quota::requests(format!("upload:ip:{ip}"), limits.upload_per_min_ip)
+    }
+
+    pub fn tickets_per_session(session: &SessionId, limits: &Limits) -> Quota {
+        Quota {
+            key: format!("tickets:{session}"),
+            limit: limits.max_tickets_per_hour,
+            window_ms: HOUR_MS,
+            exceeded: Exceeded::Tickets,
+        }
+    }
+
+    fn requests(key: String, limit: u32) -> Quota {
+        Quota { key, limit, window_ms: MINUTE_MS, exceeded: Exceeded::Requests }
+    }
+}
+
+/// Counts one use of `quota`, or says when to come back.
+pub async fn admit(app: &App, quota: &Quota) -> Result<()> {
+    match app.backend().limiter.hit(&quota.key, quota.limit, quota.window_ms, now_ms()).await? {
+        RateDecision::Allowed => Ok(()),
+        RateDecision::Limited { retry_after_secs } => {
+            app.count(&[(Counter::RateLimitRejected, 1)]).await;
+            Err(match quota.exceeded {
+                Exceeded::Requests => Error::RateLimited { retry_after_secs },
+                Exceeded::Tickets => Error::TicketLimit { retry_after_secs },
+            })
+        }
+    }
+}

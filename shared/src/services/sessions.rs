@@ -1,0 +1,64 @@
+//! Starting a conversation and finding it again.
+
+use crate::app::App;
+use crate::chat::{self, Locale, PrivacyTerms, Reply};
+use crate::config::Retention;
+use crate::counters::Counter;
+use crate::error::{Error, IdKind, Result};
+use crate::ids::SessionId;
+use crate::ports::{LogLevel, Session};
+use crate::services::admission::{Quota, admit};
+use crate::time::{DAY_MS, HOUR_MS, ms, now_ms};
+
+/// Fresh random ids collide only by astronomical bad luck; a few tries are plenty.
+const MAX_ID_ATTEMPTS: usize = 5;
+
+/// A new session and the bot's greeting.
+pub struct Started {
+    pub session: Session,
+    pub reply: Reply,
+}
+
+/// What the privacy notice promises, from the retention settings.
+pub fn privacy_terms(retention: &Retention) -> PrivacyTerms {
+    PrivacyTerms {
+        session_hours: (ms(retention.session) / HOUR_MS).max(1) as u64,
+        upload_days: (ms(retention.upload) / DAY_MS).max(1) as u64,
+        ticket_days: (ms(retention.ticket) / DAY_MS).max(1) as u64,
+    }
+}
+
+/// Opens a session for a visitor at `ip` (rate limited per IP) and greets them.
+pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Result<Started> {
+    admit(app, &Quota::greetings_per_ip(ip, &app.config().limits)).await?;
+    let (conversation, reply) = chat::greet(locale, privacy_terms(&app.config().retention));
+    let now = now_ms();
+    for _ in 0..MAX_ID_ATTEMPTS {
+        let session = Session {
+            id: SessionId::generate()?,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            expires_at: now + ms(app.config().retention.session),
+            conversation: conversation.clone(),
+        };
+        if app.backend().sessions.create(&session).await? {
+            app.count(&[(Counter::SessionsCreated, 1)]).await;
+            let message = format!("locale {}", locale.as_str());
+            app.log_event(LogLevel::Info, "session.created", Some(request_id), Some(session.id.as_str()), &message)
+                .await;
+            return Ok(Started { session, reply });
+        }
+    }
+    Err(Error::IdsExhausted(IdKind::Session))
+}
+
+/// The live session `id`, or `None` when it does not exist or has expired.
+pub async fn find(app: &App, id: &SessionId) -> Result<Option<Session>> {
+    Ok(app.backend().sessions.get(id, now_ms()).await?)
+}
+
+/// The live session `id`, or `SessionNotFound`.
+pub async fn load(app: &App, id: &SessionId, now: i64) -> Result<Session> {
+    app.backend().sessions.get(id, now).await?.ok_or(Error::SessionNotFound)
+}

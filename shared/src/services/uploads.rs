@@ -1,0 +1,124 @@
+//! Accepting an image for analysis, and telling the visitor how it went.
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::chat::replies::hint_text;
+use crate::counters::Counter;
+use crate::error::{Error, ImageRejection, Result};
+use crate::ids::{SessionId, UploadId};
+use crate::images::{Analysis, SniffError, Sniffed, sniff};
+use crate::ports::{Job, LogLevel, Upload, UploadOutcome};
+use crate::services::admission::{Quota, admit};
+use crate::services::sessions::load;
+use crate::time::{ms, now_ms, rfc3339};
+
+/// An image a visitor sent, not yet checked.
+pub struct NewUpload<'a> {
+    pub session: &'a SessionId,
+    pub image: Bytes,
+    pub ip: &'a str,
+    pub request_id: &'a str,
+}
+
+/// Accepts an image: it must be a real image of a sensible size, the session must exist
+/// and be under its image quota, and the visitor's IP under the upload rate. The record
+/// is written before the file (a storage notification must never find no record), and
+/// marked failed if the file or the job cannot be stored.
+pub async fn accept(app: &App, upload: NewUpload<'_>) -> Result<Upload> {
+    let limits = &app.config().limits;
+    let sniffed = check_image(&upload.image, limits.min_image_side, limits.max_image_side)?;
+    let now = now_ms();
+    let session = upload.session;
+    load(app, session, now).await?;
+    let existing = app.backend().uploads.list_for_session(session, now).await?;
+    if existing.len() >= limits.max_images_per_session as usize {
+        return Err(Error::UploadLimitReached { max: limits.max_images_per_session });
+    }
+    admit(app, &Quota::uploads_per_ip(upload.ip, limits)).await?;
+
+    let upload_id = UploadId::generate()?;
+    let record = Upload::queued(
+        upload_id.clone(),
+        session.clone(),
+        sniffed.format.mime(),
+        upload.image.len() as u64,
+        now,
+        now + ms(app.config().retention.upload),
+    );
+    store(app, &record, upload.image, &sniffed).await?;
+    app.signal_work();
+    app.count(&[(Counter::UploadsTotal, 1)]).await;
+    let message = format!(
+        "{upload_id} accepted: {} {}x{} {} bytes",
+        sniffed.format.as_str(),
+        sniffed.width,
+        sniffed.height,
+        record.bytes
+    );
+    app.log_event(LogLevel::Info, "upload.accepted", Some(upload.request_id), Some(session.as_str()), &message).await;
+    Ok(record)
+}
+
+/// Only real JPEG, PNG, WebP and GIF images whose sides are within `min..=max` pixels.
+fn check_image(image: &[u8], min: u32, max: u32) -> Result<Sniffed, ImageRejection> {
+    if image.is_empty() {
+        return Err(ImageRejection::Empty);
+    }
+    let sniffed = sniff(image).map_err(|e| match e {
+        SniffError::Unsupported => ImageRejection::UnsupportedType,
+        SniffError::Corrupt => ImageRejection::Corrupt,
+    })?;
+    let (width, height) = (sniffed.width, sniffed.height);
+    if width < min || height < min || width > max || height > max {
+        return Err(ImageRejection::Dimensions { width, height, min, max });
+    }
+    Ok(sniffed)
+}
+
+async fn store(app: &App, record: &Upload, image: Bytes, sniffed: &Sniffed) -> Result<()> {
+    let backend = app.backend();
+    backend.uploads.create(record).await?;
+    let stored = backend.blobs.put(&record.key, image, sniffed.format.mime()).await;
+    let queued = match stored {
+        Ok(()) if backend.queue.fed_by_storage_events() => Ok(()),
+        Ok(()) => backend.queue.enqueue(&Job { key: record.key.clone() }).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = queued {
+        let outcome = UploadOutcome::Failed { reason: "the upload could not be stored".into() };
+        let _ = backend.uploads.complete(&record.session_id, &record.id, &outcome, now_ms()).await;
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Where an upload stands, in the session's language.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadView {
+    pub upload_id: UploadId,
+    pub status: &'static str,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+    pub analysis: Option<Analysis>,
+    pub hint_message: Option<&'static str>,
+    pub error: Option<String>,
+}
+
+pub async fn status(app: &App, session: &SessionId, upload_id: &UploadId) -> Result<UploadView> {
+    let now = now_ms();
+    let upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
+    let locale = app.backend().sessions.get(session, now).await?.map(|s| s.conversation.locale).unwrap_or_default();
+    let hint_message = upload.analysis.as_ref().and_then(|a| a.hint).map(|h| hint_text(locale, h));
+    Ok(UploadView {
+        upload_id: upload.id,
+        status: upload.status.as_str(),
+        created_at: rfc3339(upload.created_at),
+        completed_at: upload.completed_at.map(rfc3339),
+        analysis: upload.analysis,
+        hint_message,
+        error: upload.error,
+    })
+}
