@@ -29,6 +29,11 @@ pub fn utc_date_compact(ms: i64) -> String {
     format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// A duration in whole milliseconds, for arithmetic with `now_ms()` timestamps.
+pub fn ms(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,9 +44,4 @@ mod tests {
         assert_eq!(rfc3339(1_763_769_600_123), "2025-11-22T00:00:00.123Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
-}
-
-/// A duration in whole milliseconds, for arithmetic with `now_ms()` timestamps.
-pub fn ms(duration: std::time::Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
