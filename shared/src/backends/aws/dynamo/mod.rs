@@ -176,6 +176,21 @@ impl Dynamo {
         Ok(())
     }
 
+    /// Writes `item` if `condition` holds (with `values` for its placeholders); false when
+    /// it does not.
+    async fn put_if(&self, item: Item, condition: &str, values: &[(&str, AttributeValue)]) -> StoreResult<bool> {
+        let mut request =
+            self.client.put_item().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
+        for (name, value) in values {
+            request = request.expression_attribute_values(*name, value.clone());
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(sdk("PutItem", e)),
+        }
+    }
+
     fn put(&self, item: Item, condition: Option<&str>) -> StoreResult<TransactWriteItem> {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some(c) = condition {

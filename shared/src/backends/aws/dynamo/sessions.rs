@@ -18,19 +18,7 @@ impl SessionStore for Dynamo {
     async fn create(&self, session: &Session) -> StoreResult<bool> {
         let mut item = record(session_pk(&session.id), "META".into(), Some(session.expires_at), json(session)?);
         item.insert("ver".into(), n(session.version as i64));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk("PutItem", e)),
-        }
+        self.put_if(item, "attribute_not_exists(pk)", &[]).await
     }
 
     async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::super::errors::sdk;
 use super::{Dynamo, Item, alive, attr_n, attr_s, body, json, n, record, s};
 use crate::ids::{SessionId, UploadId};
-use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStatus, UploadStore};
+use crate::ports::{StoreError, StoreResult, Upload, UploadOutcome, UploadStatus, UploadStore};
 
 fn upload_key(session: &SessionId, id: &UploadId) -> (String, String) {
     (format!("SU#{session}"), format!("U#{id}"))
@@ -23,15 +23,12 @@ impl UploadStore for Dynamo {
         let (pk, sk) = upload_key(&upload.session_id, &upload.id);
         let mut item = record(pk, sk, Some(upload.expires_at), json(upload)?);
         item.insert("st".into(), s(upload.status.as_str()));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| sdk("PutItem", e))?;
-        Ok(())
+        // Upload ids are random: an existing item means a bug, not a race to lose quietly.
+        if self.put_if(item, "attribute_not_exists(pk)", &[]).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!("upload {} already exists", upload.id)))
+        }
     }
 
     async fn get(&self, session: &SessionId, id: &UploadId, now: i64) -> StoreResult<Option<Upload>> {
@@ -90,20 +87,7 @@ impl UploadStore for Dynamo {
         upload.finish(outcome.clone(), now);
         let mut replacement = record(pk, sk, Some(upload.expires_at), json(&upload)?);
         replacement.insert("st".into(), s(upload.status.as_str()));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(replacement))
-            .condition_expression("st = :queued")
-            .expression_attribute_values(":queued", s(UploadStatus::Queued.as_str()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(sdk("PutItem", e)),
-        }
+        self.put_if(replacement, "st = :queued", &[(":queued", s(UploadStatus::Queued.as_str()))]).await
     }
 
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<Vec<Upload>> {
