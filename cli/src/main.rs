@@ -12,6 +12,7 @@ mod worker;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,14 @@ enum Command {
         /// Do not run the in-process image worker (another process drains the queue).
         #[arg(long)]
         no_worker: bool,
+        /// Requests handled at once; more wait for a slot (each waiting body unread), so
+        /// memory stays bounded under a flood.
+        #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+        max_in_flight: u32,
+        /// After SIGTERM, how long in-flight requests may take to finish before the
+        /// process stops anyway (seconds).
+        #[arg(long, default_value_t = 30)]
+        drain_secs: u64,
     },
     /// Run the image worker alone: drains the embedded store's queue (for `cargo lambda
     /// watch`) or, with the AWS backend, the SQS queue fed by S3 notifications.
@@ -96,7 +105,11 @@ enum AwsCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve { addr, store, no_worker } => serve::run(addr, &store, !no_worker).await,
+        Command::Serve { addr, store, no_worker, max_in_flight, drain_secs } => {
+            let limits =
+                serve::ServeLimits { max_in_flight: max_in_flight as usize, drain: Duration::from_secs(drain_secs) };
+            serve::run(addr, &store, !no_worker, limits).await
+        }
         Command::Worker { store } => worker::run(&store).await,
         Command::Smart { switch, store } => smart::run(switch, &store).await,
         Command::Aws { command: AwsCommand::Bootstrap { endpoint_url, log_token } } => {

@@ -1,6 +1,7 @@
 //! `sti serve`: every endpoint on one port, the image worker and the janitor
 //! in-process; graceful shutdown on SIGTERM or Ctrl-C.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use sti_shared::handlers;
 use sti_shared::http::{ClientIp, router};
 use sti_shared::services::{janitor, worker};
 use tokio::sync::{Notify, watch};
+use tower::limit::ConcurrencyLimitLayer;
 
 use crate::store::{StoreArgs, open_app, shutdown_signal};
 
@@ -30,7 +32,21 @@ async fn client_ip(mut req: Request<Body>, next: Next) -> Response {
     next.run(req).await
 }
 
-pub async fn run(addr: SocketAddr, store: &StoreArgs, with_worker: bool) -> ExitCode {
+/// How much `sti serve` takes on at once, and how long it waits for it when stopping.
+pub struct ServeLimits {
+    pub max_in_flight: usize,
+    pub drain: Duration,
+}
+
+/// Resolves `drain` after shutdown began; never before.
+async fn drain_deadline(mut draining: watch::Receiver<bool>, drain: Duration) {
+    if draining.wait_for(|started| *started).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(drain).await;
+}
+
+pub async fn run(addr: SocketAddr, store: &StoreArgs, with_worker: bool, limits: ServeLimits) -> ExitCode {
     let config = match store.config("serve") {
         Ok(c) => c,
         Err(code) => return code,
@@ -54,13 +70,26 @@ pub async fn run(addr: SocketAddr, store: &StoreArgs, with_worker: bool) -> Exit
         with_worker.then(|| tokio::spawn(worker::run_queue_worker(app.clone(), wake.clone(), stop_rx.clone())));
     let janitor_task = tokio::spawn(janitor::run(app.clone(), JANITOR_EVERY, stop_rx));
 
-    let service = router(app, handlers::all()).layer(axum::middleware::from_fn(client_ip));
+    let service = router(app, handlers::all())
+        .layer(ConcurrencyLimitLayer::new(limits.max_in_flight))
+        .layer(axum::middleware::from_fn(client_ip));
     // Tests and scripts read this line to learn the port.
     println!("sti: listening on http://{local_addr} (data dir {})", data_dir.display());
     tracing::info!(%local_addr, data_dir = %data_dir.display(), with_worker, "serving");
-    let served = axum::serve(listener, service.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let (draining_tx, draining) = watch::channel(false);
+    let server = axum::serve(listener, service.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = draining_tx.send(true);
+        });
+    // A slow client must not hold the process forever: in-flight requests get `drain`.
+    let served = tokio::select! {
+        served = server.into_future() => served,
+        () = drain_deadline(draining, limits.drain) => {
+            tracing::warn!(drain_secs = limits.drain.as_secs(), "requests still in flight after the drain deadline");
+            Ok(())
+        }
+    };
     tracing::info!("no longer accepting requests; stopping background tasks");
     let _ = stop_tx.send(true);
     for task in worker_task.into_iter().chain(std::iter::once(janitor_task)) {

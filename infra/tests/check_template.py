@@ -104,18 +104,23 @@ def function_crates():
 
 
 def router_routes():
-    """(METHOD, path) of every route of the app's router, path parameters as {}."""
-    text = read(os.path.join(REPO, "shared", "src", "http", "mod.rs"))
-    found = set()
-    for path, method in re.findall(r'\("(/api/[^"]*)",\s*(get|post|delete|put|patch)\(', text):
-        found.add((method.upper(), re.sub(r"\{[^}]+\}", "{}", path)))
+    """{(METHOD, path): handler module} of every route the app serves, path parameters as
+    {}: each module of shared/src/handlers/ owns its routes (`.route("/api/…", get(…))`)."""
+    found = {}
+    handlers = os.path.join(REPO, "shared", "src", "handlers")
+    for file in sorted(os.listdir(handlers)):
+        if not file.endswith(".rs") or file == "mod.rs":
+            continue
+        text = read(os.path.join(handlers, file))
+        for path, method in re.findall(r'\.route\(\s*"(/api/[^"]*)",\s*(get|post|delete|put|patch)\(', text):
+            found[(method.upper(), re.sub(r"\{[^}]+\}", "{}", path))] = file[: -len(".rs")]
     return found
 
 
 def env_vars_read():
     """Names the code the Lambda functions run reads from the environment."""
     names = set()
-    pattern = re.compile(r'(?:\br\.\w+|env::var(?:_os)?)\(\s*"([A-Z][A-Z0-9_]+)"')
+    pattern = re.compile(r'(?:\b(?:r|self)\.(?:raw|parse|positive|size|flag|duration|duration_ms|seconds)|env::var(?:_os)?)\(\s*"([A-Z][A-Z0-9_]+)"')
     roots = [os.path.join(REPO, "shared", "src")] + [
         os.path.join(REPO, "functions", f, "src") for f in os.listdir(os.path.join(REPO, "functions"))
     ]
@@ -161,19 +166,24 @@ def check_functions(t, problems):
 
 
 def check_routes(t, problems):
-    declared = set()
+    declared = {}
     for logical, fn in resources(t, "AWS::Serverless::Function").items():
+        binary = fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
         for event in fn.get("Properties", {}).get("Events", {}).values():
             if event.get("Type") == "HttpApi":
                 p = event["Properties"]
-                declared.add((p["Method"].upper(), re.sub(r"\{[^}]+\}", "{}", p["Path"])))
+                declared[(p["Method"].upper(), re.sub(r"\{[^}]+\}", "{}", p["Path"]))] = binary
                 if ref_name(p.get("ApiId")) != "HttpApi":
                     problems.append(f"{logical}: route {p['Path']} is not on the HttpApi")
     expected = router_routes()
-    for route in sorted(expected - declared):
+    for route in sorted(set(expected) - set(declared)):
         problems.append(f"route {route} of the app has no function in the template")
-    for route in sorted(declared - expected):
+    for route in sorted(set(declared) - set(expected)):
         problems.append(f"route {route} of the template is not served by the app")
+    for route in sorted(set(declared) & set(expected)):
+        binary, module = declared[route], expected[route]
+        if binary is not None and binary.replace("-", "_") != module:
+            problems.append(f"route {route} goes to function {binary}, but handlers/{module}.rs serves it")
 
 
 def check_deployments(t, problems):

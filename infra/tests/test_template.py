@@ -54,6 +54,12 @@ class TemplateInvariants(unittest.TestCase):
 
         self.assertFlags(wrong_method, "('PUT', '/api/chat') of the template is not served")
 
+        def wrong_function(t):
+            chat = res(t, "ChatFunction")["Events"].pop("PostChat")
+            res(t, "HealthFunction")["Events"]["PostChat"] = chat
+
+        self.assertFlags(wrong_function, "route ('POST', '/api/chat') goes to function health")
+
     def test_tables_need_ttl_pitr_and_encryption(self):
         self.assertFlags(lambda t: res(t, "Table").pop("TimeToLiveSpecification"), "TTL must be enabled")
         self.assertFlags(

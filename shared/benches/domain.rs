@@ -49,7 +49,38 @@ fn bench_mask(c: &mut Criterion) {
     let long = &long[..long.floor_char_boundary(2_000)];
     group.throughput(Throughput::Bytes(long.len() as u64));
     group.bench_function("max_length_message", |b| b.iter(|| black_box(mask_pii(black_box(long)))));
+    for (name, worst) in worst_cases() {
+        group.throughput(Throughput::Bytes(worst.len() as u64));
+        group.bench_function(name, |b| b.iter(|| black_box(mask_pii(black_box(&worst)))));
+    }
+    let corpus = corpus();
+    group.throughput(Throughput::Bytes(corpus.iter().map(|m| m.len() as u64).sum()));
+    group.bench_function("corpus", |b| {
+        b.iter(|| {
+            for m in &corpus {
+                black_box(mask_pii(black_box(m)));
+            }
+        })
+    });
     group.finish();
+}
+
+/// 2,000-character messages built to make a number parser work hardest: one long span
+/// of tiny digit groups (the old masker was cubic on these), and mixed separators.
+fn worst_cases() -> Vec<(&'static str, String)> {
+    let spaced: String = (0..1_000).map(|i| char::from(b'0' + (i % 10) as u8)).flat_map(|d| [d, ' ']).collect();
+    let mixed: String = ["12-", "3.", "45 ", "6/", "78 ", "9-"].iter().cycle().take(500).copied().collect();
+    vec![("worst_spaced_digits", spaced[..2_000].to_owned()), ("worst_mixed_separators", mixed[..2_000].to_owned())]
+}
+
+/// The messages of the PII test corpus (`scripts/gen-pii-corpus.py`).
+fn corpus() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pii_corpus.jsonl");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_owned))
+        .collect()
 }
 
 fn bench_engine(c: &mut Criterion) {

@@ -144,7 +144,7 @@ impl App {
             level,
             event: event.to_owned(),
             request_id: request_id.map(str::to_owned),
-            session_id: session_id.map(str::to_owned),
+            session_tag: session_id.map(crate::ids::session_tag),
             message: mask_pii(message),
         };
         let expires = at + crate::time::ms(self.config().retention.log);

@@ -60,6 +60,7 @@ pub struct Limits {
     pub chat_per_min_session: u32,
     pub chat_per_min_ip: u32,
     pub upload_per_min_ip: u32,
+    pub ticket_per_min_ip: u32,
     pub max_message_chars: usize,
     pub max_json_bytes: usize,
     pub max_image_bytes: usize,
@@ -67,6 +68,8 @@ pub struct Limits {
     pub max_tickets_per_hour: u32,
     pub min_image_side: u32,
     pub max_image_side: u32,
+    /// The longest a request body may take to arrive (slow senders hold memory).
+    pub body_read_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +119,9 @@ pub struct OpenAiConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub env: Environment,
+    /// `STI_ENV=development` was said, not assumed: only then do operator endpoints open
+    /// without a token.
+    pub development_explicit: bool,
     pub backend: BackendKind,
     pub data_dir: PathBuf,
     pub log_token: Option<Secret>,
@@ -290,6 +296,7 @@ impl Reader<'_> {
             chat_per_min_session: self.positive("RATE_LIMIT_CHAT_PER_MIN_SESSION", 30)?,
             chat_per_min_ip: self.positive("RATE_LIMIT_CHAT_PER_MIN_IP", 120)?,
             upload_per_min_ip: self.positive("RATE_LIMIT_UPLOAD_PER_MIN", 3)?,
+            ticket_per_min_ip: self.positive("RATE_LIMIT_TICKET_PER_MIN_IP", 10)?,
             max_message_chars: self.size("MAX_MESSAGE_CHARS", 2_000, 1, 100_000)?,
             max_json_bytes: self.size("MAX_JSON_BYTES", 16 * 1024, 256, 1024 * 1024)?,
             max_image_bytes: self.size("MAX_IMAGE_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024)?,
@@ -297,6 +304,7 @@ impl Reader<'_> {
             max_tickets_per_hour: self.positive("MAX_TICKETS_PER_HOUR", 3)?,
             min_image_side: 10,
             max_image_side: 10_000,
+            body_read_timeout: self.duration("BODY_READ_TIMEOUT", 30 * SECOND_MS)?,
         })
     }
 
@@ -322,7 +330,7 @@ impl Reader<'_> {
         let token = self.raw("LOG_TOKEN").map(Secret::new);
         if let Some(token) = &token
             && env == Environment::Production
-            && token.expose().len() < 16
+            && token.expose().chars().count() < 16
         {
             return Err(invalid("LOG_TOKEN", "must be at least 16 characters in production"));
         }
@@ -398,6 +406,7 @@ impl Config {
         }
         Ok(Config {
             env,
+            development_explicit: env == Environment::Development && r.raw("STI_ENV").is_some(),
             backend,
             data_dir: r.raw("STI_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".sti-data")),
             log_token: r.log_token(env)?,

@@ -132,6 +132,15 @@ pub fn is_access_token(s: &str) -> bool {
 
 /// Request ids: ours are random; a caller's is accepted when short and plain. They
 /// only correlate log lines, so without randomness a clock-and-counter id will do.
+/// A short, non-reversible tag for a session id, for logs that operators read: lines of
+/// one session can be told apart and followed, but the tag is no credential (the id's
+/// 128 random bits cannot be recovered from 48 bits of its hash).
+pub fn session_tag(session_id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(session_id.as_bytes());
+    format!("s-{}", hex(&digest[..6]))
+}
+
 pub fn request_id() -> String {
     match random_bytes::<12>() {
         Ok(bytes) => hex(&bytes),

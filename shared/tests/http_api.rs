@@ -18,6 +18,7 @@ use sti_shared::services::demo::DEMO_PNG;
 use tower::ServiceExt;
 
 struct Api {
+    app: App,
     router: Router,
     _dir: tempfile::TempDir,
 }
@@ -55,7 +56,7 @@ async fn api(vars: &[(&str, &str)]) -> Api {
     let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let config = Config::from_source(&lookup).unwrap_or_else(|e| panic!("{e}"));
     let app = App::build(config, Hosting::default()).await.unwrap_or_else(|e| panic!("{e}"));
-    Api { router: router(app, handlers::all()), _dir: dir }
+    Api { router: router(app.clone(), handlers::all()), app, _dir: dir }
 }
 
 impl Api {
@@ -125,7 +126,7 @@ async fn session_with_steps(api: &Api) -> String {
 
 #[tokio::test]
 async fn every_endpoint_answers_its_happy_path() {
-    let api = api(&[]).await;
+    let api = api(&[("STI_ENV", "development")]).await;
     let health = api.get("/api/health", &[]).await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.json()["checks"]["store"], "ok");
@@ -185,6 +186,8 @@ async fn every_endpoint_answers_its_happy_path() {
     assert_eq!(logs.status, StatusCode::OK);
     assert_eq!(logs.text().lines().count(), 5);
     assert!(logs.text().lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    assert!(!logs.text().contains(&session), "the app log never holds a session id: {}", logs.text());
+    assert!(logs.text().contains(&sti_shared::ids::session_tag(&session)), "but a tag to follow it by");
 
     let metrics = api.get("/api/metrics", &[]).await;
     assert_eq!(metrics.json()["sessions"]["created"], 1);
@@ -235,6 +238,8 @@ async fn every_error_code_has_its_status_and_envelope() {
         ("MAX_IMAGES_PER_SESSION", "1"),
         ("MAX_TICKETS_PER_HOUR", "1"),
         ("LOG_TOKEN", "operator-token-0123456789"),
+        ("BODY_READ_TIMEOUT", "1s"),
+        ("RATE_LIMIT_UPLOAD_PER_MIN", "100"),
     ])
     .await;
     let session = session_with_steps(&api).await;
@@ -266,6 +271,7 @@ async fn every_error_code_has_its_status_and_envelope() {
         Err(std::io::Error::other("connection reset")),
     ]));
     expect(api.post_raw("/api/chat", "application/json", broken).await, ErrorCode::UnreadableBody, s).await;
+    expect(api.post_raw("/api/chat", "application/json", endless_body()).await, ErrorCode::RequestTimeout, s).await;
 
     // Uploads.
     let (content_type, no_image) = multipart("file", DEMO_PNG);
@@ -305,6 +311,9 @@ async fn every_error_code_has_its_status_and_envelope() {
     expect(api.get("/api/logs?limit=0", &bearer).await, ErrorCode::InvalidLimit, s).await;
     expect(api.get("/api/logs", &[("authorization", "Bearer nope")]).await, ErrorCode::Unauthorized, s).await;
     expect(api.get("/api/metrics?format=xml", &[]).await, ErrorCode::InvalidFormat, s).await;
+    expect(api.get("/api/logs?limit=1&limit=2", &bearer).await, ErrorCode::InvalidQuery, s).await;
+    expect(api.get(&format!("/api/ticket/{id}?t=a&t=b"), &[]).await, ErrorCode::InvalidQuery, s).await;
+    expect(api.get("/api/upload/%FF", &with_session).await, ErrorCode::InvalidPath, s).await;
     expect(api.get("/api/nothing-here", &[]).await, ErrorCode::NotFound, s).await;
     expect(api.get("/api/chat", &[]).await, ErrorCode::MethodNotAllowed, s).await;
     let preflight = Request::builder()
@@ -331,6 +340,12 @@ async fn every_error_code_has_its_status_and_envelope() {
     }
 }
 
+/// A body whose first bytes arrive and whose rest never does.
+fn endless_body() -> Body {
+    let first = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"--sti-test-boundary\r\n"))]);
+    Body::from_stream(futures::StreamExt::chain(first, futures::stream::pending()))
+}
+
 /// A valid 4×4 PNG: below the smallest side accepted.
 fn tiny_png() -> Vec<u8> {
     let mut out = Vec::new();
@@ -339,4 +354,174 @@ fn tiny_png() -> Vec<u8> {
         .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
         .unwrap_or_else(|e| panic!("{e}"));
     out
+}
+
+#[tokio::test]
+async fn a_failed_upload_shows_a_stable_reason_and_no_internal_detail() {
+    use sti_shared::services::worker::{JobResult, process_job};
+    let api = api(&[]).await;
+    let session = api.greet().await;
+    let status_of = |id: String| {
+        let session = session.clone();
+        let api = &api;
+        async move { api.get(&format!("/api/upload/{id}"), &[("x-session-id", &session)]).await }
+    };
+
+    // The file vanished from storage, and this was the last delivery.
+    let lost = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let key = format!("uploads/{session}/{lost}");
+    assert!(api.app.backend().blobs.delete(&key).await.is_ok());
+    let attempts = api.app.config().worker_max_attempts;
+    assert!(matches!(process_job(&api.app, &key, attempts).await, JobResult::Failed(_)));
+    let answer = status_of(lost).await;
+    assert_eq!(
+        (answer.json()["status"].as_str(), answer.json()["error"].as_str()),
+        (Some("failed"), Some("not_processed"))
+    );
+    let data_dir = api._dir.path().display().to_string();
+    assert!(!answer.text().contains(&data_dir), "no file path reaches the visitor: {}", answer.text());
+
+    // A PNG whose pixels are damaged: it passes the header check, then fails to decode.
+    let mut damaged = DEMO_PNG.to_vec();
+    let idat = damaged.windows(4).position(|w| w == b"IDAT").unwrap_or_else(|| panic!("no IDAT"));
+    for byte in &mut damaged[idat + 6..idat + 14] {
+        *byte ^= 0x5a;
+    }
+    let bad = api.upload(&session, &damaged).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let key = format!("uploads/{session}/{bad}");
+    assert!(matches!(process_job(&api.app, &key, 1).await, JobResult::Failed(_)));
+    assert_eq!(status_of(bad).await.json()["error"], "undecodable_image");
+}
+
+#[tokio::test]
+async fn messages_to_made_up_sessions_spend_the_senders_quota() {
+    let api = api(&[("RATE_LIMIT_CHAT_PER_MIN_IP", "2"), ("RATE_LIMIT_TICKET_PER_MIN_IP", "1")]).await;
+    let made_up = "web-00000000000000000000000000000000";
+    for _ in 0..2 {
+        assert_eq!(api.chat(made_up, "hola").await.status, StatusCode::NOT_FOUND);
+    }
+    let probing = api.chat(made_up, "hola").await;
+    assert_eq!((probing.status, probing.error_code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+
+    let ticket = |session: &str| api.post_json("/api/whatsapp-ticket", json!({ "sessionId": session }));
+    assert_eq!(ticket(made_up).await.status, StatusCode::NOT_FOUND);
+    let limited = ticket(made_up).await;
+    assert_eq!((limited.status, limited.error_code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+}
+
+#[tokio::test]
+async fn uploads_are_refused_before_their_body_is_read() {
+    let api = api(&[]).await;
+    let session = api.greet().await;
+    let (content_type, _) = multipart("image", b"");
+    let endless = |session: &str, length: Option<&str>| {
+        let mut request = Request::post("/api/upload-image")
+            .header(header::CONTENT_TYPE, content_type.as_str())
+            .header("x-session-id", session);
+        if let Some(length) = length {
+            request = request.header(header::CONTENT_LENGTH, length);
+        }
+        request.body(endless_body()).unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Each answer comes at once: waiting for the body would take BODY_READ_TIMEOUT (30 s).
+    let quick = |request| tokio::time::timeout(std::time::Duration::from_secs(3), api.send(request));
+    let too_big = quick(endless(&session, Some("9999999999"))).await.unwrap_or_else(|_| panic!("read the body"));
+    assert_eq!((too_big.status, too_big.error_code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "image_too_large"));
+    let made_up = "web-00000000000000000000000000000000";
+    for _ in 0..3 {
+        let unknown = quick(endless(made_up, None)).await.unwrap_or_else(|_| panic!("read the body"));
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+    let limited = quick(endless(&session, None)).await.unwrap_or_else(|_| panic!("read the body"));
+    assert_eq!(
+        (limited.status, limited.error_code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "uploads to made-up sessions count against the IP's upload rate"
+    );
+}
+
+#[tokio::test]
+async fn operator_endpoints_need_a_token_unless_development_is_explicit() {
+    use std::sync::Arc;
+    use sti_shared::backends::StaticSecrets;
+    use sti_shared::ports::{Secret, SecretValues};
+
+    let implicit = api(&[]).await;
+    let refused = implicit.get("/api/logs", &[]).await;
+    assert_eq!((refused.status, refused.error_code().as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!(api(&[("STI_ENV", "development")]).await.get("/api/logs", &[]).await.status, StatusCode::OK);
+
+    // A production secret whose LOG_TOKEN is too short keeps the endpoints closed.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let lookup = |name: &str| (name == "STI_ENV").then(|| "production".to_owned());
+    let config = Config::from_source(&lookup).unwrap_or_else(|e| panic!("{e}"));
+    let (mut backend, _) =
+        sti_shared::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+    let short = SecretValues { log_token: Some(Secret::new("short")), ..SecretValues::default() };
+    backend.secrets = Arc::new(StaticSecrets(short));
+    let app = App::with_backend(config, backend, Hosting::default()).unwrap_or_else(|e| panic!("{e}"));
+    let production = Api { router: router(app.clone(), handlers::all()), app, _dir: dir };
+    let closed = production.get("/api/logs", &[("authorization", "Bearer short")]).await;
+    assert_eq!(
+        (closed.status, closed.error_code().as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "operator_endpoint_disabled")
+    );
+}
+
+#[tokio::test]
+async fn processing_keeps_only_the_sanitised_copy() {
+    use sti_shared::services::worker::{JobResult, process_job};
+    let api = api(&[]).await;
+    let session = api.greet().await;
+    let id = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let key = format!("uploads/{session}/{id}");
+    assert_eq!(process_job(&api.app, &key, 1).await, JobResult::Processed);
+    let blobs = &api.app.backend().blobs;
+    assert!(blobs.get(&key).await.ok().flatten().is_none(), "the original, metadata and all, is deleted");
+    assert!(blobs.get(&format!("sanitized/{key}.png")).await.ok().flatten().is_some());
+    assert!(blobs.get(&format!("thumbnails/{key}.jpg")).await.ok().flatten().is_some());
+    let status = api.get(&format!("/api/upload/{id}"), &[("x-session-id", &session)]).await;
+    assert_eq!(status.json()["status"], "done");
+}
+
+#[tokio::test]
+async fn lost_jobs_are_requeued_and_missing_files_settled() {
+    use sti_shared::services::janitor::{Reconciled, STALE_QUEUED_MS, reconcile_once};
+    use sti_shared::services::worker::{JobResult, process_job};
+    let api = api(&[]).await;
+    let session = api.greet().await;
+    let b = api.app.backend();
+    let kept = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let lost = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    assert!(b.blobs.delete(&format!("uploads/{session}/{lost}")).await.is_ok());
+    // Both jobs vanish, as if the process died before enqueueing them.
+    let now = sti_shared::time::now_ms();
+    for delivery in b.queue.receive(10, 60_000, now).await.unwrap_or_default() {
+        assert!(b.queue.ack(&delivery.receipt).await.is_ok());
+    }
+    assert_eq!(reconcile_once(&api.app, now).await.ok(), Some(Reconciled::default()), "not stale yet");
+    let later = now + STALE_QUEUED_MS + 1_000;
+    assert_eq!(reconcile_once(&api.app, later).await.ok(), Some(Reconciled { requeued: 1, failed: 1 }));
+    let jobs = b.queue.receive(10, 60_000, later).await.unwrap_or_default();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(process_job(&api.app, &jobs[0].job.key, 1).await, JobResult::Processed);
+    let headers = [("x-session-id", session.as_str())];
+    assert_eq!(api.get(&format!("/api/upload/{kept}"), &headers).await.json()["status"], "done");
+    let failed = api.get(&format!("/api/upload/{lost}"), &headers).await.json();
+    assert_eq!((failed["status"].as_str(), failed["error"].as_str()), (Some("failed"), Some("not_stored")));
+}
+
+#[tokio::test]
+async fn the_janitor_purges_expired_uploads_files_first() {
+    use sti_shared::services::janitor::purge_once;
+    let api = api(&[("UPLOAD_RETENTION", "1d")]).await;
+    let session = api.greet().await;
+    let id = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let key = format!("uploads/{session}/{id}");
+    let b = api.app.backend();
+    let later = sti_shared::time::now_ms() + 2 * sti_shared::time::DAY_MS;
+    let purged = purge_once(&api.app, later).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((purged.uploads, purged.blobs), (1, 1));
+    assert!(!b.blobs.exists(&key).await.unwrap_or(true), "the file is gone");
+    assert!(b.uploads.expired(later, 10).await.unwrap_or_default().is_empty(), "and so is the record");
 }

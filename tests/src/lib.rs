@@ -354,3 +354,27 @@ pub fn base64_decode(text: &str) -> Vec<u8> {
     }
     out
 }
+
+/// A visitor who writes 130 messages of 2,000 characters, then asks for a ticket: it
+/// opens (the ticket keeps a bounded excerpt, so no store's item limit is reached) and
+/// says how many earlier messages it leaves to the session.
+pub async fn long_conversation_gets_its_ticket(api: &Api) {
+    let sid = api.greeting().await;
+    let sentence = "La impresora de la oficina no imprime y muestra un error de papel atascado aunque no hay papel. ";
+    for i in 0..130 {
+        let message: String = format!("{i}. {}", sentence.repeat(25)).chars().take(2_000).collect();
+        let reply = api.chat(&sid, &message).await;
+        assert!(reply["reply"].as_str().is_some_and(|r| !r.is_empty()), "turn {i}: {reply}");
+    }
+    let opened = api.post_json("/api/whatsapp-ticket", &json!({ "sessionId": sid })).await;
+    assert!(matches!(opened.status.as_u16(), 200 | 201), "the ticket must open: {}", opened.body);
+    let ticket_url = opened.json()["ticketUrl"].as_str().unwrap_or_default().to_owned();
+    let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
+    let view = api.get(&path).await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.body);
+    let v = view.json();
+    let shown = v["transcript"].as_array().map(Vec::len).unwrap_or(0);
+    let omitted = v["transcriptOmitted"].as_u64().unwrap_or(0);
+    assert!(shown > 0 && omitted > 0, "a bounded excerpt: {shown} shown, {omitted} omitted");
+    assert_eq!(shown as u64 + omitted, 260, "130 turns of two messages each");
+}

@@ -40,3 +40,69 @@ async fn secrets_come_from_the_json_secret() {
     assert!(values.log_token.as_ref().is_some_and(|t| t.matches("contract-log-token")));
     assert_eq!(values.whatsapp_number, None, "empty values fall back to the environment's");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_kept_alive_keeps_its_early_messages() {
+    use sti_shared::backends::aws::Dynamo;
+    use sti_shared::chat::{Conversation, Locale};
+    use sti_shared::ids::SessionId;
+    use sti_shared::ports::{CommitOutcome, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
+    use sti_shared::time::{HOUR_MS, now_ms};
+
+    let moto = Moto::shared();
+    let config = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
+    let table = Moto::unique("sti-ttl");
+    let resources = AwsResources {
+        table: table.clone(),
+        bucket: Moto::unique("sti-ttl").to_lowercase(),
+        queue_name: Moto::unique("sti-ttl"),
+        queue_url: None,
+        secret_id: Some(Moto::unique("sti-ttl/secrets")),
+        secret_cache_ttl: std::time::Duration::from_secs(300),
+        force_path_style: true,
+        kms_key_id: None,
+    };
+    sti_shared::backends::aws::bootstrap::bootstrap_with(&config, &resources, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dynamo = Dynamo::new(sti_shared::backends::aws::dynamodb_client(&config), table);
+
+    // Two-hour sessions; the visitor writes once an hour for ten hours.
+    let start = now_ms();
+    let mut session = Session {
+        id: SessionId::generate().unwrap_or_else(|e| panic!("{e}")),
+        version: 1,
+        created_at: start,
+        updated_at: start,
+        expires_at: start + 2 * HOUR_MS,
+        conversation: Conversation::new(Locale::Es),
+        transcript_expires_at: 0,
+    };
+    assert!(dynamo.create(&session).await.unwrap_or_else(|e| panic!("{e}")));
+    for hour in 1..=10 {
+        let at = start + hour * HOUR_MS;
+        let expected_version = session.version;
+        let next =
+            Session { version: expected_version + 1, updated_at: at, expires_at: at + 2 * HOUR_MS, ..session.clone() };
+        let entry = TranscriptEntry { seq: next.version * 2, at, role: Role::Visitor, text: format!("mensaje {hour}") };
+        let record = TurnRecord {
+            session: next.clone(),
+            expected_version,
+            entries: vec![entry],
+            message_id: Some(format!("m-{hour}")),
+            response_json: "{}".into(),
+        };
+        assert_eq!(dynamo.commit_turn(&record).await.unwrap_or_else(|e| panic!("{e}")), CommitOutcome::Committed);
+        session = dynamo.get(&session.id, at).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("gone"));
+        let expiries = dynamo.partition_expiries(&session.id).await.unwrap_or_else(|e| panic!("{e}"));
+        for (sk, exp) in expiries.iter().filter(|(sk, _)| sk != "META") {
+            assert!(
+                *exp >= session.expires_at,
+                "hour {hour}: {sk} would lapse at {exp}, before the session ({})",
+                session.expires_at
+            );
+            assert!(*exp <= session.expires_at + 2 * HOUR_MS, "hour {hour}: {sk} is kept far too long");
+        }
+    }
+    assert_eq!(dynamo.transcript(&session.id).await.map(|t| t.len()).ok(), Some(10));
+}

@@ -130,6 +130,7 @@ async fn a_whole_conversation_on_the_aws_backend() {
     assert_eq!(done["analysis"]["width"], 640);
     let sanitized = format!("sanitized/{key}.png");
     assert!(aws.blobs.get(&sanitized).await.ok().flatten().is_some(), "the sanitised copy is in S3");
+    assert!(aws.blobs.get(&key).await.ok().flatten().is_none(), "the original (EXIF, GPS) is gone once processed");
 
     // A duplicate delivery of the same job is processed once.
     aws.queue.enqueue(&Job { key: key.clone() }).await.unwrap_or_else(|e| panic!("{e}"));
@@ -314,4 +315,14 @@ async fn lambda_functions_run_on_the_aws_backend() {
     let test_event = json!({ "Records": [{ "messageId": "t-1", "body": json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string(), "attributes": {} }] });
     let worker = invoke("image-worker", test_event).await;
     assert_eq!(worker["batchItemFailures"], json!([]), "{worker}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_conversation_gets_its_ticket_within_the_item_limit() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let dir = data_dir();
+    let server = stack.serve(dir.path(), &["--no-worker"]);
+    sti_e2e::long_conversation_gets_its_ticket(&Api::new(&server.base)).await;
 }

@@ -221,3 +221,11 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_conversation_still_gets_its_ticket() {
+    let dir = data_dir();
+    let limits = [("RATE_LIMIT_CHAT_PER_MIN_SESSION", "1000"), ("RATE_LIMIT_CHAT_PER_MIN_IP", "1000")];
+    let server = Server::start(dir.path(), &limits);
+    sti_e2e::long_conversation_gets_its_ticket(&Api::new(&server.base)).await;
+}

@@ -184,3 +184,29 @@ async fn sigterm_finishes_in_flight_requests_and_keeps_queued_jobs() {
         assert_eq!(api.wait_upload(&sid, &id).await["status"], "done");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_cannot_hold_up_shutdown() {
+    let dir = data_dir();
+    let server = Server::start_with_args(dir.path(), &[("BODY_READ_TIMEOUT", "120s")], &["--drain-secs", "1"]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let head = format!(
+        "POST /api/upload-image HTTP/1.1\r\nHost: {addr}\r\nx-session-id: {sid}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+    stream.flush().await.unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let stopping = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.stop()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{status}");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "stopped after {:?} with a client still sending",
+        stopping.elapsed()
+    );
+    drop(stream);
+}

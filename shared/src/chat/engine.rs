@@ -4,7 +4,7 @@
 use super::classify::{Classification, classify, names_a_problem};
 use super::intents::{self, Intent};
 use super::kb::{self, CATEGORIES, Category, GENERAL};
-use super::names::{NameAnswer, parse_name};
+use super::names::{NameAnswer, RejectReason, parse_name};
 use super::replies::{self, OfferReason, PrivacyTerms};
 use super::{Action, Attempt, Conversation, ImageNote, Input, Outcome, QuickReply, Reply, State, Turn};
 
@@ -113,7 +113,15 @@ fn on_name(mut c: Conversation, said: Said<'_>) -> Turn {
             ask_problem(c)
         }
         NameAnswer::Declined => ask_problem(c),
-        NameAnswer::Rejected(_) if names_a_problem(raw) => on_problem_text(c, raw, masked),
+        // An address where a name was asked is not an e-mail problem: only what else the
+        // message says can be one ("ana@gmail.com no me llegan los correos").
+        NameAnswer::Rejected(RejectReason::Email) if names_a_problem(&without_addresses(masked)) => {
+            let rest = without_addresses(masked);
+            on_problem_text(c, &rest, masked)
+        }
+        NameAnswer::Rejected(reason) if reason != RejectReason::Email && names_a_problem(raw) => {
+            on_problem_text(c, raw, masked)
+        }
         NameAnswer::Rejected(reason) => {
             c.name_attempts += 1;
             if c.name_attempts >= MAX_NAME_ATTEMPTS {
@@ -123,6 +131,11 @@ fn on_name(mut c: Conversation, said: Said<'_>) -> Turn {
             reply(c, replies::name_rejected(locale, reason), vec![replies::decline_name_option(locale)])
         }
     }
+}
+
+/// The masked text without its e-mail placeholders.
+fn without_addresses(masked: &str) -> String {
+    masked.replace(crate::pii::PiiKind::Email.placeholder(), " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn ask_problem(mut c: Conversation) -> Turn {
@@ -197,12 +210,19 @@ fn start_steps(mut c: Conversation, category: &'static Category) -> Turn {
     show_steps(c, category, 1)
 }
 
+/// Attempts a case remembers (and a ticket reports).
+pub const MAX_ATTEMPTS: usize = 8;
+
 fn show_steps(mut c: Conversation, category: &'static Category, round: u8) -> Turn {
     let locale = c.locale;
     let steps: Vec<String> = category.steps(locale, round).iter().map(|s| (*s).to_owned()).collect();
     c.state = State::Steps;
     c.round = round;
     let text = replies::steps(locale, category, round, &steps);
+    // A case keeps its latest attempts only: it lives in the session item, which must stay small.
+    if c.attempts.len() >= MAX_ATTEMPTS {
+        c.attempts.remove(0);
+    }
     c.attempts.push(Attempt { category: category.id.to_owned(), round, steps, outcome: Outcome::Pending });
     reply(c, text, replies::solved_options(locale))
 }

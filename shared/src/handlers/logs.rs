@@ -1,12 +1,13 @@
 //! `GET /api/logs`: the app log as NDJSON, for operators.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 use crate::app::App;
+use crate::http::extract::Query;
 use crate::http::guards::{self, WithoutToken};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes};
 use crate::services::operations;

@@ -1,7 +1,7 @@
 //! `GET /api/metrics[?format=prometheus]`: the shared counters, as JSON or for Prometheus.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::counters::Counter;
+use crate::http::extract::Query;
 use crate::http::guards::{self, WithoutToken};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes};
 use crate::services::operations::{self, Figures};

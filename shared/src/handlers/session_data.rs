@@ -1,12 +1,12 @@
 //! `GET /api/session/{id}/export` and `DELETE /api/session/{id}`: the visitor's data.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{delete, get};
 use axum::{Extension, Json};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::http::extract::session_id;
+use crate::http::extract::{Path, session_id};
 use crate::http::{ApiResult, BaseUrl, RequestId, Routes};
 use crate::services::session_data::{self, Erased, Export};
 

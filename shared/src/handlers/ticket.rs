@@ -1,7 +1,7 @@
 //! `GET /api/ticket/{ticketId}?t=…`: the technician's view of a ticket, JSON or HTML.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::chat::Attempt;
-use crate::http::extract::header_str;
+use crate::http::extract::{Path, Query, header_str};
 use crate::http::{ApiResult, BaseUrl, HTML_CSP, Routes};
 use crate::ids::TicketId;
 use crate::ports::{Role, Ticket, TicketImage};
@@ -40,6 +40,8 @@ struct TicketJson {
     steps_tried: Vec<Attempt>,
     images: Vec<TicketImage>,
     transcript: Vec<TranscriptLine>,
+    /// Earlier messages not in `transcript` (the session export has them all).
+    transcript_omitted: u32,
     whatsapp_url: String,
 }
 
@@ -51,6 +53,7 @@ impl From<TicketView> for TicketJson {
             expires_at: rfc3339(t.expires_at),
             locale: t.locale.as_str(),
             transcript: t.transcript.iter().map(TranscriptLine::from).collect(),
+            transcript_omitted: t.transcript_omitted,
             ticket_id: t.id,
             name: t.name,
             category: t.category,
@@ -106,6 +109,10 @@ fn ticket_html(ticket: &Ticket) -> String {
             )
         })
         .collect();
+    let omitted = match ticket.transcript_omitted {
+        0 => String::new(),
+        n => format!("<p><small>{n} mensajes anteriores no se muestran aquí.</small></p>"),
+    };
     let transcript: String = ticket
         .transcript
         .iter()
@@ -125,7 +132,7 @@ fn ticket_html(ticket: &Ticket) -> String {
          .visitante{{background:#eef5ff;padding:.5rem}}.bot{{background:#f4f4f4;padding:.5rem}}small{{color:#666}}</style></head>\
          <body><h1>Ticket {id}</h1><p><b>Creado:</b> {created}<br><b>Nombre:</b> {name}<br><b>Problema:</b> {title}<br>\
          <b>Resumen:</b> {summary}</p><h2>Pasos probados</h2>{steps}<h2>Imágenes</h2><ul>{images}</ul>\
-         <h2>Conversación (datos personales enmascarados)</h2>{transcript}</body></html>",
+         <h2>Conversación (datos personales enmascarados)</h2>{omitted}{transcript}</body></html>",
         id = e(ticket.id.as_str()),
         created = rfc3339(ticket.created_at),
         name = opt(&ticket.name),

@@ -76,16 +76,25 @@ async fn upload_image(
             "send the image as multipart/form-data with a field named \"image\"",
         ));
     }
+    // Everything that can refuse the upload does so before its body is read.
+    if declared_length(req.headers()).is_some_and(|n| n > (max + MULTIPART_OVERHEAD) as u64) {
+        return Err(too_large(max));
+    }
+    let admitted = uploads::admit_upload(&app, &session, &ip).await?;
     let (parts, body) = req.into_parts();
-    let bytes = read_body(body, max + MULTIPART_OVERHEAD)
+    let bytes = read_body(body, max + MULTIPART_OVERHEAD, app.config().limits.body_read_timeout)
         .await
         .map_err(|e| if e.code == ErrorCode::PayloadTooLarge { too_large(max) } else { e })?;
     let multipart = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), &app)
         .await
         .map_err(|e| ApiError::new(ErrorCode::InvalidMultipart, e.body_text()))?;
     let image = image_part(multipart, max).await?;
-    let upload = NewUpload { session: &session, image, ip: &ip, request_id: &request_id };
-    let accepted = uploads::accept(&app, upload).await?;
+    let accepted = uploads::accept(&app, NewUpload { admitted, image, request_id: &request_id }).await?;
     let status_url = format!("/api/upload/{}", accepted.id);
     Ok((StatusCode::ACCEPTED, Json(Accepted { upload_id: accepted.id, status: "queued", status_url })))
+}
+
+/// The body size the client announced, when it announced one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    header_str(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse().ok())
 }

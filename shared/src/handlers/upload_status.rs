@@ -1,12 +1,12 @@
 //! `GET /api/upload/{uploadId}`: where an upload of the caller's session stands.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 
 use crate::app::App;
-use crate::http::extract::{header_str, session_id};
+use crate::http::extract::{Path, header_str, session_id};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes, SESSION_HEADER};
 use crate::ids::UploadId;
 use crate::services::uploads::{self, UploadView};

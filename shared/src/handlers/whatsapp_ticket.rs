@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::http::extract::session_id;
-use crate::http::{ApiResult, BaseUrl, JsonBody, RequestId, Routes};
+use crate::http::{ApiResult, BaseUrl, ClientIp, JsonBody, RequestId, Routes};
 use crate::services::tickets::TicketLinks;
-use crate::services::turns::{Origin, ticket_turn};
+use crate::services::turns::{self, Origin};
 
 pub fn routes() -> Routes {
     Routes::new().route("/api/whatsapp-ticket", post(whatsapp_ticket))
@@ -33,13 +33,14 @@ struct TicketOpened {
 
 async fn whatsapp_ticket(
     State(app): State<App>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     BaseUrl(base_url): BaseUrl,
     JsonBody(req): JsonBody<TicketRequest>,
 ) -> ApiResult<(StatusCode, Json<TicketOpened>)> {
     let id = session_id(req.session_id.as_deref(), "sessionId")?;
     let origin = Origin { base_url: &base_url, request_id: &request_id };
-    let (links, created) = ticket_turn(&app, &id, &origin).await?;
+    let (links, created) = turns::ticket(&app, &id, &ip, &origin).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(TicketOpened { links, created })))
 }

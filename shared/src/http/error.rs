@@ -26,6 +26,22 @@ macro_rules! error_codes {
                 }
             }
 
+            /// The code a bare error status stands for, when something answered one
+            /// without saying more (the envelope's safety net).
+            pub fn for_status(status: StatusCode) -> ErrorCode {
+                match status {
+                    StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+                    StatusCode::NOT_FOUND => ErrorCode::NotFound,
+                    StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+                    StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+                    StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+                    StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+                    s if s.is_server_error() => ErrorCode::InternalError,
+                    _ => ErrorCode::InvalidRequest,
+                }
+            }
+
             pub fn status(self) -> StatusCode {
                 match self {
                     $(ErrorCode::$variant => StatusCode::$status,)+
@@ -58,6 +74,8 @@ error_codes! {
     InvalidUploadId = "invalid_upload_id" => BAD_REQUEST,
     InvalidLimit = "invalid_limit" => BAD_REQUEST,
     InvalidFormat = "invalid_format" => BAD_REQUEST,
+    InvalidQuery = "invalid_query" => BAD_REQUEST,
+    InvalidPath = "invalid_path" => BAD_REQUEST,
     Unauthorized = "unauthorized" => UNAUTHORIZED,
     OriginNotAllowed = "origin_not_allowed" => FORBIDDEN,
     SessionNotFound = "session_not_found" => NOT_FOUND,
@@ -65,6 +83,7 @@ error_codes! {
     TicketNotFound = "ticket_not_found" => NOT_FOUND,
     NotFound = "not_found" => NOT_FOUND,
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
+    RequestTimeout = "request_timeout" => REQUEST_TIMEOUT,
     UploadLimitReached = "upload_limit_reached" => CONFLICT,
     PayloadTooLarge = "payload_too_large" => PAYLOAD_TOO_LARGE,
     ImageTooLarge = "image_too_large" => PAYLOAD_TOO_LARGE,
@@ -128,6 +147,10 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Corrupt(detail) => {
                 tracing::error!(error = %detail, "stored data unreadable");
+                ApiError::internal()
+            }
+            StoreError::Rejected(detail) => {
+                tracing::error!(error = %detail, "the store refused a request");
                 ApiError::internal()
             }
         }

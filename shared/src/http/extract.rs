@@ -1,6 +1,7 @@
 //! Request parsing with our limits and our error answers.
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts};
@@ -25,9 +26,19 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
-/// Reads the whole body, refusing more than `limit` bytes with 413.
-pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    match Limited::new(body, limit).collect().await {
+/// Reads the whole body as it streams in, refusing more than `limit` bytes with 413 (no
+/// more than that is ever buffered) and a body that takes longer than `timeout` with 408.
+pub async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Bytes, ApiError> {
+    let collected = match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(collected) => collected,
+        Err(_) => {
+            return Err(ApiError::new(
+                ErrorCode::RequestTimeout,
+                format!("the request body did not arrive within {} s", timeout.as_secs()),
+            ));
+        }
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")))
@@ -53,10 +64,10 @@ impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request<Body>, app: &App) -> Result<Self, Self::Rejection> {
-        let limit = app.config().limits.max_json_bytes;
+        let limits = &app.config().limits;
         let json_declared = is_json(req.headers());
         let has_content_type = req.headers().contains_key(header::CONTENT_TYPE);
-        let bytes = read_body(req.into_body(), limit).await?;
+        let bytes = read_body(req.into_body(), limits.max_json_bytes, limits.body_read_timeout).await?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         if !json_declared && (has_content_type || text != b"{}") {
             return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"));
@@ -93,6 +104,36 @@ pub fn session_id(raw: Option<&str>, source: &str) -> Result<SessionId, ApiError
 
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Query parameters of type `T`; anything malformed (a repeated or badly encoded
+/// parameter, a wrong type) is a 400 in the error envelope, not axum's plain text.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(e) => Err(ApiError::new(ErrorCode::InvalidQuery, e.body_text())),
+        }
+    }
+}
+
+/// Path segments of type `T`; a segment that is not valid percent-encoded UTF-8 is a 400
+/// in the error envelope.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(e) => Err(ApiError::new(ErrorCode::InvalidPath, e.body_text())),
+        }
+    }
 }
 
 /// The absolute base URL links should use: `PUBLIC_BASE_URL`, or the request's own

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
+use http_body_util::BodyExt;
 use tracing::Instrument;
 
 use super::error::error_body;
@@ -64,7 +65,7 @@ pub async fn around(State(app): State<App>, mut req: Request<Body>, next: Next) 
 
     let is_preflight = method == Method::OPTIONS && req.headers().contains_key("access-control-request-method");
     let span = tracing::info_span!("request", request_id = %request_id);
-    let mut response = if is_preflight {
+    let response = if is_preflight {
         if origin_allowed {
             preflight()
         } else {
@@ -80,6 +81,7 @@ pub async fn around(State(app): State<App>, mut req: Request<Body>, next: Next) 
         }
     };
 
+    let mut response = envelope_stray_error(response).await;
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
         let body = error_body(&error, &request_id);
         *response.body_mut() = Body::from(body);
@@ -102,6 +104,40 @@ pub async fn around(State(app): State<App>, mut req: Request<Body>, next: Next) 
         tracing::info!(%method, path, status = status.as_u16(), latency_ms, "request");
     }
     response
+}
+
+/// The longest text of a stray error answer kept as the envelope's message.
+const STRAY_MESSAGE_BYTES: usize = 512;
+
+/// An error answered without our envelope (a framework rejection, a layer's refusal)
+/// gets one, with its own text as the message, so every 4xx/5xx has the same shape.
+async fn envelope_stray_error(response: Response) -> Response {
+    let status = response.status();
+    let has_envelope = response.extensions().get::<ApiError>().is_some()
+        || header_str(response.headers(), header::CONTENT_TYPE.as_str())
+            .is_some_and(|t| t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || has_envelope {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match http_body_util::Limited::new(body, STRAY_MESSAGE_BYTES * 8).collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let message = match text.char_indices().nth(STRAY_MESSAGE_BYTES) {
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    };
+    let code = ErrorCode::for_status(status);
+    tracing::debug!(status = status.as_u16(), code = code.as_str(), "error answered outside the envelope");
+    let mut enveloped = ApiError::new(code, message).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(value) = parts.headers.get(&name) {
+            enveloped.headers_mut().insert(name, value.clone());
+        }
+    }
+    enveloped
 }
 
 fn preflight() -> Response {

@@ -48,3 +48,19 @@ pub enum ImageHint {
     Blurry,
     TooSmall,
 }
+
+/// The reasons an upload can end `failed` with, as `GET /api/upload/{id}` shows them.
+pub struct FailureReason;
+
+impl FailureReason {
+    /// Not a JPEG, PNG, WebP or GIF after all.
+    pub const UNSUPPORTED: &'static str = "unsupported_image";
+    /// Truncated or corrupt.
+    pub const UNDECODABLE: &'static str = "undecodable_image";
+    /// Too many pixels to decode safely.
+    pub const TOO_LARGE: &'static str = "image_too_large";
+    /// Our side could not finish it (after retries).
+    pub const NOT_PROCESSED: &'static str = "not_processed";
+    /// The file or its job could not be stored.
+    pub const NOT_STORED: &'static str = "not_stored";
+}

@@ -7,6 +7,7 @@ use std::io::Cursor;
 use image::imageops::FilterType;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
 
+use super::FailureReason;
 use super::{Analysis, ImageFormat, ImageHint, SniffError, sniff};
 
 /// Caps that keep a small file from expanding into gigabytes (decompression bombs).
@@ -56,6 +57,18 @@ pub enum ProcessError {
     Decode(String),
     #[error("could not encode the sanitised image: {0}")]
     Encode(String),
+}
+
+impl ProcessError {
+    /// The stable reason a visitor sees for a refused image; the details go to the log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ProcessError::Sniff(SniffError::Unsupported) => FailureReason::UNSUPPORTED,
+            ProcessError::Sniff(SniffError::Corrupt) | ProcessError::Decode(_) => FailureReason::UNDECODABLE,
+            ProcessError::TooLarge { .. } | ProcessError::OverBudget { .. } => FailureReason::TOO_LARGE,
+            ProcessError::Encode(_) => FailureReason::NOT_PROCESSED,
+        }
+    }
 }
 
 pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, ProcessError> {

@@ -198,15 +198,20 @@ fn sign_before(before: &str) -> Option<Hint> {
 /// The nearest meaningful keyword among the words before a number, nearest first.
 fn decide_before<'a>(words_nearest_first: impl Iterator<Item = &'a str>) -> Option<Hint> {
     let mut content_words_passed = 0;
+    let mut numbers_passed = 0;
     for word in words_nearest_first.take(6) {
         match keyword_hint(word) {
-            // "pedido 123" keeps a number only when the keyword sits right beside it;
-            // a PII keyword still names a number a few words later ("celular de mi hermano").
-            Some(Hint::Keep) | Some(Hint::Amount) if content_words_passed > 0 => return None,
+            // "pedido 123" keeps a number only when the keyword sits right beside it, and
+            // not across another number ("build 22631, te dejo el +54…": the build is
+            // 22631); a PII keyword still names a number a few words later ("celular de
+            // mi hermano").
+            Some(Hint::Keep) | Some(Hint::Amount) if content_words_passed > 0 || numbers_passed > 0 => return None,
             Some(hint) => return Some(hint),
             None => {}
         }
-        if !is_filler(word) && word.chars().any(char::is_alphabetic) {
+        if word.bytes().all(|b| b.is_ascii_digit()) {
+            numbers_passed += 1;
+        } else if !is_filler(word) && word.chars().any(char::is_alphabetic) {
             content_words_passed += 1;
         }
     }
@@ -238,7 +243,12 @@ pub struct Context<'t> {
 
 impl<'t> Context<'t> {
     pub fn new(text: &'t str) -> Context<'t> {
-        Context { text, words: words_with_offsets(text) }
+        // A placeholder left by an earlier masking ("[PHONE]") is no keyword: masking
+        // masked text must change nothing.
+        let bytes = text.as_bytes();
+        let placeholder = |w: &Word| w.start > 0 && bytes[w.start - 1] == b'[' && bytes.get(w.end) == Some(&b']');
+        let words = words_with_offsets(text).into_iter().filter(|w| !placeholder(w)).collect();
+        Context { text, words }
     }
 
     /// The hint given by what precedes byte `at`.

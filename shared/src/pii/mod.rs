@@ -10,9 +10,11 @@
 mod checks;
 mod context;
 mod email;
+mod normalise;
 mod numbers;
 
 pub use checks::{card_issuer_plausible, cbu_is_valid, cuit_is_valid, luhn_is_valid};
+pub use normalise::normalise;
 
 /// The kind of personal data found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -80,8 +82,10 @@ fn dedupe(mut findings: Vec<Finding>) -> Vec<Finding> {
     out
 }
 
-/// `text` with every piece of personal data replaced by its placeholder.
+/// `text` with every piece of personal data replaced by its placeholder. The text is
+/// [`normalise`]d first, so what comes back is in that form.
 pub fn mask_pii(text: &str) -> String {
+    let text = &*normalise(text);
     let findings = find_pii(text);
     if findings.is_empty() {
         return text.to_owned();

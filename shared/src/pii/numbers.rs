@@ -192,17 +192,25 @@ fn classify_span(
     }
     // What follows each group, read once per span rather than once per candidate.
     let after_hints: Vec<Option<Hint>> = span.groups.iter().map(|g| context.after(g.end)).collect();
+    // (first group, last group, index in `out`) of each entity read in this span; kept
+    // ones (dates, company lines) have no finding.
+    let mut entities: Vec<(usize, usize, Option<usize>)> = Vec::new();
     let mut i = lo;
     while i < hi {
         if let Some(len) = date_len(&span, i, hi).or_else(|| company_line_len(&span, i, hi)) {
+            // Kept on purpose: no neighbour may swallow it as a leftover.
+            entities.push((i, i + len - 1, None));
             i += len;
             continue;
         }
         let entity_start = span.groups[i].start;
         let before_hint = context.before(entity_start);
+        // No entity is longer than MAX_ENTITY_DIGITS, so only the groups that fit in it
+        // are candidates: the work per group is bounded, and a span costs linear time.
+        let last = last_group_within(&span, i, hi);
         let mut matched = None;
         'passes: for pass in [Pass::ShapeFittingHint, Pass::Hint, Pass::Shape] {
-            for j in (i..hi).rev() {
+            for j in (i..=last).rev() {
                 let after_hint = after_hints[j];
                 let candidate = Candidate {
                     span: &span,
@@ -228,12 +236,60 @@ fn classify_span(
                 };
                 if !taken.iter().any(|f| f.start < end && start < f.end) {
                     out.push(Finding { start, end, kind });
+                    entities.push((i, j, Some(out.len() - 1)));
                 }
                 i = j + 1;
             }
             None => i += 1,
         }
     }
+    cover_leftovers(&span, lo, hi, &entities, out);
+}
+
+/// Digits a leftover run must have to be taken for the rest of a neighbouring number.
+const LEFTOVER_DIGITS: usize = 6;
+
+/// Never half a number: a long run of groups left between or beside the entities of a
+/// span (a CBU whose first blocks read as something else, a typo in one group) joins the
+/// entity it touches instead of staying in clear.
+fn cover_leftovers(span: &Span, lo: usize, hi: usize, entities: &[(usize, usize, Option<usize>)], out: &mut [Finding]) {
+    if !entities.iter().any(|e| e.2.is_some()) {
+        return;
+    }
+    let mut k = lo;
+    while k < hi {
+        if let Some(&(_, j, _)) = entities.iter().find(|(from, _, _)| *from == k) {
+            k = j + 1;
+            continue;
+        }
+        let run_start = k;
+        while k < hi && !entities.iter().any(|(from, _, _)| *from == k) {
+            k += 1;
+        }
+        let digits = span.offsets[k] - span.offsets[run_start];
+        if digits < LEFTOVER_DIGITS {
+            continue;
+        }
+        let before = entities.iter().find(|(_, j, _)| j + 1 == run_start).and_then(|e| e.2);
+        let after = entities.iter().find(|(from, _, _)| *from == k).and_then(|e| e.2);
+        if let Some(index) = before {
+            out[index].end = span.groups[k - 1].end;
+        } else if let Some(index) = after {
+            out[index].start = span.groups[run_start].start;
+        }
+    }
+}
+
+/// The most digits any entity has: a CBU/CVU (22), one more for a typo a keyword forgives.
+const MAX_ENTITY_DIGITS: usize = 23;
+
+/// The last group `j` (from `i`, before `hi`) such that groups `i..=j` hold at most
+/// `MAX_ENTITY_DIGITS` digits; `i` itself when its own group is longer.
+fn last_group_within(span: &Span, i: usize, hi: usize) -> usize {
+    let budget = span.offsets[i] + MAX_ENTITY_DIGITS;
+    // offsets[j + 1] is where group j ends in `all_digits`; it grows with j.
+    let fitting = span.offsets[i + 1..=hi].partition_point(|&end| end <= budget);
+    (i + fitting).saturating_sub(1).max(i)
 }
 
 /// Groups at `i` that form a date (15/03/2024, 2024-03-15, 15.03.24, 15/03): how many.
@@ -329,10 +385,14 @@ impl Candidate<'_> {
     }
 
     fn classify(&self, pass: Pass) -> Option<PiiKind> {
-        if self.hint == Some(Hint::Keep) {
-            return None;
-        }
         let digits = self.digits();
+        if self.hint == Some(Hint::Keep) {
+            // Support words keep their numbers, but a CUIT proven by its prefix and check
+            // digit is a CUIT whatever precedes it ("facturá a 20-12345678-6"): invoices
+            // go to CUITs, while order and ticket numbers seldom pass both checks.
+            let proven_cuit = digits.len() == 11 && self.cuit_shaped() && cuit_is_valid(digits);
+            return proven_cuit.then_some(PiiKind::Cuit);
+        }
         let kind = match pass {
             Pass::ShapeFittingHint => {
                 self.classify_by_shape(digits).filter(|kind| self.hint.is_none_or(|hint| hint_allows(hint, *kind)))

@@ -18,6 +18,9 @@ const CASES: &[(&str, &str)] = &[
     ("CBU: 2850 5909 4009 0418 1352 01", "CBU: [CBU]"),
     ("transferime al 0170099220000067797370 gracias", "transferime al [CBU] gracias"),
     ("CVU 0000003100010000000001", "CVU [CBU]"),
+    ("mi cbu es 011 69894 29004006103407", "mi cbu es [CBU]"),
+    ("te paso 011 69894 29004006103407 para la devolución", "te paso [CBU] para la devolución"),
+    ("01169894 29004006103407", "[CBU]"),
     ("cbu 2850590940090418135202 (creo que está mal)", "cbu [CBU] (creo que está mal)"),
     // CUIT / CUIL.
     ("CUIT 20-12345678-6", "CUIT [CUIT]"),
@@ -25,6 +28,10 @@ const CASES: &[(&str, &str)] = &[
     ("facturar a 30-50001091-2 por favor", "facturar a [CUIT] por favor"),
     ("CUIL: 20-12345678-5", "CUIL: [CUIT]"),
     ("CUIT 20.12.345.678-6", "CUIT [CUIT]"),
+    ("facturá a 20-12345678-6", "facturá a [CUIT]"),
+    ("facturá a 20.12345678.6 por favor", "facturá a [CUIT] por favor"),
+    ("facturá a 20123456786", "facturá a [CUIT]"),
+    ("la factura va a nombre de 27-12345678-0", "la factura va a nombre de [CUIT]"),
     // DNI.
     ("DNI 30.123.456", "DNI [DNI]"),
     ("mi dni es 30123456", "mi dni es [DNI]"),
@@ -58,6 +65,18 @@ const CASES: &[(&str, &str)] = &[
     ("+34 612 345 678", "[PHONE]"),
     ("wa.me/5491145678901", "wa.me/[PHONE]"),
     ("9 11 4567 8901", "[PHONE]"),
+    ("build 22631.4741, te dejo el +5493415870132, factura 0001-62673599", "build 22631.4741, te dejo el [PHONE], factura 0001-62673599"),
+    ("te dejo el +5493415870132, factura 0001-62673599", "te dejo el [PHONE], factura 0001-62673599"),
+    ("te dejo el +5493415870132", "te dejo el [PHONE]"),
+    ("te dejo el +5493415870132, factura", "te dejo el [PHONE], factura"),
+    ("22631.4741, te dejo el +5493415870132", "22631.4741, te dejo el [PHONE]"),
+    ("build 1, te dejo el +5493415870132", "build 1, te dejo el [PHONE]"),
+    ("build x, te dejo el +5493415870132", "build x, te dejo el [PHONE]"),
+    ("tel 11\u{2011}4567\u{2011}8901", "tel [PHONE]"),
+    ("tel 11\u{2010}4567\u{2212}8901", "tel [PHONE]"),
+    ("mi cel １１ ４５６７ ８９０１", "mi cel [PHONE]"),
+    ("ana\u{200B}.perez@gmail.com", "[EMAIL]"),
+    ("juan.p\u{00AD}erez@hotmail.com gracias", "[EMAIL] gracias"),
     ("00 54 9 11 4567 8901", "[PHONE]"),
     ("0054 9 11 4567 8901", "[PHONE]"),
     ("(4567-8901)", "([PHONE])"),
@@ -247,7 +266,7 @@ proptest! {
     fn valid_cbus_are_masked_in_any_formatting(
         bank in proptest::array::uniform7(0u32..10),
         account in proptest::array::uniform13(0u32..10),
-        style in 0usize..4,
+        style in 0usize..6,
         (p, s) in sentence(),
     ) {
         let cbu = cbu_from(bank, account);
@@ -256,7 +275,10 @@ proptest! {
             0 => cbu.clone(),
             1 => group(&cbu, &[4, 4, 4, 4, 4], " "),
             2 => group(&cbu, &[8], "-"),
-            _ => group(&cbu, &[3, 4, 1, 13], " "),
+            3 => group(&cbu, &[3, 4, 1, 13], " "),
+            // How banks print it: entity + branch + account.
+            4 => group(&cbu, &[3, 5], " "),
+            _ => group(&cbu, &[8], " "),
         };
         let text = format!("{}{}{}", PREFIXES[p], shown, SUFFIXES[s]);
         assert_masked(&text, &cbu, "[CBU]")?;
@@ -266,7 +288,7 @@ proptest! {
     fn valid_cuits_are_masked_in_any_formatting(
         prefix in proptest::sample::select(vec![20u32, 23, 24, 27, 30, 33, 34]),
         dni in 1_000_000u32..99_999_999,
-        style in 0usize..3,
+        style in 0usize..4,
         (p, s) in sentence(),
     ) {
         if let Some(cuit) = cuit_from(prefix, dni) {
@@ -274,10 +296,13 @@ proptest! {
             let shown = match style {
                 0 => cuit.clone(),
                 1 => group(&cuit, &[2, 8], "-"),
+                2 => group(&cuit, &[2, 8], "."),
                 _ => format!("{}-{}.{}.{}-{}", &cuit[0..2], &cuit[2..4], &cuit[4..7], &cuit[7..10], &cuit[10..]),
             };
             let text = format!("{}{}{}", PREFIXES[p], shown, SUFFIXES[s]);
             assert_masked(&text, &cuit, "[CUIT]")?;
+            // A word that keeps order numbers does not keep a proven CUIT.
+            assert_masked(&format!("facturá a {shown}{}", SUFFIXES[s]), &cuit, "[CUIT]")?;
         }
     }
 
@@ -358,5 +383,49 @@ proptest! {
     fn digit_soup_never_panics(text in "[0-9 +().\\-/a-z@]{0,60}") {
         let once = mask_pii(&text);
         prop_assert_eq!(mask_pii(&once), once.clone());
+    }
+
+    #[test]
+    fn phones_behind_unicode_dashes_and_fullwidth_digits_are_masked(
+        subscriber in 1_000_000u32..9_999_999,
+        dash in proptest::sample::select(vec!['\u{2011}', '\u{2010}', '\u{2212}', '\u{2013}', '-']),
+        wide in any::<bool>(),
+        (p, s) in sentence(),
+    ) {
+        let local = format!("{:08}", 40_000_000 + subscriber);
+        let mut shown = format!("11 {}{dash}{}", &local[..4], &local[4..]);
+        if wide {
+            shown = shown.chars().map(|c| c.to_digit(10).and_then(|d| char::from_u32(0xFF10 + d)).unwrap_or(c)).collect();
+        }
+        let text = format!("{}tel {shown}{}", PREFIXES[p], SUFFIXES[s]);
+        let masked = mask_pii(&text);
+        prop_assert!(masked.contains("[PHONE]"), "{text:?} → {masked:?}");
+        prop_assert!(!masked.contains(&local[4..]), "{masked:?} keeps half the number");
+    }
+}
+
+proptest! {
+    // Whole messages at the length limit: few cases, each up to 2,000 characters.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn long_digit_soup_never_panics_and_is_idempotent(text in "[0-9 +().\\-/a-z@\u{2011}\u{200B}]{0,2000}") {
+        let once = mask_pii(&text);
+        prop_assert_eq!(mask_pii(&once), once.clone());
+    }
+
+    #[test]
+    fn long_unicode_text_never_panics_and_is_idempotent(text in "\\PC{0,2000}") {
+        let once = mask_pii(&text);
+        prop_assert_eq!(mask_pii(&once), once.clone());
+    }
+
+    #[test]
+    fn long_messages_keep_every_phone_in_them_masked(
+        phones in proptest::collection::vec(1_000_000u32..9_999_999, 1..40),
+    ) {
+        let text: String = phones.iter().map(|n| format!("cel 11 {}-{:04} y ", 4000 + n % 5000, n % 10_000)).collect();
+        let masked = mask_pii(&text);
+        prop_assert_eq!(masked.matches("[PHONE]").count(), phones.len(), "{}", masked);
     }
 }

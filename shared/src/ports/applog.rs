@@ -23,8 +23,10 @@ pub struct LogEntry {
     pub event: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// [`crate::ids::session_tag`] of the session: never the id itself, which would let
+    /// whoever reads the log export or erase the visitor's data.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session_tag: Option<String>,
     pub message: String,
 }
 

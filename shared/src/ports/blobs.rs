@@ -17,6 +17,8 @@ pub trait BlobStore: Send + Sync {
     /// Stores the bytes durably before returning.
     async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<()>;
     async fn get(&self, key: &str) -> StoreResult<Option<Bytes>>;
+    /// Whether `key` is stored, without reading it.
+    async fn exists(&self, key: &str) -> StoreResult<bool>;
     async fn delete(&self, key: &str) -> StoreResult<()>;
     /// Deletes every blob whose key starts with `prefix`; returns how many.
     async fn delete_prefix(&self, prefix: &str) -> StoreResult<u64>;

@@ -37,6 +37,10 @@ pub enum StoreError {
     /// Stored data could not be read back: a bug or tampering (HTTP 500).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The store refused a request as invalid (an item over the size limit, say): the
+    /// same request will never succeed, so it is no "retry later" (HTTP 500).
+    #[error("the store refused the request: {0}")]
+    Rejected(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -16,6 +16,11 @@ pub struct Session {
     pub updated_at: i64,
     pub expires_at: i64,
     pub conversation: Conversation,
+    /// Storage bookkeeping: until when the stored transcript is kept. A backend whose
+    /// items expire on their own (DynamoDB TTL) keeps it at or past `expires_at`, so no
+    /// early message lapses while the session lives on; others ignore it.
+    #[serde(default)]
+    pub transcript_expires_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

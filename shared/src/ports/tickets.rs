@@ -33,8 +33,36 @@ pub struct Ticket {
     pub summary: Option<String>,
     pub attempts: Vec<Attempt>,
     pub images: Vec<TicketImage>,
+    /// The end of the conversation, within [`Ticket::TRANSCRIPT_CHARS`]; the whole of it
+    /// stays with the session (and its export).
     pub transcript: Vec<TranscriptEntry>,
+    /// Earlier messages left out of `transcript`.
+    #[serde(default)]
+    pub transcript_omitted: u32,
     pub whatsapp_url: String,
+}
+
+impl Ticket {
+    /// Characters of transcript a ticket keeps: with everything else it holds, a ticket
+    /// stays far below DynamoDB's 400 KB item limit (4 bytes a character at worst).
+    pub const TRANSCRIPT_CHARS: usize = 40_000;
+
+    /// The newest entries of `transcript` that fit [`Ticket::TRANSCRIPT_CHARS`], in order,
+    /// and how many older ones were left out.
+    pub fn excerpt(mut transcript: Vec<TranscriptEntry>) -> (Vec<TranscriptEntry>, u32) {
+        let mut chars = 0;
+        let mut keep = 0;
+        for entry in transcript.iter().rev() {
+            chars += entry.text.chars().count();
+            if chars > Ticket::TRANSCRIPT_CHARS {
+                break;
+            }
+            keep += 1;
+        }
+        let omitted = transcript.len() - keep;
+        transcript.drain(..omitted);
+        (transcript, u32::try_from(omitted).unwrap_or(u32::MAX))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,4 +83,28 @@ pub trait TicketStore: Send + Sync {
     /// Erases every ticket of the session; returns how many.
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<u64>;
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::Role;
+
+    fn entry(seq: u64, chars: usize) -> TranscriptEntry {
+        TranscriptEntry { seq, at: 0, role: Role::Visitor, text: "ñ".repeat(chars) }
+    }
+
+    #[test]
+    fn an_excerpt_keeps_the_newest_messages_within_the_budget() {
+        let long: Vec<TranscriptEntry> = (0..260).map(|i| entry(i, 2_000)).collect();
+        let (kept, omitted) = Ticket::excerpt(long);
+        assert_eq!((kept.len(), omitted), (20, 240));
+        assert_eq!(kept.first().map(|e| e.seq), Some(240));
+        assert_eq!(kept.last().map(|e| e.seq), Some(259));
+        assert!(kept.iter().map(|e| e.text.chars().count()).sum::<usize>() <= Ticket::TRANSCRIPT_CHARS);
+
+        let short: Vec<TranscriptEntry> = (0..6).map(|i| entry(i, 100)).collect();
+        assert_eq!(Ticket::excerpt(short.clone()), (short, 0));
+        assert_eq!(Ticket::excerpt(Vec::new()), (Vec::new(), 0));
+    }
 }

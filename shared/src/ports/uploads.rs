@@ -122,5 +122,14 @@ pub trait UploadStore: Send + Sync {
     /// Erases the records of the session's uploads and returns them (their blobs are
     /// the caller's to delete).
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<Vec<Upload>>;
-    async fn purge_expired(&self, now: i64) -> StoreResult<Vec<Upload>>;
+    /// Up to `limit` uploads expired at `now`, for the janitor to delete their files
+    /// first and their records after (a backend whose store and bucket expire things on
+    /// their own, like DynamoDB TTL with an S3 lifecycle rule, returns none).
+    async fn expired(&self, now: i64, limit: usize) -> StoreResult<Vec<Upload>>;
+    /// Deletes one upload record; false when it was not there.
+    async fn delete(&self, session: &SessionId, id: &UploadId) -> StoreResult<bool>;
+    /// Up to `limit` uploads still queued though created before `created_before`: jobs
+    /// that a crash between storing the file and enqueueing it left behind. A backend
+    /// whose bucket enqueues every stored object itself returns none.
+    async fn stale_queued(&self, created_before: i64, now: i64, limit: usize) -> StoreResult<Vec<Upload>>;
 }

@@ -42,6 +42,10 @@ impl Quota {
         Quota::requests(format!("upload:ip:{ip}"), limits.upload_per_min_ip)
     }
 
+    pub fn ticket_requests_per_ip(ip: &str, limits: &Limits) -> Quota {
+        Quota::requests(format!("ticket:ip:{ip}"), limits.ticket_per_min_ip)
+    }
+
     pub fn tickets_per_session(session: &SessionId, limits: &Limits) -> Quota {
         Quota {
             key: format!("tickets:{session}"),

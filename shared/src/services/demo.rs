@@ -42,6 +42,7 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         updated_at: now,
         expires_at: now + ms(retention.session),
         conversation: named,
+        transcript_expires_at: 0,
     };
     b.sessions.create(&session).await?;
 
@@ -72,6 +73,7 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         attempts: Vec::new(),
         images: Vec::new(),
         transcript: Vec::new(),
+        transcript_omitted: 0,
         whatsapp_url: String::new(),
     };
     ticket.whatsapp_url =

@@ -41,6 +41,7 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
             updated_at: now,
             expires_at: now + ms(app.config().retention.session),
             conversation: conversation.clone(),
+            transcript_expires_at: 0,
         };
         if app.backend().sessions.create(&session).await? {
             app.count(&[(Counter::SessionsCreated, 1)]).await;

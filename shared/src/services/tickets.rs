@@ -90,7 +90,7 @@ pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>,
     }
     admit(app, &Quota::tickets_per_session(&session.id, &app.config().limits)).await?;
 
-    let transcript = backend.sessions.transcript(&session.id).await?;
+    let (transcript, transcript_omitted) = Ticket::excerpt(backend.sessions.transcript(&session.id).await?);
     let images = backend
         .uploads
         .list_for_session(&session.id, now)
@@ -116,6 +116,7 @@ pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>,
             attempts: conversation.attempts.clone(),
             images: images.clone(),
             transcript: transcript.clone(),
+            transcript_omitted,
             whatsapp_url: String::new(),
         };
         let links = links_for(&ticket, base_url, number.as_deref());

@@ -102,10 +102,25 @@ async fn new_image_notes(app: &App, session: &Session, now: i64) -> Result<Vec<I
         .collect())
 }
 
+/// What the model was asked in this request and how it answered, so that a turn that
+/// loses a commit race asks it once, not once per retry.
+#[derive(Default)]
+struct SmartAnswer {
+    asked: Option<(String, Option<String>, u8, Vec<String>)>,
+    steps: Option<Vec<String>>,
+    degraded: bool,
+}
+
 /// In smart mode, replaces the steps a turn shows with the model's; true when smart mode
 /// should have answered and the knowledge base stood in (timeout, error, bad output,
-/// open circuit).
-async fn improve_steps(app: &App, before: &chat::Conversation, turn: &mut chat::Turn) -> bool {
+/// open circuit). The model is called at most once per request: a retry that needs the
+/// same steps reuses the answer, one that needs others keeps the knowledge base's.
+async fn improve_steps(
+    app: &App,
+    before: &chat::Conversation,
+    turn: &mut chat::Turn,
+    answer: &mut SmartAnswer,
+) -> bool {
     let Some(smart) = app.smart() else {
         return false;
     };
@@ -116,26 +131,39 @@ async fn improve_steps(app: &App, before: &chat::Conversation, turn: &mut chat::
         return false;
     };
     let problem = turn.conversation.problem.clone();
+    let question = (title.to_owned(), problem.clone(), round, tried.clone());
+    if let Some(asked) = &answer.asked {
+        if *asked != question {
+            return true;
+        }
+        if let Some(steps) = &answer.steps {
+            chat::replace_steps(turn, steps.clone());
+        }
+        return answer.degraded;
+    }
+    answer.asked = Some(question);
     match smart.steps(turn.conversation.locale, title, problem.as_deref(), round, &tried).await {
         Ok(steps) => {
-            chat::replace_steps(turn, steps);
-            false
+            chat::replace_steps(turn, steps.clone());
+            answer.steps = Some(steps);
         }
-        Err(Failure::ForcedOff) => false,
+        Err(Failure::ForcedOff) => {}
         Err(failure) => {
             tracing::info!(?failure, "smart mode fell back to the knowledge base");
-            true
+            answer.degraded = true;
         }
     }
+    answer.degraded
 }
 
-/// Answers a visitor's message: the session must exist, then the per-IP and
-/// per-session limits apply, then the turn runs. Returns the response body (the stored
+/// Answers a visitor's message: the per-IP limit applies, the session must exist, its
+/// own limit applies, then the turn runs. Returns the response body (the stored
 /// one when `message_id` repeats).
 pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Result<String> {
-    load(app, message.session, now_ms()).await?;
     let limits = &app.config().limits;
+    // Per IP first: messages to made-up session ids (probing) spend the sender's quota.
     admit(app, &Quota::chat_per_ip(message.ip, limits)).await?;
+    load(app, message.session, now_ms()).await?;
     admit(app, &Quota::chat_per_session(message.session, limits)).await?;
     chat_turn(app, message.session, message.utterance, message.message_id, origin).await
 }
@@ -150,6 +178,7 @@ async fn chat_turn(
 ) -> Result<String> {
     let started = std::time::Instant::now();
     let mut attempt = 0;
+    let mut smart_answer = SmartAnswer::default();
     while started.elapsed() < COMMIT_BUDGET {
         attempt += 1;
         let now = now_ms();
@@ -169,7 +198,7 @@ async fn chat_turn(
             Utterance::Button(value) => Input::Button(value),
         };
         let mut turn = chat::respond(&session.conversation, input, &notes);
-        let degraded = improve_steps(app, &session.conversation, &mut turn).await;
+        let degraded = improve_steps(app, &session.conversation, &mut turn, &mut smart_answer).await;
         let (conversation, reply, ticket) = if turn.action == Action::OpenTicket {
             let pending = Session { conversation: turn.conversation.clone(), ..session.clone() };
             match tickets::open_for_session(app, &pending, origin, now).await {
@@ -228,6 +257,13 @@ async fn chat_turn(
         }
     }
     Err(Error::SessionBusy)
+}
+
+/// The ticket a visitor at `ip` asks for by its button or link: rate limited per IP,
+/// then [`ticket_turn`].
+pub async fn ticket(app: &App, id: &SessionId, ip: &str, origin: &Origin<'_>) -> Result<(TicketLinks, bool)> {
+    admit(app, &Quota::ticket_requests_per_ip(ip, &app.config().limits)).await?;
+    ticket_turn(app, id, origin).await
 }
 
 /// Opens the ticket of the session's current case (idempotent) and moves the

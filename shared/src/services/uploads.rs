@@ -8,35 +8,55 @@ use crate::chat::replies::hint_text;
 use crate::counters::Counter;
 use crate::error::{Error, ImageRejection, Result};
 use crate::ids::{SessionId, UploadId};
-use crate::images::{Analysis, SniffError, Sniffed, sniff};
-use crate::ports::{Job, LogLevel, Upload, UploadOutcome};
+use crate::images::{Analysis, FailureReason, SniffError, Sniffed, sniff};
+use crate::ports::{Job, LogLevel, Upload, UploadOutcome, UploadStatus};
 use crate::services::admission::{Quota, admit};
+use crate::services::janitor::STALE_QUEUED_MS;
 use crate::services::sessions::load;
 use crate::time::{ms, now_ms, rfc3339};
 
+/// Leave to send an image, given before a byte of it is read: the visitor's IP is under
+/// the upload rate (made-up session ids spend it too), the session exists and is under
+/// its image quota.
+#[derive(Debug)]
+pub struct Admitted {
+    session: SessionId,
+}
+
+pub async fn admit_upload(app: &App, session: &SessionId, ip: &str) -> Result<Admitted> {
+    let limits = &app.config().limits;
+    admit(app, &Quota::uploads_per_ip(ip, limits)).await?;
+    let now = now_ms();
+    load(app, session, now).await?;
+    under_image_quota(app, session, now).await?;
+    Ok(Admitted { session: session.clone() })
+}
+
+async fn under_image_quota(app: &App, session: &SessionId, now: i64) -> Result<()> {
+    let max = app.config().limits.max_images_per_session;
+    if app.backend().uploads.list_for_session(session, now).await?.len() >= max as usize {
+        return Err(Error::UploadLimitReached { max });
+    }
+    Ok(())
+}
+
 /// An image a visitor sent, not yet checked.
 pub struct NewUpload<'a> {
-    pub session: &'a SessionId,
+    pub admitted: Admitted,
     pub image: Bytes,
-    pub ip: &'a str,
     pub request_id: &'a str,
 }
 
-/// Accepts an image: it must be a real image of a sensible size, the session must exist
-/// and be under its image quota, and the visitor's IP under the upload rate. The record
+/// Accepts an admitted image: it must be a real image of a sensible size, and the
+/// session still under its quota (another upload may have landed meanwhile). The record
 /// is written before the file (a storage notification must never find no record), and
 /// marked failed if the file or the job cannot be stored.
 pub async fn accept(app: &App, upload: NewUpload<'_>) -> Result<Upload> {
     let limits = &app.config().limits;
     let sniffed = check_image(&upload.image, limits.min_image_side, limits.max_image_side)?;
     let now = now_ms();
-    let session = upload.session;
-    load(app, session, now).await?;
-    let existing = app.backend().uploads.list_for_session(session, now).await?;
-    if existing.len() >= limits.max_images_per_session as usize {
-        return Err(Error::UploadLimitReached { max: limits.max_images_per_session });
-    }
-    admit(app, &Quota::uploads_per_ip(upload.ip, limits)).await?;
+    let session = &upload.admitted.session;
+    under_image_quota(app, session, now).await?;
 
     let upload_id = UploadId::generate()?;
     let record = Upload::queued(
@@ -87,11 +107,24 @@ async fn store(app: &App, record: &Upload, image: Bytes, sniffed: &Sniffed) -> R
         Err(e) => Err(e),
     };
     if let Err(e) = queued {
-        let outcome = UploadOutcome::Failed { reason: "the upload could not be stored".into() };
+        tracing::warn!(upload_id = %record.id, error = %e, "an accepted upload could not be stored");
+        let outcome = UploadOutcome::Failed { reason: FailureReason::NOT_STORED.into() };
         let _ = backend.uploads.complete(&record.session_id, &record.id, &outcome, now_ms()).await;
         return Err(e.into());
     }
     Ok(())
+}
+
+/// An upload queued for long whose file never reached storage (the request died between
+/// the record and the file) will never be processed: it is marked failed when read, so
+/// the visitor is not told "queued" for ever. True when it was.
+async fn settle_if_never_stored(app: &App, upload: &Upload, now: i64) -> Result<bool> {
+    let stale = upload.status == UploadStatus::Queued && upload.created_at < now - STALE_QUEUED_MS;
+    if !stale || app.backend().blobs.exists(&upload.key).await? {
+        return Ok(false);
+    }
+    let outcome = UploadOutcome::Failed { reason: FailureReason::NOT_STORED.into() };
+    Ok(app.backend().uploads.complete(&upload.session_id, &upload.id, &outcome, now).await?)
 }
 
 /// Where an upload stands, in the session's language.
@@ -109,7 +142,10 @@ pub struct UploadView {
 
 pub async fn status(app: &App, session: &SessionId, upload_id: &UploadId) -> Result<UploadView> {
     let now = now_ms();
-    let upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
+    let mut upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
+    if settle_if_never_stored(app, &upload, now).await? {
+        upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
+    }
     let locale = app.backend().sessions.get(session, now).await?.map(|s| s.conversation.locale).unwrap_or_default();
     let hint_message = upload.analysis.as_ref().and_then(|a| a.hint).map(|h| hint_text(locale, h));
     Ok(UploadView {

@@ -10,6 +10,7 @@ use tokio::sync::{Notify, watch};
 use crate::app::App;
 use crate::counters::Counter;
 use crate::ids::{SessionId, UploadId};
+use crate::images::FailureReason;
 use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
 use crate::time::now_ms;
 
@@ -51,8 +52,8 @@ pub async fn process_job(app: &App, key: &str, attempt: u32) -> JobResult {
     match try_process(app, key).await {
         Ok(result) => result,
         Err(e) if last_attempt => {
-            let reason = format!("could not be processed after {attempt} attempts: {e}");
-            finish_failed(app, key, &reason).await
+            let detail = format!("could not be processed after {attempt} attempts: {e}");
+            finish_failed(app, key, FailureReason::NOT_PROCESSED, &detail).await
         }
         Err(e) => JobResult::Retry(e.to_string()),
     }
@@ -86,8 +87,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let processed = match processed {
         Ok(p) => p,
         Err(e) => {
-            let reason = e.to_string();
-            return Ok(finish_failed(app, key, &reason).await);
+            return Ok(finish_failed(app, key, e.reason(), &e.to_string()).await);
         }
     };
     let ext = if processed.sanitized_format == crate::images::ImageFormat::Jpeg { "jpg" } else { "png" };
@@ -112,6 +112,11 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
             backend.blobs.delete(&thumbnail).await?;
         }
         return Ok(JobResult::AlreadyDone);
+    }
+    // The original may carry EXIF/GPS: once the sanitised copy exists it is not needed. A
+    // failure here is only logged; the bucket's lifecycle rule (or the janitor) is the net.
+    if let Err(e) = backend.blobs.delete(key).await {
+        tracing::warn!(key, error = %e, "could not delete a processed original");
     }
     app.count(&[(Counter::UploadsProcessed, 1), (Counter::UploadsAnalysisMsTotal, analysis.analysis_ms as i64)]).await;
     crate::metrics::emf(&[
@@ -159,7 +164,9 @@ async fn describe(app: &App, session: &SessionId, sanitized: &Bytes, analysis: &
     }
 }
 
-async fn finish_failed(app: &App, key: &str, reason: &str) -> JobResult {
+/// Marks the upload failed with a stable `reason` for the visitor; `detail` (which may
+/// name files or services) goes to the logs only.
+async fn finish_failed(app: &App, key: &str, reason: &'static str, detail: &str) -> JobResult {
     let Some((session_id, upload_id)) = parse_upload_key(key) else {
         return JobResult::Ignored(format!("not an upload key: {key}"));
     };
@@ -168,7 +175,8 @@ async fn finish_failed(app: &App, key: &str, reason: &str) -> JobResult {
         Ok(true) => {
             app.count(&[(Counter::UploadsFailed, 1)]).await;
             crate::metrics::emf(&[("ImagesFailed", 1.0, "Count")]);
-            let message = format!("{upload_id} failed: {reason}");
+            tracing::warn!(%upload_id, reason, detail, "image job failed");
+            let message = format!("{upload_id} failed: {reason}: {detail}");
             app.log_event(LogLevel::Warn, "upload.failed", None, Some(session_id.as_str()), &message).await;
             JobResult::Failed(reason.to_owned())
         }

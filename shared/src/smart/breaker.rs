@@ -1,7 +1,10 @@
 //! The circuit breaker in front of the OpenAI-compatible API: a sliding window of call
 //! outcomes; when at least `min_calls` calls in the window failed at `failure_rate` or
 //! more, the circuit opens and no call is made for `cooldown`; then one probe goes
-//! through (half-open): its success closes the circuit, its failure opens it again.
+//! through (half-open): its success closes the circuit, its failure opens it again. A
+//! probe that never reports (its request was dropped mid-call) counts as failed when the
+//! caller says so, and is presumed lost after one more cooldown in any case, so the
+//! circuit can never stay half-open for good.
 //! Time is passed in, so the state machine is tested with a controlled clock.
 
 use std::collections::VecDeque;
@@ -63,8 +66,13 @@ pub enum Permit {
 #[derive(Debug)]
 enum Inner {
     Closed,
-    Open { until: Instant },
-    HalfOpen { probe_in_flight: bool },
+    Open {
+        until: Instant,
+    },
+    /// A probe went out at `probe_since` and has not reported yet.
+    HalfOpen {
+        probe_since: Instant,
+    },
 }
 
 #[derive(Debug)]
@@ -93,11 +101,22 @@ impl Breaker {
         match self.inner {
             Inner::Closed => Permit::Call,
             Inner::Open { until } if now < until => Permit::Rejected,
-            Inner::Open { .. } | Inner::HalfOpen { probe_in_flight: false } => {
-                self.inner = Inner::HalfOpen { probe_in_flight: true };
+            Inner::HalfOpen { probe_since } if now.saturating_duration_since(probe_since) < self.config.cooldown => {
+                Permit::Rejected
+            }
+            // After the cooldown, or when the last probe is presumed lost: a new probe.
+            Inner::Open { .. } | Inner::HalfOpen { .. } => {
+                self.inner = Inner::HalfOpen { probe_since: now };
                 Permit::Probe
             }
-            Inner::HalfOpen { probe_in_flight: true } => Permit::Rejected,
+        }
+    }
+
+    /// A permitted call that will never report (its request went away mid-call). An
+    /// abandoned probe tells nothing good about the provider: the circuit opens again.
+    pub fn abandon(&mut self, now: Instant, permit: Permit) {
+        if permit == Permit::Probe && matches!(self.inner, Inner::HalfOpen { .. }) {
+            self.inner = Inner::Open { until: now + self.config.cooldown };
         }
     }
 
@@ -231,6 +250,42 @@ mod tests {
         }
         b.record(t0 + Duration::from_secs(1), slow, true);
         assert_eq!(b.state(t0 + Duration::from_secs(1)), CircuitState::Open);
+    }
+
+    #[test]
+    fn a_probe_that_never_reports_is_replaced_after_a_cooldown() {
+        let t0 = Instant::now();
+        let mut b = Breaker::new(config());
+        for _ in 0..4 {
+            call(&mut b, t0, false);
+        }
+        let probe_at = t0 + Duration::from_secs(30);
+        assert_eq!(b.try_acquire(probe_at), Permit::Probe);
+        assert_eq!(b.try_acquire(probe_at + Duration::from_secs(29)), Permit::Rejected);
+        assert_eq!(b.try_acquire(probe_at + Duration::from_secs(30)), Permit::Probe, "the lost probe is replaced");
+        b.record(probe_at + Duration::from_secs(31), Permit::Probe, true);
+        assert_eq!(b.state(probe_at + Duration::from_secs(31)), CircuitState::Closed);
+    }
+
+    #[test]
+    fn an_abandoned_probe_reopens_the_circuit() {
+        let t0 = Instant::now();
+        let mut b = Breaker::new(config());
+        for _ in 0..4 {
+            call(&mut b, t0, false);
+        }
+        let probe_at = t0 + Duration::from_secs(30);
+        let probe = b.try_acquire(probe_at);
+        b.abandon(probe_at, probe);
+        assert_eq!(b.state(probe_at), CircuitState::Open);
+        assert_eq!(b.try_acquire(probe_at + Duration::from_secs(30)), Permit::Probe);
+        let call_permit = Permit::Call;
+        b.abandon(probe_at + Duration::from_secs(30), call_permit);
+        assert_eq!(
+            b.state(probe_at + Duration::from_secs(30)),
+            CircuitState::HalfOpen,
+            "an abandoned call changes nothing"
+        );
     }
 
     #[test]

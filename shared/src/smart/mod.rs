@@ -64,6 +64,30 @@ pub struct Smart {
     published: Mutex<Option<CircuitState>>,
 }
 
+/// A permitted call's outcome, owed to the breaker. Recorded when the call returns; if
+/// the request is dropped mid-call instead (a visitor who went away), the breaker hears
+/// that the call was abandoned, so a probe never leaves the circuit half-open for good.
+struct PendingOutcome<'a> {
+    breaker: &'a Mutex<Breaker>,
+    permit: Option<Permit>,
+}
+
+impl PendingOutcome<'_> {
+    fn record(mut self, success: bool) {
+        if let (Some(permit), Ok(mut breaker)) = (self.permit.take(), self.breaker.lock()) {
+            breaker.record(Instant::now(), permit, success);
+        }
+    }
+}
+
+impl Drop for PendingOutcome<'_> {
+    fn drop(&mut self) {
+        if let (Some(permit), Ok(mut breaker)) = (self.permit.take(), self.breaker.lock()) {
+            breaker.abandon(Instant::now(), permit);
+        }
+    }
+}
+
 /// Smallest slice of budget worth starting a call with.
 const MIN_CALL: Duration = Duration::from_millis(100);
 
@@ -141,6 +165,7 @@ impl Smart {
                 self.publish().await;
                 return Err(Failure::CircuitOpen);
             }
+            let pending = PendingOutcome { breaker: &self.breaker, permit: Some(permit) };
             let call_started = Instant::now();
             let timeout = self.config.timeout.min(left);
             let result = self
@@ -149,9 +174,7 @@ impl Smart {
                 .await
                 .and_then(|text| parse(&text).map_err(Failure::Invalid));
             let latency = call_started.elapsed();
-            if let Ok(mut b) = self.breaker.lock() {
-                b.record(Instant::now(), permit, result.is_ok());
-            }
+            pending.record(result.is_ok());
             self.account(latency, result.is_ok()).await;
             match result {
                 Ok(value) => return Ok(value),

@@ -44,13 +44,20 @@ fn config() -> OpenAiConfig {
 }
 
 fn setup(answers: Vec<(Duration, Result<String, Failure>)>) -> (App, Arc<AtomicUsize>, tempfile::TempDir) {
+    setup_with(answers, self::config())
+}
+
+fn setup_with(
+    answers: Vec<(Duration, Result<String, Failure>)>,
+    smart_config: OpenAiConfig,
+) -> (App, Arc<AtomicUsize>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let config = crate::config::Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}"));
     let (backend, _) =
         crate::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
     let calls = Arc::new(AtomicUsize::new(0));
     let completer = Box::new(Scripted { answers, calls: Arc::clone(&calls) });
-    let app = App::with_smart(config, backend, |tally| Smart::new(completer, self::config(), tally));
+    let app = App::with_smart(config, backend, |tally| Smart::new(completer, smart_config, tally));
     (app, calls, dir)
 }
 
@@ -134,7 +141,36 @@ fn data_urls_are_standard_base64() {
 
 #[tokio::test]
 async fn status_reports_the_circuit_or_the_switch() {
-    let (state, _calls, _dir) = setup(vec![ok(STEPS)]);
-    // The default configuration has smart mode off.
-    assert_eq!(status(state.config().smart_mode, state.backend().counters.as_ref(), state.smart()).await, "disabled");
+    let failing = (Duration::from_millis(1), Err(Failure::Invalid("garbage".into())));
+    let (state, _calls, _dir) = setup(vec![failing]);
+    let counters = state.backend().counters.as_ref();
+    assert_eq!(status(false, counters, state.smart()).await, "disabled", "smart mode off");
+    assert_eq!(status(true, counters, state.smart()).await, "closed", "this instance's own breaker");
+    let _ = ask(&state).await;
+    let _ = ask(&state).await;
+    assert_eq!(status(true, counters, state.smart()).await, "open");
+    assert_eq!(status(true, counters, None).await, "open", "an instance without the client reads the published state");
+    assert!(counters.set(FORCED_OFF_FLAG, 1).await.is_ok());
+    assert_eq!(status(true, counters, state.smart()).await, "forced_off", "the operator's switch wins");
+    assert!(counters.set(FORCED_OFF_FLAG, 0).await.is_ok());
+    assert!(counters.set(CIRCUIT_GAUGE, 99).await.is_ok());
+    assert_eq!(status(true, counters, None).await, "closed", "an unknown published code reads as closed");
+}
+
+#[tokio::test]
+async fn a_probe_dropped_mid_call_does_not_leave_the_circuit_half_open() {
+    let failing = (Duration::from_millis(1), Err(Failure::Provider("HTTP 500".into())));
+    let slow = (Duration::from_secs(5), Ok(STEPS.to_owned()));
+    let config = OpenAiConfig { breaker_cooldown: Duration::from_millis(100), ..self::config() };
+    let (state, calls, _dir) = setup_with(vec![failing.clone(), failing, slow, ok(STEPS)], config);
+    let _ = ask(&state).await;
+    assert_eq!(state.smart().map(Smart::circuit_state), Some(CircuitState::Open));
+    tokio::time::sleep(Duration::from_millis(110)).await;
+    // The probe's request goes away mid-call, as when a visitor closes the page.
+    assert!(tokio::time::timeout(Duration::from_millis(50), ask(&state)).await.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "the probe went out");
+    assert_eq!(state.smart().map(Smart::circuit_state), Some(CircuitState::Open), "abandoned, not half-open");
+    tokio::time::sleep(Duration::from_millis(110)).await;
+    assert_eq!(ask(&state).await.map(|s| s.len()), Ok(3), "a new probe goes through and closes the circuit");
+    assert_eq!(state.smart().map(Smart::circuit_state), Some(CircuitState::Closed));
 }

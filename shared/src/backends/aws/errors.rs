@@ -1,6 +1,7 @@
 //! SDK errors → `StoreError`. Everything the service or the network says is worth
 //! retrying, a timeout, or a misconfiguration is "unavailable" (503 with Retry-After);
-//! only our own data failing to parse is corruption (500), and that happens elsewhere.
+//! a request DynamoDB calls invalid (`ValidationException`) is refused for good (500);
+//! our own data failing to parse is corruption (500), and that happens elsewhere.
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -17,5 +18,9 @@ where
         // Timeouts, connection failures, throttling before an answer: the full chain.
         _ => DisplayErrorContext(&error).to_string(),
     };
-    StoreError::Unavailable(format!("{operation}: {detail}"))
+    match error.code() {
+        // The request itself is wrong (an item over 400 KB, say): retrying cannot help.
+        Some("ValidationException") => StoreError::Rejected(format!("{operation}: {detail}")),
+        _ => StoreError::Unavailable(format!("{operation}: {detail}")),
+    }
 }

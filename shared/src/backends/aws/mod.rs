@@ -98,6 +98,11 @@ pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
     )
 }
 
+/// A DynamoDB client with the service's timeouts and retries.
+pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(config)
+}
+
 /// Whether S3 must be addressed by path (emulators), not by virtual host.
 fn path_style(config: &SdkConfig, resources: &AwsResources) -> bool {
     resources.force_path_style || config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
@@ -115,7 +120,7 @@ pub async fn connect_with(
     resources: &AwsResources,
     fallback: SecretValues,
 ) -> StoreResult<Backend> {
-    let dynamo = Arc::new(Dynamo::new(aws_sdk_dynamodb::Client::new(config), resources.table.clone()));
+    let dynamo = Arc::new(Dynamo::new(dynamodb_client(config), resources.table.clone()));
     let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style(config, resources)).build();
     let blobs = Arc::new(S3Blobs::new(
         aws_sdk_s3::Client::from_conf(s3_config),

@@ -59,6 +59,14 @@ impl BlobStore for S3Blobs {
         Ok(Some(data.into_bytes()))
     }
 
+    async fn exists(&self, key: &str) -> StoreResult<bool> {
+        match self.client.head_object().bucket(&self.bucket).key(checked(key)?).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(false),
+            Err(e) => Err(sdk("HeadObject", e)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> StoreResult<()> {
         self.client
             .delete_object()

@@ -98,6 +98,16 @@ impl BlobStore for LocalBlobs {
         .await
     }
 
+    async fn exists(&self, key: &str) -> StoreResult<bool> {
+        let path = self.path_of(key)?;
+        blocking(move || match std::fs::metadata(&path) {
+            Ok(meta) => Ok(meta.is_file()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err(&path, e)),
+        })
+        .await
+    }
+
     async fn delete(&self, key: &str) -> StoreResult<()> {
         let path = self.path_of(key)?;
         blocking(move || match std::fs::remove_file(&path) {

@@ -75,6 +75,7 @@ mod tests {
             updated_at: now,
             expires_at: now + crate::time::HOUR_MS,
             conversation: crate::chat::Conversation::new(crate::chat::Locale::Es),
+            transcript_expires_at: 0,
         };
         {
             let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));

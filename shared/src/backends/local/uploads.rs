@@ -106,12 +106,40 @@ impl UploadStore for Local {
             .await
     }
 
-    async fn purge_expired(&self, now: i64) -> StoreResult<Vec<Upload>> {
+    async fn expired(&self, now: i64, limit: usize) -> StoreResult<Vec<Upload>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .read(move |conn| {
+                query_all(
+                    conn,
+                    "SELECT body FROM uploads WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
+                    params![now, limit],
+                )
+            })
+            .await
+    }
+
+    async fn delete(&self, session: &SessionId, id: &UploadId) -> StoreResult<bool> {
+        let (session, id) = (session.to_string(), id.to_string());
         self.db
             .write(move |tx| {
-                let uploads = query_all(tx, "SELECT body FROM uploads WHERE expires_at <= ?1", params![now])?;
-                tx.execute("DELETE FROM uploads WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
-                Ok(uploads)
+                let n = tx
+                    .execute("DELETE FROM uploads WHERE id = ?1 AND session_id = ?2", params![id, session])
+                    .map_err(map_err)?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    async fn stale_queued(&self, created_before: i64, now: i64, limit: usize) -> StoreResult<Vec<Upload>> {
+        self.db
+            .read(move |conn| {
+                let queued: Vec<Upload> = query_all(
+                    conn,
+                    "SELECT body FROM uploads WHERE status = 'queued' AND expires_at > ?1",
+                    params![now],
+                )?;
+                Ok(queued.into_iter().filter(|u| u.created_at < created_before).take(limit).collect())
             })
             .await
     }

@@ -14,7 +14,15 @@ const CASES: &[(&str, &str)] = &[
     ("la compu está re lenta", "slow"),
     ("anda lentísima y se tilda todo el tiempo", "slow"),
     ("tarda mucho en abrir cualquier cosa", "slow"),
-    ("se cuelga cuando abro chrome", "slow"),
+    // frozen
+    ("se cuelga cuando abro chrome", "frozen"),
+    ("se me colgó windows", "frozen"),
+    ("quedó tildada la pantalla y no responde", "frozen"),
+    ("my laptop froze", "frozen"),
+    // phone charging
+    ("el celular no carga", "phone_charging"),
+    ("mi celu no carga aunque lo enchufo", "phone_charging"),
+    ("my phone won't charge", "phone_charging"),
     ("el disco está al 100% todo el tiempo", "slow"),
     ("my laptop is very slow", "slow"),
     ("anda lentaa", "slow"),

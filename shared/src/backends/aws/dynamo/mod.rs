@@ -28,7 +28,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+    AttributeValue, CancellationReason, DeleteRequest, Put, PutRequest, TransactWriteItem, WriteRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -97,6 +97,33 @@ fn condition_failed(reason: Option<&CancellationReason>) -> bool {
 
 const MAX_BATCH_WRITE: usize = 25;
 
+/// Rounds of `BatchWriteItem` for one batch before its leftovers are an error.
+const BATCH_ROUNDS: u32 = 8;
+
+/// Sends a batch until DynamoDB has processed all of it; `send` answers what it left
+/// unprocessed (it does under load). What is still left after `BATCH_ROUNDS` rounds is
+/// an error, never silently dropped: an erasure either removes everything or fails, and
+/// is safe to run again.
+async fn until_processed<F, Fut>(mut pending: HashMap<String, Vec<WriteRequest>>, mut send: F) -> StoreResult<()>
+where
+    F: FnMut(HashMap<String, Vec<WriteRequest>>) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<Option<HashMap<String, Vec<WriteRequest>>>>>,
+{
+    for round in 0..BATCH_ROUNDS {
+        match send(pending).await? {
+            None => return Ok(()),
+            Some(left) => {
+                pending = left;
+                if round + 1 < BATCH_ROUNDS {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
+                }
+            }
+        }
+    }
+    let left: usize = pending.values().map(Vec::len).sum();
+    Err(StoreError::Unavailable(format!("{left} item(s) still unprocessed after {BATCH_ROUNDS} BatchWriteItem rounds")))
+}
+
 impl Dynamo {
     pub fn new(client: Client, table: String) -> Dynamo {
         Dynamo { client, table }
@@ -154,26 +181,38 @@ impl Dynamo {
                 )?;
                 requests.push(WriteRequest::builder().delete_request(delete).build());
             }
-            let mut pending = HashMap::from([(self.table.clone(), requests)]);
-            // Unprocessed items come back under load: retry them with a short pause.
-            for attempt in 0..8u64 {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .set_request_items(Some(pending))
-                    .send()
-                    .await
-                    .map_err(|e| sdk("BatchWriteItem", e))?;
-                match out.unprocessed_items.filter(|u| u.values().any(|v| !v.is_empty())) {
-                    Some(left) => {
-                        pending = left;
-                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-                    }
-                    None => break,
-                }
-            }
+            self.batch_write(requests).await?;
         }
         Ok(())
+    }
+
+    /// Writes `items` (replacing any with the same keys), 25 to a batch.
+    async fn put_all(&self, items: Vec<Item>) -> StoreResult<()> {
+        for chunk in items.chunks(MAX_BATCH_WRITE) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                let put = build("put request", PutRequest::builder().set_item(Some(item.clone())).build())?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+            self.batch_write(requests).await?;
+        }
+        Ok(())
+    }
+
+    /// One batch of writes, retried until DynamoDB has processed all of it.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> StoreResult<()> {
+        let pending = HashMap::from([(self.table.clone(), requests)]);
+        until_processed(pending, |pending| async move {
+            let out = self
+                .client
+                .batch_write_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(|e| sdk("BatchWriteItem", e))?;
+            Ok(out.unprocessed_items.filter(|u| u.values().any(|v| !v.is_empty())))
+        })
+        .await
     }
 
     /// Writes `item` if `condition` holds (with `values` for its placeholders); false when
@@ -197,5 +236,48 @@ impl Dynamo {
             put = put.condition_expression(c);
         }
         Ok(TransactWriteItem::builder().put(build("put", put.build())?).build())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn batch(n: usize) -> HashMap<String, Vec<WriteRequest>> {
+        let delete = |i: usize| {
+            DeleteRequest::builder()
+                .key("pk", s(format!("S#{i}")))
+                .key("sk", s("META"))
+                .build()
+                .map(|d| WriteRequest::builder().delete_request(d).build())
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        HashMap::from([("t".to_owned(), (0..n).map(delete).collect())])
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unprocessed_items_are_retried_then_reported_never_dropped() {
+        let rounds = AtomicU32::new(0);
+        let always_left = until_processed(batch(3), |pending| {
+            rounds.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(Some(pending)) }
+        })
+        .await;
+        match always_left {
+            Err(StoreError::Unavailable(why)) => assert!(why.contains("3 item(s)"), "{why}"),
+            other => panic!("leftovers must fail the call: {other:?}"),
+        }
+        assert_eq!(rounds.load(Ordering::SeqCst), BATCH_ROUNDS);
+
+        let calls = AtomicU32::new(0);
+        let drains = until_processed(batch(3), |pending| {
+            let call = calls.fetch_add(1, Ordering::SeqCst);
+            async move { Ok((call < 2).then_some(pending)) }
+        })
+        .await;
+        assert!(drains.is_ok());
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "retried until DynamoDB took everything");
     }
 }

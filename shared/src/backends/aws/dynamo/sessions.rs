@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::super::errors::sdk;
-use super::{Dynamo, alive, attr_s, body, build, condition_failed, json, n, record, s};
+use super::{Dynamo, Item, alive, attr_n, attr_s, body, build, condition_failed, json, n, record, s, ttl};
 use crate::ids::SessionId;
 use crate::ports::{CommitOutcome, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord};
 
@@ -31,7 +31,18 @@ impl SessionStore for Dynamo {
     async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome> {
         let pk = session_pk(&turn.session.id);
         let expires = turn.session.expires_at;
-        let mut session = record(pk.clone(), "META".into(), Some(expires), json(&turn.session)?);
+        let mut stored = turn.session.clone();
+        if stored.transcript_expires_at < expires {
+            // Messages written earlier would lapse (TTL) before the session: move them
+            // past its new expiry, with slack so this happens once per quarter of a
+            // session lifetime of activity, not every turn. Done before the commit: a
+            // later TTL is harmless if the commit then loses its race.
+            let slack = (expires - stored.updated_at).max(0) / 4;
+            stored.transcript_expires_at = expires + slack;
+            self.restamp(&pk, stored.transcript_expires_at).await?;
+        }
+        let transcript_expires = stored.transcript_expires_at;
+        let mut session = record(pk.clone(), "META".into(), Some(expires), json(&stored)?);
         session.insert("ver".into(), n(turn.session.version as i64));
         let meta = Put::builder()
             .table_name(&self.table)
@@ -41,11 +52,11 @@ impl SessionStore for Dynamo {
             .expression_attribute_values(":now", n(turn.session.updated_at));
         let mut items = vec![TransactWriteItem::builder().put(build("put", meta.build())?).build()];
         for entry in &turn.entries {
-            let item = record(pk.clone(), format!("M#{:020}", entry.seq), Some(expires), json(entry)?);
+            let item = record(pk.clone(), format!("M#{:020}", entry.seq), Some(transcript_expires), json(entry)?);
             items.push(self.put(item, Some("attribute_not_exists(pk)"))?);
         }
         if let Some(mid) = &turn.message_id {
-            let mut item = record(pk.clone(), format!("R#{mid}"), Some(expires), String::new());
+            let mut item = record(pk.clone(), format!("R#{mid}"), Some(transcript_expires), String::new());
             item.insert("body".into(), s(turn.response_json.clone()));
             items.push(self.put(item, Some("attribute_not_exists(pk)"))?);
         }
@@ -94,5 +105,35 @@ impl SessionStore for Dynamo {
 
     async fn ping(&self) -> StoreResult<()> {
         Dynamo::get(self, "HEALTH", "PING").await.map(|_| ())
+    }
+}
+
+impl Dynamo {
+    /// Gives every transcript entry and stored reply of the session partition `pk` the
+    /// expiry `until` (an entry is never shortened: `until` only grows).
+    async fn restamp(&self, pk: &str, until: i64) -> StoreResult<()> {
+        let items: Vec<Item> = self
+            .query(pk, "", false, None)
+            .await?
+            .into_iter()
+            .filter(|i| attr_s(i, "sk").is_some_and(|sk| sk.starts_with("M#") || sk.starts_with("R#")))
+            .filter(|i| attr_n(i, "exp").is_none_or(|exp| exp < until))
+            .map(|mut i| {
+                i.insert("exp".into(), n(until));
+                i.insert("ttl".into(), ttl(until));
+                i
+            })
+            .collect();
+        self.put_all(items).await
+    }
+}
+
+#[cfg(feature = "contract-tests")]
+impl Dynamo {
+    /// (sort key, `exp`) of every item of a session's partition: lets tests on an
+    /// emulator, which never runs TTL, check the expiry bookkeeping itself.
+    pub async fn partition_expiries(&self, id: &SessionId) -> StoreResult<Vec<(String, i64)>> {
+        let items = self.query(&session_pk(id), "", false, None).await?;
+        Ok(items.iter().filter_map(|i| Some((attr_s(i, "sk")?.to_owned(), attr_n(i, "exp")?))).collect())
     }
 }

@@ -99,8 +99,21 @@ impl UploadStore for Dynamo {
         Ok(uploads)
     }
 
-    async fn purge_expired(&self, _now: i64) -> StoreResult<Vec<Upload>> {
-        // TTL removes the records; the bucket's lifecycle rules expire their files.
+    /// DynamoDB TTL removes the records and the bucket's lifecycle rule the files.
+    async fn expired(&self, _now: i64, _limit: usize) -> StoreResult<Vec<Upload>> {
+        Ok(Vec::new())
+    }
+
+    async fn delete(&self, session: &SessionId, id: &UploadId) -> StoreResult<bool> {
+        let (pk, sk) = upload_key(session, id);
+        let existed = Dynamo::get(self, &pk, &sk).await?.is_some();
+        self.delete_keys(vec![(pk, sk)]).await?;
+        Ok(existed)
+    }
+
+    /// The bucket's notification enqueues every stored object; a record whose object
+    /// never arrived is settled when its status is read (`services::uploads::status`).
+    async fn stale_queued(&self, _created_before: i64, _now: i64, _limit: usize) -> StoreResult<Vec<Upload>> {
         Ok(Vec::new())
     }
 }

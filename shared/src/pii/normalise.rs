@@ -1,0 +1,78 @@
+//! Text as the masker reads it. Compatibility forms are folded by NFKC (fullwidth digits
+//! "１１ ４５６７", ligatures, superscripts), the dashes and minus signs people paste are
+//! mapped to '-', and invisible characters (zero-width spaces and joiners, soft hyphens,
+//! byte-order marks) are dropped, so that no formatting trick keeps a number or an address
+//! out of sight.
+
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'
+            | '\u{2011}'
+            | '\u{2012}'
+            | '\u{2013}'
+            | '\u{2014}'
+            | '\u{2015}'
+            | '\u{2212}'
+            | '\u{FE58}'
+            | '\u{FE63}'
+            | '\u{FF0D}'
+    )
+}
+
+/// `text` ready for masking; borrowed when it is already (the usual case: ASCII, or
+/// Spanish with its precomposed accents).
+pub fn normalise(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let plain = !text.chars().any(|c| is_invisible(c) || is_dash(c));
+    if plain && is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkc() {
+        if is_dash(c) {
+            out.push('-');
+        } else if !is_invisible(c) {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise;
+
+    #[test]
+    fn folds_what_hides_numbers_and_addresses() {
+        assert_eq!(normalise("１１ ４５６７ ８９０１"), "11 4567 8901");
+        assert_eq!(normalise("11\u{2011}4567\u{2010}8901 \u{2212}5"), "11-4567-8901 -5");
+        assert_eq!(normalise("ana\u{200B}@exam\u{00AD}ple.com"), "ana@example.com");
+        assert_eq!(normalise("\u{FEFF}hola\u{00A0}mundo"), "hola mundo");
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone_and_borrowed() {
+        for text in ["la impresora no imprime", "¿Qué pasó con el módem? Ñandú, pingüino", ""] {
+            assert!(matches!(normalise(text), std::borrow::Cow::Borrowed(t) if t == text), "{text}");
+        }
+    }
+
+    #[test]
+    fn is_idempotent() {
+        for text in ["ＡＢＣ １２３", "x\u{2013}y", "ﬁn ½ m²", "a\u{200D}b"] {
+            let once = normalise(text).into_owned();
+            assert_eq!(normalise(&once), once);
+        }
+    }
+}

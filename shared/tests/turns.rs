@@ -1,0 +1,98 @@
+//! A chat turn that loses a commit race is retried; smart mode is asked once per
+//! request all the same (a retry must not spend the model's time budget again).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sti_shared::app::App;
+use sti_shared::chat::Locale;
+use sti_shared::config::Config;
+use sti_shared::ids::SessionId;
+use sti_shared::ports::{CommitOutcome, SecretValues, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord};
+use sti_shared::services::sessions;
+use sti_shared::services::turns::{self, Message, Origin, Utterance};
+use sti_shared::smart::{Completer, Failure, Smart};
+
+/// The embedded store, except that a turn commit loses a race whenever `armed` is set
+/// (once per arming).
+struct LosesRaces {
+    inner: Arc<dyn SessionStore>,
+    armed: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl SessionStore for LosesRaces {
+    async fn create(&self, session: &Session) -> StoreResult<bool> {
+        self.inner.create(session).await
+    }
+    async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {
+        self.inner.get(id, now).await
+    }
+    async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome> {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            return Ok(CommitOutcome::Conflict);
+        }
+        self.inner.commit_turn(turn).await
+    }
+    async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
+        self.inner.find_reply(id, message_id).await
+    }
+    async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
+        self.inner.transcript(id).await
+    }
+    async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
+        self.inner.delete(id).await
+    }
+    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
+        self.inner.purge_expired(now).await
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.inner.ping().await
+    }
+}
+
+struct CountingModel(Arc<AtomicUsize>);
+
+#[async_trait]
+impl Completer for CountingModel {
+    async fn complete(&self, _model: &str, _messages: Value, _timeout: Duration) -> Result<String, Failure> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(r#"{"steps": ["Revisá el cable de red", "Reiniciá el router", "Probá con otro equipo"]}"#.to_owned())
+    }
+}
+
+#[tokio::test]
+async fn a_retried_turn_asks_the_model_once() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}"));
+    let (mut backend, _) =
+        sti_shared::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+    let armed = Arc::new(AtomicBool::new(false));
+    backend.sessions = Arc::new(LosesRaces { inner: Arc::clone(&backend.sessions), armed: Arc::clone(&armed) });
+    let calls = Arc::new(AtomicUsize::new(0));
+    let model = CountingModel(Arc::clone(&calls));
+    let openai = config.openai.clone();
+    let app = App::with_smart(config, backend, |tally| Smart::new(Box::new(model), openai, tally));
+
+    let started = sessions::start(&app, "127.0.0.1", Locale::Es, "req-1").await.unwrap_or_else(|e| panic!("{e}"));
+    let origin = Origin { base_url: "http://localhost", request_id: "req-2" };
+    let say = |text: &str| Utterance::Text(text.to_owned());
+    let named = say("soy Ana");
+    let message = Message { session: &started.session.id, utterance: &named, message_id: None, ip: "127.0.0.1" };
+    turns::chat(&app, &message, &origin).await.unwrap_or_else(|e| panic!("{e}"));
+
+    // The next commit loses its race, and the turn is retried.
+    armed.store(true, Ordering::SeqCst);
+    let problem = say("no tengo internet en casa");
+    let message = Message { session: &started.session.id, utterance: &problem, message_id: None, ip: "127.0.0.1" };
+    let reply: Value =
+        serde_json::from_str(&turns::chat(&app, &message, &origin).await.unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_default();
+    assert_eq!(reply["state"], "steps", "{reply}");
+    assert!(reply["reply"].as_str().is_some_and(|r| r.contains("Reiniciá el router")), "the model's steps: {reply}");
+    assert!(!armed.load(Ordering::SeqCst), "the race was lost once");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one model call for one request, retry included");
+}
