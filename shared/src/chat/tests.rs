@@ -101,16 +101,35 @@ fn solved_after_first_steps() {
 
 #[test]
 fn technician_escape_works_from_any_state() {
-    for setup in [&[][..], &["Ana"][..], &["Ana", "la pc está lenta"][..]] {
+    // How to reach each state, and that state.
+    let setups: &[(&[&str], State)] = &[
+        (&[], State::AskName),
+        (&["Ana"], State::AskProblem),
+        (&["Ana", "no anda"], State::Clarify),
+        (&["Ana", "la pc está lenta"], State::Steps),
+        (&["Ana", "la pc está lenta", "sí"], State::Solved),
+        (&["Ana", "la pc está lenta", "no", "no"], State::OfferTicket),
+    ];
+    for (setup, reached) in setups {
         let mut s = Script::start(Locale::Es);
-        for text in setup {
+        for text in *setup {
             s.say(text);
         }
+        assert_eq!(s.state(), *reached, "setup {setup:?}");
         s.say("quiero hablar con un técnico");
-        assert_eq!(s.state(), State::OfferTicket, "after {setup:?}");
+        assert_eq!(s.state(), State::OfferTicket, "from {reached:?}");
         s.tap("ticket");
-        assert_eq!(s.action, Action::OpenTicket);
+        assert_eq!(s.action, Action::OpenTicket, "from {reached:?}");
     }
+    // With a ticket already open, asking again points to it instead of opening another.
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("quiero hablar con un técnico").tap("ticket");
+    let (c, _) = ticket_opened(&s.c, "STI-20260101-ABCDEF", "https://wa.me/?text=x");
+    s.c = c;
+    assert_eq!(s.state(), State::TicketCreated);
+    s.say("quiero hablar con un técnico");
+    assert_ne!(s.action, Action::OpenTicket, "no second ticket for the same case");
+    assert!(s.last.text.contains("STI-20260101-ABCDEF"), "{}", s.last.text);
 }
 
 #[test]

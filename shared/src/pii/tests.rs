@@ -65,7 +65,10 @@ const CASES: &[(&str, &str)] = &[
     ("+34 612 345 678", "[PHONE]"),
     ("wa.me/5491145678901", "wa.me/[PHONE]"),
     ("9 11 4567 8901", "[PHONE]"),
-    ("build 22631.4741, te dejo el +5493415870132, factura 0001-62673599", "build 22631.4741, te dejo el [PHONE], factura 0001-62673599"),
+    (
+        "build 22631.4741, te dejo el +5493415870132, factura 0001-62673599",
+        "build 22631.4741, te dejo el [PHONE], factura 0001-62673599",
+    ),
     ("te dejo el +5493415870132, factura 0001-62673599", "te dejo el [PHONE], factura 0001-62673599"),
     ("te dejo el +5493415870132", "te dejo el [PHONE]"),
     ("te dejo el +5493415870132, factura", "te dejo el [PHONE], factura"),

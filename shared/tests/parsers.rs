@@ -1,0 +1,137 @@
+//! Every parser the outside world reaches, fed inputs up to its limits: queue message
+//! bodies (S3 notifications and jobs), identifiers, and whole upload requests through the
+//! router. None may panic, and what they accept must be what they promise.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use proptest::prelude::*;
+use sti_shared::app::{App, Hosting};
+use sti_shared::config::Config;
+use sti_shared::ids::{SessionId, TicketId, UploadId, is_acceptable_request_id, is_valid_message_id};
+use sti_shared::services::notifications::keys_of;
+use tower::ServiceExt;
+
+fn s3_notification(keys: &[String]) -> String {
+    let records: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|k| serde_json::json!({"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": k, "size": 1}}}))
+        .collect();
+    serde_json::json!({ "Records": records }).to_string()
+}
+
+/// S3's form encoding of a key: spaces as '+', everything else unreserved kept.
+fn form_encode(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn queue_bodies_never_panic(body in "\\\\PC{0,4000}") {
+        let _ = keys_of(&body);
+    }
+
+    #[test]
+    fn s3_keys_arrive_decoded_and_only_under_uploads(
+        names in proptest::collection::vec("[a-zA-Z0-9 +%:._-]{1,40}", 1..20),
+        prefix in proptest::sample::select(vec!["uploads/", "sanitized/uploads/", "other/"]),
+    ) {
+        let keys: Vec<String> = names.iter().map(|n| format!("{prefix}{n}")).collect();
+        let encoded: Vec<String> = keys.iter().map(|k| form_encode(k)).collect();
+        let found = keys_of(&s3_notification(&encoded)).unwrap_or_default();
+        let wanted: Vec<String> = if prefix == "uploads/" { keys } else { Vec::new() };
+        prop_assert_eq!(found, wanted);
+    }
+
+    #[test]
+    fn identifiers_parse_only_their_own_shape(raw in "\\\\PC{0,80}") {
+        let parsed = [SessionId::parse(&raw).is_ok(), UploadId::parse(&raw).is_ok(), TicketId::parse(&raw).is_ok()];
+        prop_assert!(parsed.iter().filter(|p| **p).count() <= 1, "{raw:?} parses as two kinds of id");
+        if is_valid_message_id(&raw) {
+            prop_assert!(!raw.is_empty() && raw.len() <= 64);
+        }
+        if is_acceptable_request_id(&raw) {
+            prop_assert!(raw.bytes().all(|b| b.is_ascii_graphic()));
+        }
+    }
+
+    #[test]
+    fn generated_identifiers_round_trip(_seed in 0u8..8) {
+        let session = SessionId::generate().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let upload = UploadId::generate().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(SessionId::parse(session.as_str()).ok(), Some(session.clone()));
+        prop_assert_eq!(UploadId::parse(upload.as_str()).ok(), Some(upload.clone()));
+    }
+}
+
+/// Upload requests with arbitrary multipart bodies: always a documented 4xx or a 202,
+/// never a 5xx, and always the envelope on errors.
+#[test]
+fn arbitrary_upload_bodies_get_a_clear_answer() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().display().to_string();
+    let lookup = move |name: &str| match name {
+        "STI_DATA_DIR" => Some(data.clone()),
+        "RATE_LIMIT_UPLOAD_PER_MIN" => Some("100000".to_owned()),
+        "MAX_IMAGES_PER_SESSION" => Some("100000".to_owned()),
+        _ => None,
+    };
+    let config = Config::from_source(&lookup).unwrap_or_else(|e| panic!("{e}"));
+    let app = runtime.block_on(App::build(config, Hosting::default())).unwrap_or_else(|e| panic!("{e}"));
+    let session = runtime
+        .block_on(sti_shared::services::sessions::start(&app, "127.0.0.1", sti_shared::chat::Locale::Es, "r"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .session
+        .id;
+    let router = sti_shared::http::router(app, sti_shared::handlers::all());
+    let strategy = (
+        proptest::collection::vec(any::<u8>(), 0..3_000),
+        proptest::sample::select(vec!["image", "file", ""]),
+        any::<bool>(),
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(96));
+    let result = runner.run(&strategy, |(payload, field, well_formed)| {
+        let boundary = "sti-prop";
+        let body = if well_formed {
+            let mut b =
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"x\"\r\n\r\n")
+                    .into_bytes();
+            b.extend_from_slice(&payload);
+            b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            b
+        } else {
+            payload
+        };
+        let request = Request::post("/api/upload-image")
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header("x-session-id", session.as_str())
+            .body(Body::from(body))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let response = runtime.block_on(router.clone().oneshot(request)).unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let bytes = runtime
+            .block_on(http_body_util::BodyExt::collect(response.into_body()))
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        prop_assert!(status == StatusCode::ACCEPTED || status.is_client_error(), "{status}: {bytes:?}");
+        if status.is_client_error() {
+            let v: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(v["error"]["code"].is_string() && v["requestId"].is_string(), "{v}");
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
