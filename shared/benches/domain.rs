@@ -69,7 +69,7 @@ fn bench_mask(c: &mut Criterion) {
 /// of tiny digit groups (the old masker was cubic on these), and mixed separators.
 fn worst_cases() -> Vec<(&'static str, String)> {
     let spaced: String = (0..1_000).map(|i| char::from(b'0' + (i % 10) as u8)).flat_map(|d| [d, ' ']).collect();
-    let mixed: String = ["12-", "3.", "45 ", "6/", "78 ", "9-"].iter().cycle().take(500).copied().collect();
+    let mixed: String = ["12-", "3.", "45 ", "6/", "78 ", "9-"].iter().cycle().take(1_000).copied().collect();
     vec![("worst_spaced_digits", spaced[..2_000].to_owned()), ("worst_mixed_separators", mixed[..2_000].to_owned())]
 }
 

@@ -4,6 +4,9 @@
 /// Folds one character to lowercase ASCII where Spanish/Portuguese/French accents allow it
 /// ("Á" → 'a', "ñ" → 'n'); other characters are lowercased unchanged.
 pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
     match c {
         'á' | 'à' | 'ä' | 'â' | 'ã' | 'Á' | 'À' | 'Ä' | 'Â' | 'Ã' => 'a',
         'é' | 'è' | 'ë' | 'ê' | 'É' | 'È' | 'Ë' | 'Ê' => 'e',
@@ -12,13 +15,7 @@ pub fn fold_char(c: char) -> char {
         'ú' | 'ù' | 'ü' | 'û' | 'Ú' | 'Ù' | 'Ü' | 'Û' => 'u',
         'ñ' | 'Ñ' => 'n',
         'ç' | 'Ç' => 'c',
-        _ => {
-            if c.is_ascii() {
-                c.to_ascii_lowercase()
-            } else {
-                c.to_lowercase().next().unwrap_or(c)
-            }
-        }
+        _ => c.to_lowercase().next().unwrap_or(c),
     }
 }
 

@@ -5,20 +5,25 @@ use sti_e2e::moto::Moto;
 use sti_shared::config::AwsResources;
 use sti_shared::ports::{Backend, SecretValues};
 
+/// Fresh names for one test's table, bucket, queue and secret.
+fn resources(name: &str) -> AwsResources {
+    AwsResources {
+        table: Moto::unique(name),
+        bucket: Moto::unique(name).to_lowercase(),
+        queue_name: Moto::unique(name),
+        queue_url: None,
+        secret_id: Some(Moto::unique(&format!("{name}/secrets"))),
+        secret_cache_ttl: std::time::Duration::from_secs(300),
+        force_path_style: true,
+        kms_key_id: None,
+    }
+}
+
 /// Fresh resources per test on the shared moto, bootstrapped like `sti aws bootstrap`.
 async fn aws_backend() -> Backend {
     let moto = Moto::shared();
     let config = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
-    let resources = AwsResources {
-        table: Moto::unique("sti-contract"),
-        bucket: Moto::unique("sti-contract").to_lowercase(),
-        queue_name: Moto::unique("sti-contract"),
-        queue_url: None,
-        secret_id: Some(Moto::unique("sti-contract/secrets")),
-        secret_cache_ttl: std::time::Duration::from_secs(300),
-        force_path_style: true,
-        kms_key_id: None,
-    };
+    let resources = resources("sti-contract");
     if let Err(e) =
         sti_shared::backends::aws::bootstrap::bootstrap_with(&config, &resources, Some("contract-log-token")).await
     {
@@ -51,17 +56,8 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
 
     let moto = Moto::shared();
     let config = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
-    let table = Moto::unique("sti-ttl");
-    let resources = AwsResources {
-        table: table.clone(),
-        bucket: Moto::unique("sti-ttl").to_lowercase(),
-        queue_name: Moto::unique("sti-ttl"),
-        queue_url: None,
-        secret_id: Some(Moto::unique("sti-ttl/secrets")),
-        secret_cache_ttl: std::time::Duration::from_secs(300),
-        force_path_style: true,
-        kms_key_id: None,
-    };
+    let resources = resources("sti-ttl");
+    let table = resources.table.clone();
     sti_shared::backends::aws::bootstrap::bootstrap_with(&config, &resources, None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -139,51 +139,79 @@ fn is_filler(word: &str) -> bool {
     )
 }
 
-/// A folded word of the text and its byte range in the original.
+/// A folded word of the text: its byte range in the original, its range in the folded
+/// buffer, and what it says about a number near it (worked out once per word).
 pub struct Word {
     pub start: usize,
     pub end: usize,
-    pub folded: String,
+    folded: std::ops::Range<usize>,
+    /// What the word says of a number near it, and whether it says something of its own
+    /// (not a filler word, not a bare sign or number): worked out when first needed.
+    meaning: std::cell::OnceCell<(Option<Hint>, bool)>,
+    /// All digits: another number.
+    numeric: bool,
+}
+
+/// Every word of a text, folded into one buffer (one allocation, not one per word).
+pub struct Words {
+    folded: String,
+    words: Vec<Word>,
+}
+
+impl Words {
+    fn text_of(&self, word: &Word) -> &str {
+        &self.folded[word.folded.clone()]
+    }
+
+    fn meaning(&self, word: &Word) -> (Option<Hint>, bool) {
+        *word.meaning.get_or_init(|| {
+            let text = self.text_of(word);
+            (keyword_hint(text), !is_filler(text) && text.chars().any(char::is_alphabetic))
+        })
+    }
 }
 
 /// Folded words of `s` with their byte ranges; dotted or slashed single letters join into
 /// one word, so "D.N.I." reads as "dni" and "S/N" as "sn".
-pub fn words_with_offsets(s: &str) -> Vec<Word> {
-    let chars: Vec<(usize, char)> = s.char_indices().map(|(i, c)| (i, text::fold_char(c))).collect();
-    let end_of = |k: usize| chars.get(k).map_or(s.len(), |&(b, _)| b);
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut start = 0;
+pub fn words_with_offsets(s: &str) -> Words {
+    let mut out = Words { folded: String::with_capacity(s.len()), words: Vec::new() };
+    let mut word_start: Option<(usize, usize)> = None;
     let mut segment_len = 0;
-    for (k, &(_, c)) in chars.iter().enumerate() {
+    let chars = s.char_indices().map(|(i, c)| (i, text::fold_char(c)));
+    let finish = |out: &mut Words, start: Option<(usize, usize)>, end: usize| {
+        if let Some((start, fstart)) = start {
+            let folded = fstart..out.folded.len();
+            let numeric = out.folded[folded.clone()].bytes().all(|b| b.is_ascii_digit());
+            out.words.push(Word { start, end, folded, meaning: std::cell::OnceCell::new(), numeric });
+        }
+    };
+    for (at, c) in chars {
         if c.is_alphanumeric() || c == '$' || c == '€' {
-            if cur.is_empty() {
-                start = chars[k].0;
+            if word_start.is_none() {
+                word_start = Some((at, out.folded.len()));
             }
-            cur.push(c);
+            out.folded.push(c);
             segment_len += 1;
             continue;
         }
-        let next_is_single_letter = chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphabetic())
-            && !chars.get(k + 2).is_some_and(|&(_, n)| n.is_alphanumeric());
+        let mut rest = s[at + c.len_utf8()..].chars().map(text::fold_char);
+        let next_is_single_letter =
+            rest.next().is_some_and(|n| n.is_alphabetic()) && !rest.next().is_some_and(|n| n.is_alphanumeric());
         if matches!(c, '.' | '/') && segment_len == 1 && next_is_single_letter {
             segment_len = 0;
             continue;
         }
         segment_len = 0;
-        if !cur.is_empty() {
-            out.push(Word { start, end: end_of(k), folded: std::mem::take(&mut cur) });
-        }
+        finish(&mut out, word_start.take(), at);
     }
-    if !cur.is_empty() {
-        out.push(Word { start, end: s.len(), folded: cur });
-    }
+    finish(&mut out, word_start.take(), s.len());
     out
 }
 
 #[cfg(test)]
 fn folded_words(s: &str) -> Vec<String> {
-    words_with_offsets(s).into_iter().map(|w| w.folded).collect()
+    let words = words_with_offsets(s);
+    words.words.iter().map(|w| words.text_of(w).to_owned()).collect()
 }
 
 /// "#123", "$ 1.250": a sign right before the number decides it.
@@ -196,11 +224,12 @@ fn sign_before(before: &str) -> Option<Hint> {
 }
 
 /// The nearest meaningful keyword among the words before a number, nearest first.
-fn decide_before<'a>(words_nearest_first: impl Iterator<Item = &'a str>) -> Option<Hint> {
+fn decide_before<'a>(words: &Words, nearest_first: impl Iterator<Item = &'a Word>) -> Option<Hint> {
     let mut content_words_passed = 0;
     let mut numbers_passed = 0;
-    for word in words_nearest_first.take(6) {
-        match keyword_hint(word) {
+    for word in nearest_first.take(6) {
+        let (hint, content) = words.meaning(word);
+        match hint {
             // "pedido 123" keeps a number only when the keyword sits right beside it, and
             // not across another number ("build 22631, te dejo el +54…": the build is
             // 22631); a PII keyword still names a number a few words later ("celular de
@@ -209,9 +238,9 @@ fn decide_before<'a>(words_nearest_first: impl Iterator<Item = &'a str>) -> Opti
             Some(hint) => return Some(hint),
             None => {}
         }
-        if word.bytes().all(|b| b.is_ascii_digit()) {
+        if word.numeric {
             numbers_passed += 1;
-        } else if !is_filler(word) && word.chars().any(char::is_alphabetic) {
+        } else if content {
             content_words_passed += 1;
         }
     }
@@ -220,12 +249,12 @@ fn decide_before<'a>(words_nearest_first: impl Iterator<Item = &'a str>) -> Opti
 
 /// The first words after a number: a unit or currency makes it an amount, a PII keyword
 /// ("30123456 (DNI)") names it.
-fn decide_after<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<Hint> {
-    let first = words.next()?;
-    if UNIT_WORDS.contains(&first) {
+fn decide_after<'a>(words: &Words, mut after: impl Iterator<Item = &'a Word>) -> Option<Hint> {
+    let first = after.next()?;
+    if UNIT_WORDS.contains(&words.text_of(first)) {
         return Some(Hint::Amount);
     }
-    std::iter::once(first).chain(words.take(3)).find_map(|word| match keyword_hint(word) {
+    std::iter::once(first).chain(after.take(3)).find_map(|word| match words.meaning(word).0 {
         Some(Hint::Keep) | Some(Hint::Amount) | None => None,
         Some(hint) => Some(hint),
     })
@@ -238,7 +267,7 @@ const AFTER_WINDOW: usize = 60;
 /// The whole text tokenised once, so every number's context is a lookup.
 pub struct Context<'t> {
     text: &'t str,
-    words: Vec<Word>,
+    words: Words,
 }
 
 impl<'t> Context<'t> {
@@ -246,8 +275,8 @@ impl<'t> Context<'t> {
         // A placeholder left by an earlier masking ("[PHONE]") is no keyword: masking
         // masked text must change nothing.
         let bytes = text.as_bytes();
-        let placeholder = |w: &Word| w.start > 0 && bytes[w.start - 1] == b'[' && bytes.get(w.end) == Some(&b']');
-        let words = words_with_offsets(text).into_iter().filter(|w| !placeholder(w)).collect();
+        let mut words = words_with_offsets(text);
+        words.words.retain(|w| !(w.start > 0 && bytes[w.start - 1] == b'[' && bytes.get(w.end) == Some(&b']')));
         Context { text, words }
     }
 
@@ -256,16 +285,18 @@ impl<'t> Context<'t> {
         if let Some(hint) = sign_before(&self.text[..at]) {
             return Some(hint);
         }
-        let upto = self.words.partition_point(|w| w.end <= at);
+        let words = &self.words.words;
+        let upto = words.partition_point(|w| w.end <= at);
         let floor = at.saturating_sub(BEFORE_WINDOW);
-        decide_before(self.words[..upto].iter().rev().take_while(|w| w.start >= floor).map(|w| w.folded.as_str()))
+        decide_before(&self.words, words[..upto].iter().rev().take_while(|w| w.start >= floor))
     }
 
     /// The hint given by what follows byte `at`.
     pub fn after(&self, at: usize) -> Option<Hint> {
-        let from = self.words.partition_point(|w| w.start < at);
+        let words = &self.words.words;
+        let from = words.partition_point(|w| w.start < at);
         let ceiling = at + AFTER_WINDOW;
-        decide_after(self.words[from..].iter().take_while(|w| w.start < ceiling).map(|w| w.folded.as_str()))
+        decide_after(&self.words, words[from..].iter().take_while(|w| w.start < ceiling))
     }
 }
 

@@ -59,8 +59,13 @@ const TLDS: &[&str] =
 
 /// Cheap pre-check for [`find_spelled`]: an "at" word must be present.
 pub fn may_have_spelled_address(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower.contains("arroba") || lower.contains("at]") || lower.contains("at)") || lower.contains("at}")
+    // One pass over the bytes, no lowercase copy: most messages have neither word.
+    let b = text.as_bytes();
+    b.windows(3).enumerate().any(|(i, w)| {
+        w[0] | 0x20 == b'a'
+            && ((w[1] | 0x20 == b't' && matches!(w[2], b']' | b')' | b'}'))
+                || b.get(i..i + 6).is_some_and(|x| x.eq_ignore_ascii_case(b"arroba")))
+    })
 }
 
 /// Spelled-out addresses: `local AT domain (DOT label)+` where AT/DOT are words.

@@ -12,20 +12,20 @@ use super::context::{Context, Hint};
 use super::{Finding, PiiKind};
 
 #[derive(Debug, Clone)]
-struct Group {
+struct Group<'t> {
     start: usize,
     end: usize,
-    digits: String,
+    digits: &'t str,
 }
 
 #[derive(Debug)]
-struct Span {
+struct Span<'t> {
     /// Byte offset where a leading '+' or '(' starts, if the span has one.
     prefix_start: Option<usize>,
     plus: bool,
-    groups: Vec<Group>,
+    groups: Vec<Group<'t>>,
     /// `seps[i]` joins `groups[i]` and `groups[i + 1]`.
-    seps: Vec<String>,
+    seps: Vec<&'t str>,
     /// Every group's digits back to back, with where each group starts in it, so that
     /// candidates are slices rather than fresh strings.
     all_digits: String,
@@ -55,7 +55,7 @@ pub fn find(text: &str, taken: &[Finding], out: &mut Vec<Finding>) {
             i += 1;
             continue;
         }
-        let (span, next) = read_span(&chars, i, text.len());
+        let (span, next) = read_span(text, &chars, i);
         classify_span(&context, &chars, span, taken, out);
         i = next;
     }
@@ -70,7 +70,8 @@ fn byte_at(chars: &[(usize, char)], idx: usize, text_len: usize) -> usize {
 }
 
 /// Reads the span whose first digit is at `first`; returns it and the char index after it.
-fn read_span(chars: &[(usize, char)], first: usize, text_len: usize) -> (Span, usize) {
+fn read_span<'t>(text: &'t str, chars: &[(usize, char)], first: usize) -> (Span<'t>, usize) {
+    let text_len = text.len();
     let mut prefix_start = None;
     let mut plus = false;
     if first > 0 {
@@ -97,15 +98,15 @@ fn read_span(chars: &[(usize, char)], first: usize, text_len: usize) -> (Span, u
         groups.push(Group {
             start: chars[start].0,
             end: byte_at(chars, i, text_len),
-            digits: chars[start..i].iter().map(|&(_, c)| c).collect(),
+            digits: &text[chars[start].0..byte_at(chars, i, text_len)],
         });
         let mut j = i;
         while j < chars.len() && j - i < MAX_SEPARATOR_CHARS && is_separator(chars[j].1) {
             j += 1;
         }
         if j > i && j < chars.len() && chars[j].1.is_ascii_digit() {
-            let cluster: String = chars[i..j].iter().map(|&(_, c)| c).collect();
-            if separator_cluster_ok(&cluster) {
+            let cluster = &text[chars[i].0..chars[j].0];
+            if separator_cluster_ok(cluster) {
                 seps.push(cluster);
                 i = j;
                 continue;
@@ -118,7 +119,7 @@ fn read_span(chars: &[(usize, char)], first: usize, text_len: usize) -> (Span, u
     let mut all_digits = String::new();
     for g in &groups {
         offsets.push(all_digits.len());
-        all_digits.push_str(&g.digits);
+        all_digits.push_str(g.digits);
     }
     offsets.push(all_digits.len());
     (Span { prefix_start, plus, groups, seps, all_digits, offsets, lens }, i)
@@ -170,7 +171,7 @@ fn char_index_of(chars: &[(usize, char)], byte: usize) -> usize {
 fn classify_span(
     context: &Context<'_>,
     chars: &[(usize, char)],
-    span: Span,
+    span: Span<'_>,
     taken: &[Finding],
     out: &mut Vec<Finding>,
 ) {
@@ -252,7 +253,13 @@ const LEFTOVER_DIGITS: usize = 6;
 /// Never half a number: a long run of groups left between or beside the entities of a
 /// span (a CBU whose first blocks read as something else, a typo in one group) joins the
 /// entity it touches instead of staying in clear.
-fn cover_leftovers(span: &Span, lo: usize, hi: usize, entities: &[(usize, usize, Option<usize>)], out: &mut [Finding]) {
+fn cover_leftovers(
+    span: &Span<'_>,
+    lo: usize,
+    hi: usize,
+    entities: &[(usize, usize, Option<usize>)],
+    out: &mut [Finding],
+) {
     if !entities.iter().any(|e| e.2.is_some()) {
         return;
     }
@@ -285,7 +292,7 @@ const MAX_ENTITY_DIGITS: usize = 23;
 
 /// The last group `j` (from `i`, before `hi`) such that groups `i..=j` hold at most
 /// `MAX_ENTITY_DIGITS` digits; `i` itself when its own group is longer.
-fn last_group_within(span: &Span, i: usize, hi: usize) -> usize {
+fn last_group_within(span: &Span<'_>, i: usize, hi: usize) -> usize {
     let budget = span.offsets[i] + MAX_ENTITY_DIGITS;
     // offsets[j + 1] is where group j ends in `all_digits`; it grows with j.
     let fitting = span.offsets[i + 1..=hi].partition_point(|&end| end <= budget);
@@ -293,8 +300,8 @@ fn last_group_within(span: &Span, i: usize, hi: usize) -> usize {
 }
 
 /// Groups at `i` that form a date (15/03/2024, 2024-03-15, 15.03.24, 15/03): how many.
-fn date_len(span: &Span, i: usize, hi: usize) -> Option<usize> {
-    let g = |k: usize| span.groups.get(k).filter(|_| k < hi).map(|x| x.digits.as_str());
+fn date_len(span: &Span<'_>, i: usize, hi: usize) -> Option<usize> {
+    let g = |k: usize| span.groups.get(k).filter(|_| k < hi).map(|x| x.digits);
     let sep = |k: usize| span.seps.get(k).map(|s| s.trim());
     let num = |s: &str| s.parse::<u32>().ok();
     let day_month = |a: &str, b: &str| {
@@ -322,10 +329,10 @@ fn date_len(span: &Span, i: usize, hi: usize) -> Option<usize> {
 }
 
 /// "0800-555-1234", "0810 222 3333": toll-free and shared-cost lines of companies.
-fn company_line_len(span: &Span, i: usize, hi: usize) -> Option<usize> {
+fn company_line_len(span: &Span<'_>, i: usize, hi: usize) -> Option<usize> {
     let mut digits = String::new();
     for (k, group) in span.groups[i..hi].iter().enumerate() {
-        digits.push_str(&group.digits);
+        digits.push_str(group.digits);
         let company_prefix = ["0800", "0810", "0822", "0600", "0610"]
             .iter()
             .any(|p| digits.starts_with(p) || p.starts_with(digits.as_str()));
@@ -351,7 +358,7 @@ enum Pass {
 }
 
 struct Candidate<'a> {
-    span: &'a Span,
+    span: &'a Span<'a>,
     from: usize,
     to: usize,
     hint: Option<Hint>,
@@ -359,11 +366,11 @@ struct Candidate<'a> {
 }
 
 impl Candidate<'_> {
-    fn groups(&self) -> &[Group] {
+    fn groups(&self) -> &[Group<'_>] {
         &self.span.groups[self.from..=self.to]
     }
 
-    fn seps(&self) -> &[String] {
+    fn seps(&self) -> &[&str] {
         &self.span.seps[self.from..self.to]
     }
 
@@ -377,7 +384,7 @@ impl Candidate<'_> {
 
     fn uniform_seps(&self, allowed: &[&str]) -> bool {
         let seps = self.seps();
-        seps.iter().all(|s| allowed.contains(&s.as_str())) && seps.windows(2).all(|w| w[0] == w[1])
+        seps.iter().all(|s| allowed.contains(s)) && seps.windows(2).all(|w| w[0] == w[1])
     }
 
     fn plus(&self) -> bool {
@@ -465,7 +472,7 @@ impl Candidate<'_> {
     fn looks_like_ip(&self) -> bool {
         let groups = self.groups();
         groups.len() == 4
-            && self.seps().iter().all(|s| s == ".")
+            && self.seps().iter().all(|s| *s == ".")
             && groups.iter().all(|g| g.digits.len() <= 3 && g.digits.parse::<u32>().is_ok_and(|v| v <= 255))
     }
 
@@ -510,8 +517,8 @@ impl Candidate<'_> {
 
     fn dni_shaped(&self, d: &str) -> bool {
         let lens = self.lens();
-        let dotted = matches!(lens, [1, 3, 3] | [2, 3, 3]) && self.seps().iter().all(|s| s == ".");
-        let spaced = lens == [2, 3, 3] && self.seps().iter().all(|s| s == " ");
+        let dotted = matches!(lens, [1, 3, 3] | [2, 3, 3]) && self.seps().iter().all(|s| *s == ".");
+        let spaced = lens == [2, 3, 3] && self.seps().iter().all(|s| *s == " ");
         let contiguous_with_hint = lens.len() == 1 && self.hint == Some(Hint::Dni);
         (dotted || spaced || contiguous_with_hint) && !d.starts_with('0') && (7..=8).contains(&d.len())
     }
@@ -533,6 +540,6 @@ fn has_15_after_area(d: &str) -> bool {
         && (2..=4).any(|a| d.get(a..a + 2) == Some("15"))
 }
 
-fn lens_are_years(groups: &[Group]) -> bool {
+fn lens_are_years(groups: &[Group<'_>]) -> bool {
     groups.iter().all(|g| g.digits.parse::<u32>().is_ok_and(|y| (1900..=2199).contains(&y)))
 }
