@@ -193,6 +193,7 @@ fn classify_span(
     }
     // What follows each group, read once per span rather than once per candidate.
     let after_hints: Vec<Option<Hint>> = span.groups.iter().map(|g| context.after(g.end)).collect();
+    let span_before = context.before(span.groups[lo.min(span.groups.len() - 1)].start);
     // (first group, last group, index in `out`) of each entity read in this span; kept
     // ones (dates, company lines) have no finding.
     let mut entities: Vec<(usize, usize, Option<usize>)> = Vec::new();
@@ -205,7 +206,9 @@ fn classify_span(
             continue;
         }
         let entity_start = span.groups[i].start;
-        let before_hint = context.before(entity_start);
+        // What precedes the span speaks for every number in it ("factura 0001-50507440"):
+        // the span's own groups are not words between a keyword and its number.
+        let before_hint = span_before;
         // No entity is longer than MAX_ENTITY_DIGITS, so only the groups that fit in it
         // are candidates: the work per group is bounded, and a span costs linear time.
         let last = last_group_within(&span, i, hi);

@@ -71,6 +71,8 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("te dejo el +5493415870132, factura 0001-62673599", "te dejo el [PHONE], factura 0001-62673599"),
     ("te dejo el +5493415870132", "te dejo el [PHONE]"),
+    ("factura 0001-50507440, documento 8.279.331", "factura 0001-50507440, documento [DNI]"),
+    ("la IP 192.168.8.239, escribime a ana@example.com", "la IP 192.168.8.239, escribime a [EMAIL]"),
     ("te dejo el +5493415870132, factura", "te dejo el [PHONE], factura"),
     ("22631.4741, te dejo el +5493415870132", "22631.4741, te dejo el [PHONE]"),
     ("build 1, te dejo el +5493415870132", "build 1, te dejo el [PHONE]"),
