@@ -17,7 +17,7 @@ use sti_shared::handlers;
 use sti_shared::http::{ClientIp, router};
 use sti_shared::services::{janitor, worker};
 use tokio::sync::{Notify, watch};
-use tower::limit::ConcurrencyLimitLayer;
+use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::store::{StoreArgs, open_app, shutdown_signal};
 
@@ -71,7 +71,8 @@ pub async fn run(addr: SocketAddr, store: &StoreArgs, with_worker: bool, limits:
     let janitor_task = tokio::spawn(janitor::run(app.clone(), JANITOR_EVERY, stop_rx));
 
     let service = router(app, handlers::all())
-        .layer(ConcurrencyLimitLayer::new(limits.max_in_flight))
+        // One semaphore for the whole router: a per-route limit would let each route fill up.
+        .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
         .layer(axum::middleware::from_fn(client_ip));
     // Tests and scripts read this line to learn the port.
     println!("sti: listening on http://{local_addr} (data dir {})", data_dir.display());

@@ -210,3 +210,33 @@ async fn a_client_that_never_finishes_cannot_hold_up_shutdown() {
     );
     drop(stream);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_beyond_the_in_flight_limit_wait_for_a_slot() {
+    let dir = data_dir();
+    let env = [("BODY_READ_TIMEOUT", "3s")];
+    let server = Server::start_with_args(dir.path(), &env, &["--max-in-flight", "1"]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    // One upload whose body stalls holds the only slot until its body times out.
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let head = format!(
+        "POST /api/upload-image HTTP/1.1\r\nHost: {addr}\r\nx-session-id: {sid}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n"
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let asked = std::time::Instant::now();
+    let health = api.get("/api/health").await;
+    let waited = asked.elapsed();
+    assert_eq!(health.status, StatusCode::OK);
+    assert!(waited >= Duration::from_millis(1_500), "answered after {waited:?} while the only slot was taken");
+    let mut answer = String::new();
+    stalled.read_to_string(&mut answer).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(answer.starts_with("HTTP/1.1 408"), "the stalled body times out: {answer}");
+
+    let asked = std::time::Instant::now();
+    assert_eq!(api.get("/api/health").await.status, StatusCode::OK);
+    assert!(asked.elapsed() < Duration::from_millis(1_500), "a free slot answers at once");
+}
