@@ -12,6 +12,12 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
 }
 
+/// Latin-1 letters and Spanish punctuation that NFKC maps to themselves (unlike "ª",
+/// "²", "½", the no-break space or the soft hyphen, which it folds or we drop).
+fn is_stable_latin(c: char) -> bool {
+    matches!(c, '¡' | '¿' | '«' | '»' | '°' | '·' | 'À'..='Ö' | 'Ø'..='ö' | 'ø'..='ÿ')
+}
+
 fn is_dash(c: char) -> bool {
     matches!(
         c,
@@ -32,6 +38,11 @@ fn is_dash(c: char) -> bool {
 /// Spanish with its precomposed accents).
 pub fn normalise(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    // Spanish text is ASCII plus a few accented letters that NFKC leaves as they are:
+    // one pass decides it without the normaliser's tables.
+    if text.chars().all(|c| c.is_ascii() || is_stable_latin(c)) {
         return Cow::Borrowed(text);
     }
     let plain = !text.chars().any(|c| is_invisible(c) || is_dash(c));
@@ -65,6 +76,14 @@ mod tests {
     fn leaves_ordinary_text_alone_and_borrowed() {
         for text in ["la impresora no imprime", "¿Qué pasó con el módem? Ñandú, pingüino", ""] {
             assert!(matches!(normalise(text), std::borrow::Cow::Borrowed(t) if t == text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_latin_fast_path_agrees_with_nfkc() {
+        use unicode_normalization::UnicodeNormalization;
+        for c in (0xA0u32..=0xFF).filter_map(char::from_u32).filter(|c| super::is_stable_latin(*c)) {
+            assert_eq!(c.to_string().nfkc().collect::<String>(), c.to_string(), "{c:?} is not NFKC-stable");
         }
     }
 
