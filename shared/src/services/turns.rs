@@ -163,36 +163,43 @@ pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Resu
     let limits = &app.config().limits;
     // Per IP first: messages to made-up session ids (probing) spend the sender's quota.
     admit(app, &Quota::chat_per_ip(message.ip, limits)).await?;
-    load(app, message.session, now_ms()).await?;
+    let session = load(app, message.session, now_ms()).await?;
     admit(app, &Quota::chat_per_session(message.session, limits)).await?;
-    chat_turn(app, message.session, message.utterance, message.message_id, origin).await
+    chat_turn(app, session, message.utterance, message.message_id, origin).await
 }
 
-/// Runs a chat turn and returns the response body (the stored one on a replay).
+/// Runs a chat turn on `session` (as just read) and returns the response body (the
+/// stored one on a replay). A turn that loses a commit race reads the session again.
 async fn chat_turn(
     app: &App,
-    id: &SessionId,
+    session: Session,
     said: &Utterance,
     message_id: Option<&str>,
     origin: &Origin<'_>,
 ) -> Result<String> {
+    let session_id = session.id.clone();
+    let id = &session_id;
+    let masked = match said {
+        Utterance::Text(text) => mask_pii(text),
+        Utterance::Button(value) => format!("[{value}]"),
+    };
     let started = std::time::Instant::now();
     let mut attempt = 0;
     let mut smart_answer = SmartAnswer::default();
+    let mut fresh = Some(session);
     while started.elapsed() < COMMIT_BUDGET {
         attempt += 1;
         let now = now_ms();
-        let session = load(app, id, now).await?;
+        let session = match fresh.take() {
+            Some(session) => session,
+            None => load(app, id, now).await?,
+        };
         if let Some(mid) = message_id
             && let Some(stored) = app.backend().sessions.find_reply(id, mid).await?
         {
             return Ok(stored);
         }
         let notes = new_image_notes(app, &session, now).await?;
-        let masked = match said {
-            Utterance::Text(text) => mask_pii(text),
-            Utterance::Button(value) => format!("[{value}]"),
-        };
         let input = match said {
             Utterance::Text(raw) => Input::Text { raw, masked: &masked },
             Utterance::Button(value) => Input::Button(value),

@@ -98,7 +98,7 @@ pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
     )
 }
 
-/// A DynamoDB client with the service's timeouts and retries.
+/// A DynamoDB client on `config`, for callers without the SDK crate (the emulator tests).
 pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }

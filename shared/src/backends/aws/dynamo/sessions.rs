@@ -39,7 +39,10 @@ impl SessionStore for Dynamo {
             // later TTL is harmless if the commit then loses its race.
             let slack = (expires - stored.updated_at).max(0) / 4;
             stored.transcript_expires_at = expires + slack;
-            self.restamp(&pk, stored.transcript_expires_at).await?;
+            // Before the first committed turn there is no transcript to move.
+            if turn.expected_version > 1 {
+                self.restamp(&pk, stored.transcript_expires_at).await?;
+            }
         }
         let transcript_expires = stored.transcript_expires_at;
         let mut session = record(pk.clone(), "META".into(), Some(expires), json(&stored)?);

@@ -1,6 +1,7 @@
 //! Upload records and their worker claims.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::super::errors::sdk;
 use super::{Dynamo, Item, alive, attr_n, attr_s, body, json, n, record, s};
@@ -106,9 +107,17 @@ impl UploadStore for Dynamo {
 
     async fn delete(&self, session: &SessionId, id: &UploadId) -> StoreResult<bool> {
         let (pk, sk) = upload_key(session, id);
-        let existed = Dynamo::get(self, &pk, &sk).await?.is_some();
-        self.delete_keys(vec![(pk, sk)]).await?;
-        Ok(existed)
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteItem", e))?;
+        Ok(out.attributes.is_some_and(|old| !old.is_empty()))
     }
 
     /// The bucket's notification enqueues every stored object; a record whose object
