@@ -1,18 +1,25 @@
 //! Check-digit validators for Argentine identifiers and payment cards. Inputs are ASCII
 //! digit strings; anything else is simply invalid.
 
-fn digit_values(digits: &str) -> Option<Vec<u32>> {
-    digits.chars().map(|c| c.to_digit(10)).collect()
+/// The values of exactly `N` ASCII digits, on the stack: the validators run for every
+/// candidate number of every message.
+fn digit_values<const N: usize>(digits: &str) -> Option<[u32; N]> {
+    let bytes = digits.as_bytes();
+    if bytes.len() != N {
+        return None;
+    }
+    let mut values = [0; N];
+    for (value, byte) in values.iter_mut().zip(bytes) {
+        *value = char::from(*byte).to_digit(10)?;
+    }
+    Some(values)
 }
 
 /// CBU/CVU: 22 digits in two blocks, each closed by a weighted mod-10 check digit.
 pub fn cbu_is_valid(digits: &str) -> bool {
-    let Some(d) = digit_values(digits) else {
+    let Some(d) = digit_values::<22>(digits) else {
         return false;
     };
-    if d.len() != 22 {
-        return false;
-    }
     let check = |block: &[u32], weights: &[u32]| {
         let sum: u32 = block.iter().zip(weights).map(|(a, b)| a * b).sum();
         (10 - sum % 10) % 10
@@ -23,12 +30,9 @@ pub fn cbu_is_valid(digits: &str) -> bool {
 
 /// CUIT/CUIL/CDI: 11 digits, a known type prefix and a mod-11 check digit.
 pub fn cuit_is_valid(digits: &str) -> bool {
-    let Some(d) = digit_values(digits) else {
+    let Some(d) = digit_values::<11>(digits) else {
         return false;
     };
-    if d.len() != 11 {
-        return false;
-    }
     let prefix = d[0] * 10 + d[1];
     if !matches!(prefix, 20 | 23 | 24 | 25 | 26 | 27 | 30 | 33 | 34) {
         return false;
@@ -45,17 +49,15 @@ pub fn cuit_is_valid(digits: &str) -> bool {
 
 /// The Luhn checksum used by every payment card number (and, alas, by IMEIs).
 pub fn luhn_is_valid(digits: &str) -> bool {
-    let Some(d) = digit_values(digits) else {
-        return false;
-    };
-    if d.len() < 2 {
+    if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let sum: u32 = d
-        .iter()
+    let sum: u32 = digits
+        .bytes()
         .rev()
+        .map(|b| u32::from(b - b'0'))
         .enumerate()
-        .map(|(i, &v)| {
+        .map(|(i, v)| {
             if i % 2 == 1 {
                 let dbl = v * 2;
                 if dbl > 9 { dbl - 9 } else { dbl }

@@ -164,6 +164,9 @@ impl Words {
     }
 
     fn meaning(&self, word: &Word) -> (Option<Hint>, bool) {
+        if word.numeric {
+            return (None, false);
+        }
         *word.meaning.get_or_init(|| {
             let text = self.text_of(word);
             (keyword_hint(text), !is_filler(text) && text.chars().any(char::is_alphabetic))
@@ -174,10 +177,10 @@ impl Words {
 /// Folded words of `s` with their byte ranges; dotted or slashed single letters join into
 /// one word, so "D.N.I." reads as "dni" and "S/N" as "sn".
 pub fn words_with_offsets(s: &str) -> Words {
-    let mut out = Words { folded: String::with_capacity(s.len()), words: Vec::new() };
+    // A word per five bytes or so: one allocation for most messages.
+    let mut out = Words { folded: String::with_capacity(s.len()), words: Vec::with_capacity(s.len() / 5 + 4) };
     let mut word_start: Option<(usize, usize)> = None;
     let mut segment_len = 0;
-    let chars = s.char_indices().map(|(i, c)| (i, text::fold_char(c)));
     let finish = |out: &mut Words, start: Option<(usize, usize)>, end: usize| {
         if let Some((start, fstart)) = start {
             let folded = fstart..out.folded.len();
@@ -185,24 +188,39 @@ pub fn words_with_offsets(s: &str) -> Words {
             out.words.push(Word { start, end, folded, meaning: std::cell::OnceCell::new(), numeric });
         }
     };
-    for (at, c) in chars {
-        if c.is_alphanumeric() || c == '$' || c == '€' {
+    let bytes = s.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // ASCII (most of any message) is folded byte by byte, without decoding.
+        let (c, width, in_word) = match bytes[at] {
+            b if b.is_ascii() => (char::from(b.to_ascii_lowercase()), 1, b.is_ascii_alphanumeric() || b == b'$'),
+            _ => {
+                let original = s[at..].chars().next().unwrap_or(' ');
+                let c = text::fold_char(original);
+                (c, original.len_utf8(), c.is_alphanumeric() || c == '€')
+            }
+        };
+        if in_word {
             if word_start.is_none() {
                 word_start = Some((at, out.folded.len()));
             }
             out.folded.push(c);
             segment_len += 1;
+            at += width;
             continue;
         }
-        let mut rest = s[at + c.len_utf8()..].chars().map(text::fold_char);
-        let next_is_single_letter =
-            rest.next().is_some_and(|n| n.is_alphabetic()) && !rest.next().is_some_and(|n| n.is_alphanumeric());
-        if matches!(c, '.' | '/') && segment_len == 1 && next_is_single_letter {
+        let next_is_single_letter = || {
+            let mut rest = s[at + width..].chars().map(text::fold_char);
+            rest.next().is_some_and(|n| n.is_alphabetic()) && !rest.next().is_some_and(|n| n.is_alphanumeric())
+        };
+        if matches!(c, '.' | '/') && segment_len == 1 && next_is_single_letter() {
             segment_len = 0;
+            at += width;
             continue;
         }
         segment_len = 0;
         finish(&mut out, word_start.take(), at);
+        at += width;
     }
     finish(&mut out, word_start.take(), s.len());
     out

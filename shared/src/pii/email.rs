@@ -12,36 +12,21 @@ fn is_domain_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '.' | '-')
 }
 
-/// Plain addresses around every '@'.
+/// Plain addresses around every '@' of `text`, which is [`super::normalise`]d (so a
+/// fullwidth '＠' is already '@').
 pub fn find_plain(text: &str, out: &mut Vec<Finding>) {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (pos, &(_, c)) in chars.iter().enumerate() {
-        if c != '@' && c != '＠' {
+    for (at, _) in text.match_indices('@') {
+        let local = &text[..at];
+        let start =
+            local.len() - local.chars().rev().take_while(|c| is_local_char(*c)).map(char::len_utf8).sum::<usize>();
+        let start = start + local[start..].len() - local[start..].trim_start_matches(['.', '-', '\'']).len();
+        let rest = &text[at + 1..];
+        let domain = &rest[..rest.len() - rest.trim_start_matches(is_domain_char).len()];
+        let domain = domain.trim_end_matches(['.', '-']);
+        if start == at || domain.is_empty() || !domain_looks_real(domain) {
             continue;
         }
-        let mut start = pos;
-        while start > 0 && is_local_char(chars[start - 1].1) {
-            start -= 1;
-        }
-        while start < pos && matches!(chars[start].1, '.' | '-' | '\'') {
-            start += 1;
-        }
-        let mut end = pos + 1;
-        while end < chars.len() && is_domain_char(chars[end].1) {
-            end += 1;
-        }
-        while end > pos + 1 && matches!(chars[end - 1].1, '.' | '-') {
-            end -= 1;
-        }
-        if start == pos || end == pos + 1 {
-            continue;
-        }
-        let domain: String = chars[pos + 1..end].iter().map(|&(_, c)| c).collect();
-        if !domain_looks_real(&domain) {
-            continue;
-        }
-        let byte_end = chars.get(end).map_or(text.len(), |&(b, _)| b);
-        out.push(Finding { start: chars[start].0, end: byte_end, kind: PiiKind::Email });
+        out.push(Finding { start, end: at + 1 + domain.len(), kind: PiiKind::Email });
     }
 }
 

@@ -50,36 +50,36 @@ pub struct Finding {
     pub kind: PiiKind,
 }
 
-/// Every piece of personal data in `text`, in order, without overlaps.
-pub fn find_pii(text: &str) -> Vec<Finding> {
+/// Every piece of personal data in `text`, in order, without overlaps. The text must be
+/// [`normalise`]d: the scanners rely on its ASCII separators and signs.
+fn find_pii(text: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     // Most messages have no '@', no spelled-out address and no digit: skip those scans.
-    if text.contains(['@', '＠']) {
+    if text.as_bytes().contains(&b'@') {
         email::find_plain(text, &mut findings);
     }
     if email::may_have_spelled_address(text) {
         email::find_spelled(text, &mut findings);
     }
-    let emails = dedupe(findings);
-    let mut numbers = Vec::new();
+    dedupe(&mut findings);
     if text.bytes().any(|b| b.is_ascii_digit()) {
-        numbers::find(text, &emails, &mut numbers);
+        numbers::find(text, &mut findings);
+        dedupe(&mut findings);
     }
-    let mut all = emails;
-    all.extend(numbers);
-    dedupe(all)
+    findings
 }
 
-fn dedupe(mut findings: Vec<Finding>) -> Vec<Finding> {
+/// Sorts the findings and drops any that overlaps one before it (the longer wins a tie).
+fn dedupe(findings: &mut Vec<Finding>) {
     findings.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
-    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    for f in findings {
-        match out.last() {
-            Some(last) if f.start < last.end => {}
-            _ => out.push(f),
+    let mut covered_to = None;
+    findings.retain(|f| match covered_to {
+        Some(end) if f.start < end => false,
+        _ => {
+            covered_to = Some(f.end);
+            true
         }
-    }
-    out
+    });
 }
 
 /// `text` with every piece of personal data replaced by its placeholder. The text is

@@ -34,6 +34,32 @@ fn is_dash(c: char) -> bool {
     )
 }
 
+/// What NFKC (plus our dash and invisible rules) makes of a character on its own, for the
+/// characters whose folding does not depend on their neighbours; `None` for the rest.
+fn fold_alone(c: char) -> Option<Option<char>> {
+    match c {
+        _ if c.is_ascii() || is_stable_latin(c) => Some(Some(c)),
+        _ if is_dash(c) => Some(Some('-')),
+        _ if is_invisible(c) => Some(None),
+        '\u{00A0}' | '\u{3000}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => Some(Some(' ')),
+        // Fullwidth ASCII ("１１ ４５６７", "ａｎａ＠ｍａｉｌ"), except the fullwidth hyphen-minus,
+        // which is a dash.
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).map(Some),
+        _ => None,
+    }
+}
+
+/// `text` folded character by character when every character allows it.
+fn fold_simple(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if let Some(folded) = fold_alone(c)? {
+            out.push(folded);
+        }
+    }
+    Some(out)
+}
+
 /// `text` ready for masking; borrowed when it is already (the usual case: ASCII, or
 /// Spanish with its precomposed accents).
 pub fn normalise(text: &str) -> Cow<'_, str> {
@@ -44,6 +70,11 @@ pub fn normalise(text: &str) -> Cow<'_, str> {
     // one pass decides it without the normaliser's tables.
     if text.chars().all(|c| c.is_ascii() || is_stable_latin(c)) {
         return Cow::Borrowed(text);
+    }
+    // Pasted numbers and addresses: fullwidth forms, no-break spaces, dashes and
+    // invisible characters, folded one character at a time.
+    if let Some(folded) = fold_simple(text) {
+        return Cow::Owned(folded);
     }
     let plain = !text.chars().any(|c| is_invisible(c) || is_dash(c));
     if plain && is_nfkc_quick(text.chars()) == IsNormalized::Yes {
@@ -85,6 +116,26 @@ mod tests {
         for c in (0xA0u32..=0xFF).filter_map(char::from_u32).filter(|c| super::is_stable_latin(*c)) {
             assert_eq!(c.to_string().nfkc().collect::<String>(), c.to_string(), "{c:?} is not NFKC-stable");
         }
+    }
+
+    #[test]
+    fn folding_alone_agrees_with_nfkc() {
+        use unicode_normalization::UnicodeNormalization;
+        let mut checked = 0;
+        for c in (0u32..=0xFFFF).filter_map(char::from_u32) {
+            let Some(alone) = super::fold_alone(c) else { continue };
+            let by_nfkc: String = c
+                .to_string()
+                .nfkc()
+                .filter(|c| !super::is_invisible(*c))
+                .map(|c| if super::is_dash(c) { '-' } else { c })
+                .collect();
+            assert_eq!(alone.map(String::from).unwrap_or_default(), by_nfkc, "{c:?}");
+            checked += 1;
+        }
+        assert!(checked > 300, "only {checked} characters take the simple path");
+        // A combining mark composes with what precedes it: never the simple path.
+        assert_eq!(normalise("e\u{301} １"), "é 1");
     }
 
     #[test]

@@ -18,7 +18,9 @@ struct Group<'t> {
     digits: &'t str,
 }
 
-#[derive(Debug)]
+/// A run of digit groups. One is reused for every span of a message, so reading spans
+/// allocates only when a message has more groups than any before it.
+#[derive(Debug, Default)]
 struct Span<'t> {
     /// Byte offset where a leading '+' or '(' starts, if the span has one.
     prefix_start: Option<usize>,
@@ -35,29 +37,47 @@ struct Span<'t> {
 
 const MAX_SEPARATOR_CHARS: usize = 3;
 
-fn is_separator(c: char) -> bool {
-    matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' | '–')
+/// The text is normalised ([`super::normalise`]): no-break spaces are spaces and every
+/// dash is '-', so separators are ASCII and the span reader works on bytes.
+fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
 }
 
-fn separator_cluster_ok(cluster: &str) -> bool {
-    let non_space = cluster.chars().filter(|c| !c.is_whitespace()).count();
-    let distinct_marks =
-        cluster.chars().filter(|c| !c.is_whitespace()).collect::<std::collections::BTreeSet<_>>().len();
-    non_space <= 2 && distinct_marks == non_space
+/// At most two marks besides spaces, and not the same mark twice ("- ", " / ", "(").
+fn separator_cluster_ok(cluster: &[u8]) -> bool {
+    let mut marks = cluster.iter().filter(|b| **b != b' ');
+    match (marks.next(), marks.next(), marks.next()) {
+        (None, ..) | (Some(_), None, _) => true,
+        (Some(a), Some(b), None) => a != b,
+        _ => false,
+    }
 }
 
-pub fn find(text: &str, taken: &[Finding], out: &mut Vec<Finding>) {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+/// Appends the numbers of `text`, which must be [`super::normalise`]d, to `out`; what
+/// `out` already holds (the e-mail addresses) is taken, and no number overlaps it.
+pub fn find(text: &str, out: &mut Vec<Finding>) {
+    let taken = out.len();
+    let bytes = text.as_bytes();
     let context = Context::new(text);
+    // Room for the usual spans up front: growing five lists costs more than the reading.
+    let mut span = Span {
+        groups: Vec::with_capacity(8),
+        seps: Vec::with_capacity(8),
+        all_digits: String::with_capacity(32),
+        offsets: Vec::with_capacity(9),
+        lens: Vec::with_capacity(8),
+        ..Span::default()
+    };
+    let mut scratch = Scratch::default();
     let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].1.is_ascii_digit() || inside(taken, chars[i].0) {
+    while i < bytes.len() {
+        // Digits are ASCII, and no byte of a multi-byte character is ASCII.
+        if !bytes[i].is_ascii_digit() || inside(&out[..taken], i) {
             i += 1;
             continue;
         }
-        let (span, next) = read_span(text, &chars, i);
-        classify_span(&context, &chars, span, taken, out);
-        i = next;
+        i = read_span(text, i, &mut span);
+        classify_span(&context, text, &span, taken, &mut scratch, out);
     }
 }
 
@@ -65,82 +85,72 @@ fn inside(taken: &[Finding], byte: usize) -> bool {
     taken.iter().any(|f| f.start <= byte && byte < f.end)
 }
 
-fn byte_at(chars: &[(usize, char)], idx: usize, text_len: usize) -> usize {
-    chars.get(idx).map_or(text_len, |&(b, _)| b)
-}
-
-/// Reads the span whose first digit is at `first`; returns it and the char index after it.
-fn read_span<'t>(text: &'t str, chars: &[(usize, char)], first: usize) -> (Span<'t>, usize) {
-    let text_len = text.len();
-    let mut prefix_start = None;
-    let mut plus = false;
-    if first > 0 {
-        let before = chars[first - 1].1;
-        if before == '+' {
-            plus = true;
-            prefix_start = Some(chars[first - 1].0);
-        } else if before == '(' {
-            prefix_start = Some(chars[first - 1].0);
-            if first > 1 && chars[first - 2].1 == '+' {
-                plus = true;
-                prefix_start = Some(chars[first - 2].0);
+/// Reads into `span` the span whose first digit is at byte `first`; returns the byte
+/// after it.
+fn read_span<'t>(text: &'t str, first: usize, span: &mut Span<'t>) -> usize {
+    let bytes = text.as_bytes();
+    span.groups.clear();
+    span.seps.clear();
+    span.all_digits.clear();
+    span.offsets.clear();
+    span.lens.clear();
+    span.prefix_start = None;
+    span.plus = false;
+    match first.checked_sub(1).map(|b| bytes[b]) {
+        Some(b'+') => {
+            span.plus = true;
+            span.prefix_start = Some(first - 1);
+        }
+        Some(b'(') => {
+            span.prefix_start = Some(first - 1);
+            if first > 1 && bytes[first - 2] == b'+' {
+                span.plus = true;
+                span.prefix_start = Some(first - 2);
             }
         }
+        _ => {}
     }
-    let mut groups = Vec::new();
-    let mut seps = Vec::new();
     let mut i = first;
     loop {
         let start = i;
-        while i < chars.len() && chars[i].1.is_ascii_digit() {
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
             i += 1;
         }
-        groups.push(Group {
-            start: chars[start].0,
-            end: byte_at(chars, i, text_len),
-            digits: &text[chars[start].0..byte_at(chars, i, text_len)],
-        });
+        let digits = &text[start..i];
+        span.groups.push(Group { start, end: i, digits });
+        span.offsets.push(span.all_digits.len());
+        span.all_digits.push_str(digits);
+        span.lens.push(digits.len());
         let mut j = i;
-        while j < chars.len() && j - i < MAX_SEPARATOR_CHARS && is_separator(chars[j].1) {
+        while j < bytes.len() && j - i < MAX_SEPARATOR_CHARS && is_separator(bytes[j]) {
             j += 1;
         }
-        if j > i && j < chars.len() && chars[j].1.is_ascii_digit() {
-            let cluster = &text[chars[i].0..chars[j].0];
-            if separator_cluster_ok(cluster) {
-                seps.push(cluster);
-                i = j;
-                continue;
-            }
+        if j > i && j < bytes.len() && bytes[j].is_ascii_digit() && separator_cluster_ok(&bytes[i..j]) {
+            span.seps.push(&text[i..j]);
+            i = j;
+            continue;
         }
         break;
     }
-    let lens: Vec<usize> = groups.iter().map(|g| g.digits.len()).collect();
-    let mut offsets = Vec::with_capacity(groups.len() + 1);
-    let mut all_digits = String::new();
-    for g in &groups {
-        offsets.push(all_digits.len());
-        all_digits.push_str(g.digits);
-    }
-    offsets.push(all_digits.len());
-    (Span { prefix_start, plus, groups, seps, all_digits, offsets, lens }, i)
+    span.offsets.push(span.all_digits.len());
+    i
 }
 
-/// True when the number continues a code made of letters ("KB5034441", "STI-2026…").
-fn glued_left(chars: &[(usize, char)], first_char: usize) -> bool {
-    let Some(&(_, before)) = first_char.checked_sub(1).and_then(|i| chars.get(i)) else {
+/// True when the number starting at byte `first` continues a code made of letters
+/// ("KB5034441", "STI-2026…").
+fn glued_left(text: &str, first: usize) -> bool {
+    let mut behind = text[..first].chars().rev();
+    let Some(before) = behind.next() else {
         return false;
     };
     if before.is_alphanumeric() || before == '_' || before == '@' {
         return true;
     }
-    let two_before = first_char.checked_sub(2).and_then(|i| chars.get(i)).map(|&(_, c)| c);
-    if before == '/'
-        && first_char >= 6
-        && chars[first_char - 6..first_char - 1].iter().map(|&(_, c)| c).eq("wa.me".chars())
-    {
+    if before == '/' && text[..first - 1].ends_with("wa.me") {
         // wa.me/<number> is a WhatsApp link to a person's phone.
         return false;
     }
+    let two_before = behind.next();
     match before {
         '-' | '/' | '\\' | ':' => two_before.is_some_and(|c| c.is_alphanumeric()),
         '.' => two_before.is_some_and(|c| c.is_ascii_digit()),
@@ -148,15 +158,17 @@ fn glued_left(chars: &[(usize, char)], first_char: usize) -> bool {
     }
 }
 
-/// True when letters follow the number as part of the same token ("1165G7", "500GB").
-fn glued_right(chars: &[(usize, char)], after: usize) -> bool {
-    let Some(&(_, next)) = chars.get(after) else {
+/// True when letters follow the number ending at byte `after` as part of the same token
+/// ("1165G7", "500GB").
+fn glued_right(text: &str, after: usize) -> bool {
+    let mut ahead = text[after..].chars();
+    let Some(next) = ahead.next() else {
         return false;
     };
     if next.is_alphanumeric() || next == '_' || next == '@' {
         return true;
     }
-    let two_after = chars.get(after + 1).map(|&(_, c)| c);
+    let two_after = ahead.next();
     match next {
         '-' | '_' | '/' | '\\' => two_after.is_some_and(|c| c.is_alphanumeric()),
         '.' => two_after.is_some_and(|c| c.is_ascii_digit() || c.is_lowercase()),
@@ -164,42 +176,50 @@ fn glued_right(chars: &[(usize, char)], after: usize) -> bool {
     }
 }
 
-fn char_index_of(chars: &[(usize, char)], byte: usize) -> usize {
-    chars.partition_point(|&(b, _)| b < byte)
+/// Per-span working lists, reused across the spans of a message.
+#[derive(Default)]
+struct Scratch {
+    /// What follows each group.
+    after_hints: Vec<Option<Hint>>,
+    /// (first group, last group, index in `out`) of each entity read in the span; kept
+    /// ones (dates, company lines) have no finding.
+    entities: Vec<(usize, usize, Option<usize>)>,
 }
 
 fn classify_span(
     context: &Context<'_>,
-    chars: &[(usize, char)],
-    span: Span<'_>,
-    taken: &[Finding],
+    text: &str,
+    span: &Span<'_>,
+    taken: usize,
+    scratch: &mut Scratch,
     out: &mut Vec<Finding>,
 ) {
     let mut lo = 0;
     let mut hi = span.groups.len();
     // Drop groups glued to letters, together with the groups tied to them by marks
     // other than spaces ("i7-1165G7", "TCK-20240115-1a2b3c").
-    if span.prefix_start.is_none() && glued_left(chars, char_index_of(chars, span.groups[0].start)) {
+    if span.prefix_start.is_none() && glued_left(text, span.groups[0].start) {
         lo = 1;
         while lo < hi && !span.seps[lo - 1].contains(' ') {
             lo += 1;
         }
     }
-    if lo < hi && glued_right(chars, char_index_of(chars, span.groups[hi - 1].end)) {
+    if lo < hi && glued_right(text, span.groups[hi - 1].end) {
         hi -= 1;
         while hi > lo && !span.seps[hi - 1].contains(' ') {
             hi -= 1;
         }
     }
     // What follows each group, read once per span rather than once per candidate.
-    let after_hints: Vec<Option<Hint>> = span.groups.iter().map(|g| context.after(g.end)).collect();
+    let after_hints = &mut scratch.after_hints;
+    after_hints.clear();
+    after_hints.extend(span.groups.iter().map(|g| context.after(g.end)));
     let span_before = context.before(span.groups[lo.min(span.groups.len() - 1)].start);
-    // (first group, last group, index in `out`) of each entity read in this span; kept
-    // ones (dates, company lines) have no finding.
-    let mut entities: Vec<(usize, usize, Option<usize>)> = Vec::new();
+    let entities = &mut scratch.entities;
+    entities.clear();
     let mut i = lo;
     while i < hi {
-        if let Some(len) = date_len(&span, i, hi).or_else(|| company_line_len(&span, i, hi)) {
+        if let Some(len) = date_len(span, i, hi).or_else(|| company_line_len(span, i, hi)) {
             // Kept on purpose: no neighbour may swallow it as a leftover.
             entities.push((i, i + len - 1, None));
             i += len;
@@ -211,13 +231,13 @@ fn classify_span(
         let before_hint = span_before;
         // No entity is longer than MAX_ENTITY_DIGITS, so only the groups that fit in it
         // are candidates: the work per group is bounded, and a span costs linear time.
-        let last = last_group_within(&span, i, hi);
+        let last = last_group_within(span, i, hi);
         let mut matched = None;
         'passes: for pass in [Pass::ShapeFittingHint, Pass::Hint, Pass::Shape] {
             for j in (i..=last).rev() {
                 let after_hint = after_hints[j];
                 let candidate = Candidate {
-                    span: &span,
+                    span,
                     from: i,
                     to: j,
                     hint: before_hint.or(after_hint),
@@ -238,7 +258,7 @@ fn classify_span(
                     Some(prefix) if i == 0 && (span.plus || span.seps[..j].iter().any(|s| s.contains(')'))) => prefix,
                     _ => entity_start,
                 };
-                if !taken.iter().any(|f| f.start < end && start < f.end) {
+                if !out[..taken].iter().any(|f| f.start < end && start < f.end) {
                     out.push(Finding { start, end, kind });
                     entities.push((i, j, Some(out.len() - 1)));
                 }
@@ -247,7 +267,7 @@ fn classify_span(
             None => i += 1,
         }
     }
-    cover_leftovers(&span, lo, hi, &entities, out);
+    cover_leftovers(span, lo, hi, entities, out);
 }
 
 /// Digits a leftover run must have to be taken for the rest of a neighbouring number.
@@ -333,12 +353,10 @@ fn date_len(span: &Span<'_>, i: usize, hi: usize) -> Option<usize> {
 
 /// "0800-555-1234", "0810 222 3333": toll-free and shared-cost lines of companies.
 fn company_line_len(span: &Span<'_>, i: usize, hi: usize) -> Option<usize> {
-    let mut digits = String::new();
-    for (k, group) in span.groups[i..hi].iter().enumerate() {
-        digits.push_str(group.digits);
-        let company_prefix = ["0800", "0810", "0822", "0600", "0610"]
-            .iter()
-            .any(|p| digits.starts_with(p) || p.starts_with(digits.as_str()));
+    for k in 0..hi - i {
+        let digits = &span.all_digits[span.offsets[i]..span.offsets[i + k + 1]];
+        let company_prefix =
+            ["0800", "0810", "0822", "0600", "0610"].iter().any(|p| digits.starts_with(p) || p.starts_with(digits));
         if !company_prefix {
             return None;
         }
