@@ -13,11 +13,15 @@
 - every function has an alias and a deployment preference with the pre-traffic hook and
   its own errors alarm plus the shared gates, all of which exist;
 - no IAM statement grants data access on "*";
+- in the uploads bucket, `upload-url` (whose presigned URLs carry its permission) may only
+  put objects under uploads/, the worker may delete the originals it processed or refused,
+  and browsers may only PUT to it from the widget's origins (CORS);
 - every environment variable the Lambda code reads is set, and every variable set is read.
 
 Run: .venv/bin/python infra/tests/check_template.py (exit 1 and one line per problem).
 """
 
+import json
 import os
 import re
 import sys
@@ -44,6 +48,8 @@ NOT_SET_ON_PURPOSE = {
     "OPENAI_API_KEY": "in the secret, never in the environment",
     "WHATSAPP_NUMBER": "in the secret, never in the environment",
 }
+# Routes only `sti serve` answers: on AWS a signed upload URL points at S3 itself.
+LOCAL_ONLY_ROUTES = {("PUT", "/api/upload/{}/content")}
 DATA_ACTION_PREFIXES = ("dynamodb:", "s3:", "sqs:", "secretsmanager:", "kms:", "lambda:invoke", "backup:")
 
 
@@ -175,7 +181,9 @@ def check_routes(t, problems):
                 declared[(p["Method"].upper(), re.sub(r"\{[^}]+\}", "{}", p["Path"]))] = binary
                 if ref_name(p.get("ApiId")) != "HttpApi":
                     problems.append(f"{logical}: route {p['Path']} is not on the HttpApi")
-    expected = router_routes()
+    expected = {route: module for route, module in router_routes().items() if route not in LOCAL_ONLY_ROUTES}
+    for route in sorted(LOCAL_ONLY_ROUTES & set(declared)):
+        problems.append(f"route {route} is local-only (S3 takes those requests on AWS) but has a function")
     for route in sorted(set(expected) - set(declared)):
         problems.append(f"route {route} of the app has no function in the template")
     for route in sorted(set(declared) - set(expected)):
@@ -351,6 +359,62 @@ def check_iam(t, problems):
             problems.append(f"{logical}: grants {data} on '*'")
 
 
+def s3_grants(t, function):
+    """(action, resource) of every s3 permission a serverless function's policies give."""
+    grants = []
+    for policy in function.get("Properties", {}).get("Policies", []):
+        doc = None
+        if ref_name(policy) in t.get("Resources", {}):
+            doc = t["Resources"][ref_name(policy)].get("Properties", {}).get("PolicyDocument", {})
+        elif isinstance(policy, dict) and "Statement" in policy:
+            doc = policy
+        for statement in (doc or {}).get("Statement", []):
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            res = statement.get("Resource", [])
+            res = res if isinstance(res, list) else [res]
+            for action in actions:
+                if action.lower().startswith("s3:") or action == "*":
+                    for r in res:
+                        text = r.get("Fn::Sub", "") if isinstance(r, dict) else str(r)
+                        grants.append((action, text))
+    return grants
+
+
+def check_bucket_access(t, problems):
+    functions = {
+        fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary"): fn
+        for fn in resources(t, "AWS::Serverless::Function").values()
+    }
+    signer = functions.get("upload-url")
+    if signer is None:
+        problems.append("no upload-url function")
+    else:
+        grants = s3_grants(t, signer)
+        if ("s3:PutObject", "${UploadsBucket.Arn}/uploads/*") not in grants:
+            problems.append("upload-url: its presigned URLs need s3:PutObject on uploads/*")
+        for action, resource in grants:
+            if action != "s3:PutObject" or not resource.endswith("/uploads/*"):
+                problems.append(f"upload-url: may only put under uploads/, but has {action} on {resource}")
+    worker = functions.get("image-worker")
+    if worker is not None and ("s3:DeleteObject", "${UploadsBucket.Arn}/uploads/*") not in s3_grants(t, worker):
+        problems.append("image-worker: cannot delete the originals it processed or refused (s3:DeleteObject on uploads/*)")
+    for logical, bucket in resources(t, "AWS::S3::Bucket").items():
+        rules = bucket.get("Properties", {}).get("CorsConfiguration", {}).get("CorsRules", [])
+        if not rules:
+            problems.append(f"{logical}: no CORS rule for the widget's direct uploads")
+        for rule in rules:
+            if rule.get("AllowedMethods") != ["PUT"]:
+                problems.append(f"{logical}: CORS must allow PUT only, not {rule.get('AllowedMethods')}")
+            origins = rule.get("AllowedOrigins")
+            if not (isinstance(origins, dict) and "AllowedOrigins" in json.dumps(origins)):
+                problems.append(f"{logical}: CORS origins must come from the AllowedOrigins parameter")
+            if "*" in rule.get("AllowedHeaders", []):
+                problems.append(f"{logical}: CORS must name the signed headers, not '*'")
+
+
 def check_environment(t, problems):
     env = effective(t, {}).get("Environment", {}).get("Variables", {})
     read = env_vars_read()
@@ -433,6 +497,7 @@ def check(template):
     timeout = check_worker(template, problems)
     check_bucket(template, problems, timeout)
     check_iam(template, problems)
+    check_bucket_access(template, problems)
     check_environment(template, problems)
     check_logs(template, problems)
     check_alarms(template, problems)

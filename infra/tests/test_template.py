@@ -41,7 +41,7 @@ class TemplateInvariants(unittest.TestCase):
             t["Resources"]["HealthFunction"]["Metadata"]["BuildProperties"]["Binary"] = "healthz"
 
         self.assertFlags(rename, "'healthz' has no crate")
-        self.assertEqual(len(ct.function_crates()), 12)
+        self.assertEqual(len(ct.function_crates()), 13)
 
     def test_routes_match_the_router(self):
         def drop_route(t):
@@ -59,6 +59,44 @@ class TemplateInvariants(unittest.TestCase):
             res(t, "HealthFunction")["Events"]["PostChat"] = chat
 
         self.assertFlags(wrong_function, "route ('POST', '/api/chat') goes to function health")
+
+    def test_the_local_upload_target_is_not_deployed(self):
+        def deploy_it(t):
+            res(t, "UploadStatusFunction")["Events"]["PutContent"] = {
+                "Type": "HttpApi",
+                "Properties": {"ApiId": {"Ref": "HttpApi"}, "Method": "PUT", "Path": "/api/upload/{uploadId}/content"},
+            }
+
+        self.assertFlags(deploy_it, "is local-only")
+
+    def test_direct_uploads_are_fenced(self):
+        def let_signer_read(t):
+            t["Resources"]["UploadUrlFunction"]["Properties"]["Policies"].append({"Ref": "UploadsProbePolicy"})
+
+        self.assertFlags(let_signer_read, "upload-url: may only put under uploads/")
+
+        def no_put(t):
+            t["Resources"]["UploadUrlFunction"]["Properties"]["Policies"].remove({"Ref": "UploadsWritePolicy"})
+
+        self.assertFlags(no_put, "upload-url: its presigned URLs need s3:PutObject")
+
+        def worker_cannot_delete(t):
+            statement = res(t, "WorkerBucketPolicy")["PolicyDocument"]["Statement"][0]
+            statement["Action"] = ["s3:GetObject"]
+
+        self.assertFlags(worker_cannot_delete, "image-worker: cannot delete the originals")
+
+        def cors_any_method(t):
+            res(t, "UploadsBucket")["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"] = ["GET", "PUT"]
+
+        self.assertFlags(cors_any_method, "CORS must allow PUT only")
+
+        def cors_any_origin(t):
+            res(t, "UploadsBucket")["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"] = ["*"]
+
+        self.assertFlags(cors_any_origin, "AllowedOrigins parameter")
+
+        self.assertFlags(lambda t: res(t, "UploadsBucket").pop("CorsConfiguration"), "no CORS rule")
 
     def test_tables_need_ttl_pitr_and_encryption(self):
         self.assertFlags(lambda t: res(t, "Table").pop("TimeToLiveSpecification"), "TTL must be enabled")

@@ -33,6 +33,7 @@ struct Inner {
     smart: Option<Smart>,
     started: Instant,
     work_signal: Option<Arc<Notify>>,
+    request_body_ceiling: Option<usize>,
 }
 
 /// What a host adds to the application.
@@ -40,7 +41,15 @@ struct Inner {
 pub struct Hosting {
     /// Wakes an in-process image worker as soon as a job is queued (`sti serve`).
     pub work_signal: Option<Arc<Notify>>,
+    /// The largest request body the host can carry (a Lambda invocation behind API
+    /// Gateway); none for a server that reads bodies itself.
+    pub request_body_ceiling: Option<usize>,
 }
+
+/// A synchronous Lambda invocation carries at most 6 MiB, and API Gateway sends a binary
+/// body base64-encoded inside a JSON event: 4/3 of it, plus the event's headers and
+/// context. Bodies up to this many bytes fit with 128 KiB to spare for the rest.
+pub const LAMBDA_BODY_CEILING: usize = (6 * 1024 * 1024 - 128 * 1024) / 4 * 3;
 
 /// Why the application could not start; each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +67,8 @@ pub enum StartError {
 impl App {
     /// Configuration from the environment, then [`App::build`]: what a Lambda function does.
     pub async fn from_env() -> Result<App, StartError> {
-        App::build(Config::from_env()?, Hosting::default()).await
+        let hosting = Hosting { request_body_ceiling: Some(LAMBDA_BODY_CEILING), ..Hosting::default() };
+        App::build(Config::from_env()?, hosting).await
     }
 
     /// Connects the backend `config` names and sets up smart mode when it is on.
@@ -94,6 +104,7 @@ impl App {
                 smart,
                 started: Instant::now(),
                 work_signal: hosting.work_signal,
+                request_body_ceiling: hosting.request_body_ceiling,
             }),
         }
     }
@@ -113,6 +124,11 @@ impl App {
 
     pub fn uptime(&self) -> Duration {
         self.inner.started.elapsed()
+    }
+
+    /// The largest request body the host can carry, if it has a ceiling.
+    pub fn request_body_ceiling(&self) -> Option<usize> {
+        self.inner.request_body_ceiling
     }
 
     /// Tells an in-process worker that a job is waiting.

@@ -70,6 +70,8 @@ pub struct Limits {
     pub max_image_side: u32,
     /// The longest a request body may take to arrive (slow senders hold memory).
     pub body_read_timeout: Duration,
+    /// How long a signed upload URL stays valid (at most five minutes).
+    pub upload_url_ttl: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,7 +307,16 @@ impl Reader<'_> {
             min_image_side: 10,
             max_image_side: 10_000,
             body_read_timeout: self.duration("BODY_READ_TIMEOUT", 30 * SECOND_MS)?,
+            upload_url_ttl: self.upload_url_ttl()?,
         })
+    }
+
+    fn upload_url_ttl(&self) -> Result<Duration, ConfigError> {
+        let ttl = self.duration("UPLOAD_URL_TTL", 5 * 60 * SECOND_MS)?;
+        if ttl > Duration::from_secs(5 * 60) {
+            return Err(invalid("UPLOAD_URL_TTL", "a signed upload URL may live at most 5m".to_owned()));
+        }
+        Ok(ttl)
     }
 
     fn retention(&self) -> Result<Retention, ConfigError> {

@@ -44,6 +44,9 @@ counters! {
     OpenAiLatencyMsTotal = "openai.latencyMsTotal", "sti_openai_latency_ms_total",
         "Milliseconds spent in OpenAI calls (for windowed averages).";
     UploadsTotal = "uploads.total", "sti_uploads_total", "Images accepted.";
+    UploadUrlsIssued = "uploads.urlsIssued", "sti_upload_urls_issued_total", "Signed upload URLs handed out.";
+    UploadsOrphaned = "uploads.orphaned", "sti_uploads_orphaned_total",
+        "Stored objects that matched no live upload record, deleted by the worker.";
     UploadsProcessed = "uploads.processed", "sti_uploads_processed_total", "Images analysed.";
     UploadsFailed = "uploads.failed", "sti_uploads_failed_total", "Images that could not be processed.";
     UploadsAnalysisMsTotal = "uploads.analysisMsTotal", "sti_uploads_analysis_ms_total",

@@ -46,6 +46,21 @@ pub enum Error {
     TicketLimit { retry_after_secs: u64 },
     #[error("a session may upload at most {max} images")]
     UploadLimitReached { max: u32 },
+    /// A signed upload URL that this server did not issue, or a request that differs from
+    /// what it allows (another type or length).
+    #[error("{0}")]
+    UploadUrlInvalid(&'static str),
+    #[error("the upload URL has expired; ask for a new one")]
+    UploadUrlExpired,
+    #[error("send the body with a Content-Length header (the size the URL was signed for)")]
+    LengthRequired,
+    #[error("this upload has already been received")]
+    UploadAlreadyReceived,
+    /// The body would not fit a function invocation; the signed-URL path takes it.
+    #[error(
+        "bodies over {max} bytes do not fit through this endpoint here: ask POST /api/upload-url for a URL and PUT the image there"
+    )]
+    UseUploadUrl { max: usize },
     #[error(transparent)]
     Image(#[from] ImageRejection),
     #[error("could not allocate a {} id; please retry", match .0 { IdKind::Session => "session", IdKind::Ticket => "ticket" })]

@@ -26,6 +26,7 @@ FUNCTIONS = [
     "greeting",
     "session-validate",
     "chat",
+    "upload-url",
     "upload-image",
     "upload-status",
     "whatsapp-ticket",
@@ -176,6 +177,16 @@ def run_checks(invoke):
         status, body = call(invoke, "chat", event)
         expect(status == 200 and body.get("state") == "ask_problem", f"chat answered {status}: {body}")
 
+    def upload_url():
+        expect("id" in session, "no session (greeting failed)")
+        request = {"contentType": "image/png", "size": 1024}
+        event = http_event("POST", "/api/upload-url", request, headers={"x-session-id": session["id"]})
+        status, body = call(invoke, "upload-url", event)
+        expect(status == 201, f"POST /api/upload-url answered {status}: {body}")
+        expect(body.get("method") == "PUT" and str(body.get("url", "")).startswith("https://"), f"unexpected offer {body}")
+        # Nothing is ever put there; erasing the check's session removes the record.
+        return "signed a PUT"
+
     def refuses(function, event, statuses):
         def run():
             status, body = call(invoke, function, event)
@@ -199,6 +210,7 @@ def run_checks(invoke):
     check("greeting", greeting)
     check("session-validate", validate)
     check("chat", chat)
+    check("upload-url", upload_url)
     check("upload-image", refuses("upload-image", http_event("POST", "/api/upload-image"), (400, 415)))
     check("upload-status", refuses("upload-status", http_event("GET", missing), (400, 404)))
     check("whatsapp-ticket", refuses("whatsapp-ticket", http_event("POST", "/api/whatsapp-ticket", {}), (400,)))

@@ -31,6 +31,7 @@ class HealthyFunctions:
             "greeting": http(200, {"sessionId": "web-" + "a" * 24, "state": "ask_name"}),
             "session-validate": http(200, {"valid": True}),
             "chat": http(200, {"state": "ask_problem"}),
+            "upload-url": http(201, {"method": "PUT", "url": "https://bucket.s3.amazonaws.com/uploads/x?X-Amz-Signature=1"}),
             "upload-image": http(400, {}),
             "upload-status": http(404, {}),
             "whatsapp-ticket": http(400, {}),

@@ -10,8 +10,10 @@ pub mod metrics;
 pub mod session_data;
 pub mod session_validate;
 pub mod ticket;
+pub mod upload_content;
 pub mod upload_image;
 pub mod upload_status;
+pub mod upload_url;
 pub mod whatsapp_ticket;
 
 use crate::http::Routes;
@@ -23,6 +25,8 @@ pub fn all() -> Routes {
         .merge(greeting::routes())
         .merge(session_validate::routes())
         .merge(chat::routes())
+        .merge(upload_url::routes())
+        .merge(upload_content::routes())
         .merge(upload_image::routes())
         .merge(upload_status::routes())
         .merge(whatsapp_ticket::routes())

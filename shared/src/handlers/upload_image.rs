@@ -8,7 +8,7 @@ use axum::{Extension, Json};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::error::ImageRejection;
+use crate::error::{Error, ImageRejection};
 use crate::http::extract::{header_str, read_body, session_id};
 use crate::http::{ApiError, ApiResult, ClientIp, ErrorCode, RequestId, Routes, SESSION_HEADER};
 use crate::ids::UploadId;
@@ -76,15 +76,30 @@ async fn upload_image(
             "send the image as multipart/form-data with a field named \"image\"",
         ));
     }
-    // Everything that can refuse the upload does so before its body is read.
-    if declared_length(req.headers()).is_some_and(|n| n > (max + MULTIPART_OVERHEAD) as u64) {
+    // Everything that can refuse the upload does so before its body is read. Behind a
+    // gateway with a smaller body ceiling than the image limit, the signed-URL path is
+    // the way for larger images.
+    let ceiling = app.request_body_ceiling().filter(|c| *c < max + MULTIPART_OVERHEAD);
+    let declared = declared_length(req.headers());
+    let over = |limit: usize| declared.is_some_and(|n| n > limit as u64);
+    if let Some(ceiling) = ceiling
+        && over(ceiling)
+    {
+        return Err(Error::UseUploadUrl { max: ceiling }.into());
+    }
+    if over(max + MULTIPART_OVERHEAD) {
         return Err(too_large(max));
     }
     let admitted = uploads::admit_upload(&app, &session, &ip).await?;
     let (parts, body) = req.into_parts();
-    let bytes = read_body(body, max + MULTIPART_OVERHEAD, app.config().limits.body_read_timeout)
-        .await
-        .map_err(|e| if e.code == ErrorCode::PayloadTooLarge { too_large(max) } else { e })?;
+    let limit = ceiling.unwrap_or(max + MULTIPART_OVERHEAD);
+    let bytes = read_body(body, limit, app.config().limits.body_read_timeout).await.map_err(|e| {
+        match (e.code == ErrorCode::PayloadTooLarge, ceiling) {
+            (true, Some(ceiling)) => Error::UseUploadUrl { max: ceiling }.into(),
+            (true, None) => too_large(max),
+            _ => e,
+        }
+    })?;
     let multipart = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), &app)
         .await
         .map_err(|e| ApiError::new(ErrorCode::InvalidMultipart, e.body_text()))?;

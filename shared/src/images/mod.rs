@@ -63,4 +63,10 @@ impl FailureReason {
     pub const NOT_PROCESSED: &'static str = "not_processed";
     /// The file or its job could not be stored.
     pub const NOT_STORED: &'static str = "not_stored";
+    /// The bytes are not the image type the upload was declared as.
+    pub const TYPE_MISMATCH: &'static str = "type_mismatch";
+    /// The object is not the size the upload was declared with.
+    pub const SIZE_MISMATCH: &'static str = "size_mismatch";
+    /// A side of the image is outside the accepted range.
+    pub const DIMENSIONS: &'static str = "image_dimensions";
 }

@@ -19,7 +19,7 @@ macro_rules! contract_tests {
     ($make:expr) => {
         $crate::contract_tests!(@one $make; sessions_round_trip, sessions_conditional_commits, sessions_idempotent_replies,
             sessions_concurrent_turns_lose_nothing, sessions_long_transcripts, sessions_expire_and_delete,
-            tickets_one_per_case, tickets_listing_expiry_and_erasure, uploads_complete_once, uploads_are_claimed_by_one_worker, uploads_erasure_and_expiry,
+            tickets_one_per_case, tickets_listing_expiry_and_erasure, uploads_complete_once, uploads_are_claimed_by_one_worker, uploads_erasure_and_expiry, uploads_arrive_once,
             blobs_round_trip, queue_lease_and_redelivery, queue_concurrent_consumers_get_distinct_jobs,
             limiter_counts_and_rejects, limiter_is_atomic_under_concurrency, counters_are_atomic, applog_recent_and_expiry);
     };
@@ -416,6 +416,55 @@ pub async fn uploads_erasure_and_expiry(b: &Backend) {
     let deleted = ok(b.uploads.delete_for_session(&session).await, "delete");
     assert!(deleted.iter().any(|u| u.id == a.id));
     assert!(ok(b.uploads.list_for_session(&session, now).await, "after").is_empty());
+}
+
+pub async fn uploads_arrive_once(b: &Backend) {
+    let now = now_ms();
+    let session = new_session(now).id;
+    let id = UploadId::generate().unwrap_or_else(|e| panic!("{e}"));
+    let waiting = Upload::awaiting(id, session.clone(), "image/jpeg", 4_000_000, now, now + 15 * MINUTE_MS);
+    ok(b.uploads.create(&waiting).await, "create");
+    let stored = ok(b.uploads.get(&session, &waiting.id, now).await, "get").unwrap_or_else(|| panic!("gone"));
+    assert_eq!((stored.status, stored.bytes), (UploadStatus::AwaitingUpload, 4_000_000));
+    assert!(
+        !ok(b.uploads.claim(&session, &waiting.id, now + MINUTE_MS, now).await, "claim before arrival"),
+        "nothing to process before the bytes arrive"
+    );
+    let keep_until = now + 30 * 24 * HOUR_MS;
+    let other = new_session(now).id;
+    assert!(!ok(b.uploads.mark_received(&other, &waiting.id, keep_until, now).await, "foreign"));
+    // Two deliveries of the storage event (or the status reader and the worker) race:
+    // exactly one moves the record.
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (store, s, id) = (Arc::clone(&b.uploads), session.clone(), waiting.id.clone());
+        tasks.push(tokio::spawn(async move { store.mark_received(&s, &id, keep_until, now + 1).await }));
+    }
+    let mut moved = 0;
+    for t in tasks {
+        moved += usize::from(ok(ok(t.await, "task"), "mark_received"));
+    }
+    assert_eq!(moved, 1);
+    let stored = ok(b.uploads.get(&session, &waiting.id, now).await, "get").unwrap_or_else(|| panic!("gone"));
+    assert_eq!((stored.status, stored.expires_at), (UploadStatus::Queued, keep_until));
+    // Kept for the retention now, not for the URL's grace.
+    assert!(ok(b.uploads.get(&session, &waiting.id, now + HOUR_MS).await, "later").is_some());
+    assert!(ok(b.uploads.claim(&session, &waiting.id, now + MINUTE_MS, now).await, "claim after arrival"));
+
+    // A URL that expired unused: its record is gone with it, and nothing can revive it.
+    let id = UploadId::generate().unwrap_or_else(|e| panic!("{e}"));
+    let late = Upload::awaiting(id, session.clone(), "image/png", 10, now, now + MINUTE_MS);
+    ok(b.uploads.create(&late).await, "create late");
+    let after = now + 2 * MINUTE_MS;
+    assert!(!ok(b.uploads.mark_received(&session, &late.id, keep_until, after).await, "late arrival"));
+    assert_eq!(ok(b.uploads.get(&session, &late.id, after).await, "expired"), None);
+    assert!(
+        !ok(b.uploads.list_for_session(&session, after).await, "list").iter().any(|u| u.id == late.id),
+        "an abandoned upload no longer counts against the session's images"
+    );
+    if b.name != "aws" {
+        assert!(ok(b.uploads.expired(after, 1_000).await, "expired").iter().any(|u| u.id == late.id));
+    }
 }
 
 pub async fn blobs_round_trip(b: &Backend) {

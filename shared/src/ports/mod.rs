@@ -9,6 +9,7 @@ mod queue;
 mod ratelimit;
 mod secrets;
 mod sessions;
+mod signing;
 mod tickets;
 mod uploads;
 
@@ -24,6 +25,7 @@ pub use queue::{Delivery, Job, JobQueue};
 pub use ratelimit::{RateDecision, RateLimiter, SlidingWindow};
 pub use secrets::{Secret, SecretValues, Secrets};
 pub use sessions::{CommitOutcome, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
+pub use signing::{PutGrant, SignedPut, UploadSigner};
 pub use tickets::{CreateTicketOutcome, Ticket, TicketImage, TicketStore};
 pub use uploads::{Upload, UploadOutcome, UploadStatus, UploadStore};
 
@@ -58,4 +60,5 @@ pub struct Backend {
     pub counters: Arc<dyn Counters>,
     pub applog: Arc<dyn AppLog>,
     pub secrets: Arc<dyn Secrets>,
+    pub signer: Arc<dyn UploadSigner>,
 }

@@ -8,6 +8,9 @@ use crate::images::Analysis;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UploadStatus {
+    /// A signed URL was handed out; the bytes have not arrived yet.
+    #[serde(rename = "awaiting_upload")]
+    AwaitingUpload,
     Queued,
     Done,
     Failed,
@@ -16,6 +19,7 @@ pub enum UploadStatus {
 impl UploadStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            UploadStatus::AwaitingUpload => "awaiting_upload",
             UploadStatus::Queued => "queued",
             UploadStatus::Done => "done",
             UploadStatus::Failed => "failed",
@@ -82,6 +86,19 @@ impl Upload {
         }
     }
 
+    /// An upload whose bytes the client will put at a signed URL: the record lives only
+    /// until `expires_at` (the URL's expiry plus a grace) unless the bytes arrive.
+    pub fn awaiting(
+        id: UploadId,
+        session_id: SessionId,
+        content_type: &str,
+        bytes: u64,
+        now: i64,
+        expires_at: i64,
+    ) -> Upload {
+        Upload { status: UploadStatus::AwaitingUpload, ..Upload::queued(id, session_id, content_type, bytes, now, expires_at) }
+    }
+
     /// Records the worker's `outcome` (the caller has checked the upload is still queued).
     pub fn finish(&mut self, outcome: UploadOutcome, now: i64) {
         match outcome {
@@ -110,6 +127,11 @@ pub trait UploadStore: Send + Sync {
     /// Claims a queued upload for processing until `until`; false if it is finished or
     /// another worker's claim is still running. Makes duplicate deliveries run once.
     async fn claim(&self, session: &SessionId, id: &UploadId, until: i64, now: i64) -> StoreResult<bool>;
+    /// The bytes of an upload awaiting them have arrived: it is queued for the worker and
+    /// kept until `expires_at`. False, changing nothing, when the upload is not awaiting
+    /// its bytes (already received, finished, erased, or its URL expired at `now`).
+    async fn mark_received(&self, session: &SessionId, id: &UploadId, expires_at: i64, now: i64)
+    -> StoreResult<bool>;
     /// Records the outcome if the upload is still queued; false if it was already
     /// finished (a redelivered job), in which case nothing changes.
     async fn complete(

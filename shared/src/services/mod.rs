@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod demo;
+pub mod direct_uploads;
 pub mod janitor;
 pub mod notifications;
 pub mod operations;

@@ -23,6 +23,12 @@ pub struct Admitted {
     session: SessionId,
 }
 
+impl Admitted {
+    pub fn session(&self) -> &SessionId {
+        &self.session
+    }
+}
+
 pub async fn admit_upload(app: &App, session: &SessionId, ip: &str) -> Result<Admitted> {
     let limits = &app.config().limits;
     admit(app, &Quota::uploads_per_ip(ip, limits)).await?;
@@ -143,7 +149,9 @@ pub struct UploadView {
 pub async fn status(app: &App, session: &SessionId, upload_id: &UploadId) -> Result<UploadView> {
     let now = now_ms();
     let mut upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
-    if settle_if_never_stored(app, &upload, now).await? {
+    let settled = settle_if_never_stored(app, &upload, now).await?
+        || crate::services::direct_uploads::settle_if_arrived(app, &upload, now).await?;
+    if settled {
         upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
     }
     let locale = app.backend().sessions.get(session, now).await?.map(|s| s.conversation.locale).unwrap_or_default();

@@ -12,6 +12,7 @@ use crate::counters::Counter;
 use crate::ids::{SessionId, UploadId};
 use crate::images::FailureReason;
 use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
+use crate::services::direct_uploads;
 use crate::time::now_ms;
 
 /// What happened to one job; everything but `Retry` removes it from the queue.
@@ -64,9 +65,23 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let Some((session_id, upload_id)) = parse_upload_key(key) else {
         return Ok(JobResult::Ignored(format!("not an upload key: {key}")));
     };
-    let Some(upload) = backend.uploads.get(&session_id, &upload_id, now_ms()).await? else {
-        return Ok(JobResult::Ignored("no such upload (erased or expired)".into()));
+    let Some(mut upload) = backend.uploads.get(&session_id, &upload_id, now_ms()).await? else {
+        // No live record asked for this object (an erased session, a URL used after its
+        // upload expired): it must not stay.
+        backend.blobs.delete(key).await?;
+        app.count(&[(Counter::UploadsOrphaned, 1)]).await;
+        tracing::warn!(key, "deleted an object that matches no live upload");
+        return Ok(JobResult::Ignored("no such upload (erased or expired): object deleted".into()));
     };
+    if upload.status == UploadStatus::AwaitingUpload {
+        // A signed-URL upload whose object just arrived; a duplicate delivery may have
+        // moved it first.
+        direct_uploads::arrived(app, &upload, now_ms()).await?;
+        match backend.uploads.get(&session_id, &upload_id, now_ms()).await? {
+            Some(moved) => upload = moved,
+            None => return Ok(JobResult::Ignored("the upload went away as its object arrived".into())),
+        }
+    }
     if upload.status != UploadStatus::Queued {
         return Ok(JobResult::AlreadyDone);
     }
@@ -79,6 +94,10 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let Some(original) = backend.blobs.get(key).await? else {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
     };
+    let limits = &app.config().limits;
+    if let Err(reason) = direct_uploads::check_object(&upload, &original, limits.min_image_side, limits.max_image_side) {
+        return Ok(reject(app, key, reason).await);
+    }
     let started = std::time::Instant::now();
     let limits = crate::images::DecodeLimits::default();
     let processed = tokio::task::spawn_blocking(move || crate::images::process(&original, &limits))
@@ -87,7 +106,8 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let processed = match processed {
         Ok(p) => p,
         Err(e) => {
-            return Ok(finish_failed(app, key, e.reason(), &e.to_string()).await);
+            tracing::info!(key, error = %e, "image refused by the decoder");
+            return Ok(reject(app, key, e.reason()).await);
         }
     };
     let ext = if processed.sanitized_format == crate::images::ImageFormat::Jpeg { "jpg" } else { "png" };
@@ -162,6 +182,18 @@ async fn describe(app: &App, session: &SessionId, sanitized: &Bytes, analysis: &
         }
         Err(failure) => tracing::info!(?failure, "no image description"),
     }
+}
+
+/// The object is not an acceptable image: the upload fails with `reason`, and the bytes,
+/// which nobody will ever look at, are deleted (they may carry EXIF and GPS data).
+async fn reject(app: &App, key: &str, reason: &'static str) -> JobResult {
+    let result = finish_failed(app, key, reason, "the stored object failed its checks").await;
+    if matches!(result, JobResult::Failed(_))
+        && let Err(e) = app.backend().blobs.delete(key).await
+    {
+        tracing::warn!(key, error = %e, "could not delete a refused object");
+    }
+    result
 }
 
 /// Marks the upload failed with a stable `reason` for the visitor; `detail` (which may

@@ -121,12 +121,13 @@ pub async fn connect_with(
     fallback: SecretValues,
 ) -> StoreResult<Backend> {
     let dynamo = Arc::new(Dynamo::new(dynamodb_client(config), resources.table.clone()));
-    let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style(config, resources)).build();
+    let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style(config, resources));
     let blobs = Arc::new(S3Blobs::new(
-        aws_sdk_s3::Client::from_conf(s3_config),
+        aws_sdk_s3::Client::from_conf(s3_config.clone().build()),
         resources.bucket.clone(),
         resources.kms_key_id.clone(),
     ));
+    let signer = Arc::new(s3::S3Signer::new(s3_config, resources.bucket.clone(), resources.kms_key_id.clone()));
     let sqs_client = aws_sdk_sqs::Client::new(config);
     let queue_url = match &resources.queue_url {
         Some(url) => url.clone(),
@@ -153,5 +154,6 @@ pub async fn connect_with(
         counters: dynamo.clone(),
         applog: dynamo,
         secrets,
+        signer,
     })
 }

@@ -127,3 +127,56 @@ impl BlobStore for S3Blobs {
         Ok(())
     }
 }
+
+/// Presigned `PUT`s straight into the bucket. S3 checks the signature, so the type, the
+/// exact length and the encryption headers signed here are the only ones it accepts.
+pub struct S3Signer {
+    /// A client that adds no checksum of its own: at signing time there is no body, and a
+    /// checksum of nothing would be signed into the URL and refuse every real upload.
+    client: Client,
+    bucket: String,
+    kms_key_id: Option<String>,
+}
+
+impl S3Signer {
+    pub fn new(config: aws_sdk_s3::config::Builder, bucket: String, kms_key_id: Option<String>) -> S3Signer {
+        let config =
+            config.request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired).build();
+        S3Signer { client: Client::from_conf(config), bucket, kms_key_id }
+    }
+}
+
+#[async_trait]
+impl crate::ports::UploadSigner for S3Signer {
+    async fn sign(&self, grant: &crate::ports::PutGrant, _base_url: &str) -> StoreResult<crate::ports::SignedPut> {
+        let now = crate::time::now_ms();
+        let lifetime = std::time::Duration::from_millis(u64::try_from(grant.expires_at - now).unwrap_or(0).max(1_000));
+        let start = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
+        let presigning = aws_sdk_s3::presigning::PresigningConfig::builder()
+            .start_time(start)
+            .expires_in(lifetime)
+            .build()
+            .map_err(|e| StoreError::Corrupt(format!("cannot presign for {lifetime:?}: {e}")))?;
+        let length = i64::try_from(grant.length).map_err(|_| StoreError::Corrupt("upload length overflows".into()))?;
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(checked(&grant.key())?)
+            .content_type(&grant.content_type)
+            .content_length(length);
+        request = match &self.kms_key_id {
+            Some(kms) => request.server_side_encryption(ServerSideEncryption::AwsKms).ssekms_key_id(kms),
+            None => request.server_side_encryption(ServerSideEncryption::Aes256),
+        };
+        let presigned = request.presigned(presigning).await.map_err(|e| sdk("PutObject (presign)", e))?;
+        // The client's HTTP stack sets Content-Length from the body (browsers refuse to let
+        // scripts set it); every other signed header must be sent as given.
+        let headers = presigned
+            .headers()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length") && !name.eq_ignore_ascii_case("host"))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Ok(crate::ports::SignedPut { url: presigned.uri().to_owned(), headers })
+    }
+}

@@ -9,6 +9,7 @@ mod db;
 mod limiter;
 mod queue;
 mod sessions;
+mod signer;
 mod tickets;
 mod uploads;
 
@@ -16,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use blobs::LocalBlobs;
+pub use signer::LocalSigner;
 
 use super::StaticSecrets;
 use crate::ports::{Backend, SecretValues, StoreError, StoreResult};
@@ -45,6 +47,7 @@ pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc
         counters: local.clone(),
         applog: local.clone(),
         secrets: Arc::new(StaticSecrets(secrets)),
+        signer: Arc::new(LocalSigner::open(data_dir)?),
     };
     Ok((backend, local))
 }

@@ -70,6 +70,31 @@ impl UploadStore for Local {
             .await
     }
 
+    async fn mark_received(&self, session: &SessionId, id: &UploadId, expires_at: i64, now: i64) -> StoreResult<bool> {
+        let (session, id) = (session.to_string(), id.to_string());
+        self.db
+            .write(move |tx| {
+                let awaiting: Option<Upload> = query_one(
+                    tx,
+                    "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'awaiting_upload' \
+                     AND expires_at > ?3",
+                    params![id, session, now],
+                )?;
+                let Some(mut upload) = awaiting else {
+                    return Ok(false);
+                };
+                upload.status = crate::ports::UploadStatus::Queued;
+                upload.expires_at = expires_at;
+                tx.execute(
+                    "UPDATE uploads SET status = ?1, expires_at = ?2, body = ?3 WHERE id = ?4",
+                    params![upload.status.as_str(), expires_at, to_json(&upload)?, id],
+                )
+                .map_err(map_err)?;
+                Ok(true)
+            })
+            .await
+    }
+
     async fn complete(
         &self,
         session: &SessionId,

@@ -70,6 +70,22 @@ impl UploadStore for Dynamo {
         }
     }
 
+    async fn mark_received(&self, session: &SessionId, id: &UploadId, expires_at: i64, now: i64) -> StoreResult<bool> {
+        let (pk, sk) = upload_key(session, id);
+        let Some(item) = Dynamo::get(self, &pk, &sk).await? else {
+            return Ok(false);
+        };
+        let mut upload = upload_from(&item)?;
+        if upload.status != UploadStatus::AwaitingUpload || !alive(&item, now) {
+            return Ok(false);
+        }
+        upload.status = UploadStatus::Queued;
+        upload.expires_at = expires_at;
+        let mut replacement = record(pk, sk, Some(expires_at), json(&upload)?);
+        replacement.insert("st".into(), s(upload.status.as_str()));
+        self.put_if(replacement, "st = :awaiting", &[(":awaiting", s(UploadStatus::AwaitingUpload.as_str()))]).await
+    }
+
     async fn complete(
         &self,
         session: &SessionId,

@@ -1,0 +1,79 @@
+//! `PUT /api/upload/{uploadId}/content?…`: where a local signed upload URL points. Checked
+//! like S3 checks a presigned `PUT` (signature, expiry, signed type and length) before
+//! the body is read; the body is stored only if it arrives whole, then queued. On AWS
+//! the URL points at S3 and this route is not deployed.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Request, header};
+use axum::routing::put;
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::http::extract::{Path, Query, header_str, read_body};
+use crate::http::{ApiResult, Routes};
+use crate::ids::UploadId;
+use crate::services::direct_uploads::{self, LocalPut, PutHeaders};
+
+pub fn routes() -> Routes {
+    Routes::new().route("/api/upload/{upload_id}/content", put(put_content).layer(DefaultBodyLimit::disable()))
+}
+
+/// Every field is optional here so that a mangled URL gets the signature's 403, as S3
+/// answers, rather than a parser's 400.
+#[derive(Deserialize)]
+struct SignedQuery {
+    session: Option<String>,
+    #[serde(rename = "type")]
+    content_type: Option<String>,
+    length: Option<String>,
+    expires: Option<String>,
+    signature: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Received {
+    upload_id: UploadId,
+    status: &'static str,
+    status_url: String,
+}
+
+async fn put_content(
+    State(app): State<App>,
+    Path(upload): Path<String>,
+    Query(query): Query<SignedQuery>,
+    req: Request<Body>,
+) -> ApiResult<Json<Received>> {
+    let field = |value: &Option<String>| value.as_deref().unwrap_or_default().to_owned();
+    let (session, content_type, length, expires, signature) = (
+        field(&query.session),
+        field(&query.content_type),
+        field(&query.length),
+        field(&query.expires),
+        field(&query.signature),
+    );
+    let url = LocalPut {
+        upload: &upload,
+        session: &session,
+        content_type: &content_type,
+        length: &length,
+        expires: &expires,
+        signature: &signature,
+    };
+    let headers = PutHeaders {
+        content_type: header_str(req.headers(), header::CONTENT_TYPE.as_str()),
+        content_length: header_str(req.headers(), header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse().ok()),
+    };
+    let grant = direct_uploads::authorise_local_put(&app, &url, headers).await?;
+    let limit = usize::try_from(grant.length).unwrap_or(usize::MAX);
+    // A body cut short (the connection closed early) fails here: nothing is stored.
+    let body = read_body(req.into_body(), limit, app.config().limits.body_read_timeout).await?;
+    let upload = direct_uploads::receive_local_put(&app, &grant, body).await?;
+    Ok(Json(Received {
+        status_url: format!("/api/upload/{}", upload.id),
+        upload_id: upload.id,
+        status: upload.status.as_str(),
+    }))
+}
