@@ -44,8 +44,9 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("too many tickets for this session; try again in {retry_after_secs} s")]
     TicketLimit { retry_after_secs: u64 },
-    #[error("a session may upload at most {max} images")]
-    UploadLimitReached { max: u32 },
+    /// The session holds its quota of images; one frees up when the oldest expires.
+    #[error("a session may upload at most {max} images; try again in {retry_after_secs} s")]
+    UploadLimitReached { max: u32, retry_after_secs: u64 },
     /// A signed upload URL that this server did not issue, or a request that differs from
     /// what it allows (another type or length).
     #[error("{0}")]

@@ -189,7 +189,9 @@ impl From<Error> for ApiError {
             Error::TicketLimit { retry_after_secs } => {
                 ApiError::retry_after(ErrorCode::TicketLimit, message, retry_after_secs)
             }
-            Error::UploadLimitReached { .. } => ApiError::new(ErrorCode::UploadLimitReached, message),
+            Error::UploadLimitReached { retry_after_secs, .. } => {
+                ApiError::retry_after(ErrorCode::UploadLimitReached, message, retry_after_secs)
+            }
             Error::UploadUrlInvalid(_) => ApiError::new(ErrorCode::InvalidSignature, message),
             Error::UploadUrlExpired => ApiError::new(ErrorCode::UploadUrlExpired, message),
             Error::LengthRequired => ApiError::new(ErrorCode::LengthRequired, message),

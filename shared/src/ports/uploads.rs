@@ -96,7 +96,10 @@ impl Upload {
         now: i64,
         expires_at: i64,
     ) -> Upload {
-        Upload { status: UploadStatus::AwaitingUpload, ..Upload::queued(id, session_id, content_type, bytes, now, expires_at) }
+        Upload {
+            status: UploadStatus::AwaitingUpload,
+            ..Upload::queued(id, session_id, content_type, bytes, now, expires_at)
+        }
     }
 
     /// Records the worker's `outcome` (the caller has checked the upload is still queued).
@@ -130,8 +133,7 @@ pub trait UploadStore: Send + Sync {
     /// The bytes of an upload awaiting them have arrived: it is queued for the worker and
     /// kept until `expires_at`. False, changing nothing, when the upload is not awaiting
     /// its bytes (already received, finished, erased, or its URL expired at `now`).
-    async fn mark_received(&self, session: &SessionId, id: &UploadId, expires_at: i64, now: i64)
-    -> StoreResult<bool>;
+    async fn mark_received(&self, session: &SessionId, id: &UploadId, expires_at: i64, now: i64) -> StoreResult<bool>;
     /// Records the outcome if the upload is still queued; false if it was already
     /// finished (a redelivered job), in which case nothing changes.
     async fn complete(

@@ -66,8 +66,14 @@ pub async fn offer(
     let session = admitted.session();
     let upload_id = UploadId::generate()?;
     let expires_at = now + ms(app.config().limits.upload_url_ttl);
-    let record =
-        Upload::awaiting(upload_id.clone(), session.clone(), &declared.content_type, declared.size, now, expires_at + ARRIVAL_GRACE_MS);
+    let record = Upload::awaiting(
+        upload_id.clone(),
+        session.clone(),
+        &declared.content_type,
+        declared.size,
+        now,
+        expires_at + ARRIVAL_GRACE_MS,
+    );
     let backend = app.backend();
     backend.uploads.create(&record).await?;
     let grant = PutGrant {

@@ -40,8 +40,13 @@ pub async fn admit_upload(app: &App, session: &SessionId, ip: &str) -> Result<Ad
 
 async fn under_image_quota(app: &App, session: &SessionId, now: i64) -> Result<()> {
     let max = app.config().limits.max_images_per_session;
-    if app.backend().uploads.list_for_session(session, now).await?.len() >= max as usize {
-        return Err(Error::UploadLimitReached { max });
+    let uploads = app.backend().uploads.list_for_session(session, now).await?;
+    if uploads.len() >= max as usize {
+        // A place frees up when the first of them expires (an unused upload URL soon, a
+        // received image with the upload retention).
+        let first_expiry = uploads.iter().map(|u| u.expires_at).min().unwrap_or(now);
+        let retry_after_secs = u64::try_from((first_expiry - now).max(1_000) / 1_000).unwrap_or(1);
+        return Err(Error::UploadLimitReached { max, retry_after_secs });
     }
     Ok(())
 }

@@ -95,7 +95,8 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
     };
     let limits = &app.config().limits;
-    if let Err(reason) = direct_uploads::check_object(&upload, &original, limits.min_image_side, limits.max_image_side) {
+    if let Err(reason) = direct_uploads::check_object(&upload, &original, limits.min_image_side, limits.max_image_side)
+    {
         return Ok(reject(app, key, reason).await);
     }
     let started = std::time::Instant::now();
