@@ -53,7 +53,7 @@ pub async fn run(addr: SocketAddr, store: &StoreArgs, with_worker: bool, limits:
     };
     let data_dir = config.data_dir.clone();
     let wake = Arc::new(Notify::new());
-    let app = match open_app(config, Hosting { work_signal: Some(wake.clone()) }, "serve").await {
+    let app = match open_app(config, Hosting { work_signal: Some(wake.clone()), ..Hosting::default() }, "serve").await {
         Ok(app) => app,
         Err(code) => return code,
     };

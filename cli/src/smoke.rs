@@ -1,5 +1,5 @@
 //! `sti smoke`: the production-approval smoke list (health, greeting, validate, chat,
-//! upload-image, whatsapp-ticket, logs) against any deployment, one line per step, and a
+//! upload-image, upload-url with its signed PUT, whatsapp-ticket, logs) against any deployment, one line per step, and a
 //! non-zero exit when a step fails or `/api/chat` takes 2 s or more.
 
 use std::process::ExitCode;
@@ -90,6 +90,54 @@ impl Smoke {
         };
         self.steps.push(step);
         value
+    }
+}
+
+impl Smoke {
+    /// `PUT`s `bytes` to a signed upload URL with the headers it came with (the URL may
+    /// be S3's, not the API's).
+    async fn put_signed(&self, offer: &Value, bytes: Vec<u8>) -> Result<Answer, String> {
+        let url = offer["url"].as_str().unwrap_or_default();
+        let started = Instant::now();
+        let mut request = self.client.put(url).body(bytes);
+        for (name, value) in offer["headers"].as_object().into_iter().flatten() {
+            request = request.header(name.as_str(), value.as_str().unwrap_or_default());
+        }
+        let response = request.send().await.map_err(|e| describe(&e))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| describe(&e))?;
+        Ok(Answer { status, body, millis: started.elapsed().as_millis() })
+    }
+
+    /// Polls an upload's status until the worker is done with it (or `UPLOAD_WAIT`).
+    async fn await_analysis(&mut self, step: &'static str, sid: &str, upload_id: &str) {
+        let started = Instant::now();
+        let path = format!("/api/upload/{upload_id}");
+        let mut last = self.call(Method::GET, &path, |r| r.header("x-session-id", sid)).await;
+        while let Ok(a) = &last {
+            let pending = matches!(a.json()["status"].as_str(), Some("queued" | "awaiting_upload"));
+            if a.status != StatusCode::OK || !pending || started.elapsed() > UPLOAD_WAIT {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            last = self.call(Method::GET, &path, |r| r.header("x-session-id", sid)).await;
+        }
+        let waited = started.elapsed().as_millis();
+        self.record(step, &last, |a| {
+            expect_status(a, &[200])?;
+            let v = a.json();
+            match v["status"].as_str() {
+                Some("done") => Ok(format!(
+                    "done after {waited} ms: {}x{} blur={} brightness={}",
+                    v["analysis"]["width"],
+                    v["analysis"]["height"],
+                    v["analysis"]["blurScore"],
+                    v["analysis"]["brightness"]
+                )),
+                Some(other) => Err(format!("status {other} after {waited} ms (error: {})", v["error"])),
+                None => Err("no status".into()),
+            }
+        });
     }
 }
 
@@ -211,38 +259,34 @@ pub async fn run(base_url: &str, log_token: Option<&str>, timeout_ms: u64) -> Ex
             .and_then(|v| v["uploadId"].as_str().map(str::to_owned));
 
         if let Some(upload_id) = upload {
-            let started = Instant::now();
-            let mut last = s
-                .call(Method::GET, &format!("/api/upload/{upload_id}"), |r| r.header("x-session-id", sid.clone()))
-                .await;
-            while let Ok(a) = &last {
-                if a.status != StatusCode::OK
-                    || a.json()["status"] != json!("queued")
-                    || started.elapsed() > UPLOAD_WAIT
-                {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                last = s
-                    .call(Method::GET, &format!("/api/upload/{upload_id}"), |r| r.header("x-session-id", sid.clone()))
-                    .await;
+            s.await_analysis("upload-status", &sid, &upload_id).await;
+        }
+
+        // The signed-URL path the widget uses: the bytes go straight to storage.
+        let png = test_image();
+        let size = png.len();
+        let a = s
+            .call(Method::POST, "/api/upload-url", |r| {
+                r.header("x-session-id", sid.clone()).json(&json!({ "contentType": "image/png", "size": size }))
+            })
+            .await;
+        let offer = s.record("upload-url", &a, |a| {
+            expect_status(a, &[201])?;
+            let v = a.json();
+            match (v["uploadId"].as_str(), v["url"].as_str(), v["method"].as_str()) {
+                (Some(id), Some(url), Some("PUT")) => Ok(format!("uploadId={id} url={}", short(url, 48))),
+                _ => Err("no uploadId, url or PUT method".into()),
             }
-            let waited = started.elapsed().as_millis();
-            s.record("upload-status", &last, |a| {
+        });
+        if let Some(offer) = offer {
+            let a = s.put_signed(&offer, png).await;
+            let put = s.record("upload PUT", &a, |a| {
                 expect_status(a, &[200])?;
-                let v = a.json();
-                match v["status"].as_str() {
-                    Some("done") => Ok(format!(
-                        "done after {waited} ms: {}x{} blur={} brightness={}",
-                        v["analysis"]["width"],
-                        v["analysis"]["height"],
-                        v["analysis"]["blurScore"],
-                        v["analysis"]["brightness"]
-                    )),
-                    Some(other) => Err(format!("status {other} after {waited} ms (error: {})", v["error"])),
-                    None => Err("no status".into()),
-                }
+                Ok(format!("{size} bytes stored"))
             });
+            if let (Some(_), Some(upload_id)) = (put, offer["uploadId"].as_str()) {
+                s.await_analysis("upload-url status", &sid, upload_id).await;
+            }
         }
 
         let a = s.call(Method::POST, "/api/whatsapp-ticket", |r| r.json(&json!({ "sessionId": sid }))).await;

@@ -300,17 +300,32 @@ impl Api {
         a.json()
     }
 
-    /// Polls the upload until it leaves `queued`; returns its final status body.
+    /// Polls the upload until it is done or failed; returns its final status body.
     pub async fn wait_upload(&self, session: &str, upload_id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let v = self.upload_status(session, upload_id).await;
-            if v["status"] != json!("queued") {
+            if v["status"] != json!("queued") && v["status"] != json!("awaiting_upload") {
                 return v;
             }
-            assert!(Instant::now() < deadline, "upload {upload_id} still queued after 60 s");
+            assert!(Instant::now() < deadline, "upload {upload_id} still {} after 60 s", v["status"]);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// `POST /api/upload-url` for `size` bytes of `content_type`.
+    pub async fn upload_url(&self, session: &str, content_type: &str, size: usize) -> Answer {
+        let body = json!({ "contentType": content_type, "size": size });
+        self.send(self.request(Method::POST, "/api/upload-url").header("x-session-id", session).json(&body)).await
+    }
+
+    /// `PUT`s `bytes` to the signed URL of an upload offer with the headers it names.
+    pub async fn put_signed(&self, offer: &Value, bytes: Vec<u8>) -> Answer {
+        let mut request = self.client.put(offer["url"].as_str().unwrap_or_default()).body(bytes);
+        for (name, value) in offer["headers"].as_object().into_iter().flatten() {
+            request = request.header(name.as_str(), value.as_str().unwrap_or_default());
+        }
+        self.send(request).await
     }
 
     pub async fn export(&self, session: &str) -> Answer {
@@ -326,6 +341,39 @@ pub fn image_bytes(width: u32, height: u32, format: image::ImageFormat) -> Vec<u
     let mut out = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img).write_to(&mut out, format).unwrap_or_else(|e| panic!("encode: {e}"));
     out.into_inner()
+}
+
+/// A real JPEG photo (edges and sensor-like noise, which compresses as poorly as a
+/// phone's photos do) of a little under `max` bytes.
+pub fn photo_jpeg(max: usize) -> Vec<u8> {
+    let mut side = 1_200u32;
+    loop {
+        let bytes = noisy_jpeg(side * 4 / 3, side);
+        if bytes.len() > max {
+            side = side * 97 / 100;
+        } else if bytes.len() > max * 9 / 10 {
+            return bytes;
+        } else {
+            side = (f64::from(side) * (max as f64 * 0.95 / bytes.len() as f64).sqrt()) as u32;
+        }
+    }
+}
+
+fn noisy_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let noise = (state & 0x3f) as u8;
+        let base = if (x / 40 + y / 40) % 2 == 0 { 60 } else { 170 };
+        image::Rgb([base + noise, base / 2 + (noise >> 1), 200 - noise])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(&img)
+        .unwrap_or_else(|e| panic!("encode: {e}"));
+    out
 }
 
 pub fn png(width: u32, height: u32) -> Vec<u8> {

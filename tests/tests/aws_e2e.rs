@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 use sti_e2e::moto::Moto;
-use sti_e2e::{Api, Server, data_dir, png, sti_bin};
+use sti_e2e::{Api, Server, data_dir, photo_jpeg, png, sti_bin};
 use sti_shared::config::AwsResources;
 use sti_shared::ids::{SessionId, TicketId};
 use sti_shared::ports::{Backend, Job, SecretValues};
@@ -325,4 +325,98 @@ async fn a_long_conversation_gets_its_ticket_within_the_item_limit() {
     let dir = data_dir();
     let server = stack.serve(dir.path(), &["--no-worker"]);
     sti_e2e::long_conversation_gets_its_ticket(&Api::new(&server.base)).await;
+}
+
+/// The query parameters of a URL, decoded.
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned();
+            (k.to_owned(), decoded)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let aws = stack.backend(&moto).await;
+    let dir = data_dir();
+    let server = stack.serve(dir.path(), &["--no-worker"]);
+    let worker = stack.worker(dir.path());
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+
+    let photo = photo_jpeg(5 * 1024 * 1024);
+    assert!(photo.len() > 4_700_000, "a photo too large for a Lambda invocation: {} bytes", photo.len());
+    let offer = api.upload_url(&sid, "image/jpeg", photo.len()).await;
+    assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
+    let offer = offer.json();
+    let upload_id = offer["uploadId"].as_str().unwrap_or_default().to_owned();
+    let key = format!("uploads/{sid}/{upload_id}");
+    let url = offer["url"].as_str().unwrap_or_default();
+    assert!(url.starts_with(&format!("{}/{}/{key}?", moto.endpoint, stack.resources.bucket)), "{url}");
+
+    // moto accepts any presigned request (it does not check signatures: a PUT with another
+    // length, type, or after expiry is stored all the same). What S3 will check is proven
+    // on the request itself: type, exact length and encryption are signed, and it expires.
+    let query = query_of(url);
+    let signed: Vec<&str> = query.get("X-Amz-SignedHeaders").map(|h| h.split(';').collect()).unwrap_or_default();
+    for header in ["content-length", "content-type", "host", "x-amz-server-side-encryption"] {
+        assert!(signed.contains(&header), "{header} is not signed: {signed:?}");
+    }
+    let expires: u64 = query.get("X-Amz-Expires").and_then(|e| e.parse().ok()).unwrap_or(u64::MAX);
+    assert!((1..=300).contains(&expires), "expires in {expires} s");
+    assert_eq!(query.get("X-Amz-Algorithm").map(String::as_str), Some("AWS4-HMAC-SHA256"));
+    assert!(query.get("X-Amz-Signature").is_some_and(|s| s.len() == 64));
+    assert!(!query.keys().any(|k| k.to_ascii_lowercase().contains("checksum")), "no checksum of an empty body: {url}");
+    let headers = offer["headers"].as_object().cloned().unwrap_or_default();
+    assert_eq!(headers.get("content-type").or(headers.get("Content-Type")), Some(&json!("image/jpeg")));
+    assert_eq!(headers.get("x-amz-server-side-encryption"), Some(&json!("AES256")));
+    assert_eq!(api.upload_status(&sid, &upload_id).await["status"], "awaiting_upload");
+
+    let put = api.put_signed(&offer, photo.clone()).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    let stored = Instant::now();
+    let done = api.wait_upload(&sid, &upload_id).await;
+    let put_to_done = stored.elapsed();
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["analysis"]["format"], "jpeg");
+    assert_eq!(done["analysis"]["bytes"], photo.len());
+    assert!(aws.blobs.exists(&format!("sanitized/{key}.jpg")).await.unwrap_or(false), "the sanitised copy is in S3");
+    assert!(!aws.blobs.exists(&key).await.unwrap_or(true), "the original is gone once processed");
+    println!("PUT response → done for a {} byte JPEG on moto: {put_to_done:?}", photo.len());
+
+    // Bytes that are not the declared type: failed with a reason, nothing of them kept.
+    let page = b"<!doctype html><script>alert(1)</script>".repeat(50);
+    let offer = api.upload_url(&sid, "image/png", page.len()).await.json();
+    let bad_id = offer["uploadId"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(api.put_signed(&offer, page).await.status, StatusCode::OK);
+    let failed = api.wait_upload(&sid, &bad_id).await;
+    assert_eq!(
+        (failed["status"].as_str(), failed["error"].as_str()),
+        (Some("failed"), Some("type_mismatch")),
+        "{failed}"
+    );
+    let bad_key = format!("uploads/{sid}/{bad_id}");
+    for leftover in [bad_key.clone(), format!("sanitized/{bad_key}.png"), format!("thumbnails/{bad_key}.jpg")] {
+        assert!(!aws.blobs.exists(&leftover).await.unwrap_or(true), "{leftover} remains");
+    }
+
+    // An object for an upload nobody asked for (here: an erased session) is deleted.
+    let stray = format!("uploads/{sid}/upl-00000000000000000000000000000002");
+    aws.blobs.put(&stray, bytes::Bytes::from(png(64, 64)), "image/png").await.unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the stray object to be deleted", Duration::from_secs(30), || {
+        let (aws, stray) = (aws.clone(), stray.clone());
+        async move { !aws.blobs.exists(&stray).await.unwrap_or(true) }
+    })
+    .await;
+    let metrics = api.get("/api/metrics?format=prometheus").await.body;
+    assert!(metrics.contains("sti_uploads_orphaned_total 1"), "{metrics}");
+    drop(worker);
 }
