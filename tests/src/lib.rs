@@ -385,22 +385,16 @@ pub fn data_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
 }
 
-/// Standard base64 (with or without padding) to bytes; invalid characters are skipped.
+/// Standard base64 (as API Gateway and the Lambda runtime use it) to bytes.
 pub fn base64_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let Some(v) = ALPHABET.iter().position(|&a| a == c) else { continue };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text.trim()).unwrap_or_else(|e| panic!("not base64 ({e})"))
+}
+
+/// Bytes to standard base64, as API Gateway encodes a binary body.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A visitor who writes 130 messages of 2,000 characters, then asks for a ticket: it

@@ -146,6 +146,34 @@ async fn a_conversation_through_cargo_lambda_watch() {
         .await;
     assert_eq!(status.json()["status"], "done", "{}", status.body);
 
+    // A signed URL from the upload-url function; a multipart body too large for an
+    // invocation is sent there.
+    let offer = api
+        .send(
+            api.client
+                .post(url(&watch, "upload-url", "/api/upload-url"))
+                .header("x-session-id", &sid)
+                .json(&json!({ "contentType": "image/jpeg", "size": 4_800_000 })),
+        )
+        .await;
+    assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
+    let o = offer.json();
+    assert_eq!(o["method"], "PUT");
+    assert!(o["url"].as_str().is_some_and(|u| u.contains("/content?") && u.contains("signature=")), "{o}");
+    let part = reqwest::multipart::Part::bytes(vec![0x5a; 4_700_000]).file_name("foto.jpg");
+    let big = api
+        .send(
+            api.client
+                .post(url(&watch, "upload-image", "/api/upload-image"))
+                .header("x-session-id", &sid)
+                .multipart(reqwest::multipart::Form::new().part("image", part)),
+        )
+        .await;
+    assert_eq!(
+        (big.status, big.json()["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("use_upload_url"))
+    );
+
     let r = post("chat", "/api/chat", json!({ "sessionId": sid, "action": "button", "value": "ticket" })).await;
     let t = r.json();
     assert_eq!(t["state"], "ticket_created", "{t}");
@@ -184,7 +212,7 @@ async fn the_pre_traffic_hook_passes_against_every_function() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the hook failed:\n{stdout}\n{stderr}");
     let passed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("PASS")).collect();
-    assert_eq!(passed.len(), 12, "one check per function:\n{stdout}");
+    assert_eq!(passed.len(), 13, "one check per function:\n{stdout}");
 
     let api = Api::new(&watch.base);
     let metrics = api.send(api.client.get(url(&watch, "metrics", "/api/metrics")).bearer_auth(token)).await.json();

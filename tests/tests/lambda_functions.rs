@@ -35,6 +35,12 @@ const HTTP_CASES: &[Expect] = &[
         status: 200,
         keys: &["sessionId", "reply", "state", "options", "degraded"],
     },
+    Expect {
+        function: "upload-url",
+        event: "upload-url",
+        status: 201,
+        keys: &["uploadId", "method", "url", "headers", "expiresAt", "statusUrl"],
+    },
     Expect { function: "upload-image", event: "upload-image", status: 202, keys: &["uploadId", "status"] },
     Expect { function: "upload-status", event: "upload-status", status: 200, keys: &["uploadId", "status"] },
     Expect {
@@ -167,6 +173,32 @@ async fn every_function_answers_its_sample_event() {
     let (answer, _) = run_once("session-validate", event("session-validate"), &env).await;
     let body: Value = serde_json::from_str(answer["body"].as_str().unwrap_or("{}")).unwrap_or_default();
     assert_eq!(body["valid"], false);
+}
+
+/// A multipart body that API Gateway could still pass (base64 under 6 MiB) but that is
+/// over what this code accepts through a Lambda invocation: sent to the signed-URL path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_image_too_large_for_an_invocation_is_sent_to_upload_url() {
+    let dir = data_dir();
+    seed(dir.path());
+    let data = dir.path().to_string_lossy().into_owned();
+    let env = [("STI_DATA_DIR", data.as_str()), ("RUST_LOG", "info")];
+    let boundary = "----StiSampleBoundary7MA4YWxk";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"foto.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(std::iter::repeat_n(0x5au8, 4_700_000));
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut big = event("upload-image");
+    big["body"] = Value::String(sti_e2e::base64_encode(&body));
+    big["headers"]["content-length"] = Value::String(body.len().to_string());
+    assert!(big.to_string().len() < 6 * 1024 * 1024, "API Gateway would have refused this event itself");
+    let (answer, _) = run_once("upload-image", big, &env).await;
+    assert_eq!(answer["statusCode"], 413, "{answer}");
+    let error: Value = serde_json::from_str(&body_of(&answer)).unwrap_or_default();
+    assert_eq!(error["error"]["code"], "use_upload_url", "{error}");
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.contains("4620288") && m.contains("/api/upload-url")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
