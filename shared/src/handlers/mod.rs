@@ -15,6 +15,7 @@ pub mod upload_image;
 pub mod upload_status;
 pub mod upload_url;
 pub mod whatsapp_ticket;
+pub mod widget;
 
 use crate::http::Routes;
 
@@ -34,4 +35,5 @@ pub fn all() -> Routes {
         .merge(logs::routes())
         .merge(metrics::routes())
         .merge(session_data::routes())
+        .merge(widget::routes())
 }

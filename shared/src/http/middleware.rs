@@ -21,7 +21,7 @@ use crate::counters::Counter;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
+const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 const ALLOWED_HEADERS: &str = "content-type, x-session-id, authorization, x-request-id";
 const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
 
@@ -157,12 +157,18 @@ fn decorate(h: &mut HeaderMap, request_id: &str, allowed_origin: Option<&str>) {
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert("strict-transport-security", HeaderValue::from_static("max-age=63072000; includeSubDomains"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-site"));
+    // Assets other sites embed (the widget) say `cross-origin` themselves.
+    if !h.contains_key("cross-origin-resource-policy") {
+        h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-site"));
+    }
     if !h.contains_key("content-security-policy") {
         h.insert("content-security-policy", HeaderValue::from_static(API_CSP));
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if h.contains_key("access-control-allow-origin") {
+        return;
     }
     if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         h.insert("access-control-allow-origin", origin);
