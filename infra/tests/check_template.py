@@ -5,8 +5,11 @@
   CodeDeploy pre-traffic hook);
 - the routes of the HTTP API are exactly the routes of the app's router;
 - every data table has TTL on `ttl`, point-in-time recovery and encryption;
-- the uploads bucket is private, encrypted, versioned, TLS-only, expires every prefix the
-  app writes, and notifies the queue of uploads/ only;
+- every bucket is private, encrypted, versioned and TLS-only; the uploads bucket expires
+  every prefix the app writes and notifies the queue of uploads/ only;
+- the widget is served by CloudFront from its private bucket through origin access control
+  only, HTTPS only, compressed, with security headers, CORS and a cross-origin resource
+  policy;
 - the queue has a dead-letter queue, a visibility timeout of at least 6 × the worker's
   timeout, and more receives than the worker's own attempts;
 - the worker reports batch item failures;
@@ -265,6 +268,18 @@ def check_bucket(t, problems, worker_timeout):
             problems.append(f"{logical}: no default encryption")
         if p.get("VersioningConfiguration", {}).get("Status") != "Enabled":
             problems.append(f"{logical}: versioning is off")
+        tls = any(
+            ref_name(pol["Properties"].get("Bucket")) == logical
+            and any(
+                s.get("Effect") == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+                for s in pol["Properties"]["PolicyDocument"]["Statement"]
+            )
+            for pol in policies.values()
+        )
+        if not tls:
+            problems.append(f"{logical}: no policy denying requests without TLS")
+        if logical != uploads_bucket(t):
+            continue
         rules = p.get("LifecycleConfiguration", {}).get("Rules", [])
         for prefix in ("uploads/", "sanitized/", "thumbnails/"):
             ok = any(
@@ -284,16 +299,6 @@ def check_bucket(t, problems, worker_timeout):
                 problems.append(f"{logical}: the notification is not limited to uploads/")
             if ref_name(n.get("Queue")) not in queues:
                 problems.append(f"{logical}: notification queue does not exist")
-        tls = any(
-            ref_name(pol["Properties"].get("Bucket")) == logical
-            and any(
-                s.get("Effect") == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
-                for s in pol["Properties"]["PolicyDocument"]["Statement"]
-            )
-            for pol in policies.values()
-        )
-        if not tls:
-            problems.append(f"{logical}: no policy denying requests without TLS")
     env = effective(t, {}).get("Environment", {}).get("Variables", {})
     attempts = int(env.get("WORKER_MAX_ATTEMPTS", "3"))
     dead_letter_targets = {
@@ -312,6 +317,56 @@ def check_bucket(t, problems, worker_timeout):
             problems.append(f"{logical}: maxReceiveCount must exceed WORKER_MAX_ATTEMPTS ({attempts})")
         if int(p.get("VisibilityTimeout", 30)) < 6 * worker_timeout:
             problems.append(f"{logical}: visibility timeout below 6 × the worker timeout ({worker_timeout} s)")
+
+
+def uploads_bucket(t):
+    """The bucket the functions store uploads in (STI_BUCKET_NAME)."""
+    return ref_name(effective(t, {}).get("Environment", {}).get("Variables", {}).get("STI_BUCKET_NAME"))
+
+
+def check_widget(t, problems):
+    buckets = set(resources(t, "AWS::S3::Bucket")) - {uploads_bucket(t)}
+    distributions = resources(t, "AWS::CloudFront::Distribution")
+    if not buckets or not distributions:
+        problems.append("widget: no bucket and CloudFront distribution serve it")
+        return
+    for logical, dist in distributions.items():
+        config = dist["Properties"]["DistributionConfig"]
+        for origin in config.get("Origins", []):
+            if not origin.get("OriginAccessControlId"):
+                problems.append(f"{logical}: origin {origin.get('Id')} is not read through origin access control")
+            if ref_name(origin.get("DomainName")) not in buckets:
+                problems.append(f"{logical}: origin {origin.get('Id')} is not the widget bucket")
+        behaviour = config.get("DefaultCacheBehavior", {})
+        if behaviour.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only"):
+            problems.append(f"{logical}: viewers may use plain HTTP")
+        if behaviour.get("Compress") is not True:
+            problems.append(f"{logical}: responses are not compressed")
+        policies = resources(t, "AWS::CloudFront::ResponseHeadersPolicy")
+        policy = policies.get(ref_name(behaviour.get("ResponseHeadersPolicyId")))
+        if policy is None:
+            problems.append(f"{logical}: no response headers policy of this template")
+            continue
+        headers = policy["Properties"]["ResponseHeadersPolicyConfig"]
+        security = headers.get("SecurityHeadersConfig", {})
+        for needed in ("ContentTypeOptions", "StrictTransportSecurity", "ContentSecurityPolicy", "ReferrerPolicy"):
+            if needed not in security:
+                problems.append(f"{logical}: the response headers lack {needed}")
+        custom = {h["Header"].lower(): h["Value"] for h in headers.get("CustomHeadersConfig", {}).get("Items", [])}
+        if custom.get("cross-origin-resource-policy") != "cross-origin":
+            problems.append(f"{logical}: other origins cannot embed the widget (Cross-Origin-Resource-Policy)")
+        if not headers.get("CorsConfig"):
+            problems.append(f"{logical}: no CORS for the widget's files")
+    for pol in resources(t, "AWS::S3::BucketPolicy").values():
+        if ref_name(pol["Properties"].get("Bucket")) not in buckets:
+            continue
+        for statement in pol["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Effect") != "Allow":
+                continue
+            principal = statement.get("Principal", {})
+            source = statement.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceArn")
+            if principal != {"Service": "cloudfront.amazonaws.com"} or not source or statement.get("Action") != "s3:GetObject":
+                problems.append("widget bucket: only the distribution may read it (s3:GetObject by CloudFront with its SourceArn)")
 
 
 def check_worker(t, problems):
@@ -402,6 +457,8 @@ def check_bucket_access(t, problems):
     if worker is not None and ("s3:DeleteObject", "${UploadsBucket.Arn}/uploads/*") not in s3_grants(t, worker):
         problems.append("image-worker: cannot delete the originals it processed or refused (s3:DeleteObject on uploads/*)")
     for logical, bucket in resources(t, "AWS::S3::Bucket").items():
+        if logical != uploads_bucket(t):
+            continue
         rules = bucket.get("Properties", {}).get("CorsConfiguration", {}).get("CorsRules", [])
         if not rules:
             problems.append(f"{logical}: no CORS rule for the widget's direct uploads")
@@ -498,6 +555,7 @@ def check(template):
     check_bucket(template, problems, timeout)
     check_iam(template, problems)
     check_bucket_access(template, problems)
+    check_widget(template, problems)
     check_environment(template, problems)
     check_logs(template, problems)
     check_alarms(template, problems)

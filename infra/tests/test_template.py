@@ -98,6 +98,34 @@ class TemplateInvariants(unittest.TestCase):
 
         self.assertFlags(lambda t: res(t, "UploadsBucket").pop("CorsConfiguration"), "no CORS rule")
 
+    def test_the_widget_is_served_privately_over_https(self):
+        def public_origin(t):
+            origin = res(t, "WidgetDistribution")["DistributionConfig"]["Origins"][0]
+            origin.pop("OriginAccessControlId")
+
+        self.assertFlags(public_origin, "not read through origin access control")
+
+        def plain_http(t):
+            res(t, "WidgetDistribution")["DistributionConfig"]["DefaultCacheBehavior"]["ViewerProtocolPolicy"] = "allow-all"
+
+        self.assertFlags(plain_http, "viewers may use plain HTTP")
+
+        def no_corp(t):
+            res(t, "WidgetHeadersPolicy")["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"]["Items"] = []
+
+        self.assertFlags(no_corp, "Cross-Origin-Resource-Policy")
+
+        def anyone_reads(t):
+            statement = res(t, "WidgetBucketPolicy")["PolicyDocument"]["Statement"][1]
+            statement["Principal"] = "*"
+
+        self.assertFlags(anyone_reads, "only the distribution may read it")
+
+        def public_bucket(t):
+            res(t, "WidgetBucket")["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] = False
+
+        self.assertFlags(public_bucket, "WidgetBucket: RestrictPublicBuckets is not true")
+
     def test_tables_need_ttl_pitr_and_encryption(self):
         self.assertFlags(lambda t: res(t, "Table").pop("TimeToLiveSpecification"), "TTL must be enabled")
         self.assertFlags(

@@ -758,3 +758,32 @@ async fn behind_a_body_ceiling_large_multipart_bodies_are_sent_to_the_upload_url
     assert_eq!(refused.error_code(), "use_upload_url", "also when no length was declared");
     assert_eq!(api.upload(&session, DEMO_PNG).await.status, StatusCode::ACCEPTED, "small images still fit");
 }
+
+#[tokio::test]
+async fn the_widget_is_served_for_other_sites_to_embed() {
+    let api = api(&[]).await;
+    for (path, kind) in [("/widget.js", "text/javascript"), ("/widget.css", "text/css")] {
+        let first = api.get(path, &[("origin", "https://shop.example")]).await;
+        assert_eq!(first.status, StatusCode::OK, "{path}");
+        assert!(first.headers[header::CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with(kind)), "{path}");
+        assert_eq!(first.headers["cross-origin-resource-policy"], "cross-origin", "{path}");
+        assert_eq!(first.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{path}");
+        assert!(first.headers[header::CACHE_CONTROL].to_str().is_ok_and(|c| c.contains("max-age=300")));
+        let etag = first.headers[header::ETAG].to_str().unwrap_or_default().to_owned();
+        assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
+        let again = api.get(path, &[("if-none-match", &etag)]).await;
+        assert_eq!((again.status, again.body.len()), (StatusCode::NOT_MODIFIED, 0), "{path}");
+    }
+    let demo = api.get("/", &[]).await;
+    assert_eq!(demo.status, StatusCode::OK);
+    assert!(demo.text().contains("<script src=\"/widget.js\" defer"));
+    let csp = demo.headers["content-security-policy"].to_str().unwrap_or_default().to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert_eq!(demo.headers["cross-origin-resource-policy"], "same-site");
+    // The API itself still answers only the origins it allows.
+    let health = api.get("/api/health", &[("origin", "https://shop.example")]).await;
+    assert!(!health.headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+}
