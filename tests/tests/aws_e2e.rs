@@ -86,6 +86,27 @@ impl Stack {
     }
 }
 
+/// A bootstrapped stack with `sti serve --no-worker` and `sti worker` running on it.
+struct Running {
+    stack: Stack,
+    aws: Backend,
+    dir: tempfile::TempDir,
+    server: Server,
+    worker: Server,
+    api: Api,
+}
+
+async fn running(moto: &Moto) -> Running {
+    let stack = Stack::new(moto);
+    stack.bootstrap(moto);
+    let aws = stack.backend(moto).await;
+    let dir = data_dir();
+    let server = stack.serve(dir.path(), &["--no-worker"]);
+    let worker = stack.worker(dir.path());
+    let api = Api::new(&server.base);
+    Running { stack, aws, dir, server, worker, api }
+}
+
 async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
 where
     F: FnMut() -> Fut,
@@ -101,13 +122,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_conversation_on_the_aws_backend() {
     let moto = Moto::start();
-    let stack = Stack::new(&moto);
-    stack.bootstrap(&moto);
-    let aws = stack.backend(&moto).await;
-    let dir = data_dir();
-    let server = stack.serve(dir.path(), &["--no-worker"]);
-    let worker = stack.worker(dir.path());
-    let api = Api::new(&server.base);
+    let Running { stack, aws, dir, server, worker, api } = running(&moto).await;
 
     let health = api.get("/api/health").await.json();
     assert_eq!(health["backend"], "aws");
@@ -343,13 +358,7 @@ fn query_of(url: &str) -> std::collections::HashMap<String, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
     let moto = Moto::start();
-    let stack = Stack::new(&moto);
-    stack.bootstrap(&moto);
-    let aws = stack.backend(&moto).await;
-    let dir = data_dir();
-    let server = stack.serve(dir.path(), &["--no-worker"]);
-    let worker = stack.worker(dir.path());
-    let api = Api::new(&server.base);
+    let Running { stack, aws, dir: _dir, server: _server, worker, api } = running(&moto).await;
     let sid = api.greeting().await;
 
     let photo = photo_jpeg(5 * 1024 * 1024);

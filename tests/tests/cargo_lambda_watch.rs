@@ -115,15 +115,16 @@ async fn a_conversation_through_cargo_lambda_watch() {
     assert_eq!(state, "offer_ticket");
 
     // A screenshot, processed by the image-worker function through the invoke API.
-    let part = reqwest::multipart::Part::bytes(png(320, 240)).file_name("captura.png");
-    let up = api
-        .send(
-            api.client
-                .post(url(&watch, "upload-image", "/api/upload-image"))
-                .header("x-session-id", &sid)
-                .multipart(reqwest::multipart::Form::new().part("image", part)),
-        )
-        .await;
+    let upload_image = |bytes: Vec<u8>, name: &'static str| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
+        let request = api
+            .client
+            .post(url(&watch, "upload-image", "/api/upload-image"))
+            .header("x-session-id", &sid)
+            .multipart(reqwest::multipart::Form::new().part("image", part));
+        api.send(request)
+    };
+    let up = upload_image(png(320, 240), "captura.png").await;
     assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
     let upload_id = up.json()["uploadId"].as_str().unwrap_or_default().to_owned();
     let job = json!({ "Records": [{
@@ -160,15 +161,7 @@ async fn a_conversation_through_cargo_lambda_watch() {
     let o = offer.json();
     assert_eq!(o["method"], "PUT");
     assert!(o["url"].as_str().is_some_and(|u| u.contains("/content?") && u.contains("signature=")), "{o}");
-    let part = reqwest::multipart::Part::bytes(vec![0x5a; 4_700_000]).file_name("foto.jpg");
-    let big = api
-        .send(
-            api.client
-                .post(url(&watch, "upload-image", "/api/upload-image"))
-                .header("x-session-id", &sid)
-                .multipart(reqwest::multipart::Form::new().part("image", part)),
-        )
-        .await;
+    let big = upload_image(vec![0x5a; 4_700_000], "foto.jpg").await;
     assert_eq!(
         (big.status, big.json()["error"]["code"].as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, Some("use_upload_url"))
