@@ -2,6 +2,7 @@
 //! smoke test. One file per command.
 
 mod aws;
+mod backup;
 mod mask;
 mod seed;
 mod serve;
@@ -72,6 +73,25 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Back up the embedded store (database and the images it refers to) to one file,
+    /// consistent as of one instant, while it serves.
+    Backup {
+        /// Data directory of the store [default: STI_DATA_DIR or .sti-data]
+        #[arg(long, env = "STI_DATA_DIR", default_value = ".sti-data")]
+        data_dir: std::path::PathBuf,
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Restore a backup made by `sti backup` into an empty data directory.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The data directory to create the store in (must hold no store).
+        #[arg(long)]
+        data_dir: std::path::PathBuf,
+    },
     /// Mask personal data: reads stdin, writes each line masked to stdout.
     Mask,
     /// Run the production smoke checks against a deployment.
@@ -116,6 +136,8 @@ async fn main() -> ExitCode {
             aws::bootstrap(endpoint_url.as_deref(), log_token.as_deref()).await
         }
         Command::Seed { store } => seed::run(&store).await,
+        Command::Backup { data_dir, out } => backup::backup(&data_dir, &out),
+        Command::Restore { from, data_dir } => backup::restore(&from, &data_dir),
         Command::Mask => mask::run(),
         Command::Smoke { base_url, log_token, timeout_ms } => {
             smoke::run(&base_url, log_token.as_deref(), timeout_ms).await

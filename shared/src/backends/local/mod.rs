@@ -3,6 +3,7 @@
 //! `cargo lambda watch` runs the functions.
 
 mod applog;
+pub mod backup;
 mod blobs;
 mod counters;
 mod db;
