@@ -120,6 +120,20 @@ enum AwsCommand {
         #[arg(long, env = "LOG_TOKEN")]
         log_token: Option<String>,
     },
+    /// Restore drill: the table (STI_TABLE_NAME) restored to its latest restorable time
+    /// into a new table, checked (item counts, a known session, TTL on), and the commands
+    /// to move the stack onto it printed. Never touches the source table.
+    RestoreDrill {
+        /// Endpoint of an emulator (default: AWS_ENDPOINT_URL, else AWS itself).
+        #[arg(long)]
+        endpoint_url: Option<String>,
+        /// Name of the new table (must not exist).
+        #[arg(long)]
+        target_table: String,
+        /// A session id known to be in the table, to look for in the restored one.
+        #[arg(long)]
+        session: String,
+    },
 }
 
 #[tokio::main]
@@ -134,6 +148,9 @@ async fn main() -> ExitCode {
         Command::Smart { switch, store } => smart::run(switch, &store).await,
         Command::Aws { command: AwsCommand::Bootstrap { endpoint_url, log_token } } => {
             aws::bootstrap(endpoint_url.as_deref(), log_token.as_deref()).await
+        }
+        Command::Aws { command: AwsCommand::RestoreDrill { endpoint_url, target_table, session } } => {
+            aws::restore_drill(endpoint_url.as_deref(), &target_table, &session).await
         }
         Command::Seed { store } => seed::run(&store).await,
         Command::Backup { data_dir, out } => backup::backup(&data_dir, &out),

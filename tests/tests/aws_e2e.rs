@@ -429,3 +429,35 @@ async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
     assert!(metrics.contains("sti_uploads_orphaned_total 1"), "{metrics}");
     drop(worker);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_restore_drill_restores_the_table_into_a_new_one() {
+    let moto = Moto::start();
+    let Running { stack, api, server: _server, worker: _worker, dir: _dir, aws: _aws } = running(&moto).await;
+    let sid = api.greeting().await;
+    api.chat(&sid, "me llamo Ana").await;
+    api.chat(&sid, "no tengo internet").await;
+    let target = format!("{}-restored", stack.resources.table);
+    let drill = |session: &str| {
+        Command::new(sti_bin())
+            .args(["aws", "restore-drill", "--endpoint-url", &moto.endpoint, "--target-table", &target])
+            .args(["--session", session])
+            .envs(stack.env())
+            .output()
+            .unwrap_or_else(|e| panic!("sti aws restore-drill: {e}"))
+    };
+    let out = drill(&sid);
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{printed}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("found in the restored table") && printed.contains("verdict: PASS"), "{printed}");
+    let counts: Vec<u64> = printed
+        .lines()
+        .find(|l| l.starts_with("items:"))
+        .map(|l| l.split_whitespace().filter_map(|w| w.parse().ok()).collect())
+        .unwrap_or_default();
+    assert!(counts.len() == 2 && counts[0] == counts[1] && counts[0] > 0, "{printed}");
+    assert!(printed.contains(&format!("STI_TABLE_NAME={target}")), "the switch-over is spelled out: {printed}");
+    // The target exists now: a second drill into it is refused, the source untouched.
+    assert!(!drill(&sid).status.success());
+    assert_eq!(api.export(&sid).await.json()["transcript"].as_array().map(Vec::len), Some(4));
+}

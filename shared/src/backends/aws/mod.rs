@@ -7,6 +7,7 @@
 pub mod bootstrap;
 mod dynamo;
 mod errors;
+pub mod restore_drill;
 mod s3;
 mod secrets;
 mod sqs;

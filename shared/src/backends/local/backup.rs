@@ -13,7 +13,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, params};
 
 use super::{BLOB_DIR, DATABASE_FILE};
-use crate::ports::{StoreError, StoreResult, Upload, is_valid_blob_key};
+use crate::ports::{StoreError, StoreResult, Upload, UploadStatus, is_valid_blob_key};
 
 const BLOB_TABLE: &str = "sti_backup_blobs";
 const META_TABLE: &str = "sti_backup_meta";
@@ -52,7 +52,11 @@ fn referenced_blobs(conn: &Connection) -> StoreResult<Vec<String>> {
     for body in bodies {
         let upload: Upload = serde_json::from_str(&body.map_err(sql)?)
             .map_err(|e| StoreError::Corrupt(format!("an upload record in the backup: {e}")))?;
-        keys.extend([Some(upload.key), upload.sanitized_key, upload.thumbnail_key].into_iter().flatten());
+        // The original is only kept until the worker is done with it (it may carry EXIF
+        // and GPS data); the copies are what a finished upload has.
+        let waiting = matches!(upload.status, UploadStatus::Queued | UploadStatus::AwaitingUpload);
+        let original = waiting.then_some(upload.key);
+        keys.extend([original, upload.sanitized_key, upload.thumbnail_key].into_iter().flatten());
     }
     Ok(keys)
 }
