@@ -108,8 +108,7 @@ fn goose_setup(cli: &Cli, users: usize, report: &std::path::Path) -> Result<Goos
         .set_default(GooseDefault::ReportFile, goose_report.to_string_lossy().as_ref())?
         .set_default(GooseDefault::NoResetMetrics, true)?
         .set_default(GooseDefault::Quiet, 1)?
-        .set_default(GooseDefault::NoTelnet, true)?
-        .set_default(GooseDefault::NoWebSocket, true)?;
+        .set_default(GooseDefault::NoTelnet, true)?;
     Ok(attack)
 }
 
@@ -168,7 +167,10 @@ async fn main() -> ExitCode {
     let process = sampler.map(Sampler::finish).unwrap_or_default();
     let samples = recorder.samples();
     let uploads = recorder.uploads();
-    let figures = report::figures(&samples, &process, &uploads, seconds);
+    let figures = report::Figures {
+        rate_limited: recorder.rate_limited_count(),
+        ..report::figures(&samples, &process, &uploads, seconds)
+    };
 
     let mut verdict = vec![
         (

@@ -24,11 +24,17 @@ pub struct Recorder {
     started: Instant,
     samples: Mutex<Vec<Sample>>,
     uploads: Mutex<Vec<UploadOutcome>>,
+    rate_limited: std::sync::atomic::AtomicUsize,
 }
 
 impl Recorder {
     pub fn new() -> Recorder {
-        Recorder { started: Instant::now(), samples: Mutex::new(Vec::new()), uploads: Mutex::new(Vec::new()) }
+        Recorder {
+            started: Instant::now(),
+            samples: Mutex::new(Vec::new()),
+            uploads: Mutex::new(Vec::new()),
+            rate_limited: std::sync::atomic::AtomicUsize::new(0),
+        }
     }
 
     pub fn since_start(&self) -> f64 {
@@ -43,6 +49,15 @@ impl Recorder {
         if let Ok(mut samples) = self.samples.lock() {
             samples.push(sample);
         }
+    }
+
+    /// A 429 the scenario expects and honours (scenario B at the per-IP limit).
+    pub fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn rate_limited_count(&self) -> usize {
+        self.rate_limited.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn upload(&self, outcome: UploadOutcome) {

@@ -26,6 +26,8 @@ pub struct Figures {
     pub uploads_accepted: usize,
     pub uploads_done: usize,
     pub upload_p95_ms: Option<f64>,
+    /// 429s answered to scenario B and honoured (waited, sent again).
+    pub rate_limited: usize,
 }
 
 impl Figures {
@@ -63,6 +65,7 @@ pub fn figures(samples: &[Sample], process: &[ProcessSample], uploads: &[UploadO
         uploads_accepted: uploads.iter().filter(|u| u.upload_id.is_some()).count(),
         uploads_done: uploads.iter().filter(|u| u.final_status == "done").count(),
         upload_p95_ms: (!upload_ms.is_empty()).then(|| quantile(&upload_ms, 0.95)),
+        rate_limited: 0,
     }
 }
 
@@ -191,6 +194,7 @@ pub fn write(
             "uploads accepted / done".to_owned(),
             format!("{} / {} ({share:.1} % success)", f.uploads_accepted, f.uploads_done),
         ));
+        rows.push(("rate-limited (429, waited and sent again)".to_owned(), f.rate_limited.to_string()));
         if let Some(p95) = f.upload_p95_ms {
             rows.push(("upload accepted → done, p95".to_owned(), format!("{p95:.0} ms")));
         }

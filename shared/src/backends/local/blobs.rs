@@ -132,8 +132,15 @@ impl BlobStore for LocalBlobs {
         .await
     }
 
+    /// Writes and removes a one-byte probe: a full disk fails here, as every upload would.
     async fn ping(&self) -> StoreResult<()> {
         let root = self.root.clone();
-        blocking(move || std::fs::metadata(&root).map(|_| ()).map_err(|e| io_err(&root, e))).await
+        blocking(move || {
+            let probe = root.join(".health-probe");
+            let written = std::fs::write(&probe, b"1").map_err(|e| io_err(&probe, e));
+            let _ = std::fs::remove_file(&probe);
+            written
+        })
+        .await
     }
 }
