@@ -317,6 +317,10 @@ def check_bucket(t, problems, worker_timeout):
             problems.append(f"{logical}: maxReceiveCount must exceed WORKER_MAX_ATTEMPTS ({attempts})")
         if int(p.get("VisibilityTimeout", 30)) < 6 * worker_timeout:
             problems.append(f"{logical}: visibility timeout below 6 × the worker timeout ({worker_timeout} s)")
+        claim = env.get("WORKER_CLAIM", "120s")
+        claim_secs = int(claim[:-1]) * {"s": 1, "m": 60}.get(claim[-1], 0) if claim[:-1].isdigit() else 0
+        if not 0 < claim_secs < int(p.get("VisibilityTimeout", 30)):
+            problems.append(f"{logical}: WORKER_CLAIM ({claim}) must be shorter than the visibility timeout, or a redelivery finds the dead worker's claim")
 
 
 def uploads_bucket(t):

@@ -98,6 +98,12 @@ class TemplateInvariants(unittest.TestCase):
 
         self.assertFlags(lambda t: res(t, "UploadsBucket").pop("CorsConfiguration"), "no CORS rule")
 
+    def test_a_claim_outlives_no_redelivery(self):
+        def long_claim(t):
+            t["Globals"]["Function"]["Environment"]["Variables"]["WORKER_CLAIM"] = "10m"
+
+        self.assertFlags(long_claim, "WORKER_CLAIM (10m) must be shorter than the visibility timeout")
+
     def test_the_widget_is_served_privately_over_https(self):
         def public_origin(t):
             origin = res(t, "WidgetDistribution")["DistributionConfig"]["Origins"][0]

@@ -137,6 +137,9 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Deliveries of one image job before it is marked failed.
     pub worker_max_attempts: u32,
+    /// How long a worker holds an upload before another delivery may take it over (a
+    /// worker that died mid-job); the local queue's lease is half of it.
+    pub worker_claim: Duration,
     pub aws: AwsResources,
 }
 
@@ -430,6 +433,7 @@ impl Config {
             public_base_url: r.public_base_url()?,
             trust_forwarded_for: r.flag("TRUST_X_FORWARDED_FOR")?,
             worker_max_attempts: r.positive("WORKER_MAX_ATTEMPTS", 3)?,
+            worker_claim: r.duration("WORKER_CLAIM", 120 * SECOND_MS)?,
             aws: r.aws()?,
         })
     }

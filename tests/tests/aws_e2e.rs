@@ -461,3 +461,56 @@ async fn the_restore_drill_restores_the_table_into_a_new_one() {
     assert!(!drill(&sid).status.success());
     assert_eq!(api.export(&sid).await.json()["transcript"].as_array().map(Vec::len), Some(4));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn visitors_writing_through_a_store_outage_lose_nothing() {
+    let moto = Moto::start();
+    let Running { api, server: _server, worker: _worker, dir: _dir, aws: _aws, stack: _stack } = running(&moto).await;
+    let mut sessions = Vec::new();
+    for _ in 0..4 {
+        sessions.push(api.greeting().await);
+    }
+    // Four visitors write continuously; each message is retried with its messageId until
+    // it gets a 200, as the widget does. Anything but 200 or 503 + Retry-After fails.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for sid in sessions.clone() {
+        let (api, stop) = (api.clone(), std::sync::Arc::clone(&stop));
+        writers.push(tokio::spawn(async move {
+            let (mut sent, mut refused) = (0usize, 0usize);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body =
+                    json!({ "sessionId": sid, "message": format!("mensaje {sent}"), "messageId": format!("m-{sent}") });
+                let answer = api.post_json("/api/chat", &body).await;
+                match answer.status {
+                    StatusCode::OK => sent += 1,
+                    StatusCode::SERVICE_UNAVAILABLE => {
+                        assert!(answer.header("retry-after").is_some(), "503 without Retry-After: {}", answer.body);
+                        refused += 1;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    other => panic!("{other} during the outage: {}", answer.body),
+                }
+            }
+            (sid, sent, refused)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    moto.pause();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    moto.resume();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut refused_total = 0;
+    for writer in writers {
+        let (sid, sent, refused) = writer.await.unwrap_or_else(|e| panic!("{e}"));
+        refused_total += refused;
+        let transcript = api.export(&sid).await.json()["transcript"].as_array().cloned().unwrap_or_default();
+        let visitor: Vec<&str> =
+            transcript.iter().filter(|e| e["from"] == "visitor").filter_map(|e| e["text"].as_str()).collect();
+        let expected: Vec<String> = (0..sent).map(|i| format!("mensaje {i}")).collect();
+        assert_eq!(visitor, expected, "{sid}: every acknowledged message once, in order, nothing else");
+        assert_eq!(transcript.len(), 2 * sent, "{sid}: whole turns only");
+    }
+    assert!(refused_total > 0, "the outage was felt (503s), so the test tested something");
+}

@@ -223,3 +223,32 @@ fn a_hanging_provider_under_load_keeps_chat_under_the_slo() {
     let health = runtime.block_on(async { Api::new(&server.base).get("/api/health").await.json() });
     assert_eq!(health["checks"]["openai"], "open", "the breaker opened: {health}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_job_has_the_job_redelivered_and_done_once() {
+    let dir = data_dir();
+    let mut env = FAST.to_vec();
+    env.push(("WORKER_CLAIM", "4s")); // the lease is 2 s: the test need not wait minutes
+    let server = Server::start_with_args(dir.path(), &env, &["--no-worker"]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    let up = api.upload(&sid, sti_e2e::photo_jpeg(5 * 1024 * 1024), "foto.jpg").await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let upload_id = up.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+
+    let worker = Server::start_worker(dir.path(), &env);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !worker.log_lines().iter().any(|l| l.contains("image job started")) {
+        assert!(std::time::Instant::now() < deadline, "the worker never took the job: {:?}", worker.log_lines());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(worker); // SIGKILL while it decodes
+    assert_eq!(api.upload_status(&sid, &upload_id).await["status"], "queued", "killed before it finished");
+
+    let worker = Server::start_worker(dir.path(), &env);
+    let done = api.wait_upload(&sid, &upload_id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let processed = worker.log_lines().iter().filter(|l| l.contains("result=Processed")).count();
+    assert_eq!(processed, 1, "{:?}", worker.log_lines());
+    assert_eq!(api.get("/api/metrics").await.json()["uploads"]["processed"], 1, "processed exactly once");
+}

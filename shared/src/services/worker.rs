@@ -13,7 +13,7 @@ use crate::ids::{SessionId, UploadId};
 use crate::images::FailureReason;
 use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
 use crate::services::direct_uploads;
-use crate::time::now_ms;
+use crate::time::{ms, now_ms};
 
 /// What happened to one job; everything but `Retry` removes it from the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,9 +88,11 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     // A duplicate delivery in flight elsewhere: let that one finish; if it dies, the
     // claim expires and this delivery's retry takes over.
     let now = now_ms();
-    if !backend.uploads.claim(&session_id, &upload_id, now + CLAIM_MS, now).await? {
+    let claim_ms = ms(app.config().worker_claim);
+    if !backend.uploads.claim(&session_id, &upload_id, now + claim_ms, now).await? {
         return Ok(JobResult::Retry("another worker is processing this upload".into()));
     }
+    tracing::info!(key, "image job started");
     let Some(original) = backend.blobs.get(key).await? else {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
     };
@@ -218,12 +220,12 @@ async fn finish_failed(app: &App, key: &str, reason: &'static str, detail: &str)
     }
 }
 
-/// How long a worker may hold an upload before another delivery may take it over; far
-/// beyond the worst decode time, well below the queue's retry horizon.
-const CLAIM_MS: i64 = 120_000;
-
-/// How long a leased job stays hidden from other consumers.
-pub const LEASE_MS: i64 = 60_000;
+/// How long a leased job of the local queue stays hidden from other consumers: half the
+/// claim (`WORKER_CLAIM`, far beyond the worst decode time and well below the queue's
+/// retry horizon), so a redelivery after a crash finds the claim about to lapse.
+pub fn lease_ms(app: &App) -> i64 {
+    ms(app.config().worker_claim) / 2
+}
 const BATCH: usize = 2;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -254,7 +256,7 @@ pub async fn handle_delivery(app: &App, delivery: &Delivery) -> JobResult {
 pub async fn run_queue_worker(app: App, wake: std::sync::Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("image worker started");
     while !*shutdown.borrow() {
-        let deliveries = match app.backend().queue.receive(BATCH, LEASE_MS, now_ms()).await {
+        let deliveries = match app.backend().queue.receive(BATCH, lease_ms(&app), now_ms()).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "image queue unavailable");
