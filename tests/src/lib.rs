@@ -4,6 +4,7 @@
 pub mod fake_openai;
 pub mod moto;
 pub mod runtime_api;
+pub mod throttle;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -462,6 +462,62 @@ async fn the_restore_drill_restores_the_table_into_a_new_one() {
     assert_eq!(api.export(&sid).await.json()["transcript"].as_array().map(Vec::len), Some(4));
 }
 
+/// Visitors writing continuously, each message retried with its messageId until it gets
+/// a 200, as the widget does; anything but 200 or 503 + Retry-After fails the test.
+struct Writers {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<(String, usize, usize)>>,
+}
+
+fn start_writers(api: &Api, sessions: &[String]) -> Writers {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tasks = sessions
+        .iter()
+        .map(|sid| {
+            let (api, stop, sid) = (api.clone(), std::sync::Arc::clone(&stop), sid.clone());
+            tokio::spawn(async move {
+                let (mut sent, mut refused) = (0usize, 0usize);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let body =
+                        json!({ "sessionId": sid, "message": format!("mensaje {sent}"), "messageId": format!("m-{sent}") });
+                    let answer = api.post_json("/api/chat", &body).await;
+                    match answer.status {
+                        StatusCode::OK => sent += 1,
+                        StatusCode::SERVICE_UNAVAILABLE => {
+                            assert!(answer.header("retry-after").is_some(), "503 without Retry-After: {}", answer.body);
+                            refused += 1;
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        other => panic!("{other} while the store misbehaved: {}", answer.body),
+                    }
+                }
+                (sid, sent, refused)
+            })
+        })
+        .collect();
+    Writers { stop, tasks }
+}
+
+impl Writers {
+    /// Stops the writers and checks every session holds exactly what was acknowledged,
+    /// in order, in whole turns; returns how many 503s they were given.
+    async fn finish(self, api: &Api) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut refused_total = 0;
+        for task in self.tasks {
+            let (sid, sent, refused) = task.await.unwrap_or_else(|e| panic!("{e}"));
+            refused_total += refused;
+            let transcript = api.export(&sid).await.json()["transcript"].as_array().cloned().unwrap_or_default();
+            let visitor: Vec<&str> =
+                transcript.iter().filter(|e| e["from"] == "visitor").filter_map(|e| e["text"].as_str()).collect();
+            let expected: Vec<String> = (0..sent).map(|i| format!("mensaje {i}")).collect();
+            assert_eq!(visitor, expected, "{sid}: every acknowledged message once, in order, nothing else");
+            assert_eq!(transcript.len(), 2 * sent, "{sid}: whole turns only");
+        }
+        refused_total
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn visitors_writing_through_a_store_outage_lose_nothing() {
     let moto = Moto::start();
@@ -470,47 +526,41 @@ async fn visitors_writing_through_a_store_outage_lose_nothing() {
     for _ in 0..4 {
         sessions.push(api.greeting().await);
     }
-    // Four visitors write continuously; each message is retried with its messageId until
-    // it gets a 200, as the widget does. Anything but 200 or 503 + Retry-After fails.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for sid in sessions.clone() {
-        let (api, stop) = (api.clone(), std::sync::Arc::clone(&stop));
-        writers.push(tokio::spawn(async move {
-            let (mut sent, mut refused) = (0usize, 0usize);
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let body =
-                    json!({ "sessionId": sid, "message": format!("mensaje {sent}"), "messageId": format!("m-{sent}") });
-                let answer = api.post_json("/api/chat", &body).await;
-                match answer.status {
-                    StatusCode::OK => sent += 1,
-                    StatusCode::SERVICE_UNAVAILABLE => {
-                        assert!(answer.header("retry-after").is_some(), "503 without Retry-After: {}", answer.body);
-                        refused += 1;
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    other => panic!("{other} during the outage: {}", answer.body),
-                }
-            }
-            (sid, sent, refused)
-        }));
-    }
+    let writers = start_writers(&api, &sessions);
     tokio::time::sleep(Duration::from_secs(2)).await;
     moto.pause();
     tokio::time::sleep(Duration::from_secs(4)).await;
     moto.resume();
     tokio::time::sleep(Duration::from_secs(4)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut refused_total = 0;
-    for writer in writers {
-        let (sid, sent, refused) = writer.await.unwrap_or_else(|e| panic!("{e}"));
-        refused_total += refused;
-        let transcript = api.export(&sid).await.json()["transcript"].as_array().cloned().unwrap_or_default();
-        let visitor: Vec<&str> =
-            transcript.iter().filter(|e| e["from"] == "visitor").filter_map(|e| e["text"].as_str()).collect();
-        let expected: Vec<String> = (0..sent).map(|i| format!("mensaje {i}")).collect();
-        assert_eq!(visitor, expected, "{sid}: every acknowledged message once, in order, nothing else");
-        assert_eq!(transcript.len(), 2 * sent, "{sid}: whole turns only");
+    assert!(writers.finish(&api).await > 0, "the outage was felt (503s), so the test tested something");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_throttling_gives_503s_with_retry_after_and_loses_nothing() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let proxy = sti_e2e::throttle::ThrottlingProxy::start(&moto.endpoint);
+    let env: Vec<(&str, &str)> = stack
+        .env()
+        .into_iter()
+        .map(|(k, v)| if k == "AWS_ENDPOINT_URL" { (k, proxy.endpoint.as_str()) } else { (k, v) })
+        .collect();
+    let dir = data_dir();
+    let server = Server::start_with_args(dir.path(), &env, &["--no-worker"]);
+    let api = Api::new(&server.base);
+    let mut sessions = Vec::new();
+    for _ in 0..4 {
+        sessions.push(api.greeting().await);
     }
-    assert!(refused_total > 0, "the outage was felt (503s), so the test tested something");
+    let writers = start_writers(&api, &sessions);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    proxy.throttle_one_in(2); // every other DynamoDB call: ProvisionedThroughputExceeded
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    proxy.throttle_one_in(0);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    writers.finish(&api).await;
+    assert!(proxy.throttled() > 20, "throttling was injected: {}", proxy.throttled());
+    let health = api.get("/api/health").await;
+    assert_eq!(health.status, StatusCode::OK, "recovered: {}", health.body);
 }
