@@ -61,6 +61,9 @@ struct Cli {
     /// The server's process id, to sample its RSS and CPU from /proc (local targets).
     #[arg(long)]
     pid: Option<u32>,
+    /// The base URL is `cargo lambda watch`'s: requests go to `/lambda-url/<function>/…`.
+    #[arg(long)]
+    lambda_watch: bool,
     /// LOG_TOKEN, for /api/metrics on a production-mode target.
     #[arg(long, env = "STI_LOAD_LOG_TOKEN")]
     log_token: Option<String>,
@@ -87,9 +90,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The demo screenshot of the product, for scenario B and the readers' upload.
 const IMAGE: &[u8] = include_bytes!("../../shared/src/services/demo.png");
 
-async fn metrics_processed(base: &str, token: Option<&str>) -> Option<i64> {
+async fn metrics_processed(base: &str, token: Option<&str>, lambda_watch: bool) -> Option<i64> {
     let client = reqwest::Client::new();
-    let mut request = client.get(format!("{base}/api/metrics"));
+    let mut request =
+        client.get(format!("{base}{}", if lambda_watch { "/lambda-url/metrics/api/metrics" } else { "/api/metrics" }));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -143,11 +147,12 @@ async fn main() -> ExitCode {
     let recorder = Arc::new(Recorder::new());
     scenarios::install(Shared {
         recorder: Arc::clone(&recorder),
+        lambda_watch: cli.lambda_watch,
         log_token: cli.log_token.clone(),
         known_upload: OnceLock::new(),
         image: IMAGE.to_vec(),
     });
-    let processed_before = metrics_processed(&cli.base_url, cli.log_token.as_deref()).await;
+    let processed_before = metrics_processed(&cli.base_url, cli.log_token.as_deref(), cli.lambda_watch).await;
     let sampler = cli.pid.and_then(Sampler::start);
     if cli.pid.is_some() && sampler.is_none() {
         eprintln!("sti-load: no process {:?} to sample", cli.pid);
@@ -188,7 +193,7 @@ async fn main() -> ExitCode {
             figures.uploads_done == figures.uploads_accepted && figures.uploads_accepted > 0,
         ));
         verdict.push(("no upload id twice".to_owned(), distinct.len() == ids.len()));
-        let processed_after = metrics_processed(&cli.base_url, cli.log_token.as_deref()).await;
+        let processed_after = metrics_processed(&cli.base_url, cli.log_token.as_deref(), cli.lambda_watch).await;
         // The readers' own upload is not B's; B registers no reader.
         if let (Some(before), Some(after)) = (processed_before, processed_after) {
             let delta = after - before;

@@ -148,11 +148,22 @@ pub fn write(
         "per second",
         &[("requests", BLUE, pick(3)), ("errors", RED, pick(4))],
     )?;
+    // The series behind the plots, for anyone who wants to look closer.
+    let mut csv = String::from("second,p50_ms,p95_ms,p99_ms,requests,errors\n");
+    for (second, p50, p95, p99, requests, errors) in &seconds {
+        let _ = writeln!(csv, "{second},{p50},{p95},{p99},{requests},{errors}");
+    }
+    std::fs::write(dir.join("per-second.csv"), csv).map_err(|e| e.to_string())?;
     let mut images = vec!["latency.svg", "throughput.svg"];
     if !process.is_empty() {
         let rss = process.iter().map(|p| (p.at, p.rss_mib)).collect();
         let cpu = process.iter().map(|p| (p.at, p.cpu_percent)).collect();
         plot(&dir.join("rss.svg"), "Server resident memory", "MiB", &[("RSS", BLUE, rss)])?;
+        let mut csv = String::from("second,rss_mib,cpu_percent\n");
+        for p in process {
+            let _ = writeln!(csv, "{:.0},{:.2},{:.1}", p.at, p.rss_mib, p.cpu_percent);
+        }
+        std::fs::write(dir.join("process.csv"), csv).map_err(|e| e.to_string())?;
         plot(&dir.join("cpu.svg"), "Server CPU (100 % = one core)", "%", &[("CPU", RED, cpu)])?;
         images.extend(["rss.svg", "cpu.svg"]);
     }
@@ -252,6 +263,9 @@ mod tests {
         write(&dir, &run, &f, &samples, &process).unwrap_or_else(|e| panic!("{e}"));
         let html = std::fs::read_to_string(dir.join("summary.html")).unwrap_or_default();
         assert!(html.contains("PASS p95 under 2 s") && html.contains("rss.svg"));
+        let process_csv = std::fs::read_to_string(dir.join("process.csv")).unwrap_or_default();
+        assert_eq!(process_csv.lines().count(), 5, "{process_csv}");
+        assert!(dir.join("per-second.csv").exists());
         assert!(std::fs::read_to_string(dir.join("latency.svg")).is_ok_and(|s| s.starts_with("<svg")));
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -21,6 +21,8 @@ use crate::record::{Recorder, UploadOutcome};
 /// the readers poll.
 pub struct Shared {
     pub recorder: Arc<Recorder>,
+    /// The target is `cargo lambda watch`: each function has its own URL prefix.
+    pub lambda_watch: bool,
     pub log_token: Option<String>,
     pub known_upload: OnceLock<(String, String)>,
     pub image: Vec<u8>,
@@ -34,6 +36,29 @@ pub fn install(shared: Shared) {
 
 fn shared() -> Result<&'static Shared, Box<TransactionError>> {
     SHARED.get().ok_or_else(|| Box::new(TransactionError::Custom("the load test was not set up".into())))
+}
+
+/// Where a path of the API is served: as it is, or under `cargo lambda watch`'s
+/// `/lambda-url/<function>` prefix for the function that owns it.
+fn routed(path: &str, lambda_watch: bool) -> String {
+    if !lambda_watch {
+        return path.to_owned();
+    }
+    let route = path.split('?').next().unwrap_or(path);
+    let function = match route {
+        "/api/health" => "health",
+        "/api/greeting" => "greeting",
+        "/api/session/validate" => "session-validate",
+        "/api/chat" => "chat",
+        "/api/upload-image" => "upload-image",
+        "/api/upload-url" => "upload-url",
+        "/api/metrics" => "metrics",
+        "/api/whatsapp-ticket" => "whatsapp-ticket",
+        r if r.starts_with("/api/upload/") => "upload-status",
+        r if r.starts_with("/api/ticket/") => "ticket",
+        _ => "session-data",
+    };
+    format!("/lambda-url/{function}{path}")
 }
 
 /// The session a simulated visitor is in.
@@ -67,7 +92,7 @@ async fn call(
     headers: &[(&str, &str)],
     expect: Want,
 ) -> Result<Value, Box<TransactionError>> {
-    let mut builder = user.get_request_builder(&method, path)?;
+    let mut builder = user.get_request_builder(&method, &routed(path, shared()?.lambda_watch))?;
     for (header, value) in headers {
         builder = builder.header(*header, *value);
     }
@@ -193,7 +218,7 @@ async fn upload(user: &mut GooseUser, session: &str) -> Result<Option<String>, B
     let part = reqwest::multipart::Part::bytes(image).file_name("captura.png");
     let form = reqwest::multipart::Form::new().part("image", part);
     let builder = user
-        .get_request_builder(&GooseMethod::Post, "/api/upload-image")?
+        .get_request_builder(&GooseMethod::Post, &routed("/api/upload-image", shared()?.lambda_watch))?
         .header("x-session-id", session)
         .multipart(form);
     let expect = Want { rate_limited_ok: true, ..want(202, &["uploadId"]) };
@@ -262,5 +287,19 @@ pub async fn upload_and_follow(user: &mut GooseUser) -> TransactionResult {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::routed;
+
+    #[test]
+    fn paths_go_to_their_function_under_cargo_lambda_watch() {
+        assert_eq!(routed("/api/chat", false), "/api/chat");
+        assert_eq!(routed("/api/chat", true), "/lambda-url/chat/api/chat");
+        assert_eq!(routed("/api/upload/upl-1", true), "/lambda-url/upload-status/api/upload/upl-1");
+        assert_eq!(routed("/api/session/validate", true), "/lambda-url/session-validate/api/session/validate");
+        assert_eq!(routed("/api/session/web-1/export", true), "/lambda-url/session-data/api/session/web-1/export");
     }
 }

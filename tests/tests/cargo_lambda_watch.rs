@@ -212,3 +212,45 @@ async fn the_pre_traffic_hook_passes_against_every_function() {
     assert_eq!(metrics["sessions"]["created"], 1, "{metrics}");
     assert_eq!(metrics["sessions"]["erased"], 1, "the hook erases the session it created: {metrics}");
 }
+
+/// `sti-load` drives the functions under `cargo lambda watch` too: scenario A, briefly,
+/// every request routed to its own function's URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_tool_runs_against_cargo_lambda_watch() {
+    let dir = data_dir();
+    let limits = [
+        ("STI_ENV", "development"),
+        ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "100000"),
+        ("RATE_LIMIT_CHAT_PER_MIN_IP", "100000"),
+        ("RATE_LIMIT_GREETING_PER_MIN", "100000"),
+        ("RATE_LIMIT_TICKET_PER_MIN_IP", "100000"),
+        ("MAX_TICKETS_PER_HOUR", "100000"),
+    ];
+    let watch = start_watch(dir.path(), &limits).await;
+    let reports = data_dir();
+    let out = tokio::task::spawn_blocking({
+        let (base, report) = (watch.base.clone(), reports.path().to_string_lossy().into_owned());
+        move || {
+            Command::new(sti_e2e::workspace_bin("sti-load"))
+                .args([
+                    "A",
+                    "--lambda-watch",
+                    "--rate",
+                    "10",
+                    "--duration",
+                    "8s",
+                    "--base-url",
+                    &base,
+                    "--report-dir",
+                    &report,
+                ])
+                .output()
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap_or_else(|e| panic!("sti-load: {e}"));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains(" 0 errors"), "{printed}");
+}
