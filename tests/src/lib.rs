@@ -381,6 +381,17 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     image_bytes(width, height, image::ImageFormat::Png)
 }
 
+/// Rate limits raised out of the way, in development mode (open metrics): what a load
+/// run from one source address needs.
+pub const LOAD_ENV: &[(&str, &str)] = &[
+    ("STI_ENV", "development"),
+    ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "100000"),
+    ("RATE_LIMIT_CHAT_PER_MIN_IP", "100000"),
+    ("RATE_LIMIT_GREETING_PER_MIN", "100000"),
+    ("RATE_LIMIT_TICKET_PER_MIN_IP", "100000"),
+    ("MAX_TICKETS_PER_HOUR", "100000"),
+];
+
 /// A data directory that lives as long as the returned guard.
 pub fn data_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))

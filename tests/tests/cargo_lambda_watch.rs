@@ -218,15 +218,7 @@ async fn the_pre_traffic_hook_passes_against_every_function() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_tool_runs_against_cargo_lambda_watch() {
     let dir = data_dir();
-    let limits = [
-        ("STI_ENV", "development"),
-        ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "100000"),
-        ("RATE_LIMIT_CHAT_PER_MIN_IP", "100000"),
-        ("RATE_LIMIT_GREETING_PER_MIN", "100000"),
-        ("RATE_LIMIT_TICKET_PER_MIN_IP", "100000"),
-        ("MAX_TICKETS_PER_HOUR", "100000"),
-    ];
-    let watch = start_watch(dir.path(), &limits).await;
+    let watch = start_watch(dir.path(), sti_e2e::LOAD_ENV).await;
     let reports = data_dir();
     let out = tokio::task::spawn_blocking({
         let (base, report) = (watch.base.clone(), reports.path().to_string_lossy().into_owned());

@@ -4,16 +4,7 @@
 
 use std::process::Command;
 
-use sti_e2e::{Server, data_dir, workspace_bin};
-
-const GENEROUS: &[(&str, &str)] = &[
-    ("STI_ENV", "development"),
-    ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "100000"),
-    ("RATE_LIMIT_CHAT_PER_MIN_IP", "100000"),
-    ("RATE_LIMIT_GREETING_PER_MIN", "100000"),
-    ("RATE_LIMIT_TICKET_PER_MIN_IP", "100000"),
-    ("MAX_TICKETS_PER_HOUR", "100000"),
-];
+use sti_e2e::{LOAD_ENV, Server, data_dir, workspace_bin};
 
 fn load(server: &Server, report: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new(workspace_bin("sti-load"))
@@ -33,7 +24,7 @@ fn load(server: &Server, report: &std::path::Path, args: &[&str]) -> String {
 #[test]
 fn scenarios_a_and_b_run_and_pass_briefly() {
     let dir = data_dir();
-    let server = Server::start(dir.path(), GENEROUS);
+    let server = Server::start(dir.path(), LOAD_ENV);
     let reports = data_dir();
     let a = reports.path().join("A");
     let printed = load(&server, &a, &["A", "--rate", "50", "--duration", "10s"]);
