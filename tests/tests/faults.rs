@@ -238,7 +238,7 @@ async fn a_worker_killed_mid_job_has_the_job_redelivered_and_done_once() {
 
     let worker = Server::start_worker(dir.path(), &env);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !worker.log_lines().iter().any(|l| l.contains("image job started")) {
+    while !worker.log_lines().iter().any(|l| l.contains("worker took an upload to process")) {
         assert!(std::time::Instant::now() < deadline, "the worker never took the job: {:?}", worker.log_lines());
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -92,7 +92,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     if !backend.uploads.claim(&session_id, &upload_id, now + claim_ms, now).await? {
         return Ok(JobResult::Retry("another worker is processing this upload".into()));
     }
-    tracing::info!(key, "image job started");
+    tracing::info!(key, "worker took an upload to process");
     let Some(original) = backend.blobs.get(key).await? else {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
     };
