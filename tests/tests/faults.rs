@@ -248,7 +248,12 @@ async fn a_worker_killed_mid_job_has_the_job_redelivered_and_done_once() {
     let worker = Server::start_worker(dir.path(), &env);
     let done = api.wait_upload(&sid, &upload_id).await;
     assert_eq!(done["status"], "done", "{done}");
-    let processed = worker.log_lines().iter().filter(|l| l.contains("result=Processed")).count();
-    assert_eq!(processed, 1, "{:?}", worker.log_lines());
+    // The worker logs a job's result just after recording it: give the line a moment.
+    let processed = || worker.log_lines().iter().filter(|l| l.contains("result=Processed")).count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while processed() == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(processed(), 1, "{:?}", worker.log_lines());
     assert_eq!(api.get("/api/metrics").await.json()["uploads"]["processed"], 1, "processed exactly once");
 }
