@@ -412,9 +412,14 @@ async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
         (Some("failed"), Some("type_mismatch")),
         "{failed}"
     );
+    // The worker records the failure, then deletes the refused bytes.
     let bad_key = format!("uploads/{sid}/{bad_id}");
     for leftover in [bad_key.clone(), format!("sanitized/{bad_key}.png"), format!("thumbnails/{bad_key}.jpg")] {
-        assert!(!aws.blobs.exists(&leftover).await.unwrap_or(true), "{leftover} remains");
+        wait_for(&format!("{leftover} to be gone"), Duration::from_secs(10), || {
+            let (aws, leftover) = (aws.clone(), leftover.clone());
+            async move { !aws.blobs.exists(&leftover).await.unwrap_or(true) }
+        })
+        .await;
     }
 
     // An object for an upload nobody asked for (here: an erased session) is deleted.
