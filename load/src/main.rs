@@ -14,6 +14,7 @@ mod record;
 mod report;
 mod sampler;
 mod scenarios;
+mod warm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,7 +62,8 @@ struct Cli {
     /// The server's process id, to sample its RSS and CPU from /proc (local targets).
     #[arg(long)]
     pid: Option<u32>,
-    /// The base URL is `cargo lambda watch`'s: requests go to `/lambda-url/<function>/…`.
+    /// The base URL is `cargo lambda watch`'s: requests go to `/lambda-url/<function>/…`, and
+    /// each function is touched once before the run so its cold start is not in the figures.
     #[arg(long)]
     lambda_watch: bool,
     /// LOG_TOKEN, for /api/metrics on a production-mode target.
@@ -152,6 +154,19 @@ async fn main() -> ExitCode {
         known_upload: OnceLock::new(),
         image: IMAGE.to_vec(),
     });
+    if cli.lambda_watch {
+        match warm::cold_starts(&cli.base_url, warm::paths(cli.scenario == Which::B)).await {
+            Ok(took) => {
+                let listed: Vec<String> =
+                    took.iter().map(|(target, d)| format!("{target} {:.1} s", d.as_secs_f64())).collect();
+                println!("cold starts (not in the figures): {}", listed.join(", "));
+            }
+            Err(e) => {
+                eprintln!("sti-load: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let processed_before = metrics_processed(&cli.base_url, cli.log_token.as_deref(), cli.lambda_watch).await;
     let sampler = cli.pid.and_then(Sampler::start);
     if cli.pid.is_some() && sampler.is_none() {

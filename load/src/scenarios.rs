@@ -40,7 +40,7 @@ fn shared() -> Result<&'static Shared, Box<TransactionError>> {
 
 /// Where a path of the API is served: as it is, or under `cargo lambda watch`'s
 /// `/lambda-url/<function>` prefix for the function that owns it.
-fn routed(path: &str, lambda_watch: bool) -> String {
+pub fn routed(path: &str, lambda_watch: bool) -> String {
     if !lambda_watch {
         return path.to_owned();
     }
