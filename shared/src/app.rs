@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -11,7 +12,7 @@ use tokio::sync::Notify;
 use crate::config::{BackendKind, Config, ConfigError};
 use crate::counters::{Counter, Tally};
 use crate::pii::mask_pii;
-use crate::ports::{Backend, LogEntry, LogLevel, StoreError};
+use crate::ports::{Backend, LogEntry, LogLevel, Riders, StoreError};
 use crate::smart::Smart;
 use crate::time::{now_ms, rfc3339};
 
@@ -19,6 +20,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// How long an app-log write may hold up a response.
 const LOG_WRITE_TIMEOUT: Duration = Duration::from_millis(1_000);
+/// Background writes of turn bookkeeping allowed at once (see [`App::ride_behind`]).
+pub const MAX_RIDERS_IN_FLIGHT: usize = 256;
 
 /// Cheap to clone: every request holds one.
 #[derive(Clone)]
@@ -34,6 +37,8 @@ struct Inner {
     started: Instant,
     work_signal: Option<Arc<Notify>>,
     request_body_ceiling: Option<usize>,
+    riders_in_flight: AtomicUsize,
+    riders_dropped: AtomicU64,
 }
 
 /// What a host adds to the application.
@@ -105,6 +110,8 @@ impl App {
                 started: Instant::now(),
                 work_signal: hosting.work_signal,
                 request_body_ceiling: hosting.request_body_ceiling,
+                riders_in_flight: AtomicUsize::new(0),
+                riders_dropped: AtomicU64::new(0),
             }),
         }
     }
@@ -143,16 +150,15 @@ impl App {
         self.inner.tally.add(deltas).await;
     }
 
-    /// Appends to the application log behind `/api/logs`; the message is masked here.
-    /// Like counting, it never fails the caller.
-    pub async fn log_event(
+    /// The application-log line of an event (its message masked here) and its expiry.
+    pub fn log_line(
         &self,
         level: LogLevel,
         event: &str,
         request_id: Option<&str>,
         session_id: Option<&str>,
         message: &str,
-    ) {
+    ) -> (LogEntry, i64) {
         let at = now_ms();
         let entry = LogEntry {
             ts: rfc3339(at),
@@ -163,12 +169,63 @@ impl App {
             session_tag: session_id.map(crate::ids::session_tag),
             message: mask_pii(message),
         };
-        let expires = at + crate::time::ms(self.config().retention.log);
-        match tokio::time::timeout(LOG_WRITE_TIMEOUT, self.backend().applog.append(&entry, expires)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, event, "could not write the app log"),
-            Err(_) => tracing::warn!(event, "app log write timed out"),
+        (entry, at + crate::time::ms(self.config().retention.log))
+    }
+
+    /// Appends to the application log behind `/api/logs`; the message is masked here.
+    /// Like counting, it never fails the caller.
+    pub async fn log_event(
+        &self,
+        level: LogLevel,
+        event: &str,
+        request_id: Option<&str>,
+        session_id: Option<&str>,
+        message: &str,
+    ) {
+        let (entry, expires) = self.log_line(level, event, request_id, session_id, message);
+        append_log(&self.inner.backend, &entry, expires).await;
+    }
+
+    /// Writes a committed turn's counters and log line when its store could not write
+    /// them with the turn: in the background, so the response waits for no extra round
+    /// trip. At most [`MAX_RIDERS_IN_FLIGHT`] such writes run at once; past that they are
+    /// dropped, counted and logged — a bounded, visible loss of bookkeeping, never of a turn.
+    pub fn ride_behind(&self, riders: Riders) {
+        let in_flight = &self.inner.riders_in_flight;
+        if in_flight.fetch_add(1, Ordering::AcqRel) >= MAX_RIDERS_IN_FLIGHT {
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+            let dropped = self.inner.riders_dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(dropped, "too many turn counters and log lines in flight: dropped one turn's");
+            return;
         }
+        let app = self.clone();
+        tokio::spawn(async move {
+            if !riders.counters.is_empty() {
+                let tally = app.inner.tally.store();
+                match tokio::time::timeout(LOG_WRITE_TIMEOUT, tally.add(&riders.counters)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "could not update counters"),
+                    Err(_) => tracing::warn!("counters update timed out"),
+                }
+            }
+            if let Some((entry, expires)) = &riders.log {
+                append_log(&app.inner.backend, entry, *expires).await;
+            }
+            app.inner.riders_in_flight.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+
+    /// Turns whose counters and log line [`App::ride_behind`] had to drop.
+    pub fn riders_dropped(&self) -> u64 {
+        self.inner.riders_dropped.load(Ordering::Relaxed)
+    }
+}
+
+async fn append_log(backend: &Backend, entry: &LogEntry, expires: i64) {
+    match tokio::time::timeout(LOG_WRITE_TIMEOUT, backend.applog.append(entry, expires)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, event = entry.event, "could not write the app log"),
+        Err(_) => tracing::warn!(event = entry.event, "app log write timed out"),
     }
 }
 

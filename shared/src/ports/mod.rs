@@ -24,7 +24,7 @@ pub use counters::Counters;
 pub use queue::{Delivery, Job, JobQueue};
 pub use ratelimit::{RateDecision, RateLimiter, SlidingWindow};
 pub use secrets::{Secret, SecretValues, Secrets};
-pub use sessions::{CommitOutcome, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
+pub use sessions::{CommitOutcome, Riders, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
 pub use signing::{PutGrant, SignedPut, UploadSigner};
 pub use tickets::{CreateTicketOutcome, Ticket, TicketImage, TicketStore};
 pub use uploads::{Upload, UploadOutcome, UploadStatus, UploadStore};

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::StoreResult;
+use super::{LogEntry, StoreResult};
 use crate::chat::Conversation;
 use crate::ids::SessionId;
 
@@ -53,6 +53,16 @@ pub struct TurnRecord {
     pub response_json: String,
 }
 
+/// What a committed turn also records: its counter deltas and its app-log line (with the
+/// line's expiry). A store that can writes them in the turn's own transaction; otherwise
+/// the caller writes them after the turn, off the request's path. Never a reason to fail
+/// or to hold up a turn.
+#[derive(Debug, Clone, Default)]
+pub struct Riders {
+    pub counters: Vec<(&'static str, i64)>,
+    pub log: Option<(LogEntry, i64)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitOutcome {
     Committed,
@@ -69,6 +79,13 @@ pub trait SessionStore: Send + Sync {
     /// The session, unless missing or expired at `now`.
     async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>>;
     async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome>;
+    /// [`SessionStore::commit_turn`], and the turn's riders with it when this store can
+    /// write them in the same transaction: then the flag is true. By default it cannot,
+    /// and the caller writes them.
+    async fn commit_turn_with(&self, turn: &TurnRecord, riders: &Riders) -> StoreResult<(CommitOutcome, bool)> {
+        let _ = riders;
+        Ok((self.commit_turn(turn).await?, false))
+    }
     /// The stored answer to a `messageId`, if any.
     async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>>;
     /// The whole transcript in order.

@@ -12,7 +12,9 @@ use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::pii::mask_pii;
-use crate::ports::{CommitOutcome, LogLevel, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus};
+use crate::ports::{
+    CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
+};
 use crate::services::admission::{Quota, admit};
 use crate::services::sessions::load;
 use crate::services::tickets::{self, TicketLinks};
@@ -245,22 +247,27 @@ async fn chat_turn(
             message_id: message_id.map(str::to_owned),
             response_json: response.clone(),
         };
-        match app.backend().sessions.commit_turn(&record).await? {
-            CommitOutcome::Committed => {
-                app.count(&[(Counter::ChatMessages, 1)]).await;
-                // Metadata only: the visitor's words live in the transcript, which erasure removes.
-                let c = &record.session.conversation;
-                let summary = format!(
-                    "turn {version} → {} (category {}, {} chars)",
-                    c.state.as_str(),
-                    c.category.as_deref().unwrap_or("none"),
-                    masked.chars().count()
-                );
-                app.log_event(LogLevel::Info, "chat.turn", Some(origin.request_id), Some(id.as_str()), &summary).await;
+        // Metadata only: the visitor's words live in the transcript, which erasure removes.
+        let c = &record.session.conversation;
+        let summary = format!(
+            "turn {version} → {} (category {}, {} chars)",
+            c.state.as_str(),
+            c.category.as_deref().unwrap_or("none"),
+            masked.chars().count()
+        );
+        let riders = Riders {
+            counters: vec![(Counter::ChatMessages.key(), 1)],
+            log: Some(app.log_line(LogLevel::Info, "chat.turn", Some(origin.request_id), Some(id.as_str()), &summary)),
+        };
+        match app.backend().sessions.commit_turn_with(&record, &riders).await? {
+            (CommitOutcome::Committed, written) => {
+                if !written {
+                    app.ride_behind(riders);
+                }
                 return Ok(response);
             }
-            CommitOutcome::Duplicate(stored) => return Ok(stored),
-            CommitOutcome::Conflict => backoff(attempt).await,
+            (CommitOutcome::Duplicate(stored), _) => return Ok(stored),
+            (CommitOutcome::Conflict, _) => backoff(attempt).await,
         }
     }
     Err(Error::SessionBusy)

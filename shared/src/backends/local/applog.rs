@@ -1,25 +1,22 @@
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use super::Local;
-use super::db::{from_json, map_err, to_json};
+use super::db::{execute, from_json, map_err, to_json};
 use crate::ports::{AppLog, LogEntry, StoreResult};
+
+/// Appends one (already encoded) line, inside the caller's write.
+pub(super) fn insert_log(conn: &Connection, at: i64, expires_at: i64, body: &str) -> StoreResult<()> {
+    execute(conn, "INSERT INTO applog (at, expires_at, body) VALUES (?1, ?2, ?3)", params![at, expires_at, body])?;
+    Ok(())
+}
 
 #[async_trait]
 impl AppLog for Local {
     async fn append(&self, entry: &LogEntry, expires_at: i64) -> StoreResult<()> {
         let body = to_json(entry)?;
         let at = entry.at;
-        self.db
-            .write_relaxed(move |tx| {
-                tx.execute(
-                    "INSERT INTO applog (at, expires_at, body) VALUES (?1, ?2, ?3)",
-                    params![at, expires_at, body],
-                )
-                .map_err(map_err)?;
-                Ok(())
-            })
-            .await
+        self.db.write(move |tx| insert_log(tx, at, expires_at, &body)).await
     }
 
     async fn recent(&self, limit: usize, now: i64) -> StoreResult<Vec<LogEntry>> {

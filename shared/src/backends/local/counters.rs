@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Local;
-use super::db::map_err;
+use super::db::{execute, map_err};
 use crate::ports::{Counters, StoreResult};
 
 const ADD: &str =
@@ -12,13 +12,21 @@ const ADD: &str =
 const SET: &str =
     "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
 
+/// Adds each delta to its counter, inside the caller's write.
+pub(super) fn add_counters(conn: &Connection, deltas: &[(&str, i64)]) -> StoreResult<()> {
+    for (name, delta) in deltas {
+        execute(conn, ADD, params![name, delta])?;
+    }
+    Ok(())
+}
+
 impl Local {
-    /// Runs `sql` (an upsert of `name`, `value`) for each pair in one relaxed transaction.
+    /// Runs `sql` (an upsert of `name`, `value`) for each pair, in the next group commit.
     async fn upsert_counters(&self, sql: &'static str, pairs: Vec<(String, i64)>) -> StoreResult<()> {
         self.db
-            .write_relaxed(move |tx| {
+            .write(move |tx| {
                 for (name, value) in &pairs {
-                    tx.execute(sql, params![name, value]).map_err(map_err)?;
+                    execute(tx, sql, params![name, value])?;
                 }
                 Ok(())
             })

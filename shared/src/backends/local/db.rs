@@ -1,20 +1,28 @@
-//! The SQLite file behind the embedded backend: a small pool of reader connections whose
-//! work runs on the blocking thread pool, WAL journaling so readers never wait for
-//! writers, and `BEGIN IMMEDIATE` write transactions so several processes on one data dir
-//! queue up for the write lock instead of failing half-way.
+//! The SQLite file behind the embedded backend, with one writer per process and group
+//! commit.
 //!
-//! SQLite admits one writer at a time. Inside a process, writers queue on a mutex around
-//! a dedicated writer connection instead of spinning in SQLite's busy handler (which
-//! sleeps in steps of up to 100 ms); the busy handler only arbitrates between processes.
-//! Writes of records people rely on are `synchronous = FULL` (durable across power
-//! loss); counters, rate-limit windows and app-log lines use a second writer with
-//! `synchronous = NORMAL` (durable across a process crash), sparing an fsync per request.
+//! Writes go to a writer thread that owns the process's only write connection. It takes
+//! every write queued while it was busy, runs each in its own savepoint inside **one**
+//! `BEGIN IMMEDIATE` transaction, commits with **one** fsync (`synchronous = FULL`: an
+//! acknowledged write survives power loss) and only then acknowledges them all. A write
+//! that fails rolls back its savepoint alone; a commit that fails (disk full, I/O error)
+//! fails every write of the batch, so nothing is half-written. Several processes on one
+//! data directory (`cargo lambda watch`) each have their own writer; SQLite's lock and
+//! busy handler arbitrate between them.
+//!
+//! Reads run on the caller's thread on a pooled connection (WAL: readers never wait for
+//! the writer) with cached prepared statements: no hand-off to another thread for a
+//! lookup that takes microseconds.
+//!
+//! A chat turn's counters and app-log line are part of the turn's own write. Rate-limit
+//! hits are written *behind* (see `limiter`): queued without waiting, they ride in the
+//! next group commit with the turn they admitted.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Params, Transaction, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Params, TransactionBehavior};
 
 use crate::ports::{StoreError, StoreResult};
 
@@ -90,24 +98,58 @@ CREATE INDEX IF NOT EXISTS applog_at ON applog(at);
 pub struct Db {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    /// The write gate: (durable writer, relaxed writer), opened on first use.
-    writers: Mutex<(Option<Connection>, Option<Connection>)>,
+    writer: mpsc::Sender<Box<dyn Job>>,
 }
 
-/// How hard a write transaction insists on reaching the disk before it returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durability {
-    /// fsync at every commit: sessions, transcripts, tickets, uploads, jobs.
-    Full,
-    /// Survives a process crash, not a power cut: counters, rate windows, app log.
-    Relaxed,
+/// Statements kept prepared per connection (the hot paths use a dozen).
+const STATEMENT_CACHE: usize = 64;
+/// Writes committed together at most; more wait for the next commit.
+const MAX_BATCH: usize = 1_024;
+
+/// One queued write: run inside the batch's transaction, then told how the commit went.
+trait Job: Send {
+    /// Runs the write; false when it failed (its savepoint is then rolled back).
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Called once the batch is committed (or failed), to acknowledge the write.
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>);
+}
+
+type Reply<T> = Box<dyn FnOnce(StoreResult<T>) + Send>;
+
+struct Write<T, F> {
+    work: Option<F>,
+    result: Option<StoreResult<T>>,
+    reply: Reply<T>,
+}
+
+impl<T: Send, F: FnOnce(&Connection) -> StoreResult<T> + Send> Job for Write<T, F> {
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)))
+            .unwrap_or_else(|_| Err(StoreError::Corrupt("a database write panicked".into())));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
+        let outcome = match (commit, self.result) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(result)) => result,
+            (Ok(()), None) => Err(StoreError::Unavailable("the write did not run".into())),
+        };
+        (self.reply)(outcome);
+    }
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the database at `path`, brings its schema up to date
+    /// and starts the process's writer thread.
     pub fn open(path: &Path) -> StoreResult<Arc<Db>> {
-        let db =
-            Arc::new(Db { path: path.to_owned(), idle: Mutex::new(Vec::new()), writers: Mutex::new((None, None)) });
+        let (queue, jobs) = mpsc::channel();
+        let db = Arc::new(Db { path: path.to_owned(), idle: Mutex::new(Vec::new()), writer: queue });
         let mut conn = db.connect()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
@@ -120,7 +162,10 @@ impl Db {
         tx.execute_batch(SCHEMA).map_err(map_err)?;
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(map_err)?;
         tx.commit().map_err(map_err)?;
-        db.give_back(conn);
+        std::thread::Builder::new()
+            .name("sti-db-writer".into())
+            .spawn(move || write_loop(conn, jobs))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the database writer: {e}")))?;
         Ok(db)
     }
 
@@ -128,6 +173,7 @@ impl Db {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(map_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // WAL: readers never block writers. synchronous=FULL: an acknowledged write
         // survives power loss, not only a process crash.
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
@@ -151,71 +197,95 @@ impl Db {
         }
     }
 
-    /// Runs `f` on a pooled connection on the blocking thread pool.
+    /// Runs `f` on a pooled read connection, on the caller's thread.
+    pub fn read_now<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let conn = self.take()?;
+        let result = f(&conn);
+        self.give_back(conn);
+        result
+    }
+
+    /// [`Db::read_now`] for async callers (a WAL read does not wait for writers).
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T>,
+    {
+        self.read_now(f)
+    }
+
+    fn submit(&self, job: Box<dyn Job>) -> StoreResult<()> {
+        self.writer.send(job).map_err(|_| StoreError::Unavailable("the database writer stopped".into()))
+    }
+
+    /// Runs `f` in the next group commit and returns its result once that commit is on disk.
+    pub async fn write<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let db = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let conn = db.take()?;
-            let result = f(&conn);
-            db.give_back(conn);
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let reply: Reply<T> = Box::new(move |outcome| {
+            let _ = tx.send(outcome);
+        });
+        self.submit(Box::new(Write { work: Some(f), result: None, reply }))?;
+        rx.await.map_err(|_| StoreError::Unavailable("the database writer stopped".into()))?
     }
 
-    /// Runs `f` inside a durable `BEGIN IMMEDIATE` transaction, committed if `f` succeeds.
-    pub async fn write<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
+    /// Queues `f` for the next group commit without waiting for it. `done` hears how it
+    /// went (after the commit); a failure is logged.
+    pub fn write_behind<F>(&self, f: F, done: impl FnOnce(bool) + Send + 'static) -> StoreResult<()>
     where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<()> + Send + 'static,
     {
-        self.write_with(Durability::Full, f).await
+        let reply: Reply<()> = Box::new(move |outcome| {
+            if let Err(e) = &outcome {
+                tracing::warn!(error = %e, "a written-behind rate-limit hit was lost");
+            }
+            done(outcome.is_ok());
+        });
+        self.submit(Box::new(Write { work: Some(f), result: None, reply }))
     }
+}
 
-    /// Like [`Db::write`], for data whose last moments may be lost to a power cut.
-    pub async fn write_relaxed<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
-    {
-        self.write_with(Durability::Relaxed, f).await
+/// The writer thread: batches whatever is queued, commits it once, acknowledges it all.
+fn write_loop(conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let commit = commit_batch(&conn, &mut batch);
+        for job in batch {
+            job.finish(commit.clone());
+        }
     }
+}
 
-    async fn write_with<T, F>(self: &Arc<Self>, durability: Durability, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
-    {
-        let db = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let mut gate = db.writers.lock().map_err(|_| StoreError::Unavailable("database writer poisoned".into()))?;
-            let slot = match durability {
-                Durability::Full => &mut gate.0,
-                Durability::Relaxed => &mut gate.1,
-            };
-            let conn = match slot {
-                Some(conn) => conn,
-                None => {
-                    let conn = db.connect()?;
-                    if durability == Durability::Relaxed {
-                        conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(map_err)?;
-                    }
-                    slot.insert(conn)
-                }
-            };
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(map_err)?;
-            Ok(value)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
+fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
+    run_sql(conn, "BEGIN IMMEDIATE")?;
+    for job in batch.iter_mut() {
+        let ran = run_sql(conn, "SAVEPOINT job").map(|()| job.run(conn));
+        let settled = match ran {
+            Ok(true) => run_sql(conn, "RELEASE job"),
+            Ok(false) => run_sql(conn, "ROLLBACK TO job").and_then(|()| run_sql(conn, "RELEASE job")),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = settled {
+            let _ = run_sql(conn, "ROLLBACK");
+            return Err(e);
+        }
     }
+    run_sql(conn, "COMMIT").inspect_err(|_| {
+        let _ = run_sql(conn, "ROLLBACK");
+    })
+}
+
+fn run_sql(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(map_err)
 }
 
 /// Lock contention and I/O trouble are worth retrying (503); anything else means the
@@ -243,13 +313,22 @@ pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("cannot decode stored record: {e}")))
 }
 
+/// Runs one statement through the connection's cache of prepared statements; returns
+/// how many rows it changed.
+pub fn execute(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<usize> {
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(params)).map_err(map_err)
+}
+
 /// The JSON `body` column of the one row `sql` selects, decoded.
 pub fn query_one<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
 ) -> StoreResult<Option<T>> {
-    let body: Option<String> = conn.query_row(sql, params, |r| r.get(0)).optional().map_err(map_err)?;
+    let body: Option<String> = conn
+        .prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params, |r| r.get(0)).optional())
+        .map_err(map_err)?;
     body.map(|b| from_json(&b)).transpose()
 }
 
@@ -259,7 +338,7 @@ pub fn query_all<T: serde::de::DeserializeOwned>(
     sql: &str,
     params: impl Params,
 ) -> StoreResult<Vec<T>> {
-    let mut stmt = conn.prepare(sql).map_err(map_err)?;
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
     let rows = stmt.query_map(params, |r| r.get::<_, String>(0)).map_err(map_err)?;
     rows.map(|r| r.map_err(map_err).and_then(|b| from_json(&b))).collect()
 }
@@ -267,7 +346,7 @@ pub fn query_all<T: serde::de::DeserializeOwned>(
 impl Db {
     /// Deletes the rows of `table` that expired at `now`; returns how many.
     pub async fn delete_expired(self: &Arc<Self>, table: &'static str, now: i64) -> StoreResult<u64> {
-        self.write_relaxed(move |tx| {
+        self.write(move |tx| {
             let n = tx.execute(&format!("DELETE FROM {table} WHERE expires_at <= ?1"), [now]).map_err(map_err)?;
             Ok(n as u64)
         })

@@ -26,6 +26,7 @@ use crate::ports::{Backend, SecretValues, StoreError, StoreResult};
 /// The SQLite-backed stores; one value implements every table-shaped port.
 pub struct Local {
     db: Arc<db::Db>,
+    pending: limiter::Pending,
 }
 
 pub const DATABASE_FILE: &str = "sti.db";
@@ -35,7 +36,8 @@ pub const BLOB_DIR: &str = "blobs";
 pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc<Local>)> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display())))?;
-    let local = Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))? });
+    let local =
+        Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, pending: limiter::Pending::default() });
     let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
     let backend = Backend {
         name: "local",

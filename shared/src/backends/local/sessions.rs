@@ -2,9 +2,13 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::Local;
-use super::db::{map_err, query_all, query_one, to_json};
+use super::applog::insert_log;
+use super::counters::add_counters;
+use super::db::{execute, map_err, query_all, query_one, to_json};
 use crate::ids::SessionId;
-use crate::ports::{CommitOutcome, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord};
+use crate::ports::{
+    CommitOutcome, Riders, Session, SessionStore, StoreError, StoreResult, TranscriptEntry, TurnRecord,
+};
 
 #[async_trait]
 impl SessionStore for Local {
@@ -34,6 +38,13 @@ impl SessionStore for Local {
     }
 
     async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome> {
+        Ok(self.commit_turn_with(turn, &Riders::default()).await?.0)
+    }
+
+    /// One write of the group commit: the idempotency check, the conditional session
+    /// update, the transcript entries, the stored reply, and the turn's counters and
+    /// log line — all or nothing.
+    async fn commit_turn_with(&self, turn: &TurnRecord, riders: &Riders) -> StoreResult<(CommitOutcome, bool)> {
         let body = to_json(&turn.session)?;
         let entries = turn.entries.iter().map(|e| Ok((e.seq as i64, to_json(e)?))).collect::<StoreResult<Vec<_>>>()?;
         let id = turn.session.id.to_string();
@@ -45,42 +56,46 @@ impl SessionStore for Local {
         );
         let message_id = turn.message_id.clone();
         let response = turn.response_json.clone();
-        self.db
+        let counters = riders.counters.clone();
+        let log = riders.log.as_ref().map(|(entry, expires)| Ok::<_, StoreError>((entry.at, *expires, to_json(entry)?))).transpose()?;
+        let outcome = self
+            .db
             .write(move |tx| {
                 if let Some(mid) = &message_id {
                     let earlier: Option<String> = tx
-                        .query_row("SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2", params![id, mid], |r| {
-                            r.get(0)
-                        })
-                        .optional()
+                        .prepare_cached("SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2")
+                        .and_then(|mut q| q.query_row(params![id, mid], |r| r.get(0)).optional())
                         .map_err(map_err)?;
                     if let Some(earlier) = earlier {
                         return Ok(CommitOutcome::Duplicate(earlier));
                     }
                 }
-                let updated = tx
-                    .execute(
-                        "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3 WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
-                        params![version, expires, body, id, expected, now],
-                    )
-                    .map_err(map_err)?;
+                let updated = execute(
+                    tx,
+                    "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3 WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
+                    params![version, expires, body, id, expected, now],
+                )?;
                 if updated == 0 {
                     return Ok(CommitOutcome::Conflict);
                 }
                 for (seq, entry) in &entries {
-                    tx.execute("INSERT INTO transcript (session_id, seq, body) VALUES (?1, ?2, ?3)", params![id, seq, entry])
-                        .map_err(map_err)?;
+                    execute(tx, "INSERT INTO transcript (session_id, seq, body) VALUES (?1, ?2, ?3)", params![id, seq, entry])?;
                 }
                 if let Some(mid) = &message_id {
-                    tx.execute(
+                    execute(
+                        tx,
                         "INSERT INTO replies (session_id, message_id, response) VALUES (?1, ?2, ?3)",
                         params![id, mid, response],
-                    )
-                    .map_err(map_err)?;
+                    )?;
+                }
+                add_counters(tx, &counters)?;
+                if let Some((at, expires, body)) = &log {
+                    insert_log(tx, *at, *expires, body)?;
                 }
                 Ok(CommitOutcome::Committed)
             })
-            .await
+            .await?;
+        Ok((outcome, true))
     }
 
     async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {

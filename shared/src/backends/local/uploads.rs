@@ -171,7 +171,7 @@ impl UploadStore for Local {
 }
 
 /// The upload `id` of `session` if it is still waiting for the worker.
-fn queued_upload(tx: &rusqlite::Transaction<'_>, id: &str, session: &str) -> StoreResult<Option<Upload>> {
+fn queued_upload(tx: &rusqlite::Connection, id: &str, session: &str) -> StoreResult<Option<Upload>> {
     query_one(
         tx,
         "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'queued'",
