@@ -99,7 +99,12 @@ pub struct Db {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     writer: mpsc::Sender<Box<dyn Job>>,
+    /// Dropped with the store, which stops the checkpointer thread.
+    _checkpointer: mpsc::Sender<()>,
 }
+
+/// How often the checkpointer copies committed pages from the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// Statements kept prepared per connection (the hot paths use a dozen).
 const STATEMENT_CACHE: usize = 64;
@@ -108,8 +113,8 @@ const MAX_BATCH: usize = 1_024;
 
 /// One queued write: run inside the batch's transaction, then told how the commit went.
 trait Job: Send {
-    /// Runs the write; false when it failed (its savepoint is then rolled back).
-    fn run(&mut self, conn: &Connection) -> bool;
+    /// Runs the write; its error when it failed (its savepoint is then rolled back).
+    fn run(&mut self, conn: &Connection) -> Result<(), StoreError>;
     /// Called once the batch is committed (or failed), to acknowledge the write.
     fn finish(self: Box<Self>, commit: Result<(), StoreError>);
 }
@@ -123,15 +128,15 @@ struct Write<T, F> {
 }
 
 impl<T: Send, F: FnOnce(&Connection) -> StoreResult<T> + Send> Job for Write<T, F> {
-    fn run(&mut self, conn: &Connection) -> bool {
+    fn run(&mut self, conn: &Connection) -> Result<(), StoreError> {
         let Some(work) = self.work.take() else {
-            return false;
+            return Err(StoreError::Unavailable("the write ran twice".into()));
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)))
             .unwrap_or_else(|_| Err(StoreError::Corrupt("a database write panicked".into())));
-        let ok = result.is_ok();
+        let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
         self.result = Some(result);
-        ok
+        outcome
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
@@ -149,7 +154,13 @@ impl Db {
     /// and starts the process's writer thread.
     pub fn open(path: &Path) -> StoreResult<Arc<Db>> {
         let (queue, jobs) = mpsc::channel();
-        let db = Arc::new(Db { path: path.to_owned(), idle: Mutex::new(Vec::new()), writer: queue });
+        let (checkpointer, stop) = mpsc::channel();
+        let db = Arc::new(Db {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            writer: queue,
+            _checkpointer: checkpointer,
+        });
         let mut conn = db.connect()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
@@ -162,10 +173,24 @@ impl Db {
         tx.execute_batch(SCHEMA).map_err(map_err)?;
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(map_err)?;
         tx.commit().map_err(map_err)?;
+        // The writer never checkpoints (which would copy pages and fsync the database
+        // inside a commit, stalling every turn queued behind it): a thread of its own
+        // does, without blocking the writer.
+        // Its cache is never dropped (no other writer in this process), so it can hold a
+        // whole group commit's pages without spilling half-way.
+        conn.execute_batch(
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -32768;",
+        )
+        .map_err(map_err)?;
+        let checkpoints = db.connect()?;
         std::thread::Builder::new()
             .name("sti-db-writer".into())
             .spawn(move || write_loop(conn, jobs))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the database writer: {e}")))?;
+        std::thread::Builder::new()
+            .name("sti-db-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoints, stop))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the database checkpointer: {e}")))?;
         Ok(db)
     }
 
@@ -178,6 +203,10 @@ impl Db {
         // survives power loss, not only a process crash.
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(map_err)?;
+        // Savepoint journals in memory. (No larger caches or mmap for readers: in WAL mode
+        // a reader drops its whole cache whenever the database changed, so a big cache
+        // only costs more to drop, and a growing mapping costs a remap each time.)
+        conn.execute_batch("PRAGMA temp_store = MEMORY;").map_err(map_err)?;
         Ok(conn)
     }
 
@@ -265,13 +294,27 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
     }
 }
 
+/// Copies what the WAL holds into the database every [`CHECKPOINT_EVERY`] (`PASSIVE`: it
+/// never waits for the writer or readers), until the store is dropped.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+        }
+    }
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
+
 fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
     run_sql(conn, "BEGIN IMMEDIATE")?;
     for job in batch.iter_mut() {
         let ran = run_sql(conn, "SAVEPOINT job").map(|()| job.run(conn));
         let settled = match ran {
-            Ok(true) => run_sql(conn, "RELEASE job"),
-            Ok(false) => run_sql(conn, "ROLLBACK TO job").and_then(|()| run_sql(conn, "RELEASE job")),
+            Ok(Ok(())) => run_sql(conn, "RELEASE job"),
+            // Some errors (a full disk, I/O) make SQLite roll the whole transaction back
+            // itself: then every write of the batch fails with this one's error.
+            Ok(Err(e)) if conn.is_autocommit() => return Err(e),
+            Ok(Err(_)) => run_sql(conn, "ROLLBACK TO job").and_then(|()| run_sql(conn, "RELEASE job")),
             Err(e) => Err(e),
         };
         if let Err(e) = settled {

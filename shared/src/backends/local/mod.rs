@@ -7,6 +7,8 @@ pub mod backup;
 mod blobs;
 mod counters;
 mod db;
+#[cfg(test)]
+mod group_commit_tests;
 mod limiter;
 mod queue;
 mod sessions;
@@ -26,7 +28,7 @@ use crate::ports::{Backend, SecretValues, StoreError, StoreResult};
 /// The SQLite-backed stores; one value implements every table-shaped port.
 pub struct Local {
     db: Arc<db::Db>,
-    pending: limiter::Pending,
+    windows: limiter::Windows,
 }
 
 pub const DATABASE_FILE: &str = "sti.db";
@@ -37,7 +39,7 @@ pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc
     std::fs::create_dir_all(data_dir)
         .map_err(|e| StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display())))?;
     let local =
-        Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, pending: limiter::Pending::default() });
+        Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, windows: limiter::Windows::default() });
     let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
     let backend = Backend {
         name: "local",

@@ -57,7 +57,11 @@ impl SessionStore for Local {
         let message_id = turn.message_id.clone();
         let response = turn.response_json.clone();
         let counters = riders.counters.clone();
-        let log = riders.log.as_ref().map(|(entry, expires)| Ok::<_, StoreError>((entry.at, *expires, to_json(entry)?))).transpose()?;
+        let log = riders
+            .log
+            .as_ref()
+            .map(|(entry, expires)| Ok::<_, StoreError>((entry.at, *expires, to_json(entry)?)))
+            .transpose()?;
         let outcome = self
             .db
             .write(move |tx| {

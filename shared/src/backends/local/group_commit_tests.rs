@@ -1,0 +1,208 @@
+//! The writer thread, group commit, riders and the in-memory rate limiter of the
+//! embedded store (the port contracts are in `ports::contract`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::params;
+
+use super::db::execute;
+use super::limiter::REFRESH_MS;
+use super::{Local, open};
+use crate::chat::{Conversation, Locale};
+use crate::ids::SessionId;
+use crate::ports::{
+    AppLog, CommitOutcome, Counters, LogEntry, LogLevel, RateDecision, RateLimiter, Riders, Role, SecretValues,
+    Session, SessionStore, StoreError, TranscriptEntry, TurnRecord,
+};
+use crate::time::{HOUR_MS, MINUTE_MS, now_ms};
+
+fn local(dir: &Path) -> Arc<Local> {
+    match open(dir, SecretValues::default()) {
+        Ok((_, local)) => local,
+        Err(e) => panic!("open: {e}"),
+    }
+}
+
+fn session(now: i64) -> Session {
+    Session {
+        id: SessionId::generate().unwrap_or_else(|e| panic!("{e}")),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        expires_at: now + HOUR_MS,
+        conversation: Conversation::new(Locale::Es),
+        transcript_expires_at: 0,
+    }
+}
+
+fn turn(s: &Session, now: i64, message_id: &str) -> TurnRecord {
+    let next = Session { version: s.version + 1, updated_at: now, ..s.clone() };
+    TurnRecord {
+        expected_version: s.version,
+        entries: vec![TranscriptEntry { seq: next.version * 2, at: now, role: Role::Visitor, text: "hola".into() }],
+        session: next,
+        message_id: Some(message_id.to_owned()),
+        response_json: "{\"reply\":\"ok\"}".into(),
+    }
+}
+
+fn riders(now: i64, event: &str) -> Riders {
+    let entry = LogEntry {
+        ts: crate::time::rfc3339(now),
+        at: now,
+        level: LogLevel::Info,
+        event: event.to_owned(),
+        request_id: None,
+        session_tag: None,
+        message: "turn".into(),
+    };
+    Riders { counters: vec![("chat.totalMessages", 1)], log: Some((entry, now + HOUR_MS)) }
+}
+
+fn rows(local: &Local, sql: &str) -> i64 {
+    local.db.read_now(|c| c.query_row(sql, [], |r| r.get(0)).map_err(super::db::map_err)).unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_turns_commit_together_and_a_failing_write_rolls_back_alone() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = local(dir.path());
+    let now = now_ms();
+    let mut sessions = Vec::new();
+    for _ in 0..200 {
+        let s = session(now);
+        assert_eq!(store.create(&s).await.ok(), Some(true));
+        sessions.push(s);
+    }
+    let mut tasks = Vec::new();
+    for (i, s) in sessions.iter().enumerate() {
+        let (store, record) = (Arc::clone(&store), turn(s, now + 1, &format!("m{i}")));
+        tasks.push(tokio::spawn(async move { store.commit_turn_with(&record, &riders(now, "chat.turn")).await }));
+    }
+    // In the middle of the burst: a write that inserts, then fails.
+    let failing = store
+        .db
+        .write(move |tx| {
+            execute(tx, "INSERT INTO counters (name, value) VALUES ('half.written', 1)", params![])?;
+            Err::<(), _>(StoreError::Rejected("refused half-way".into()))
+        })
+        .await;
+    assert!(matches!(failing, Err(StoreError::Rejected(_))), "{failing:?}");
+    for task in tasks {
+        let outcome = task.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(outcome, Ok((CommitOutcome::Committed, true))), "{outcome:?}");
+    }
+    assert_eq!(rows(&store, "SELECT count(*) FROM transcript"), 200);
+    assert_eq!(rows(&store, "SELECT count(*) FROM replies"), 200);
+    assert_eq!(rows(&store, "SELECT count(*) FROM applog"), 200, "every turn's log line rode with it");
+    assert_eq!(Counters::get(&*store, "chat.totalMessages").await.ok().flatten(), Some(200));
+    assert_eq!(
+        Counters::get(&*store, "half.written").await.ok().flatten(),
+        None,
+        "the failed write's insert was rolled back"
+    );
+}
+
+#[tokio::test]
+async fn riders_are_written_only_with_a_committed_turn() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = local(dir.path());
+    let now = now_ms();
+    let s = session(now);
+    assert_eq!(store.create(&s).await.ok(), Some(true));
+    let first = store.commit_turn_with(&turn(&s, now, "a"), &riders(now, "first")).await;
+    assert!(matches!(first, Ok((CommitOutcome::Committed, true))), "{first:?}");
+    // The same expected version again: a conflict, and its riders must not count.
+    let stale = store.commit_turn_with(&turn(&s, now, "b"), &riders(now, "stale")).await;
+    assert!(matches!(stale, Ok((CommitOutcome::Conflict, true))), "{stale:?}");
+    // A replayed messageId: the stored answer, nothing counted again.
+    let replay = store.commit_turn_with(&turn(&s, now, "a"), &riders(now, "replay")).await;
+    assert!(matches!(replay, Ok((CommitOutcome::Duplicate(_), true))), "{replay:?}");
+    assert_eq!(Counters::get(&*store, "chat.totalMessages").await.ok().flatten(), Some(1));
+    let log = store.recent(10, now).await.unwrap_or_default();
+    assert_eq!(log.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(), ["first"]);
+}
+
+#[tokio::test]
+async fn a_full_disk_fails_the_whole_batch_and_the_writer_recovers() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = local(dir.path());
+    // SQLite reports a full disk when the database may not grow: the same path as ENOSPC.
+    let page_count = rows(&store, "PRAGMA page_count");
+    let limited = store
+        .db
+        .write(move |tx| {
+            tx.query_row(&format!("PRAGMA max_page_count = {page_count}"), [], |_| Ok(())).map_err(super::db::map_err)
+        })
+        .await;
+    assert!(limited.is_ok(), "{limited:?}");
+    let big = "x".repeat(64 * 1024);
+    let refused = store
+        .db
+        .write(move |tx| execute(tx, "INSERT INTO counters (name, value) VALUES (?1, 1)", params![big]).map(|_| ()))
+        .await;
+    assert!(matches!(refused, Err(StoreError::Unavailable(_))), "a full disk is retryable (503): {refused:?}");
+    let lifted = store
+        .db
+        .write(|tx| tx.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(())).map_err(super::db::map_err))
+        .await;
+    assert!(lifted.is_ok(), "{lifted:?}");
+    assert!(store.add(&[("after.recovery", 1)]).await.is_ok());
+    assert_eq!(Counters::get(&*store, "after.recovery").await.ok().flatten(), Some(1));
+}
+
+#[tokio::test]
+async fn rate_limits_are_exact_in_a_process_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let now = now_ms();
+    {
+        let store = local(dir.path());
+        for _ in 0..3 {
+            assert_eq!(store.hit("k", 5, MINUTE_MS, now).await.ok(), Some(RateDecision::Allowed));
+        }
+        // An awaited write queues behind the hits: once it is acknowledged, so are they.
+        assert!(store.add(&[("flush", 1)]).await.is_ok());
+    }
+    let store = local(dir.path());
+    assert_eq!(store.hit("k", 5, MINUTE_MS, now + 1).await.ok(), Some(RateDecision::Allowed));
+    assert_eq!(store.hit("k", 5, MINUTE_MS, now + 2).await.ok(), Some(RateDecision::Allowed));
+    assert!(matches!(store.hit("k", 5, MINUTE_MS, now + 3).await, Ok(RateDecision::Limited { .. })));
+}
+
+/// Two processes on one data directory (two stores here): each sees the other's hits
+/// once it reads the window — at first use, then at most `REFRESH_MS` later. Within that
+/// second a burst on both may pass more than the limit; never after it.
+#[tokio::test]
+async fn across_processes_the_limit_is_approximate_within_the_refresh_interval() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (a, b) = (local(dir.path()), local(dir.path()));
+    let now = now_ms() - now_ms() % MINUTE_MS + 1_000;
+    let limit = 5;
+    for _ in 0..3 {
+        assert_eq!(a.hit("ip", limit, MINUTE_MS, now).await.ok(), Some(RateDecision::Allowed));
+    }
+    assert!(a.add(&[("flush", 1)]).await.is_ok());
+    // B meets the window after A's hits were committed: exact.
+    assert_eq!(b.hit("ip", limit, MINUTE_MS, now + 10).await.ok(), Some(RateDecision::Allowed));
+    assert_eq!(b.hit("ip", limit, MINUTE_MS, now + 11).await.ok(), Some(RateDecision::Allowed));
+    assert!(matches!(b.hit("ip", limit, MINUTE_MS, now + 12).await, Ok(RateDecision::Limited { .. })));
+    assert!(b.add(&[("flush", 1)]).await.is_ok());
+    // A still counts 3 (its view is under a second old): it lets 2 more through.
+    assert_eq!(a.hit("ip", limit, MINUTE_MS, now + 20).await.ok(), Some(RateDecision::Allowed));
+    assert_eq!(a.hit("ip", limit, MINUTE_MS, now + 21).await.ok(), Some(RateDecision::Allowed));
+    assert!(matches!(a.hit("ip", limit, MINUTE_MS, now + 22).await, Ok(RateDecision::Limited { .. })));
+    assert!(a.add(&[("flush", 1)]).await.is_ok());
+    // Once its view is refreshed, A sees all 7 and refuses, as does B.
+    let later = now + REFRESH_MS + 30;
+    assert!(matches!(a.hit("ip", limit, MINUTE_MS, later).await, Ok(RateDecision::Limited { .. })));
+    assert!(matches!(b.hit("ip", limit, MINUTE_MS, later).await, Ok(RateDecision::Limited { .. })));
+    assert_eq!(
+        a.db.read_now(|c| c
+            .query_row("SELECT count FROM rate_windows WHERE key = 'ip'", [], |r| r.get::<_, i64>(0))
+            .map_err(super::db::map_err))
+            .ok(),
+        Some(7),
+        "both processes' hits are in the table"
+    );
+}
