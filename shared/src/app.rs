@@ -201,12 +201,7 @@ impl App {
         let app = self.clone();
         tokio::spawn(async move {
             if !riders.counters.is_empty() {
-                let tally = app.inner.tally.store();
-                match tokio::time::timeout(LOG_WRITE_TIMEOUT, tally.add(&riders.counters)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "could not update counters"),
-                    Err(_) => tracing::warn!("counters update timed out"),
-                }
+                app.inner.tally.add_keyed(&riders.counters).await;
             }
             if let Some((entry, expires)) = &riders.log {
                 append_log(&app.inner.backend, entry, *expires).await;

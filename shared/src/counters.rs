@@ -75,7 +75,12 @@ impl Tally {
 
     pub async fn add(&self, deltas: &[(Counter, i64)]) {
         let keyed: Vec<(&str, i64)> = deltas.iter().map(|(c, n)| (c.key(), *n)).collect();
-        match tokio::time::timeout(WRITE_TIMEOUT, self.counters.add(&keyed)).await {
+        self.add_keyed(&keyed).await;
+    }
+
+    /// [`Tally::add`] for deltas already keyed by the counters' store names.
+    pub async fn add_keyed(&self, keyed: &[(&str, i64)]) {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.counters.add(keyed)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "could not update counters"),
             Err(_) => tracing::warn!("counters update timed out"),

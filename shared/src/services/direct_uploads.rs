@@ -11,7 +11,7 @@ use crate::error::{Error, ImageRejection, Result};
 use crate::ids::{SessionId, UploadId};
 use crate::images::FailureReason;
 use crate::ports::{Job, LogLevel, PutGrant, Upload, UploadStatus};
-use crate::services::uploads::Admitted;
+use crate::services::uploads::{Admitted, sides_within, sniff_image};
 use crate::time::{MINUTE_MS, ms, now_ms};
 
 /// The image types an upload may be declared as.
@@ -207,18 +207,14 @@ pub fn check_object(upload: &Upload, object: &[u8], min_side: u32, max_side: u32
     if object.len() as u64 != upload.bytes {
         return Err(FailureReason::SIZE_MISMATCH);
     }
-    let sniffed = crate::images::sniff(object).map_err(|e| match e {
-        crate::images::SniffError::Unsupported => FailureReason::TYPE_MISMATCH,
-        crate::images::SniffError::Corrupt => FailureReason::UNDECODABLE,
+    let sniffed = sniff_image(object).map_err(|rejection| match rejection {
+        ImageRejection::Corrupt => FailureReason::UNDECODABLE,
+        _ => FailureReason::TYPE_MISMATCH,
     })?;
     if sniffed.format.mime() != upload.content_type {
         return Err(FailureReason::TYPE_MISMATCH);
     }
-    let sides_ok = |side: u32| (min_side..=max_side).contains(&side);
-    if !sides_ok(sniffed.width) || !sides_ok(sniffed.height) {
-        return Err(FailureReason::DIMENSIONS);
-    }
-    Ok(())
+    sides_within(&sniffed, min_side, max_side).map_err(|_| FailureReason::DIMENSIONS)
 }
 
 /// Marks the awaiting upload whose object is already stored as queued, for a status

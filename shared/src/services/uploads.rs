@@ -94,18 +94,29 @@ pub async fn accept(app: &App, upload: NewUpload<'_>) -> Result<Upload> {
 
 /// Only real JPEG, PNG, WebP and GIF images whose sides are within `min..=max` pixels.
 fn check_image(image: &[u8], min: u32, max: u32) -> Result<Sniffed, ImageRejection> {
+    let sniffed = sniff_image(image)?;
+    sides_within(&sniffed, min, max)?;
+    Ok(sniffed)
+}
+
+/// The format and sides of a real JPEG, PNG, WebP or GIF image, from its header.
+pub fn sniff_image(image: &[u8]) -> Result<Sniffed, ImageRejection> {
     if image.is_empty() {
         return Err(ImageRejection::Empty);
     }
-    let sniffed = sniff(image).map_err(|e| match e {
+    sniff(image).map_err(|e| match e {
         SniffError::Unsupported => ImageRejection::UnsupportedType,
         SniffError::Corrupt => ImageRejection::Corrupt,
-    })?;
+    })
+}
+
+/// Whether both sides of the image are within `min..=max` pixels.
+pub fn sides_within(sniffed: &Sniffed, min: u32, max: u32) -> Result<(), ImageRejection> {
     let (width, height) = (sniffed.width, sniffed.height);
     if width < min || height < min || width > max || height > max {
         return Err(ImageRejection::Dimensions { width, height, min, max });
     }
-    Ok(sniffed)
+    Ok(())
 }
 
 async fn store(app: &App, record: &Upload, image: Bytes, sniffed: &Sniffed) -> Result<()> {

@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::Local;
-use super::db::{execute, map_err};
+use super::db::{execute, map_err, query_value};
 use crate::ports::{Counters, StoreResult};
 
 const ADD: &str =
@@ -12,25 +12,23 @@ const ADD: &str =
 const SET: &str =
     "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
 
-/// Adds each delta to its counter, inside the caller's write.
-pub(super) fn add_counters(conn: &Connection, deltas: &[(&str, i64)]) -> StoreResult<()> {
-    for (name, delta) in deltas {
-        execute(conn, ADD, params![name, delta])?;
+/// Runs `sql` (an upsert of `name`, `value`) for each pair, inside the caller's write.
+fn upsert_each<K: AsRef<str>>(conn: &Connection, sql: &str, pairs: &[(K, i64)]) -> StoreResult<()> {
+    for (name, value) in pairs {
+        execute(conn, sql, params![name.as_ref(), value])?;
     }
     Ok(())
+}
+
+/// Adds each delta to its counter, inside the caller's write.
+pub(super) fn add_counters(conn: &Connection, deltas: &[(&str, i64)]) -> StoreResult<()> {
+    upsert_each(conn, ADD, deltas)
 }
 
 impl Local {
     /// Runs `sql` (an upsert of `name`, `value`) for each pair, in the next group commit.
     async fn upsert_counters(&self, sql: &'static str, pairs: Vec<(String, i64)>) -> StoreResult<()> {
-        self.db
-            .write(move |tx| {
-                for (name, value) in &pairs {
-                    execute(tx, sql, params![name, value])?;
-                }
-                Ok(())
-            })
-            .await
+        self.db.write(move |tx| upsert_each(tx, sql, &pairs)).await
     }
 }
 
@@ -45,14 +43,7 @@ impl Counters for Local {
     }
 
     async fn get(&self, name: &str) -> StoreResult<Option<i64>> {
-        let name = name.to_owned();
-        self.db
-            .read(move |conn| {
-                conn.query_row("SELECT value FROM counters WHERE name = ?1", params![name], |r| r.get(0))
-                    .optional()
-                    .map_err(map_err)
-            })
-            .await
+        self.db.read(|conn| query_value(conn, "SELECT value FROM counters WHERE name = ?1", params![name])).await
     }
 
     async fn snapshot(&self) -> StoreResult<BTreeMap<String, i64>> {

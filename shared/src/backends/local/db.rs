@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use rusqlite::types::FromSql;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Params, TransactionBehavior};
 
 use crate::ports::{StoreError, StoreResult};
@@ -260,17 +261,17 @@ impl Db {
         rx.await.map_err(|_| StoreError::Unavailable("the database writer stopped".into()))?
     }
 
-    /// Queues `f` for the next group commit without waiting for it. `done` hears how it
-    /// went (after the commit); a failure is logged.
-    pub fn write_behind<F>(&self, f: F, done: impl FnOnce(bool) + Send + 'static) -> StoreResult<()>
+    /// Queues `f` for the next group commit without waiting for it; `done` runs once that
+    /// commit is over, whatever its outcome (a failure is logged).
+    pub fn write_behind<F>(&self, f: F, done: impl FnOnce() + Send + 'static) -> StoreResult<()>
     where
         F: FnOnce(&Connection) -> StoreResult<()> + Send + 'static,
     {
         let reply: Reply<()> = Box::new(move |outcome| {
             if let Err(e) = &outcome {
-                tracing::warn!(error = %e, "a written-behind rate-limit hit was lost");
+                tracing::warn!(error = %e, "a write queued behind was lost");
             }
-            done(outcome.is_ok());
+            done();
         });
         self.submit(Box::new(Write { work: Some(f), result: None, reply }))
     }
@@ -362,16 +363,19 @@ pub fn execute(conn: &Connection, sql: &str, params: impl Params) -> StoreResult
     conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(params)).map_err(map_err)
 }
 
+/// The first column of the one row `sql` selects, if there is one (through the
+/// connection's cache of prepared statements).
+pub fn query_value<T: FromSql>(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<Option<T>> {
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.query_row(params, |r| r.get(0)).optional()).map_err(map_err)
+}
+
 /// The JSON `body` column of the one row `sql` selects, decoded.
 pub fn query_one<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
 ) -> StoreResult<Option<T>> {
-    let body: Option<String> = conn
-        .prepare_cached(sql)
-        .and_then(|mut stmt| stmt.query_row(params, |r| r.get(0)).optional())
-        .map_err(map_err)?;
+    let body: Option<String> = query_value(conn, sql, params)?;
     body.map(|b| from_json(&b)).transpose()
 }
 

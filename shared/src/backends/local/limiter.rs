@@ -16,10 +16,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::Local;
-use super::db::{execute, map_err};
+use super::db::{execute, query_value};
 use crate::ports::{RateDecision, RateLimiter, SlidingWindow, StoreError, StoreResult};
 
 /// How stale this process's view of the other processes' hits may get.
@@ -72,11 +72,7 @@ impl Local {
         let window = match known {
             Some(w) if now - w.read_at < REFRESH_MS => w,
             _ => {
-                let stored: Option<i64> = self.db.read_now(|conn| {
-                    conn.prepare_cached(COUNT)
-                        .and_then(|mut q| q.query_row(params![key, start], |r| r.get(0)).optional())
-                        .map_err(map_err)
-                })?;
+                let stored: Option<i64> = self.db.read_now(|conn| query_value(conn, COUNT, params![key, start]))?;
                 // Hits still queued are not in the table yet: they stay ours to add.
                 let queued = known.map_or(0, |w| w.queued);
                 let fresh = Window {
@@ -114,7 +110,7 @@ impl RateLimiter for Local {
             window.queued += 1;
         }
         drop(windows);
-        let (key, expires) = (key.to_owned(), current_start + 2 * window_ms);
+        let (key, expires) = (slot.0.clone(), current_start + 2 * window_ms);
         let acknowledged = self.windows.clone();
         let queued_slot = slot.clone();
         let written = self.db.write_behind(
@@ -127,7 +123,7 @@ impl RateLimiter for Local {
                 )
                 .map(|_| ())
             },
-            move |_| acknowledged.committed(&queued_slot),
+            move || acknowledged.committed(&queued_slot),
         );
         if written.is_err() {
             self.windows.committed(&slot);

@@ -1,14 +1,17 @@
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::Local;
 use super::applog::insert_log;
 use super::counters::add_counters;
-use super::db::{execute, map_err, query_all, query_one, to_json};
+use super::db::{execute, map_err, query_all, query_one, query_value, to_json};
 use crate::ids::SessionId;
 use crate::ports::{
     CommitOutcome, Riders, Session, SessionStore, StoreError, StoreResult, TranscriptEntry, TurnRecord,
 };
+
+/// The stored answer to a `messageId`.
+const REPLY: &str = "SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2";
 
 #[async_trait]
 impl SessionStore for Local {
@@ -29,10 +32,13 @@ impl SessionStore for Local {
     }
 
     async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {
-        let id = id.to_string();
         self.db
-            .read(move |conn| {
-                query_one(conn, "SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2", params![id, now])
+            .read(|conn| {
+                query_one(
+                    conn,
+                    "SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2",
+                    params![id.as_str(), now],
+                )
             })
             .await
     }
@@ -65,14 +71,10 @@ impl SessionStore for Local {
         let outcome = self
             .db
             .write(move |tx| {
-                if let Some(mid) = &message_id {
-                    let earlier: Option<String> = tx
-                        .prepare_cached("SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2")
-                        .and_then(|mut q| q.query_row(params![id, mid], |r| r.get(0)).optional())
-                        .map_err(map_err)?;
-                    if let Some(earlier) = earlier {
-                        return Ok(CommitOutcome::Duplicate(earlier));
-                    }
+                if let Some(mid) = &message_id
+                    && let Some(earlier) = query_value(tx, REPLY, params![id, mid])?
+                {
+                    return Ok(CommitOutcome::Duplicate(earlier));
                 }
                 let updated = execute(
                     tx,
@@ -103,18 +105,7 @@ impl SessionStore for Local {
     }
 
     async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
-        let (id, message_id) = (id.to_string(), message_id.to_owned());
-        self.db
-            .read(move |conn| {
-                conn.query_row(
-                    "SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2",
-                    params![id, message_id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(map_err)
-            })
-            .await
+        self.db.read(|conn| query_value(conn, REPLY, params![id.as_str(), message_id])).await
     }
 
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
