@@ -172,7 +172,8 @@ test("a whole conversation: name, problem, steps, no, technician, ticket card wi
   await botMessage(page, 3);
   assert.ok((await page.locator(".msg.bot").nth(2).locator("ol li").count()) >= 2, "steps as a numbered list");
   await page.screenshot({ path: path.join(shots, "desktop-1280x800.png") });
-  const no = page.getByRole("button", { name: "No", exact: true }).last();
+  // Pinned to this message's button: a fast answer brings a new "No" that `.last()` would pick.
+  const no = await page.getByRole("button", { name: "No", exact: true }).last().elementHandle();
   await no.click();
   assert.ok(await no.isDisabled(), "a used quick reply is disabled");
   await botMessage(page, 4);
@@ -366,6 +367,8 @@ test("phones: full screen, and the screenshots for the README", async () => {
   await botMessage(page, 1);
   await say(page, "me llamo Ana");
   await botMessage(page, 2);
+  // Measured once the panel's opening animation is over (a fast server answers within it).
+  await page.getByRole("dialog").evaluate((panel) => Promise.all(panel.getAnimations().map((a) => a.finished)));
   const box = await page.getByRole("dialog").boundingBox();
   assert.deepEqual([box.x, box.y, Math.round(box.width)], [0, 0, 390]);
   await page.screenshot({ path: path.join(shots, "phone-390x844.png") });
