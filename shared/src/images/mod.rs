@@ -3,6 +3,10 @@
 
 #[cfg(feature = "images")]
 mod process;
+#[cfg(feature = "images")]
+mod resize;
+#[cfg(feature = "images")]
+pub mod sample;
 mod sniff;
 
 #[cfg(feature = "images")]

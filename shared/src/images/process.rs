@@ -4,8 +4,10 @@
 
 use std::io::Cursor;
 
-use image::imageops::FilterType;
+use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
+
+use super::resize::{Filter, resize_to_fit, shrink_to_fit};
 
 use super::FailureReason;
 use super::{Analysis, ImageFormat, ImageHint, SniffError, sniff};
@@ -85,20 +87,19 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
             max_height: limits.max_height,
         });
     }
-    let image = decode(bytes, sniffed.format, limits)?;
-    let (width, height) = (image.width(), image.height());
-
-    let kept = if width.max(height) > MAX_SANITIZED_SIDE {
-        image.resize(MAX_SANITIZED_SIDE, MAX_SANITIZED_SIDE, FilterType::Triangle)
-    } else {
-        image.clone()
-    };
+    let (image, orientation) = decode(bytes, sniffed.format, limits)?;
+    // One decode feeds everything: the kept copy is reduced first and only then turned
+    // upright (a quarter of the pixels to move), and the thumbnail and the measurements
+    // are taken from that copy, not from the full-size image.
+    let (width, height) = oriented_size(image.width(), image.height(), orientation);
+    let mut kept = shrink_to_fit(image, MAX_SANITIZED_SIDE, Filter::Display);
+    kept.apply_orientation(orientation);
     // Photos stay JPEG; screenshots and everything else go lossless so text stays legible.
     let sanitized_format = if sniffed.format == ImageFormat::Jpeg { ImageFormat::Jpeg } else { ImageFormat::Png };
     let sanitized = encode(&kept, sanitized_format)?;
-    let thumbnail = encode(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), ImageFormat::Jpeg)?;
+    let thumbnail = encode(&resize_to_fit(kept.clone(), THUMBNAIL_SIDE, Filter::Display), ImageFormat::Jpeg)?;
 
-    let grey = image.resize(ANALYSIS_SIDE, ANALYSIS_SIDE, FilterType::Triangle).to_luma8();
+    let grey = resize_to_fit(kept, ANALYSIS_SIDE, Filter::Measure).into_luma8();
     let (brightness, contrast) = mean_and_std(&grey);
     let blur_score = laplacian_variance(&grey);
     let hint = hint_for(width, height, brightness, contrast, blur_score);
@@ -128,16 +129,18 @@ pub const PREVIEW_SIDE: u32 = 1024;
 /// A JPEG of at most 1024 px from an already sanitised image, for a vision model.
 pub fn preview_jpeg(sanitized: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, ProcessError> {
     let sniffed = sniff(sanitized)?;
-    let image = decode(sanitized, sniffed.format, limits)?;
-    let small = if image.width().max(image.height()) > PREVIEW_SIDE {
-        image.resize(PREVIEW_SIDE, PREVIEW_SIDE, FilterType::Triangle)
-    } else {
-        image
-    };
+    let (image, orientation) = decode(sanitized, sniffed.format, limits)?;
+    let mut small = shrink_to_fit(image, PREVIEW_SIDE, Filter::Display);
+    small.apply_orientation(orientation);
     encode(&small, ImageFormat::Jpeg)
 }
 
-fn decode(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> Result<DynamicImage, ProcessError> {
+/// The pixels as stored, and the EXIF orientation they are to be shown in.
+fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &DecodeLimits,
+) -> Result<(DynamicImage, Orientation), ProcessError> {
     let fmt = match format {
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
         ImageFormat::Png => image::ImageFormat::Png,
@@ -157,23 +160,49 @@ fn decode(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> Result<Dy
         return Err(ProcessError::OverBudget { needed, allowed: limits.max_alloc_bytes });
     }
     let orientation = decoder.orientation().map_err(|e| ProcessError::Decode(e.to_string()))?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| ProcessError::Decode(e.to_string()))?;
-    image.apply_orientation(orientation);
-    Ok(image)
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| ProcessError::Decode(e.to_string()))?;
+    Ok((image, orientation))
 }
 
-fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ProcessError> {
-    let mut out = Cursor::new(Vec::new());
-    let result = match format {
-        ImageFormat::Jpeg => {
-            let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
-            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-            rgb.write_with_encoder(encoder)
+/// The size of a `width`×`height` image once shown upright.
+fn oriented_size(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
+    match orientation {
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH => {
+            (height, width)
         }
-        _ => image.write_to(&mut out, image::ImageFormat::Png),
+        _ => (width, height),
+    }
+}
+
+/// JPEG quality of the kept copy, the thumbnail and the preview.
+const JPEG_QUALITY: u8 = 85;
+
+/// Encodes without any metadata: nothing from the upload's headers is carried over.
+fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ProcessError> {
+    match format {
+        ImageFormat::Jpeg => encode_jpeg(image),
+        _ => {
+            let mut out = Cursor::new(Vec::new());
+            image.write_to(&mut out, image::ImageFormat::Png).map_err(|e| ProcessError::Encode(e.to_string()))?;
+            Ok(out.into_inner())
+        }
+    }
+}
+
+fn encode_jpeg(image: &DynamicImage) -> Result<Vec<u8>, ProcessError> {
+    let too_large = || ProcessError::Encode(format!("{}×{} is beyond JPEG's sides", image.width(), image.height()));
+    let width = u16::try_from(image.width()).map_err(|_| too_large())?;
+    let height = u16::try_from(image.height()).map_err(|_| too_large())?;
+    let mut out = Vec::with_capacity(image.width() as usize * image.height() as usize / 4);
+    let encoder = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY);
+    // Alpha and 16-bit samples have no place in a JPEG; grey stays one channel.
+    let encoded = match image {
+        DynamicImage::ImageLuma8(grey) => encoder.encode(grey.as_raw(), width, height, jpeg_encoder::ColorType::Luma),
+        DynamicImage::ImageRgb8(rgb) => encoder.encode(rgb.as_raw(), width, height, jpeg_encoder::ColorType::Rgb),
+        other => encoder.encode(other.to_rgb8().as_raw(), width, height, jpeg_encoder::ColorType::Rgb),
     };
-    result.map_err(|e| ProcessError::Encode(e.to_string()))?;
-    Ok(out.into_inner())
+    encoded.map_err(|e| ProcessError::Encode(e.to_string()))?;
+    Ok(out)
 }
 
 fn mean_and_std(grey: &GrayImage) -> (f64, f64) {
@@ -230,6 +259,7 @@ fn round2(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::images::sample;
     use image::{Rgb, RgbImage};
 
     /// Black "text" strokes on white, like a screenshot of an error dialog.
@@ -301,6 +331,63 @@ mod tests {
         let thumb = image::load_from_memory(&p.thumbnail).map(|i| i.width().max(i.height()));
         assert_eq!(thumb.ok(), Some(THUMBNAIL_SIDE));
         assert_eq!(p.analysis.width, 2400, "analysis reports the original size");
+    }
+
+    fn decoded(bytes: &[u8]) -> image::RgbImage {
+        match image::load_from_memory(bytes) {
+            Ok(i) => i.to_rgb8(),
+            Err(e) => panic!("output does not decode: {e}"),
+        }
+    }
+
+    #[test]
+    fn photos_are_turned_upright_as_their_exif_says() {
+        // A red block in the stored top-left corner; EXIF 6 means "rotate 90° clockwise to show".
+        let stored = DynamicImage::ImageRgb8(RgbImage::from_fn(400, 300, |x, y| {
+            if x < 80 && y < 60 { Rgb([230, 20, 20]) } else { Rgb([30, 90, 200]) }
+        }));
+        let cases = [
+            (1, (400, 300), (10, 10)),
+            (3, (400, 300), (390, 290)),
+            (6, (300, 400), (290, 10)),
+            (8, (300, 400), (10, 390)),
+        ];
+        for (orientation, size, red_at) in cases {
+            let upload = sample::with_orientation(&bytes_of(&stored, image::ImageFormat::Jpeg), orientation);
+            let p = match process(&upload, &DecodeLimits::default()) {
+                Ok(p) => p,
+                Err(e) => panic!("orientation {orientation}: {e}"),
+            };
+            assert_eq!((p.analysis.width, p.analysis.height), size, "orientation {orientation}");
+            let kept = decoded(&p.sanitized);
+            assert_eq!(kept.dimensions(), size, "orientation {orientation}");
+            let red = kept.get_pixel(red_at.0, red_at.1);
+            assert!(red[0] > 180 && red[2] < 80, "orientation {orientation}: {red:?} at {red_at:?}");
+            assert!(!p.sanitized.windows(4).any(|w| w == b"Exif"), "orientation {orientation}");
+        }
+    }
+
+    #[test]
+    fn a_phone_photo_is_kept_upright_at_1920_with_a_256_thumbnail() {
+        let p = match process(&sample::camera_jpeg(2400, 1800, 6), &DecodeLimits::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!((p.analysis.width, p.analysis.height), (1800, 2400));
+        assert_eq!(decoded(&p.sanitized).dimensions(), (1440, 1920));
+        assert_eq!(decoded(&p.thumbnail).dimensions(), (192, 256));
+        assert_eq!(p.analysis.hint, None, "{:?}", p.analysis);
+        assert!(p.analysis.brightness > 60.0 && p.analysis.brightness < 200.0);
+    }
+
+    #[test]
+    fn grey_and_transparent_uploads_encode_to_jpeg_thumbnails() {
+        let grey = DynamicImage::ImageLuma8(text_like(300, 200).to_luma8());
+        let p = analysed(&grey, image::ImageFormat::Jpeg);
+        assert_eq!(image::load_from_memory(&p.sanitized).map(|i| i.color()).ok(), Some(image::ColorType::L8));
+        let clear = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(300, 200, image::Rgba([0, 0, 0, 0])));
+        let p = analysed(&clear, image::ImageFormat::Png);
+        assert_eq!(decoded(&p.thumbnail).dimensions(), (256, 171));
     }
 
     #[test]

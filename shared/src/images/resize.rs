@@ -1,0 +1,138 @@
+//! Resizing with SIMD convolution (`fast_image_resize`): the 8-bit layouts every upload
+//! decodes to take the fast path; 16-bit and float images, rare here, use `image`'s resizer.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
+
+/// How a copy is made smaller (or, for thumbnails of tiny images, larger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// Bicubic-like sharpness at bilinear cost when shrinking; bilinear when enlarging.
+    Display,
+    /// Plain bilinear: the measurements' thresholds were calibrated on it.
+    Measure,
+}
+
+/// The size of `width`×`height` scaled to fit a `side`×`side` box, aspect kept, rounded,
+/// never 0 (the rule `image`'s `resize` and `thumbnail` use).
+pub fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
+    let ratio = (f64::from(side) / f64::from(width.max(1))).min(f64::from(side) / f64::from(height.max(1)));
+    let scaled = |v: u32| ((f64::from(v) * ratio).round() as u32).max(1);
+    (scaled(width), scaled(height))
+}
+
+/// `image` scaled to fit a `side`×`side` box (up or down); the same image when it already fits exactly.
+pub fn resize_to_fit(image: DynamicImage, side: u32, filter: Filter) -> DynamicImage {
+    let (width, height) = fit_within(image.width(), image.height(), side);
+    if (width, height) == (image.width(), image.height()) {
+        return image;
+    }
+    resize_exact(&image, width, height, filter)
+}
+
+/// `image` scaled to fit a `side`×`side` box only when it is larger.
+pub fn shrink_to_fit(image: DynamicImage, side: u32, filter: Filter) -> DynamicImage {
+    if image.width().max(image.height()) <= side { image } else { resize_to_fit(image, side, filter) }
+}
+
+fn resize_exact(image: &DynamicImage, width: u32, height: u32, filter: Filter) -> DynamicImage {
+    let shrinking = width < image.width() || height < image.height();
+    let kernel = match filter {
+        Filter::Display if shrinking => FilterType::Hamming,
+        _ => FilterType::Bilinear,
+    };
+    let fast = match image {
+        DynamicImage::ImageLuma8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8, (width, height), kernel)
+            .and_then(|px| GrayImage::from_raw(width, height, px))
+            .map(DynamicImage::ImageLuma8),
+        DynamicImage::ImageLumaA8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8x2, (width, height), kernel)
+            .and_then(|px| GrayAlphaImage::from_raw(width, height, px))
+            .map(DynamicImage::ImageLumaA8),
+        DynamicImage::ImageRgb8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8x3, (width, height), kernel)
+            .and_then(|px| RgbImage::from_raw(width, height, px))
+            .map(DynamicImage::ImageRgb8),
+        DynamicImage::ImageRgba8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8x4, (width, height), kernel)
+            .and_then(|px| RgbaImage::from_raw(width, height, px))
+            .map(DynamicImage::ImageRgba8),
+        _ => None,
+    };
+    fast.unwrap_or_else(|| image.resize_exact(width, height, image::imageops::FilterType::Triangle))
+}
+
+/// `None` only if the buffer does not match its dimensions, which `image`'s types rule out.
+fn convolve(
+    pixels: &[u8],
+    (width, height): (u32, u32),
+    pixel_type: PixelType,
+    (to_width, to_height): (u32, u32),
+    kernel: FilterType,
+) -> Option<Vec<u8>> {
+    let source = ImageRef::new(width, height, pixels, pixel_type).ok()?;
+    let mut target = Image::new(to_width, to_height, pixel_type);
+    // Alpha is premultiplied while filtering so transparent pixels do not bleed colour.
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(kernel));
+    Resizer::new().resize(&source, &mut target, &options).ok()?;
+    Some(target.into_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Luma, LumaA, Rgb, Rgba};
+
+    #[test]
+    fn fit_keeps_the_aspect_and_rounds_like_image() {
+        assert_eq!(fit_within(4000, 3000, 1920), (1920, 1440));
+        assert_eq!(fit_within(3000, 4000, 1920), (1440, 1920));
+        assert_eq!(fit_within(2400, 1200, 256), (256, 128));
+        assert_eq!(fit_within(60, 40, 512), (512, 341));
+        assert_eq!(fit_within(10_000, 1, 256), (256, 1), "never a zero side");
+        for (w, h) in [(4000, 3000), (1366, 768), (60, 40), (9999, 17), (1, 1)] {
+            let image = DynamicImage::new_rgb8(w.min(64), h.min(64));
+            let expected = image.resize(256, 256, image::imageops::FilterType::Nearest);
+            assert_eq!(fit_within(w.min(64), h.min(64), 256), (expected.width(), expected.height()));
+        }
+    }
+
+    #[test]
+    fn every_layout_is_resized_to_the_box() {
+        let layouts = [
+            DynamicImage::ImageLuma8(GrayImage::from_pixel(300, 200, Luma([90]))),
+            DynamicImage::ImageLumaA8(GrayAlphaImage::from_pixel(300, 200, LumaA([90, 200]))),
+            DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 200, Rgb([10, 120, 240]))),
+            DynamicImage::ImageRgba8(RgbaImage::from_pixel(300, 200, Rgba([10, 120, 240, 255]))),
+            DynamicImage::ImageRgb16(image::ImageBuffer::from_pixel(300, 200, Rgb([1000u16, 30000, 60000]))),
+        ];
+        for image in layouts {
+            let color = image.color();
+            let small = resize_to_fit(image.clone(), 150, Filter::Display);
+            assert_eq!((small.width(), small.height(), small.color()), (150, 100, color));
+            // A flat colour stays that colour through the filter.
+            assert_eq!(small.to_rgba8().get_pixel(75, 50), image.to_rgba8().get_pixel(150, 100));
+            let big = resize_to_fit(image.clone(), 600, Filter::Measure);
+            assert_eq!((big.width(), big.height()), (600, 400));
+            let same = shrink_to_fit(image.clone(), 600, Filter::Display);
+            assert_eq!((same.width(), same.height()), (300, 200), "shrink never enlarges");
+        }
+    }
+
+    #[test]
+    fn transparent_pixels_do_not_bleed_into_opaque_ones() {
+        // Left half opaque red, right half fully transparent green.
+        let image =
+            RgbaImage::from_fn(64, 8, |x, _| if x < 32 { Rgba([255, 0, 0, 255]) } else { Rgba([0, 255, 0, 0]) });
+        let small = resize_to_fit(DynamicImage::ImageRgba8(image), 16, Filter::Display).to_rgba8();
+        let edge = small.get_pixel(7, 1);
+        assert!(edge[1] < 8, "green leaked into the opaque edge: {edge:?}");
+    }
+
+    #[test]
+    fn sharp_edges_survive_a_display_shrink_better_than_a_box_average() {
+        // One-pixel stripes shrunk by 3: Hamming keeps more contrast than plain averaging would.
+        let stripes = GrayImage::from_fn(300, 30, |x, _| Luma([if (x / 6) % 2 == 0 { 0 } else { 255 }]));
+        let small = resize_to_fit(DynamicImage::ImageLuma8(stripes), 100, Filter::Display).to_luma8();
+        let (lo, hi) = small.pixels().fold((255u8, 0u8), |(lo, hi), p| (lo.min(p[0]), hi.max(p[0])));
+        assert!(hi - lo > 200, "contrast lost: {lo}..{hi}");
+    }
+}
