@@ -122,10 +122,22 @@ pub async fn sessions_idempotent_replies(b: &Backend) {
     assert_eq!(stored.version, 2);
     assert_eq!(ok(b.sessions.transcript(&s.id).await, "transcript").len(), 2);
     assert_eq!(ok(b.sessions.find_reply(&s.id, "msg-2").await, "find other"), None);
+    // The turn's first read: the session with the answer to its message id, if any.
+    let (session, reply) = ok(b.sessions.get_for_turn(&s.id, Some("msg-1"), now + 2).await, "for turn");
+    assert_eq!((session.map(|s| s.version), reply), (Some(2), Some(first.response_json.clone())));
+    let (session, reply) = ok(b.sessions.get_for_turn(&s.id, Some("msg-2"), now + 2).await, "for turn, new id");
+    assert_eq!((session.map(|s| s.version), reply), (Some(2), None));
+    let (session, reply) = ok(b.sessions.get_for_turn(&s.id, None, now + 2).await, "for turn, no id");
+    assert_eq!((session.map(|s| s.version), reply), (Some(2), None));
+    let expired = stored.expires_at + 1;
+    let (session, reply) = ok(b.sessions.get_for_turn(&s.id, Some("msg-1"), expired).await, "for turn, expired");
+    assert_eq!((session.map(|s| s.version), reply), (None, None));
     // Message ids are per session.
     let other = created(b, now).await;
     let theirs = turn(&other, now, "suyo", Some("msg-1"));
     assert_eq!(ok(b.sessions.commit_turn(&theirs).await, "other session"), CommitOutcome::Committed);
+    let (_, reply) = ok(b.sessions.get_for_turn(&other.id, Some("msg-1"), now + 2).await, "their reply");
+    assert_eq!(reply, Some(theirs.response_json.clone()));
 }
 
 pub async fn sessions_concurrent_turns_lose_nothing(b: &Backend) {

@@ -88,6 +88,24 @@ pub trait SessionStore: Send + Sync {
     }
     /// The stored answer to a `messageId`, if any.
     async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>>;
+    /// What a chat turn reads first: the live session and, when `message_id` is given,
+    /// the stored answer to it. By default [`SessionStore::get`] then
+    /// [`SessionStore::find_reply`]; a store that can answer both in one look-up does.
+    async fn get_for_turn(
+        &self,
+        id: &SessionId,
+        message_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<(Option<Session>, Option<String>)> {
+        let Some(session) = self.get(id, now).await? else {
+            return Ok((None, None));
+        };
+        let reply = match message_id {
+            Some(mid) => self.find_reply(id, mid).await?,
+            None => None,
+        };
+        Ok((Some(session), reply))
+    }
     /// The whole transcript in order.
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>>;
     /// Erases the session, its transcript and its stored replies. True if it existed.

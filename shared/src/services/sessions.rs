@@ -63,3 +63,16 @@ pub async fn find(app: &App, id: &SessionId) -> Result<Option<Session>> {
 pub async fn load(app: &App, id: &SessionId, now: i64) -> Result<Session> {
     app.backend().sessions.get(id, now).await?.ok_or(Error::SessionNotFound)
 }
+
+/// [`load`], and the stored answer to `message_id` if that message was answered before.
+pub async fn load_for_turn(
+    app: &App,
+    id: &SessionId,
+    message_id: Option<&str>,
+    now: i64,
+) -> Result<(Session, Option<String>)> {
+    match app.backend().sessions.get_for_turn(id, message_id, now).await? {
+        (Some(session), reply) => Ok((session, reply)),
+        (None, _) => Err(Error::SessionNotFound),
+    }
+}

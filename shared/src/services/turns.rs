@@ -16,7 +16,7 @@ use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
 };
 use crate::services::admission::{Quota, admit};
-use crate::services::sessions::load;
+use crate::services::sessions::{load, load_for_turn};
 use crate::services::tickets::{self, TicketLinks};
 use crate::smart::Failure;
 use crate::time::{ms, now_ms};
@@ -160,13 +160,16 @@ async fn improve_steps(
 
 /// Answers a visitor's message: the per-IP limit applies, the session must exist, its
 /// own limit applies, then the turn runs. Returns the response body (the stored
-/// one when `message_id` repeats).
+/// one when `message_id` repeats, found with the session in one read).
 pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Result<String> {
     let limits = &app.config().limits;
     // Per IP first: messages to made-up session ids (probing) spend the sender's quota.
     admit(app, &Quota::chat_per_ip(message.ip, limits)).await?;
-    let session = load(app, message.session, now_ms()).await?;
+    let (session, answered) = load_for_turn(app, message.session, message.message_id, now_ms()).await?;
     admit(app, &Quota::chat_per_session(message.session, limits)).await?;
+    if let Some(stored) = answered {
+        return Ok(stored);
+    }
     chat_turn(app, session, message.utterance, message.message_id, origin).await
 }
 
@@ -194,13 +197,11 @@ async fn chat_turn(
         let now = now_ms();
         let session = match fresh.take() {
             Some(session) => session,
-            None => load(app, id, now).await?,
+            None => match load_for_turn(app, id, message_id, now).await? {
+                (_, Some(stored)) => return Ok(stored),
+                (session, None) => session,
+            },
         };
-        if let Some(mid) = message_id
-            && let Some(stored) = app.backend().sessions.find_reply(id, mid).await?
-        {
-            return Ok(stored);
-        }
         let notes = new_image_notes(app, &session, now).await?;
         let input = match said {
             Utterance::Text(raw) => Input::Text { raw, masked: &masked },

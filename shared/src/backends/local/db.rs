@@ -25,76 +25,12 @@ use std::time::Duration;
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Params, TransactionBehavior};
 
+use super::schema;
 use crate::ports::{StoreError, StoreResult};
 
-const SCHEMA_VERSION: i64 = 1;
 const MAX_IDLE_CONNECTIONS: usize = 8;
 /// How long a writer waits for another process's transaction before giving up (→ 503).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    version INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
-CREATE TABLE IF NOT EXISTS transcript (
-    session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS replies (
-    session_id TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    response TEXT NOT NULL,
-    PRIMARY KEY (session_id, message_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tickets (
-    id TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    case_no INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    UNIQUE (session_id, case_no)
-);
-CREATE TABLE IF NOT EXISTS uploads (
-    id TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS uploads_by_session ON uploads(session_id);
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    body TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    visible_at INTEGER NOT NULL,
-    lease TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_visible ON jobs(visible_at);
-CREATE TABLE IF NOT EXISTS rate_windows (
-    key TEXT NOT NULL,
-    window_start INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (key, window_start)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS applog (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS applog_at ON applog(at);
-";
 
 pub struct Db {
     path: PathBuf,
@@ -164,15 +100,7 @@ impl Db {
         });
         let mut conn = db.connect()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::Corrupt(format!(
-                "{} has schema version {version}, newer than this build understands ({SCHEMA_VERSION})",
-                path.display()
-            )));
-        }
-        tx.execute_batch(SCHEMA).map_err(map_err)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(map_err)?;
+        schema::bring_up_to_date(&tx, path)?;
         tx.commit().map_err(map_err)?;
         // The writer never checkpoints (which would copy pages and fsync the database
         // inside a commit, stalling every turn queued behind it): a thread of its own

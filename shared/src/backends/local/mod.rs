@@ -11,6 +11,7 @@ mod db;
 mod group_commit_tests;
 mod limiter;
 mod queue;
+mod schema;
 mod sessions;
 mod signer;
 mod tickets;

@@ -1,10 +1,10 @@
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::Local;
 use super::applog::insert_log;
 use super::counters::add_counters;
-use super::db::{execute, map_err, query_all, query_one, query_value, to_json};
+use super::db::{execute, from_json, map_err, query_all, query_one, query_value, to_json};
 use crate::ids::SessionId;
 use crate::ports::{
     CommitOutcome, Riders, Session, SessionStore, StoreError, StoreResult, TranscriptEntry, TurnRecord,
@@ -106,6 +106,36 @@ impl SessionStore for Local {
 
     async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
         self.db.read(|conn| query_value(conn, REPLY, params![id.as_str(), message_id])).await
+    }
+
+    /// One statement, so one read snapshot: the reply is looked up with the session.
+    async fn get_for_turn(
+        &self,
+        id: &SessionId,
+        message_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<(Option<Session>, Option<String>)> {
+        self.db
+            .read(|conn| {
+                let row = conn
+                    .prepare_cached(
+                        "SELECT s.body, r.response FROM sessions s \
+                         LEFT JOIN replies r ON r.session_id = s.id AND r.message_id = ?2 \
+                         WHERE s.id = ?1 AND s.expires_at > ?3",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.query_row(params![id.as_str(), message_id, now], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                        })
+                        .optional()
+                    })
+                    .map_err(map_err)?;
+                match row {
+                    Some((body, reply)) => Ok((Some(from_json(&body)?), reply)),
+                    None => Ok((None, None)),
+                }
+            })
+            .await
     }
 
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
