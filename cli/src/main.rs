@@ -20,6 +20,11 @@ use clap::{Parser, Subcommand};
 use crate::smart::Switch;
 use crate::store::StoreArgs;
 
+/// `sti serve` allocates and frees small buffers on every request across threads; mimalloc
+/// does that with less work than glibc's allocator (measured with scripts/chat-throughput).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "sti", version, about = "STI Chat: tech-support chat back end")]
 struct Cli {
