@@ -10,7 +10,6 @@ mod db;
 #[cfg(test)]
 mod group_commit_tests;
 mod limiter;
-mod parsed;
 mod queue;
 mod schema;
 mod sessions;
@@ -31,7 +30,6 @@ use crate::ports::{Backend, SecretValues, StoreError, StoreResult};
 pub struct Local {
     db: Arc<db::Db>,
     windows: limiter::Windows,
-    parsed: parsed::Parsed,
 }
 
 pub const DATABASE_FILE: &str = "sti.db";
@@ -41,11 +39,8 @@ pub const BLOB_DIR: &str = "blobs";
 pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc<Local>)> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display())))?;
-    let local = Arc::new(Local {
-        db: db::Db::open(&data_dir.join(DATABASE_FILE))?,
-        windows: limiter::Windows::default(),
-        parsed: parsed::Parsed::default(),
-    });
+    let local =
+        Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, windows: limiter::Windows::default() });
     let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
     let backend = Backend {
         name: "local",

@@ -62,7 +62,6 @@ impl SessionStore for Local {
         );
         let message_id = turn.message_id.clone();
         let response = turn.response_json.clone();
-        let session_id = turn.session.id.as_str();
         let counters = riders.counters.clone();
         let log = riders
             .log
@@ -102,10 +101,6 @@ impl SessionStore for Local {
                 Ok(CommitOutcome::Committed)
             })
             .await?;
-        match outcome {
-            CommitOutcome::Committed => self.parsed.remember(&turn.session),
-            CommitOutcome::Conflict | CommitOutcome::Duplicate(_) => self.parsed.forget(session_id),
-        }
         Ok((outcome, true))
     }
 
@@ -113,51 +108,34 @@ impl SessionStore for Local {
         self.db.read(|conn| query_value(conn, REPLY, params![id.as_str(), message_id])).await
     }
 
-    /// One statement, so one read snapshot: the reply is looked up with the session, and
-    /// the body is read and decoded only if this process does not hold that version.
+    /// One statement, so one read snapshot: the reply is looked up with the session.
     async fn get_for_turn(
         &self,
         id: &SessionId,
         message_id: Option<&str>,
         now: i64,
     ) -> StoreResult<(Option<Session>, Option<String>)> {
-        let held = self.parsed.version_of(id.as_str());
-        let row = self
-            .db
+        self.db
             .read(|conn| {
-                conn.prepare_cached(
-                    "SELECT s.version, CASE WHEN s.version = ?4 THEN NULL ELSE s.body END, r.response \
-                     FROM sessions s LEFT JOIN replies r ON r.session_id = s.id AND r.message_id = ?2 \
-                     WHERE s.id = ?1 AND s.expires_at > ?3",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_row(params![id.as_str(), message_id, now, held], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+                let row = conn
+                    .prepare_cached(
+                        "SELECT s.body, r.response FROM sessions s \
+                         LEFT JOIN replies r ON r.session_id = s.id AND r.message_id = ?2 \
+                         WHERE s.id = ?1 AND s.expires_at > ?3",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.query_row(params![id.as_str(), message_id, now], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                        })
+                        .optional()
                     })
-                    .optional()
-                })
-                .map_err(map_err)
+                    .map_err(map_err)?;
+                match row {
+                    Some((body, reply)) => Ok((Some(from_json(&body)?), reply)),
+                    None => Ok((None, None)),
+                }
             })
-            .await?;
-        let Some((version, body, reply)) = row else {
-            return Ok((None, None));
-        };
-        let session = match body {
-            Some(body) => {
-                let session: Session = from_json(&body)?;
-                self.parsed.remember(&session);
-                session
-            }
-            // The copy can only have gone if another task forgot it meanwhile: read again.
-            None => match self.parsed.at_version(id.as_str(), version) {
-                Some(session) => session,
-                None => match self.get(id, now).await? {
-                    Some(session) => session,
-                    None => return Ok((None, None)),
-                },
-            },
-        };
-        Ok((Some(session), reply))
+            .await
     }
 
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
@@ -169,25 +147,20 @@ impl SessionStore for Local {
             .await
     }
 
-    async fn delete(&self, session: &SessionId) -> StoreResult<bool> {
-        let id = session.to_string();
-        let existed = self
-            .db
+    async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
+        let id = id.to_string();
+        self.db
             .write(move |tx| {
                 let existed = tx.execute("DELETE FROM sessions WHERE id = ?1", params![id]).map_err(map_err)? > 0;
                 tx.execute("DELETE FROM transcript WHERE session_id = ?1", params![id]).map_err(map_err)?;
                 tx.execute("DELETE FROM replies WHERE session_id = ?1", params![id]).map_err(map_err)?;
                 Ok(existed)
             })
-            .await;
-        // Erased means erased from memory too.
-        self.parsed.forget(session.as_str());
-        existed
+            .await
     }
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        let purged = self
-            .db
+        self.db
             .write(move |tx| {
                 let expired = "SELECT id FROM sessions WHERE expires_at <= ?1";
                 tx.execute(&format!("DELETE FROM transcript WHERE session_id IN ({expired})"), params![now])
@@ -197,11 +170,7 @@ impl SessionStore for Local {
                 let n = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
                 Ok(n as u64)
             })
-            .await?;
-        if purged > 0 {
-            self.parsed.forget_all();
-        }
-        Ok(purged)
+            .await
     }
 
     async fn ping(&self) -> StoreResult<()> {
