@@ -206,3 +206,37 @@ async fn across_processes_the_limit_is_approximate_within_the_refresh_interval()
         "both processes' hits are in the table"
     );
 }
+
+#[tokio::test]
+async fn a_turn_always_reads_the_latest_version_even_when_another_process_wrote_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (here, there) = (local(dir.path()), local(dir.path()));
+    let now = now_ms();
+    let s = session(now);
+    assert!(matches!(here.create(&s).await, Ok(true)));
+    let read = |store: &Arc<Local>, mid: &'static str| {
+        let (store, id) = (Arc::clone(store), s.id.clone());
+        async move {
+            match store.get_for_turn(&id, Some(mid), now).await {
+                Ok((Some(session), reply)) => (session.version, session.conversation.name, reply),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    // This process decodes version 1 and keeps it; then commits version 2 itself.
+    assert_eq!(read(&here, "m1").await, (1, None, None));
+    assert!(matches!(here.commit_turn(&turn(&s, now, "m1")).await, Ok(CommitOutcome::Committed)));
+    assert_eq!(read(&here, "m1").await.0, 2);
+    // Another process (its own store on the same file) commits version 3 with a name.
+    let (v2, _) = there.get_for_turn(&s.id, None, now).await.unwrap_or_else(|e| panic!("{e}"));
+    let v2 = v2.unwrap_or_else(|| panic!("gone"));
+    let mut third = turn(&v2, now, "m2");
+    third.session.conversation.name = Some("Ana".into());
+    assert!(matches!(there.commit_turn(&third).await, Ok(CommitOutcome::Committed)));
+    // This process sees version 3 and its content, and the answer to m2, at once.
+    assert_eq!(read(&here, "m2").await, (3, Some("Ana".into()), Some("{\"reply\":\"ok\"}".into())));
+    // A turn built on a stale copy conflicts; erasure elsewhere makes the session gone here.
+    assert!(matches!(here.commit_turn(&turn(&v2, now, "m3")).await, Ok(CommitOutcome::Conflict)));
+    assert!(matches!(there.delete(&s.id).await, Ok(true)));
+    assert!(matches!(here.get_for_turn(&s.id, Some("m2"), now).await, Ok((None, None))));
+}
