@@ -214,6 +214,11 @@ impl App {
     pub fn riders_dropped(&self) -> u64 {
         self.inner.riders_dropped.load(Ordering::Relaxed)
     }
+
+    /// Background bookkeeping writes started and not yet finished.
+    pub fn riders_in_flight(&self) -> usize {
+        self.inner.riders_in_flight.load(Ordering::Acquire)
+    }
 }
 
 async fn append_log(backend: &Backend, entry: &LogEntry, expires: i64) {

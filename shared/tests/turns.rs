@@ -164,6 +164,14 @@ async fn turn_bookkeeping_is_off_the_critical_path_when_the_store_cannot_carry_i
     assert_eq!(store.get("chat.totalMessages").await.ok().flatten(), None);
     gate.add_permits(1);
     eventually(&store, "chat.totalMessages", 1).await;
+    // The turn's log line follows its counters: its slot is free once both are written.
+    for _ in 0..200 {
+        if app.riders_in_flight() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.riders_in_flight(), 0, "the first turn's bookkeeping never finished");
 
     // With the store stalled again, the background writes are bounded.
     let max = sti_shared::app::MAX_RIDERS_IN_FLIGHT;
