@@ -11,7 +11,8 @@ use axum::routing::put;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::http::extract::{Path, Query, header_str, read_body};
+use crate::error::Error;
+use crate::http::extract::{Path, Query, discard_body, header_str, read_body};
 use crate::http::{ApiResult, Routes};
 use crate::ids::UploadId;
 use crate::services::direct_uploads::{self, LocalPut, PutHeaders};
@@ -66,7 +67,17 @@ async fn put_content(
         content_type: header_str(req.headers(), header::CONTENT_TYPE.as_str()),
         content_length: header_str(req.headers(), header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse().ok()),
     };
-    let grant = direct_uploads::authorise_local_put(&app, &url, headers).await?;
+    let grant = match direct_uploads::authorise_local_put(&app, &url, headers).await {
+        // A retried PUT whose first answer was lost: the URL is signed and the declared
+        // length is the signed one (both checked first), so the body is read and dropped
+        // and the client gets this 409, not a connection reset half-way through sending.
+        Err(Error::UploadAlreadyReceived) => {
+            let declared = headers.content_length.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+            discard_body(req.into_body(), declared, app.config().limits.body_read_timeout).await;
+            return Err(Error::UploadAlreadyReceived.into());
+        }
+        other => other?,
+    };
     let limit = usize::try_from(grant.length).unwrap_or(usize::MAX);
     // A body cut short (the connection closed early) fails here: nothing is stored.
     let body = read_body(req.into_body(), limit, app.config().limits.body_read_timeout).await?;

@@ -47,6 +47,14 @@ pub async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<By
     }
 }
 
+/// Reads and discards a body of at most `limit` bytes (or until `timeout`), so that an
+/// answer given before the body was needed reaches a client still sending it instead of
+/// a reset connection.
+pub async fn discard_body(body: Body, limit: usize, timeout: Duration) {
+    let mut body = Limited::new(body, limit);
+    let _ = tokio::time::timeout(timeout, async { while let Some(Ok(_)) = body.frame().await {} }).await;
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
