@@ -97,9 +97,9 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
     // Photos stay JPEG; screenshots and everything else go lossless so text stays legible.
     let sanitized_format = if sniffed.format == ImageFormat::Jpeg { ImageFormat::Jpeg } else { ImageFormat::Png };
     let sanitized = encode(&kept, sanitized_format)?;
-    let thumbnail = encode(&resize_to_fit(kept.clone(), THUMBNAIL_SIDE, Filter::Display), ImageFormat::Jpeg)?;
+    let thumbnail = encode(&resize_to_fit(&kept, THUMBNAIL_SIDE, Filter::Display), ImageFormat::Jpeg)?;
 
-    let grey = resize_to_fit(kept, ANALYSIS_SIDE, Filter::Measure).into_luma8();
+    let grey = resize_to_fit(&kept, ANALYSIS_SIDE, Filter::Measure).into_luma8();
     let (brightness, contrast) = mean_and_std(&grey);
     let blur_score = laplacian_variance(&grey);
     let hint = hint_for(width, height, brightness, contrast, blur_score);

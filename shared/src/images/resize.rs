@@ -3,7 +3,7 @@
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
+use image::{DynamicImage, ImageBuffer, Pixel};
 
 /// How a copy is made smaller (or, for thumbnails of tiny images, larger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,18 +22,18 @@ pub fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
     (scaled(width), scaled(height))
 }
 
-/// `image` scaled to fit a `side`×`side` box (up or down); the same image when it already fits exactly.
-pub fn resize_to_fit(image: DynamicImage, side: u32, filter: Filter) -> DynamicImage {
+/// A copy of `image` scaled to fit a `side`×`side` box (up or down).
+pub fn resize_to_fit(image: &DynamicImage, side: u32, filter: Filter) -> DynamicImage {
     let (width, height) = fit_within(image.width(), image.height(), side);
     if (width, height) == (image.width(), image.height()) {
-        return image;
+        return image.clone();
     }
-    resize_exact(&image, width, height, filter)
+    resize_exact(image, width, height, filter)
 }
 
-/// `image` scaled to fit a `side`×`side` box only when it is larger.
+/// `image` scaled to fit a `side`×`side` box only when it is larger; itself (no copy) otherwise.
 pub fn shrink_to_fit(image: DynamicImage, side: u32, filter: Filter) -> DynamicImage {
-    if image.width().max(image.height()) <= side { image } else { resize_to_fit(image, side, filter) }
+    if image.width().max(image.height()) <= side { image } else { resize_to_fit(&image, side, filter) }
 }
 
 fn resize_exact(image: &DynamicImage, width: u32, height: u32, filter: Filter) -> DynamicImage {
@@ -42,44 +42,37 @@ fn resize_exact(image: &DynamicImage, width: u32, height: u32, filter: Filter) -
         Filter::Display if shrinking => FilterType::Hamming,
         _ => FilterType::Bilinear,
     };
+    let size = (width, height);
     let fast = match image {
-        DynamicImage::ImageLuma8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8, (width, height), kernel)
-            .and_then(|px| GrayImage::from_raw(width, height, px))
-            .map(DynamicImage::ImageLuma8),
-        DynamicImage::ImageLumaA8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8x2, (width, height), kernel)
-            .and_then(|px| GrayAlphaImage::from_raw(width, height, px))
-            .map(DynamicImage::ImageLumaA8),
-        DynamicImage::ImageRgb8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8x3, (width, height), kernel)
-            .and_then(|px| RgbImage::from_raw(width, height, px))
-            .map(DynamicImage::ImageRgb8),
-        DynamicImage::ImageRgba8(i) => convolve(i.as_raw(), i.dimensions(), PixelType::U8x4, (width, height), kernel)
-            .and_then(|px| RgbaImage::from_raw(width, height, px))
-            .map(DynamicImage::ImageRgba8),
+        DynamicImage::ImageLuma8(i) => convolve(i, PixelType::U8, size, kernel).map(DynamicImage::ImageLuma8),
+        DynamicImage::ImageLumaA8(i) => convolve(i, PixelType::U8x2, size, kernel).map(DynamicImage::ImageLumaA8),
+        DynamicImage::ImageRgb8(i) => convolve(i, PixelType::U8x3, size, kernel).map(DynamicImage::ImageRgb8),
+        DynamicImage::ImageRgba8(i) => convolve(i, PixelType::U8x4, size, kernel).map(DynamicImage::ImageRgba8),
         _ => None,
     };
     fast.unwrap_or_else(|| image.resize_exact(width, height, image::imageops::FilterType::Triangle))
 }
 
-/// `None` only if the buffer does not match its dimensions, which `image`'s types rule out.
-fn convolve(
-    pixels: &[u8],
-    (width, height): (u32, u32),
+/// `image` (whose pixels are `pixel_type`) resized to `to_width`×`to_height`; `None` only if
+/// the buffer does not match its dimensions, which `image`'s types rule out.
+fn convolve<P: Pixel<Subpixel = u8>>(
+    image: &ImageBuffer<P, Vec<u8>>,
     pixel_type: PixelType,
     (to_width, to_height): (u32, u32),
     kernel: FilterType,
-) -> Option<Vec<u8>> {
-    let source = ImageRef::new(width, height, pixels, pixel_type).ok()?;
+) -> Option<ImageBuffer<P, Vec<u8>>> {
+    let source = ImageRef::new(image.width(), image.height(), image.as_raw(), pixel_type).ok()?;
     let mut target = Image::new(to_width, to_height, pixel_type);
     // Alpha is premultiplied while filtering so transparent pixels do not bleed colour.
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(kernel));
     Resizer::new().resize(&source, &mut target, &options).ok()?;
-    Some(target.into_vec())
+    ImageBuffer::from_raw(to_width, to_height, target.into_vec())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{Luma, LumaA, Rgb, Rgba};
+    use image::{GrayAlphaImage, GrayImage, Luma, LumaA, Rgb, RgbImage, Rgba, RgbaImage};
 
     #[test]
     fn fit_keeps_the_aspect_and_rounds_like_image() {
@@ -106,11 +99,11 @@ mod tests {
         ];
         for image in layouts {
             let color = image.color();
-            let small = resize_to_fit(image.clone(), 150, Filter::Display);
+            let small = resize_to_fit(&image, 150, Filter::Display);
             assert_eq!((small.width(), small.height(), small.color()), (150, 100, color));
             // A flat colour stays that colour through the filter.
             assert_eq!(small.to_rgba8().get_pixel(75, 50), image.to_rgba8().get_pixel(150, 100));
-            let big = resize_to_fit(image.clone(), 600, Filter::Measure);
+            let big = resize_to_fit(&image, 600, Filter::Measure);
             assert_eq!((big.width(), big.height()), (600, 400));
             let same = shrink_to_fit(image.clone(), 600, Filter::Display);
             assert_eq!((same.width(), same.height()), (300, 200), "shrink never enlarges");
@@ -122,7 +115,7 @@ mod tests {
         // Left half opaque red, right half fully transparent green.
         let image =
             RgbaImage::from_fn(64, 8, |x, _| if x < 32 { Rgba([255, 0, 0, 255]) } else { Rgba([0, 255, 0, 0]) });
-        let small = resize_to_fit(DynamicImage::ImageRgba8(image), 16, Filter::Display).to_rgba8();
+        let small = resize_to_fit(&DynamicImage::ImageRgba8(image), 16, Filter::Display).to_rgba8();
         let edge = small.get_pixel(7, 1);
         assert!(edge[1] < 8, "green leaked into the opaque edge: {edge:?}");
     }
@@ -131,7 +124,7 @@ mod tests {
     fn sharp_edges_survive_a_display_shrink_better_than_a_box_average() {
         // One-pixel stripes shrunk by 3: Hamming keeps more contrast than plain averaging would.
         let stripes = GrayImage::from_fn(300, 30, |x, _| Luma([if (x / 6) % 2 == 0 { 0 } else { 255 }]));
-        let small = resize_to_fit(DynamicImage::ImageLuma8(stripes), 100, Filter::Display).to_luma8();
+        let small = resize_to_fit(&DynamicImage::ImageLuma8(stripes), 100, Filter::Display).to_luma8();
         let (lo, hi) = small.pixels().fold((255u8, 0u8), |(lo, hi), p| (lo.min(p[0]), hi.max(p[0])));
         assert!(hi - lo > 200, "contrast lost: {lo}..{hi}");
     }
