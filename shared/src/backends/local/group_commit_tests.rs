@@ -93,8 +93,8 @@ async fn concurrent_turns_commit_together_and_a_failing_write_rolls_back_alone()
         let outcome = task.await.unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(outcome, Ok((CommitOutcome::Committed, true))), "{outcome:?}");
     }
-    assert_eq!(rows(&store, "SELECT count(*) FROM transcript"), 200);
-    assert_eq!(rows(&store, "SELECT count(*) FROM replies"), 200);
+    assert_eq!(rows(&store, "SELECT count(*) FROM turns"), 200);
+    assert_eq!(rows(&store, "SELECT count(*) FROM turns WHERE response IS NOT NULL"), 200);
     assert_eq!(rows(&store, "SELECT count(*) FROM applog"), 200, "every turn's log line rode with it");
     assert_eq!(Counters::get(&*store, "chat.totalMessages").await.ok().flatten(), Some(200));
     assert_eq!(

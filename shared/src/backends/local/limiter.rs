@@ -2,9 +2,10 @@
 //!
 //! Each process keeps, per key and fixed window, the count it last read from the table
 //! plus its own hits since. It reads the table when it first meets a window and again
-//! at most every [`REFRESH_MS`] while the window is in use; a hit it allows is queued to
-//! the writer and rides in the next group commit with the turn it admitted, instead of
-//! a transaction of its own.
+//! at most every [`REFRESH_MS`] while the window is in use. The hits it allows are added
+//! up in memory and written by one upsert per window in the next group commit (with the
+//! turns they admitted), not by a write of their own per hit: one write is queued at a
+//! time and takes every hit allowed until it runs.
 //!
 //! Exact within a process (and across restarts: a window is read before it is used).
 //! Across processes sharing a data directory (`cargo lambda watch`), a process sees the
@@ -41,19 +42,54 @@ struct Window {
     expires_at: i64,
 }
 
+type Slot = (String, i64);
+
+/// Hits of one window not yet handed to the writer, and the window's expiry.
+#[derive(Debug, Clone, Copy)]
+struct Unwritten {
+    hits: u64,
+    expires_at: i64,
+}
+
+#[derive(Default)]
+struct State {
+    windows: HashMap<Slot, Window>,
+    unwritten: HashMap<Slot, Unwritten>,
+    /// A write is queued that will take `unwritten` when it runs.
+    flush_queued: bool,
+}
+
 /// This process's windows, shared with the writer's acknowledgements.
 #[derive(Default, Clone)]
-pub struct Windows(Arc<Mutex<HashMap<(String, i64), Window>>>);
+pub struct Windows(Arc<Mutex<State>>);
 
 impl Windows {
-    fn committed(&self, slot: &(String, i64)) {
-        if let Ok(mut windows) = self.0.lock()
-            && let Some(w) = windows.get_mut(slot)
-        {
-            w.queued = w.queued.saturating_sub(1);
+    /// The hits allowed so far, for the write that runs now; later hits queue a new one.
+    fn take_unwritten(&self) -> HashMap<Slot, Unwritten> {
+        match self.0.lock() {
+            Ok(mut state) => {
+                state.flush_queued = false;
+                std::mem::take(&mut state.unwritten)
+            }
+            Err(_) => HashMap::new(),
+        }
+    }
+
+    /// Those hits' write is over (committed, or lost and forgiven): they are no longer
+    /// this process's to add to what the table says.
+    fn written(&self, hits: &HashMap<Slot, Unwritten>) {
+        if let Ok(mut state) = self.0.lock() {
+            for (slot, unwritten) in hits {
+                if let Some(w) = state.windows.get_mut(slot) {
+                    w.queued = w.queued.saturating_sub(unwritten.hits);
+                }
+            }
         }
     }
 }
+
+const ADD_HITS: &str = "INSERT INTO rate_windows (key, window_start, count, expires_at) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT(key, window_start) DO UPDATE SET count = count + excluded.count";
 
 const COUNT: &str = "SELECT count FROM rate_windows WHERE key = ?1 AND window_start = ?2";
 
@@ -61,7 +97,7 @@ impl Local {
     /// The window's current count, reading the table when it is new or stale.
     fn window_count(
         &self,
-        windows: &mut HashMap<(String, i64), Window>,
+        windows: &mut HashMap<Slot, Window>,
         key: &str,
         start: i64,
         window_ms: i64,
@@ -90,17 +126,50 @@ impl Local {
     }
 }
 
+impl Local {
+    /// Queues the write that takes every hit allowed until it runs.
+    fn queue_hits_write(&self) -> StoreResult<()> {
+        let (windows, acknowledged) = (self.windows.clone(), self.windows.clone());
+        let taken = Arc::new(Mutex::new(HashMap::new()));
+        let for_ack = Arc::clone(&taken);
+        let queued = self.db.write_behind(
+            move |tx| {
+                let hits = windows.take_unwritten();
+                let written = hits.iter().try_for_each(|((key, start), unwritten)| {
+                    let n = i64::try_from(unwritten.hits).unwrap_or(i64::MAX);
+                    execute(tx, ADD_HITS, params![key, start, n, unwritten.expires_at]).map(|_| ())
+                });
+                // Acknowledged whatever happens: a hit whose write failed is forgiven.
+                if let Ok(mut taken) = taken.lock() {
+                    *taken = hits;
+                }
+                written
+            },
+            move || {
+                let hits = for_ack.lock().map(|mut taken| std::mem::take(&mut *taken)).unwrap_or_default();
+                acknowledged.written(&hits);
+            },
+        );
+        if queued.is_err() {
+            let hits = self.windows.take_unwritten();
+            self.windows.written(&hits);
+        }
+        queued
+    }
+}
+
 #[async_trait]
 impl RateLimiter for Local {
     async fn hit(&self, key: &str, limit: u32, window_ms: i64, now: i64) -> StoreResult<RateDecision> {
         let w = SlidingWindow { limit, window_ms, now };
         let (previous_start, current_start) = (w.previous_start(), w.current_start());
-        let mut windows = self.windows.0.lock().map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))?;
+        let mut state = self.windows.0.lock().map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))?;
+        let windows = &mut state.windows;
         if windows.len() > PRUNE_ABOVE {
             windows.retain(|_, window| window.expires_at > now || window.queued > 0);
         }
-        let previous = self.window_count(&mut windows, key, previous_start, window_ms, now)?;
-        let current = self.window_count(&mut windows, key, current_start, window_ms, now)?;
+        let previous = self.window_count(windows, key, previous_start, window_ms, now)?;
+        let current = self.window_count(windows, key, current_start, window_ms, now)?;
         if current >= w.max_current(previous) {
             return Ok(RateDecision::Limited { retry_after_secs: w.retry_after_secs(previous, current) });
         }
@@ -109,26 +178,13 @@ impl RateLimiter for Local {
             window.mine += 1;
             window.queued += 1;
         }
-        drop(windows);
-        let (key, expires) = (slot.0.clone(), current_start + 2 * window_ms);
-        let acknowledged = self.windows.clone();
-        let queued_slot = slot.clone();
-        let written = self.db.write_behind(
-            move |tx| {
-                execute(
-                    tx,
-                    "INSERT INTO rate_windows (key, window_start, count, expires_at) VALUES (?1, ?2, 1, ?3)
-                     ON CONFLICT(key, window_start) DO UPDATE SET count = count + 1",
-                    params![key, current_start, expires],
-                )
-                .map(|_| ())
-            },
-            move || acknowledged.committed(&queued_slot),
-        );
-        if written.is_err() {
-            self.windows.committed(&slot);
+        let expires_at = current_start + 2 * window_ms;
+        state.unwritten.entry(slot).or_insert(Unwritten { hits: 0, expires_at }).hits += 1;
+        let first_since_last_write = !std::mem::replace(&mut state.flush_queued, true);
+        drop(state);
+        if first_since_last_write {
+            self.queue_hits_write()?;
         }
-        written?;
         Ok(RateDecision::Allowed)
     }
 

@@ -8,14 +8,17 @@ use super::db::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 /// Bumped with every change to [`SCHEMA`]; a file newer than this build is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The current schema; every statement is idempotent.
 ///
-/// `transcript` and `replies` are stored in arrival order (rowid) with a unique index for
-/// the per-session look-ups: a group commit of turns from many sessions then appends to
-/// one last page of each table instead of rewriting one page per session (measured with
-/// 64 sessions and 16 turns per commit: 7.1 pages written per turn before, 4.2 after).
+/// A committed turn is **one** `turns` row: its transcript entries (a JSON array) and,
+/// when the client sent a `messageId`, the stored response, stored in arrival order
+/// (rowid) with one unique per-session index for the replay look-up. A group commit of
+/// turns from many sessions then appends to the last page of one table and one index
+/// instead of rewriting a page per session (measured with 64 sessions and 16 turns per
+/// commit: 7.1 pages written per turn with clustered transcript and reply tables, 4.2
+/// with two arrival-ordered tables, see the closing notes of issue 14 for one table).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -24,20 +27,14 @@ CREATE TABLE IF NOT EXISTS sessions (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
-CREATE TABLE IF NOT EXISTS transcript (
+CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    body TEXT NOT NULL
+    message_id TEXT,
+    entries TEXT NOT NULL,
+    response TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS transcript_by_session ON transcript(session_id, seq);
-CREATE TABLE IF NOT EXISTS replies (
-    id INTEGER PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    response TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS replies_by_message ON replies(session_id, message_id);
+CREATE UNIQUE INDEX IF NOT EXISTS turns_by_message ON turns(session_id, message_id);
 CREATE TABLE IF NOT EXISTS tickets (
     id TEXT PRIMARY KEY,
     session_id TEXT NOT NULL,
@@ -95,6 +92,20 @@ DROP TABLE replies;
 ALTER TABLE replies_v2 RENAME TO replies;
 ";
 
+/// Version 2 kept transcript lines and stored replies in two tables; version 3 keeps one
+/// row per turn. Each old line becomes a row of one entry (in transcript order, so rowid
+/// order within a session stays transcript order) and each old reply a row without
+/// entries: nothing is lost, and reads see exactly what they saw before.
+const V2_TO_V3: &str = "
+CREATE TABLE turns (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, message_id TEXT, entries TEXT NOT NULL, response TEXT);
+INSERT INTO turns (session_id, message_id, entries, response)
+    SELECT session_id, NULL, '[' || body || ']', NULL FROM transcript ORDER BY session_id, seq;
+INSERT INTO turns (session_id, message_id, entries, response)
+    SELECT session_id, message_id, '[]', response FROM replies ORDER BY id;
+DROP TABLE transcript;
+DROP TABLE replies;
+";
+
 /// Creates or migrates the schema inside the caller's (immediate) transaction, so that
 /// processes opening the same file at once see it either before or after, never half-way.
 pub fn bring_up_to_date(tx: &Connection, path: &Path) -> StoreResult<()> {
@@ -108,6 +119,9 @@ pub fn bring_up_to_date(tx: &Connection, path: &Path) -> StoreResult<()> {
     if version == 1 {
         tx.execute_batch(V1_TO_V2).map_err(map_err)?;
     }
+    if (1..=2).contains(&version) {
+        tx.execute_batch(V2_TO_V3).map_err(map_err)?;
+    }
     tx.execute_batch(SCHEMA).map_err(map_err)?;
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(map_err)
 }
@@ -115,13 +129,6 @@ pub fn bring_up_to_date(tx: &Connection, path: &Path) -> StoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The version-1 tables as that build created them.
-    const V1_TABLES: &str = "
-CREATE TABLE transcript (session_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (session_id, seq)) WITHOUT ROWID;
-CREATE TABLE replies (session_id TEXT NOT NULL, message_id TEXT NOT NULL, response TEXT NOT NULL, PRIMARY KEY (session_id, message_id)) WITHOUT ROWID;
-PRAGMA user_version = 1;
-";
 
     fn strings(conn: &Connection, sql: &str) -> Vec<String> {
         let mut stmt = match conn.prepare(sql) {
@@ -146,37 +153,77 @@ PRAGMA user_version = 1;
         conn
     }
 
-    #[test]
-    fn a_version_1_file_keeps_every_transcript_line_and_reply_in_order() {
-        let conn = open(V1_TABLES);
-        let seed = "INSERT INTO transcript VALUES ('web-b', 3, 'b3'), ('web-a', 5, 'a5'), ('web-a', 4, 'a4'), ('web-b', 2, 'b2');
-                    INSERT INTO replies VALUES ('web-a', 'm1', '{\"reply\":1}'), ('web-b', 'm1', '{\"reply\":2}');";
-        if let Err(e) = conn.execute_batch(seed) {
+    /// The version-2 tables as that build created them.
+    const V2_TABLES: &str = "
+CREATE TABLE transcript (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX transcript_by_session ON transcript(session_id, seq);
+CREATE TABLE replies (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, message_id TEXT NOT NULL, response TEXT NOT NULL);
+CREATE UNIQUE INDEX replies_by_message ON replies(session_id, message_id);
+PRAGMA user_version = 2;
+";
+
+    /// Transcript lines out of arrival order, and a reply per session.
+    const OLD_ROWS: &str = r#"
+INSERT INTO transcript (session_id, seq, body) VALUES ('web-b', 3, '{"seq":3}'), ('web-a', 5, '{"seq":5}'), ('web-a', 4, '{"seq":4}'), ('web-b', 2, '{"seq":2}');
+INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{"reply":1}'), ('web-b', 'm1', '{"reply":2}');
+"#;
+
+    /// A session's transcript as the embedded store reads it: its turns in rowid order,
+    /// each turn's entries in order.
+    fn transcript_of(conn: &Connection, session: &str) -> Vec<String> {
+        strings(
+            conn,
+            &format!(
+                "SELECT e.value FROM turns t, json_each(t.entries) e WHERE t.session_id = '{session}' ORDER BY t.id, e.key"
+            ),
+        )
+    }
+
+    fn migrated_from(tables: &str) -> Connection {
+        let conn = open(tables);
+        if let Err(e) = conn.execute_batch(OLD_ROWS) {
             panic!("{e}");
         }
         if let Err(e) = bring_up_to_date(&conn, Path::new("test.db")) {
             panic!("{e}");
         }
-        assert_eq!(strings(&conn, "SELECT body FROM transcript WHERE session_id = 'web-a' ORDER BY seq"), ["a4", "a5"]);
-        assert_eq!(strings(&conn, "SELECT body FROM transcript WHERE session_id = 'web-b' ORDER BY seq"), ["b2", "b3"]);
+        conn
+    }
+
+    fn assert_migrated(conn: &Connection) {
+        assert_eq!(transcript_of(conn, "web-a"), [r#"{"seq":4}"#, r#"{"seq":5}"#]);
+        assert_eq!(transcript_of(conn, "web-b"), [r#"{"seq":2}"#, r#"{"seq":3}"#]);
         assert_eq!(
-            strings(&conn, "SELECT response FROM replies WHERE session_id = 'web-b' AND message_id = 'm1'"),
-            ["{\"reply\":2}"]
+            strings(conn, "SELECT response FROM turns WHERE session_id = 'web-b' AND message_id = 'm1'"),
+            [r#"{"reply":2}"#]
         );
-        let indexes = strings(
-            &conn,
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('transcript', 'replies') ORDER BY name",
-        );
-        assert_eq!(indexes, ["replies_by_message", "transcript_by_session"]);
-        assert_eq!(strings(&conn, "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"), ["2"]);
-        // The unique keys still hold after the migration.
-        assert!(
-            conn.execute_batch("INSERT INTO transcript (session_id, seq, body) VALUES ('web-a', 4, 'again')").is_err()
-        );
-        assert!(
-            conn.execute_batch("INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', 'x')")
-                .is_err()
-        );
+        let tables = strings(conn, "SELECT name FROM sqlite_master WHERE name IN ('transcript', 'replies', 'turns')");
+        assert_eq!(tables, ["turns"]);
+        let indexes = strings(conn, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'turns'");
+        assert_eq!(indexes, ["turns_by_message"]);
+        assert_eq!(strings(conn, "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"), ["3"]);
+        // A messageId is still answered once per session.
+        let again = "INSERT INTO turns (session_id, message_id, entries, response) VALUES ('web-a', 'm1', '[]', 'x')";
+        assert!(conn.execute_batch(again).is_err());
+    }
+
+    #[test]
+    fn a_version_1_file_keeps_every_transcript_line_and_reply_in_order() {
+        let v1 = V2_TABLES
+            .replace("id INTEGER PRIMARY KEY, ", "")
+            .replace("body TEXT NOT NULL);", "body TEXT NOT NULL, PRIMARY KEY (session_id, seq)) WITHOUT ROWID;")
+            .replace(
+                "response TEXT NOT NULL);",
+                "response TEXT NOT NULL, PRIMARY KEY (session_id, message_id)) WITHOUT ROWID;",
+            )
+            .replace("user_version = 2", "user_version = 1");
+        assert!(v1.contains("WITHOUT ROWID") && !v1.contains("id INTEGER"), "{v1}");
+        assert_migrated(&migrated_from(&v1));
+    }
+
+    #[test]
+    fn a_version_2_file_keeps_every_transcript_line_and_reply_in_order() {
+        assert_migrated(&migrated_from(V2_TABLES));
     }
 
     #[test]
@@ -187,8 +234,9 @@ PRAGMA user_version = 1;
                 panic!("{e}");
             }
         }
-        assert!(conn.execute_batch("INSERT INTO transcript (session_id, seq, body) VALUES ('web-a', 1, 'x')").is_ok());
-        let newer = open("PRAGMA user_version = 3;");
+        let turn = "INSERT INTO turns (session_id, message_id, entries, response) VALUES ('web-a', NULL, '[]', NULL)";
+        assert!(conn.execute_batch(turn).is_ok());
+        let newer = open("PRAGMA user_version = 4;");
         assert!(matches!(bring_up_to_date(&newer, Path::new("new.db")), Err(StoreError::Corrupt(_))));
     }
 }

@@ -11,7 +11,7 @@ use crate::ports::{
 };
 
 /// The stored answer to a `messageId`.
-const REPLY: &str = "SELECT response FROM replies WHERE session_id = ?1 AND message_id = ?2";
+const REPLY: &str = "SELECT response FROM turns WHERE session_id = ?1 AND message_id = ?2";
 
 #[async_trait]
 impl SessionStore for Local {
@@ -48,11 +48,11 @@ impl SessionStore for Local {
     }
 
     /// One write of the group commit: the idempotency check, the conditional session
-    /// update, the transcript entries, the stored reply, and the turn's counters and
-    /// log line — all or nothing.
+    /// update, one `turns` row (the transcript entries and the stored reply), and the
+    /// turn's counters and log line — all or nothing.
     async fn commit_turn_with(&self, turn: &TurnRecord, riders: &Riders) -> StoreResult<(CommitOutcome, bool)> {
         let body = to_json(&turn.session)?;
-        let entries = turn.entries.iter().map(|e| Ok((e.seq as i64, to_json(e)?))).collect::<StoreResult<Vec<_>>>()?;
+        let entries = to_json(&turn.entries)?;
         let id = turn.session.id.to_string();
         let (version, expected, expires, now) = (
             turn.session.version as i64,
@@ -84,16 +84,12 @@ impl SessionStore for Local {
                 if updated == 0 {
                     return Ok(CommitOutcome::Conflict);
                 }
-                for (seq, entry) in &entries {
-                    execute(tx, "INSERT INTO transcript (session_id, seq, body) VALUES (?1, ?2, ?3)", params![id, seq, entry])?;
-                }
-                if let Some(mid) = &message_id {
-                    execute(
-                        tx,
-                        "INSERT INTO replies (session_id, message_id, response) VALUES (?1, ?2, ?3)",
-                        params![id, mid, response],
-                    )?;
-                }
+                let response = message_id.as_ref().map(|_| &response);
+                execute(
+                    tx,
+                    "INSERT INTO turns (session_id, message_id, entries, response) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, message_id, entries, response],
+                )?;
                 add_counters(tx, &counters)?;
                 if let Some((at, expires, body)) = &log {
                     insert_log(tx, *at, *expires, body)?;
@@ -120,7 +116,7 @@ impl SessionStore for Local {
                 let row = conn
                     .prepare_cached(
                         "SELECT s.body, r.response FROM sessions s \
-                         LEFT JOIN replies r ON r.session_id = s.id AND r.message_id = ?2 \
+                         LEFT JOIN turns r ON r.session_id = s.id AND r.message_id = ?2 \
                          WHERE s.id = ?1 AND s.expires_at > ?3",
                     )
                     .and_then(|mut stmt| {
@@ -139,12 +135,17 @@ impl SessionStore for Local {
     }
 
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
-        let id = id.to_string();
-        self.db
-            .read(move |conn| {
-                query_all(conn, "SELECT body FROM transcript WHERE session_id = ?1 ORDER BY seq", params![id])
+        let turns: Vec<Vec<TranscriptEntry>> = self
+            .db
+            .read(|conn| {
+                query_all(conn, "SELECT entries FROM turns WHERE session_id = ?1 ORDER BY id", params![id.as_str()])
             })
-            .await
+            .await?;
+        let mut entries: Vec<TranscriptEntry> = turns.into_iter().flatten().collect();
+        // Rowid order is commit order, which is seq order; sorting (stable, already
+        // sorted) keeps the transcript's order independent of how rows were copied.
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
     }
 
     async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
@@ -152,8 +153,7 @@ impl SessionStore for Local {
         self.db
             .write(move |tx| {
                 let existed = tx.execute("DELETE FROM sessions WHERE id = ?1", params![id]).map_err(map_err)? > 0;
-                tx.execute("DELETE FROM transcript WHERE session_id = ?1", params![id]).map_err(map_err)?;
-                tx.execute("DELETE FROM replies WHERE session_id = ?1", params![id]).map_err(map_err)?;
+                tx.execute("DELETE FROM turns WHERE session_id = ?1", params![id]).map_err(map_err)?;
                 Ok(existed)
             })
             .await
@@ -163,9 +163,7 @@ impl SessionStore for Local {
         self.db
             .write(move |tx| {
                 let expired = "SELECT id FROM sessions WHERE expires_at <= ?1";
-                tx.execute(&format!("DELETE FROM transcript WHERE session_id IN ({expired})"), params![now])
-                    .map_err(map_err)?;
-                tx.execute(&format!("DELETE FROM replies WHERE session_id IN ({expired})"), params![now])
+                tx.execute(&format!("DELETE FROM turns WHERE session_id IN ({expired})"), params![now])
                     .map_err(map_err)?;
                 let n = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
                 Ok(n as u64)
