@@ -240,3 +240,69 @@ async fn a_turn_always_reads_the_latest_version_even_when_another_process_wrote_
     assert!(matches!(there.delete(&s.id).await, Ok(true)));
     assert!(matches!(here.get_for_turn(&s.id, Some("m2"), now).await, Ok((None, None))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_hits_queued_together_are_written_by_one_write() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = local(dir.path());
+    let now = now_ms() - now_ms() % MINUTE_MS + 1_000;
+    // Hold the writer inside a write until the hits below are all allowed.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let holder = Arc::clone(&store);
+    let busy = tokio::spawn(async move {
+        holder
+            .db
+            .write(move |_| {
+                let _ = held.recv();
+                Ok(())
+            })
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let before = store.db.writes_submitted();
+    for i in 0..100 {
+        let key = format!("chat:session:{}", i % 5);
+        assert_eq!(store.hit(&key, 1_000, MINUTE_MS, now).await.ok(), Some(RateDecision::Allowed));
+    }
+    assert_eq!(store.db.writes_submitted() - before, 1, "one write carries every hit queued while the writer was busy");
+    let _ = release.send(());
+    assert!(matches!(busy.await, Ok(Ok(()))));
+    assert!(store.add(&[("flush", 1)]).await.is_ok());
+    let stored: Vec<i64> = store
+        .db
+        .read_now(|c| {
+            let mut stmt = c.prepare("SELECT count FROM rate_windows ORDER BY key").map_err(super::db::map_err)?;
+            let counts = stmt.query_map([], |r| r.get(0)).map_err(super::db::map_err)?;
+            counts.map(|n| n.map_err(super::db::map_err)).collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(stored, [20, 20, 20, 20, 20], "every hit is in the table");
+    // The next hit, after that write ran, queues a write of its own.
+    let before = store.db.writes_submitted();
+    assert_eq!(store.hit("chat:session:0", 1_000, MINUTE_MS, now).await.ok(), Some(RateDecision::Allowed));
+    assert_eq!(store.db.writes_submitted() - before, 1);
+    // And this process still counts exactly: 21 of 21 allowed at a limit of 21.
+    assert!(matches!(store.hit("chat:session:0", 21, MINUTE_MS, now).await, Ok(RateDecision::Limited { .. })));
+}
+
+#[tokio::test]
+async fn the_turn_read_is_planned_once_not_again_after_every_commit() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = local(dir.path());
+    let now = now_ms();
+    let mut s = session(now);
+    assert!(matches!(store.create(&s).await, Ok(true)));
+    for i in 0..5 {
+        let mid = format!("m{i}");
+        assert!(matches!(store.get_for_turn(&s.id, Some(&mid), now).await, Ok((Some(_), None))));
+        let next = turn(&s, now, &mid);
+        assert!(matches!(store.commit_turn(&next).await, Ok(CommitOutcome::Committed)));
+        s = next.session;
+    }
+    // One read connection served every read above (one at a time): its cached statement.
+    let replans = store.db.read_now(|conn| {
+        let stmt = conn.prepare_cached(super::sessions::SESSION_AND_REPLY).map_err(super::db::map_err)?;
+        Ok(stmt.get_status(rusqlite::StatementStatus::RePrepare))
+    });
+    assert_eq!(replans.ok(), Some(0), "the statement must not be re-parsed and re-planned on each run");
+}

@@ -12,6 +12,10 @@ use crate::ports::{
 
 /// The stored answer to a `messageId`.
 const REPLY: &str = "SELECT response FROM turns WHERE session_id = ?1 AND message_id = ?2";
+/// A turn's first read: the live session and the stored answer to its `messageId`.
+pub(super) const SESSION_AND_REPLY: &str = "SELECT s.body, r.response FROM sessions s \
+     LEFT JOIN turns r ON r.session_id = s.id AND r.message_id = ?2 \
+     WHERE s.id = ?1 AND s.expires_at > ?3";
 
 #[async_trait]
 impl SessionStore for Local {
@@ -114,11 +118,7 @@ impl SessionStore for Local {
         self.db
             .read(|conn| {
                 let row = conn
-                    .prepare_cached(
-                        "SELECT s.body, r.response FROM sessions s \
-                         LEFT JOIN turns r ON r.session_id = s.id AND r.message_id = ?2 \
-                         WHERE s.id = ?1 AND s.expires_at > ?3",
-                    )
+                    .prepare_cached(SESSION_AND_REPLY)
                     .and_then(|mut stmt| {
                         stmt.query_row(params![id.as_str(), message_id, now], |r| {
                             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
