@@ -12,6 +12,7 @@ mod group_commit_tests;
 mod limiter;
 mod queue;
 mod schema;
+mod session_body;
 mod sessions;
 mod signer;
 mod tickets;

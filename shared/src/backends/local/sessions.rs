@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
-use super::Local;
 use super::applog::insert_log;
 use super::counters::add_counters;
-use super::db::{execute, from_json, map_err, query_all, query_one, query_value, to_json};
+use super::db::{execute, map_err, query_all, query_value, to_json};
+use super::{Local, session_body};
 use crate::ids::SessionId;
 use crate::ports::{
     CommitOutcome, Riders, Session, SessionStore, StoreError, StoreResult, TranscriptEntry, TurnRecord,
@@ -20,7 +20,7 @@ pub(super) const SESSION_AND_REPLY: &str = "SELECT s.body, r.response FROM sessi
 #[async_trait]
 impl SessionStore for Local {
     async fn create(&self, session: &Session) -> StoreResult<bool> {
-        let body = to_json(session)?;
+        let body = session_body::encode(session)?;
         let (id, version, expires) = (session.id.to_string(), session.version as i64, session.expires_at);
         self.db
             .write(move |tx| {
@@ -38,11 +38,13 @@ impl SessionStore for Local {
     async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {
         self.db
             .read(|conn| {
-                query_one(
-                    conn,
-                    "SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2",
-                    params![id.as_str(), now],
-                )
+                conn.prepare_cached("SELECT body FROM sessions WHERE id = ?1 AND expires_at > ?2")
+                    .and_then(|mut stmt| {
+                        stmt.query_row(params![id.as_str(), now], |r| Ok(session_body::decode(r.get_ref(0)?)))
+                            .optional()
+                    })
+                    .map_err(map_err)?
+                    .transpose()
             })
             .await
     }
@@ -55,7 +57,7 @@ impl SessionStore for Local {
     /// update, one `turns` row (the transcript entries and the stored reply), and the
     /// turn's counters and log line — all or nothing.
     async fn commit_turn_with(&self, turn: &TurnRecord, riders: &Riders) -> StoreResult<(CommitOutcome, bool)> {
-        let body = to_json(&turn.session)?;
+        let body = session_body::encode(&turn.session)?;
         let entries = to_json(&turn.entries)?;
         let id = turn.session.id.to_string();
         let (version, expected, expires, now) = (
@@ -121,13 +123,13 @@ impl SessionStore for Local {
                     .prepare_cached(SESSION_AND_REPLY)
                     .and_then(|mut stmt| {
                         stmt.query_row(params![id.as_str(), message_id, now], |r| {
-                            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                            Ok((session_body::decode(r.get_ref(0)?), r.get::<_, Option<String>>(1)?))
                         })
                         .optional()
                     })
                     .map_err(map_err)?;
                 match row {
-                    Some((body, reply)) => Ok((Some(from_json(&body)?), reply)),
+                    Some((session, reply)) => Ok((Some(session?), reply)),
                     None => Ok((None, None)),
                 }
             })
