@@ -19,6 +19,7 @@
 //! next group commit with the turn they admitted.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub struct Db {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     writer: mpsc::Sender<Box<dyn Job>>,
+    /// Set by the checkpointer when the WAL has grown past [`RESTART_ABOVE_FRAMES`].
+    wal_restart: Arc<AtomicBool>,
     /// Writes handed to the writer since the store opened (tests check batching with it).
     #[cfg(test)]
     submitted: std::sync::atomic::AtomicU64,
@@ -46,6 +49,8 @@ pub struct Db {
 
 /// How often the checkpointer copies committed pages from the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL frames (pages) past which the writer starts the WAL over from its beginning.
+const RESTART_ABOVE_FRAMES: i64 = 4_096;
 
 /// Statements kept prepared per connection (the hot paths use a dozen).
 const STATEMENT_CACHE: usize = 64;
@@ -100,6 +105,7 @@ impl Db {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
             writer: queue,
+            wal_restart: Arc::new(AtomicBool::new(false)),
             #[cfg(test)]
             submitted: std::sync::atomic::AtomicU64::new(0),
             _checkpointer: checkpointer,
@@ -108,9 +114,10 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
         schema::bring_up_to_date(&tx, path)?;
         tx.commit().map_err(map_err)?;
-        // The writer never checkpoints (which would copy pages and fsync the database
-        // inside a commit, stalling every turn queued behind it): a thread of its own
-        // does, without blocking the writer.
+        // The writer does not copy pages into the database (which would fsync it inside a
+        // commit, stalling every turn queued behind it): a checkpointer thread does,
+        // without blocking the writer; the writer only starts the WAL over between two
+        // batches when the checkpointer asks (see `restart_wal`).
         // Its cache is never dropped (no other writer in this process), so it can hold a
         // whole group commit's pages without spilling half-way.
         conn.execute_batch(
@@ -118,13 +125,14 @@ impl Db {
         )
         .map_err(map_err)?;
         let checkpoints = db.connect()?;
+        let (restart_wanted, restart_asked) = (Arc::clone(&db.wal_restart), Arc::clone(&db.wal_restart));
         std::thread::Builder::new()
             .name("sti-db-writer".into())
-            .spawn(move || write_loop(conn, jobs))
+            .spawn(move || write_loop(conn, jobs, &restart_wanted))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the database writer: {e}")))?;
         std::thread::Builder::new()
             .name("sti-db-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpoints, stop))
+            .spawn(move || checkpoint_loop(checkpoints, stop, &restart_asked))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the database checkpointer: {e}")))?;
         Ok(db)
     }
@@ -224,7 +232,7 @@ impl Db {
 }
 
 /// The writer thread: batches whatever is queued, commits it once, acknowledges it all.
-fn write_loop(conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
+fn write_loop(conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>, restart_wanted: &AtomicBool) {
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
@@ -238,15 +246,33 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
         for job in batch {
             job.finish(commit.clone());
         }
+        if restart_wanted.swap(false, Ordering::AcqRel) {
+            restart_wal(&conn);
+        }
+    }
+}
+
+/// Starts the WAL over. Under a steady stream of commits the checkpointer's passive
+/// passes never catch up with the last frame, so SQLite never reuses the file from its
+/// start and it grows without bound (2 GB in 8 seconds at 15k turns/s). Between two
+/// batches the writer holds no transaction: it copies the few frames the checkpointer has
+/// not copied yet, waits for the readers still on them (microseconds), and its next
+/// commit writes from the start of the file again (`journal_size_limit` trims the rest).
+fn restart_wal(conn: &Connection) {
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "could not restart the WAL; it is tried again when it grows");
     }
 }
 
 /// Copies what the WAL holds into the database every [`CHECKPOINT_EVERY`] (`PASSIVE`: it
-/// never waits for the writer or readers), until the store is dropped.
-fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+/// never waits for the writer or readers), and asks the writer to start the WAL over when
+/// it has grown past [`RESTART_ABOVE_FRAMES`], until the store is dropped.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>, restart_wanted: &AtomicBool) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+            Ok(frames) if frames > RESTART_ABOVE_FRAMES => restart_wanted.store(true, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
         }
     }
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));

@@ -306,3 +306,35 @@ async fn the_turn_read_is_planned_once_not_again_after_every_commit() {
     });
     assert_eq!(replans.ok(), Some(0), "the statement must not be re-parsed and re-planned on each run");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_started_over_under_a_steady_stream_of_commits() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = local(dir.path());
+    let created = store
+        .db
+        .write(|tx| {
+            tx.execute_batch("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body BLOB)").map_err(super::db::map_err)
+        })
+        .await;
+    assert!(created.is_ok(), "{created:?}");
+    let wal = dir.path().join(super::DATABASE_FILE).with_extension("db-wal");
+    let mut largest = 0;
+    // 16 rows of 4 KB per commit, the rows of two commits ago deleted: the database stays
+    // small while each commit appends ~17 pages to the WAL, ~170 MB of WAL in all.
+    for round in 0..2_500_i64 {
+        let written = store
+            .db
+            .write(move |tx| {
+                for i in 0..16 {
+                    execute(tx, "INSERT INTO scratch (id, body) VALUES (?1, zeroblob(4000))", params![round * 16 + i])?;
+                }
+                execute(tx, "DELETE FROM scratch WHERE id < ?1", params![(round - 2) * 16]).map(|_| ())
+            })
+            .await;
+        assert!(written.is_ok(), "{written:?}");
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    assert!(largest > 0, "{} never existed", wal.display());
+    assert!(largest < 48 << 20, "the WAL grew to {} MB", largest >> 20);
+}
