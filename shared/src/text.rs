@@ -132,11 +132,21 @@ pub fn typo_budget(len: usize) -> usize {
 /// True when `word` is `keyword` up to the typos its length allows. The first letter
 /// must agree: people rarely mistype it, and it keeps "mouse" from matching "house".
 pub fn fuzzy_eq(word: &str, keyword: &str) -> bool {
+    fuzzy_eq_sized(word, word.chars().count(), keyword, keyword.chars().count())
+}
+
+/// [`fuzzy_eq`] for callers that already know both words' lengths in characters: a
+/// keyword list is compared against the same few words many times, and most pairs are
+/// told apart by their lengths alone.
+pub fn fuzzy_eq_sized(word: &str, word_chars: usize, keyword: &str, keyword_chars: usize) -> bool {
     if word == keyword {
         return true;
     }
-    let budget = typo_budget(keyword.chars().count());
-    budget > 0 && word.chars().next() == keyword.chars().next() && edit_distance_within(word, keyword, budget).is_some()
+    let budget = typo_budget(keyword_chars);
+    budget > 0
+        && word_chars.abs_diff(keyword_chars) <= budget
+        && word.chars().next() == keyword.chars().next()
+        && edit_distance_within(word, keyword, budget).is_some()
 }
 
 /// Uppercases the first character of `word` (which may be multi-byte).

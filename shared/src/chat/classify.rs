@@ -1,21 +1,26 @@
 //! Problem classification: free text → knowledge-base category, tolerant of accents,
 //! typos and word order.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::kb::{CATEGORIES, Category};
-use crate::text::{fuzzy_eq, words};
+use crate::text::{fuzzy_eq_sized, words};
 
 /// One word of a keyword pattern.
 struct PatternWord {
     word: String,
+    chars: usize,
     stem: bool,
 }
 
 impl PatternWord {
-    fn matches(&self, token: &str) -> bool {
-        if self.stem { token.starts_with(&self.word) } else { fuzzy_eq(token, &self.word) }
+    fn matches(&self, message: &Message, at: usize) -> bool {
+        let token = &message.tokens[at];
+        if self.stem {
+            token.starts_with(&self.word)
+        } else {
+            fuzzy_eq_sized(token, message.chars[at], &self.word, self.chars)
+        }
     }
 }
 
@@ -44,7 +49,7 @@ impl Keyword {
             let tokens = words(piece.trim_end_matches('*'));
             let last = tokens.len().saturating_sub(1);
             for (i, word) in tokens.into_iter().enumerate() {
-                out.push(PatternWord { word, stem: stem && i == last });
+                out.push(PatternWord { chars: word.chars().count(), word, stem: stem && i == last });
             }
         }
         Keyword { words: out, strength }
@@ -54,17 +59,17 @@ impl Keyword {
     /// unrelated word may sit between two of them ("no enciende *la* pantalla").
     fn find(&self, message: &Message) -> Option<Vec<usize>> {
         let first = self.words.first()?;
-        let tokens = &message.tokens;
+        let tokens = message.tokens.len();
         // Typo tolerance keeps the first letter, so only tokens sharing it can start a match.
-        let starts = message.by_first_char.get(&first.word.chars().next()?)?;
+        let starts = message.starting_with(first.word.chars().next()?);
         starts.iter().find_map(|&start| {
-            if !first.matches(&tokens[start]) {
+            if !first.matches(message, start) {
                 return None;
             }
             let mut positions = vec![start];
             for w in &self.words[1..] {
                 let at = positions[positions.len() - 1];
-                let found = (at + 1..tokens.len().min(at + 3)).find(|&k| w.matches(&tokens[k]))?;
+                let found = (at + 1..tokens.min(at + 3)).find(|&k| w.matches(message, k))?;
                 positions.push(found);
             }
             Some(positions)
@@ -91,27 +96,45 @@ impl Keyword {
 /// The visitor's words, folded, with where each first letter occurs.
 struct Message {
     tokens: Vec<String>,
-    by_first_char: HashMap<char, Vec<usize>>,
+    /// Each token's length in characters.
+    chars: Vec<usize>,
+    /// Sorted by letter: every keyword of every category looks its first letter up here,
+    /// and a binary search over a message's few distinct letters beats hashing each time.
+    by_first_char: Vec<(char, Vec<usize>)>,
 }
 
 impl Message {
     fn new(tokens: Vec<String>) -> Message {
-        let mut by_first_char: HashMap<char, Vec<usize>> = HashMap::new();
+        let mut by_first_char: Vec<(char, Vec<usize>)> = Vec::new();
         for (i, t) in tokens.iter().enumerate() {
-            if let Some(c) = t.chars().next() {
-                by_first_char.entry(c).or_default().push(i);
+            let Some(c) = t.chars().next() else { continue };
+            match by_first_char.binary_search_by_key(&c, |(letter, _)| *letter) {
+                Ok(at) => by_first_char[at].1.push(i),
+                Err(at) => by_first_char.insert(at, (c, vec![i])),
             }
         }
-        Message { tokens, by_first_char }
+        let chars = tokens.iter().map(|t| t.chars().count()).collect();
+        Message { tokens, chars, by_first_char }
+    }
+
+    /// Positions of the tokens that start with `letter`, in order.
+    fn starting_with(&self, letter: char) -> &[usize] {
+        match self.by_first_char.binary_search_by_key(&letter, |(c, _)| *c) {
+            Ok(at) => &self.by_first_char[at].1,
+            Err(_) => &[],
+        }
     }
 }
 
 /// A category's score: each keyword adds its weight if it matches at least one word no
 /// other keyword of the category used ("lento" and "lenta" both matching "lenta" count once).
 fn category_score(keywords: &[Keyword], message: &Message) -> u32 {
-    let mut used = vec![false; message.tokens.len()];
     let mut matches: Vec<(u32, Vec<usize>)> =
         keywords.iter().filter_map(|k| k.find(message).map(|pos| (k.weight(), pos))).collect();
+    if matches.is_empty() {
+        return 0;
+    }
+    let mut used = vec![false; message.tokens.len()];
     matches.sort_by_key(|m| std::cmp::Reverse(m.0));
     let mut score = 0;
     for (weight, positions) in matches {
