@@ -55,9 +55,13 @@ const STACK_WORD: usize = 32;
 /// certain to exceed `max`; returns `None` in that case. Words up to 32 characters are
 /// compared without touching the heap.
 pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    edit_distance_within_sized(a, a.chars().count(), b, b.chars().count(), max)
+}
+
+/// [`edit_distance_within`] given both words' lengths in characters.
+fn edit_distance_within_sized(a: &str, a_len: usize, b: &str, b_len: usize, max: usize) -> Option<usize> {
     let mut a_buf = ['\0'; STACK_WORD];
     let mut b_buf = ['\0'; STACK_WORD];
-    let (a_len, b_len) = (a.chars().count(), b.chars().count());
     if a_len.abs_diff(b_len) > max {
         return None;
     }
@@ -131,22 +135,16 @@ pub fn typo_budget(len: usize) -> usize {
 
 /// True when `word` is `keyword` up to the typos its length allows. The first letter
 /// must agree: people rarely mistype it, and it keeps "mouse" from matching "house".
-pub fn fuzzy_eq(word: &str, keyword: &str) -> bool {
-    fuzzy_eq_sized(word, word.chars().count(), keyword, keyword.chars().count())
-}
-
-/// [`fuzzy_eq`] for callers that already know both words' lengths in characters: a
-/// keyword list is compared against the same few words many times, and most pairs are
-/// told apart by their lengths alone.
+/// Both lengths are in characters, counted once by the caller: a keyword list is compared
+/// against the same few words many times, and most pairs are told apart by length alone.
 pub fn fuzzy_eq_sized(word: &str, word_chars: usize, keyword: &str, keyword_chars: usize) -> bool {
     if word == keyword {
         return true;
     }
     let budget = typo_budget(keyword_chars);
     budget > 0
-        && word_chars.abs_diff(keyword_chars) <= budget
         && word.chars().next() == keyword.chars().next()
-        && edit_distance_within(word, keyword, budget).is_some()
+        && edit_distance_within_sized(word, word_chars, keyword, keyword_chars, budget).is_some()
 }
 
 /// Uppercases the first character of `word` (which may be multi-byte).
@@ -161,6 +159,10 @@ pub fn capitalize_first(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fuzzy_eq(word: &str, keyword: &str) -> bool {
+        fuzzy_eq_sized(word, word.chars().count(), keyword, keyword.chars().count())
+    }
 
     #[test]
     fn folds_accents_and_case() {
