@@ -8,9 +8,11 @@ pub mod intents;
 pub mod kb;
 pub mod names;
 pub mod replies;
+mod stored_attempt;
 
 pub use engine::{greet, is_known_button, replace_steps, respond, steps_request, ticket_opened, ticket_unavailable};
 pub use replies::PrivacyTerms;
+pub use stored_attempt::steps_by_reference;
 
 use serde::{Deserialize, Serialize};
 
@@ -81,8 +83,8 @@ pub enum Outcome {
 }
 
 /// One round of steps shown to the visitor, for the ticket's "what was tried".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// (De)serialised by `stored_attempt`: see [`steps_by_reference`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     pub category: String,
     pub round: u8,

@@ -8,7 +8,7 @@ use super::db::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 /// Bumped with every change to [`SCHEMA`]; a file newer than this build is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The current schema; every statement is idempotent.
 ///
@@ -92,6 +92,10 @@ DROP TABLE replies;
 ALTER TABLE replies_v2 RENAME TO replies;
 ";
 
+/// Version 5 names the knowledge base's steps in session bodies instead of copying them
+/// (`session_body`); version-4 rows are still read, but a version-4 build must not open
+/// the file any more.
+///
 /// Version 4 stores session bodies compressed (`session_body`); a version-3 row's plain
 /// JSON is still read, so no row is rewritten, but a version-3 build must not open the
 /// file any more.
@@ -205,7 +209,7 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
         assert_eq!(tables, ["turns"]);
         let indexes = strings(conn, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'turns'");
         assert_eq!(indexes, ["turns_by_message"]);
-        assert_eq!(strings(conn, "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"), ["4"]);
+        assert_eq!(strings(conn, "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"), ["5"]);
         // A messageId is still answered once per session.
         let again = "INSERT INTO turns (session_id, message_id, entries, response) VALUES ('web-a', 'm1', '[]', 'x')";
         assert!(conn.execute_batch(again).is_err());
@@ -240,7 +244,7 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
         }
         let turn = "INSERT INTO turns (session_id, message_id, entries, response) VALUES ('web-a', NULL, '[]', NULL)";
         assert!(conn.execute_batch(turn).is_ok());
-        let newer = open("PRAGMA user_version = 5;");
+        let newer = open("PRAGMA user_version = 6;");
         assert!(matches!(bring_up_to_date(&newer, Path::new("new.db")), Err(StoreError::Corrupt(_))));
     }
 }

@@ -1,4 +1,7 @@
-//! How a session is stored in the `sessions.body` column: its JSON, LZ4-compressed.
+//! How a session is stored in the `sessions.body` column: its JSON, LZ4-compressed, with
+//! the knowledge base's steps named instead of copied (`chat::steps_by_reference`, since
+//! schema version 5; a file of this version is refused by older builds, which could not
+//! read such a row).
 //!
 //! Every turn rewrites its session's row. A long conversation's JSON (the steps of its
 //! last attempts, in full) reaches 4–6 KB: more than a 4 KB page holds, so each turn
@@ -18,7 +21,8 @@ const MAX_JSON_BYTES: usize = 1 << 20;
 
 /// The column value for `session`.
 pub fn encode(session: &Session) -> StoreResult<Vec<u8>> {
-    let json = serde_json::to_vec(session).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
+    let json = crate::chat::steps_by_reference(|| serde_json::to_vec(session))
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
     let mut body = Vec::with_capacity(1 + 4 + lz4_flex::block::get_maximum_output_size(json.len()));
     body.push(LZ4_JSON);
     body.extend_from_slice(&lz4_flex::block::compress_prepend_size(&json));
@@ -46,7 +50,7 @@ pub fn decode(value: ValueRef<'_>) -> StoreResult<Session> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{Attempt, Conversation, Locale, Outcome};
+    use crate::chat::{Attempt, Conversation, Locale, Outcome, kb};
     use crate::ids::SessionId;
 
     fn long_session() -> Session {
@@ -80,6 +84,44 @@ mod tests {
         assert!(json.len() > 4_096, "the sample must be a long one: {}", json.len());
         assert!(body.len() * 2 < json.len(), "{} bytes stored for {} of JSON", body.len(), json.len());
         assert_eq!(decode(ValueRef::Blob(&body)).ok(), Some(session));
+    }
+
+    /// A session in the middle of a long conversation about a printer: its rounds of
+    /// steps are the knowledge base's, as the engine shows them.
+    fn knowledge_base_session() -> Session {
+        let mut session = long_session();
+        let printer = kb::category("printer").unwrap_or_else(|| panic!("no printer category"));
+        for (i, attempt) in session.conversation.attempts.iter_mut().enumerate() {
+            let (locale, round) = if i % 2 == 0 { (Locale::Es, 1) } else { (Locale::En, 2) };
+            attempt.category = printer.id.to_owned();
+            attempt.round = round;
+            attempt.steps = printer.steps(locale, round).iter().map(|s| (*s).to_owned()).collect();
+        }
+        session
+    }
+
+    #[test]
+    fn knowledge_base_steps_are_stored_by_name_and_come_back_word_for_word() {
+        let session = knowledge_base_session();
+        let full = encode_full(&session);
+        let body = encode(&session).unwrap_or_default();
+        // What every turn decodes and encodes, and what it writes.
+        let (json, full_json) = (decoded_len(&body), decoded_len(&full));
+        assert!(json * 3 < full_json, "{json} bytes of JSON, {full_json} with the steps copied");
+        assert!(body.len() * 2 < full.len(), "{} bytes stored, {} with the steps copied", body.len(), full.len());
+        assert_eq!(decode(ValueRef::Blob(&body)).ok(), Some(session.clone()));
+        // The version-4 form (steps copied) is still read.
+        assert_eq!(decode(ValueRef::Blob(&full)).ok(), Some(session));
+    }
+
+    fn decoded_len(body: &[u8]) -> usize {
+        lz4_flex::block::decompress_size_prepended(&body[1..]).map(|json| json.len()).unwrap_or_default()
+    }
+
+    /// A body as schema version 4 wrote it: every step copied.
+    fn encode_full(session: &Session) -> Vec<u8> {
+        let json = serde_json::to_vec(session).unwrap_or_default();
+        [&[LZ4_JSON][..], &lz4_flex::block::compress_prepend_size(&json)].concat()
     }
 
     #[test]
