@@ -1,6 +1,8 @@
 //! The state machine. Every function takes the conversation by value and returns the
 //! next one with its reply; nothing here fails.
 
+use std::borrow::Cow;
+
 use super::classify::{Classification, classify, names_a_problem};
 use super::intents::{self, Intent};
 use super::kb::{self, CATEGORIES, Category, GENERAL};
@@ -215,7 +217,7 @@ pub const MAX_ATTEMPTS: usize = 8;
 
 fn show_steps(mut c: Conversation, category: &'static Category, round: u8) -> Turn {
     let locale = c.locale;
-    let steps: Vec<String> = category.steps(locale, round).iter().map(|s| (*s).to_owned()).collect();
+    let steps: Vec<Cow<'static, str>> = category.steps(locale, round).iter().map(|s| Cow::Borrowed(*s)).collect();
     c.state = State::Steps;
     c.round = round;
     let text = replies::steps(locale, category, round, &steps);
@@ -360,7 +362,7 @@ pub fn steps_request(before: &Conversation, turn: &Turn) -> Option<(&'static str
     let category = kb::category(&last.category)?;
     let tried = turn.conversation.attempts[..turn.conversation.attempts.len() - 1]
         .iter()
-        .flat_map(|a| a.steps.clone())
+        .flat_map(|a| a.steps.iter().map(|s| s.to_string()))
         .collect();
     Some((category.title(turn.conversation.locale), last.round, tried))
 }
@@ -377,7 +379,7 @@ pub fn replace_steps(turn: &mut Turn, steps: Vec<String>) {
     let before = replies::steps(locale, category, last.round, &last.steps);
     let after = replies::steps(locale, category, last.round, &steps);
     turn.reply.text = turn.reply.text.replace(&before, &after);
-    last.steps = steps;
+    last.steps = steps.into_iter().map(Cow::Owned).collect();
 }
 
 /// The reply once the handler opened (or found) the ticket of this case.

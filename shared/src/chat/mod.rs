@@ -14,6 +14,8 @@ pub use engine::{greet, is_known_button, replace_steps, respond, steps_request, 
 pub use replies::PrivacyTerms;
 pub use stored_attempt::steps_by_reference;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -88,7 +90,8 @@ pub enum Outcome {
 pub struct Attempt {
     pub category: String,
     pub round: u8,
-    pub steps: Vec<String>,
+    /// Knowledge-base steps are borrowed from it: decoding a session copies none of them.
+    pub steps: Vec<Cow<'static, str>>,
     pub outcome: Outcome,
 }
 

@@ -129,8 +129,9 @@ pub fn describe_freely(locale: Locale) -> String {
     }
 }
 
-pub fn steps(locale: Locale, category: &Category, round: u8, steps: &[String]) -> String {
-    let numbered = steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect::<Vec<_>>().join("\n");
+pub fn steps(locale: Locale, category: &Category, round: u8, steps: &[impl AsRef<str>]) -> String {
+    let numbered =
+        steps.iter().enumerate().map(|(i, s)| format!("{}. {}", i + 1, s.as_ref())).collect::<Vec<_>>().join("\n");
     let general = category.id == super::kb::GENERAL.id;
     match (locale, round, general) {
         (Locale::Es, 1, false) => {

@@ -13,6 +13,7 @@
 //! knowledge-base edit shipped while a session lives changes the wording its later
 //! ticket lists for that round, not what was tried.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 
 use serde::de::Deserializer;
@@ -42,7 +43,7 @@ fn knowledge_base_round(attempt: &Attempt) -> Option<Locale> {
     let category = kb::category(&attempt.category)?;
     [Locale::Es, Locale::En].into_iter().find(|&locale| {
         let known = category.steps(locale, attempt.round);
-        known.len() == attempt.steps.len() && known.iter().zip(&attempt.steps).all(|(k, s)| *k == s)
+        known.len() == attempt.steps.len() && known.iter().zip(&attempt.steps).all(|(k, s)| *k == s.as_ref())
     })
 }
 
@@ -54,7 +55,7 @@ struct Written<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     kb_steps: Option<Locale>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    steps: Option<&'a [String]>,
+    steps: Option<&'a [Cow<'static, str>]>,
     outcome: Outcome,
 }
 
@@ -91,9 +92,9 @@ impl<'de> Deserialize<'de> for Attempt {
             // A category a later build dropped from the knowledge base leaves the round
             // without its steps rather than the whole session unreadable.
             Some(locale) => kb::category(&read.category)
-                .map(|c| c.steps(locale, read.round).iter().map(|s| (*s).to_owned()).collect())
+                .map(|c| c.steps(locale, read.round).iter().map(|s| Cow::Borrowed(*s)).collect())
                 .unwrap_or_default(),
-            None => read.steps,
+            None => read.steps.into_iter().map(Cow::Owned).collect(),
         };
         Ok(Attempt { category: read.category, round: read.round, steps, outcome: read.outcome })
     }
@@ -105,7 +106,7 @@ mod tests {
 
     fn kb_attempt(locale: Locale, round: u8) -> Attempt {
         let steps = match kb::category("printer") {
-            Some(c) => c.steps(locale, round).iter().map(|s| (*s).to_owned()).collect(),
+            Some(c) => c.steps(locale, round).iter().map(|s| Cow::Borrowed(*s)).collect(),
             None => panic!("the knowledge base has no printer category"),
         };
         Attempt { category: "printer".into(), round, steps, outcome: Outcome::NotSolved }
@@ -140,7 +141,7 @@ mod tests {
         let mut smart = kb_attempt(Locale::Es, 1);
         smart.steps = vec!["Reiniciá el router.".into(), "Probá con cable.".into()];
         let mut one_changed = kb_attempt(Locale::Es, 1);
-        one_changed.steps[0].push('!');
+        one_changed.steps[0].to_mut().push('!');
         let mut one_fewer = kb_attempt(Locale::En, 2);
         one_fewer.steps.pop();
         let unknown = Attempt { category: "teleport".into(), ..kb_attempt(Locale::Es, 1) };
@@ -155,7 +156,7 @@ mod tests {
     fn outside_steps_by_reference_every_attempt_is_written_in_full() {
         let attempt = kb_attempt(Locale::Es, 1);
         let full = json(&attempt);
-        assert!(full.contains(&attempt.steps[0]) && !full.contains("kbSteps"), "{full}");
+        assert!(full.contains(attempt.steps[0].as_ref()) && !full.contains("kbSteps"), "{full}");
         assert_eq!(read(&full), attempt);
         // The flag is scoped: it is off again after the closure, even one that panicked.
         let _ = std::panic::catch_unwind(|| steps_by_reference(|| panic!("encoder failed")));

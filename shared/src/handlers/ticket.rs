@@ -88,7 +88,7 @@ fn ticket_html(ticket: &Ticket) -> String {
         .attempts
         .iter()
         .map(|a| {
-            let items: String = a.steps.iter().map(|s| format!("<li>{}</li>", e(s))).collect();
+            let items: String = a.steps.iter().map(|s| format!("<li>{}</li>", e(s.as_ref()))).collect();
             format!("<h3>{} · ronda {} · {:?}</h3><ol>{items}</ol>", e(&a.category), a.round, a.outcome)
         })
         .collect();

@@ -61,7 +61,7 @@ mod tests {
             conversation.attempts.push(Attempt {
                 category: "power".into(),
                 round,
-                steps: (0..5).map(|i| format!("Paso {i}: verificá que el cable de corriente esté bien enchufado en el equipo y en la pared; probá otro enchufe.")).collect(),
+                steps: (0..5).map(|i| format!("Paso {i}: verificá que el cable de corriente esté bien enchufado en el equipo y en la pared; probá otro enchufe.").into()).collect(),
                 outcome: Outcome::NotSolved,
             });
         }
@@ -95,7 +95,7 @@ mod tests {
             let (locale, round) = if i % 2 == 0 { (Locale::Es, 1) } else { (Locale::En, 2) };
             attempt.category = printer.id.to_owned();
             attempt.round = round;
-            attempt.steps = printer.steps(locale, round).iter().map(|s| (*s).to_owned()).collect();
+            attempt.steps = printer.steps(locale, round).iter().map(|s| (*s).into()).collect();
         }
         session
     }
