@@ -27,13 +27,14 @@ pub fn fold(s: &str) -> String {
 /// Splits folded text into words: runs of letters and digits; an apostrophe inside a word
 /// is kept ("i'm", "don't") so English contractions stay whole.
 pub fn words(s: &str) -> Vec<String> {
-    let folded = fold(s);
-    let chars: Vec<char> = folded.chars().collect();
+    // Folded as it is read (one char for one char): no folded copy of the text, no list of
+    // its chars, only the words.
+    let mut chars = s.chars().map(fold_char).peekable();
     let mut out = Vec::new();
     let mut current = String::new();
-    for (i, &c) in chars.iter().enumerate() {
+    while let Some(c) = chars.next() {
         let inner_apostrophe =
-            (c == '\'' || c == '’') && !current.is_empty() && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+            (c == '\'' || c == '’') && !current.is_empty() && chars.peek().is_some_and(|n| n.is_alphanumeric());
         if c.is_alphanumeric() {
             current.push(c);
         } else if inner_apostrophe {

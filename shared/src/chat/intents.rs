@@ -12,14 +12,18 @@ pub enum Intent {
     Restart,
 }
 
+// The phrases below are written folded (lowercase, no accents: a test checks it), so they
+// are compared with the visitor's folded words as they are, word by word, without
+// copying or splitting them into a list on every message.
+
 fn starts_with_phrase(tokens: &[String], phrase: &str) -> bool {
-    let phrase: Vec<&str> = phrase.split(' ').collect();
-    tokens.len() >= phrase.len() && tokens.iter().zip(&phrase).all(|(t, p)| t == p)
+    let mut tokens = tokens.iter();
+    phrase.split(' ').all(|p| tokens.next().is_some_and(|t| t == p))
 }
 
 fn contains_phrase(tokens: &[String], phrase: &str) -> bool {
-    let phrase: Vec<&str> = phrase.split(' ').collect();
-    tokens.windows(phrase.len()).any(|w| w.iter().zip(&phrase).all(|(t, p)| t == p))
+    let len = phrase.split(' ').count();
+    tokens.windows(len).any(|w| w.iter().zip(phrase.split(' ')).all(|(t, p)| t == p))
 }
 
 const RESTART: &[&str] = &[
@@ -102,7 +106,6 @@ const YES_START: &[&str] = &[
     "ya anda",
     "ya funciona",
     "funciono",
-    "funcionó",
     "anduvo",
     "solucionado",
     "resuelto",
@@ -189,7 +192,7 @@ pub fn detect(text: &str) -> Option<Intent> {
         if NO_START.iter().any(|p| starts_with_phrase(&tokens, p)) {
             return Some(Intent::No);
         }
-        if YES_START.iter().any(|p| starts_with_phrase(&tokens, &crate::text::fold(p))) {
+        if YES_START.iter().any(|p| starts_with_phrase(&tokens, p)) {
             return Some(Intent::Yes);
         }
     }
@@ -256,6 +259,38 @@ pub fn detect_locale(text: &str) -> Option<Locale> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_phrase_is_written_as_the_words_it_is_compared_with() {
+        let lists = [
+            RESTART,
+            TECHNICIAN_WORDS,
+            TECHNICIAN_PHRASES,
+            YES_START,
+            YES_ANYWHERE,
+            NO_START,
+            NO_ANYWHERE,
+            EN_WORDS,
+            ES_WORDS,
+        ];
+        for phrase in lists.iter().flat_map(|list| list.iter()) {
+            assert_eq!(words(phrase).join(" "), *phrase, "write {phrase:?} folded, one space between words");
+        }
+    }
+
+    #[test]
+    fn phrases_match_whole_words_in_order() {
+        let tokens = words("no, sigo igual que antes");
+        assert!(starts_with_phrase(&tokens, "no"));
+        assert!(starts_with_phrase(&tokens, "no sigo igual"));
+        assert!(!starts_with_phrase(&tokens, "sigo igual"));
+        assert!(!starts_with_phrase(&tokens[..1], "no sigo"));
+        assert!(contains_phrase(&tokens, "sigo igual"));
+        assert!(contains_phrase(&tokens, "antes"));
+        assert!(!contains_phrase(&tokens, "igual sigo"));
+        assert!(!contains_phrase(&tokens, "que antes despues"));
+        assert!(!contains_phrase(&tokens, "sig"));
+    }
 
     #[test]
     fn reads_fixed_intents() {
