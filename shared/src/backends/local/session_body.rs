@@ -23,10 +23,15 @@ const MAX_JSON_BYTES: usize = 1 << 20;
 pub fn encode(session: &Session) -> StoreResult<Vec<u8>> {
     let json = crate::chat::steps_by_reference(|| serde_json::to_vec(session))
         .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
+    Ok(compressed(&json))
+}
+
+/// The column value holding `json`.
+fn compressed(json: &[u8]) -> Vec<u8> {
     let mut body = Vec::with_capacity(1 + 4 + lz4_flex::block::get_maximum_output_size(json.len()));
     body.push(LZ4_JSON);
-    body.extend_from_slice(&lz4_flex::block::compress_prepend_size(&json));
-    Ok(body)
+    body.extend_from_slice(&lz4_flex::block::compress_prepend_size(json));
+    body
 }
 
 /// The session a column value holds.
@@ -120,8 +125,7 @@ mod tests {
 
     /// A body as schema version 4 wrote it: every step copied.
     fn encode_full(session: &Session) -> Vec<u8> {
-        let json = serde_json::to_vec(session).unwrap_or_default();
-        [&[LZ4_JSON][..], &lz4_flex::block::compress_prepend_size(&json)].concat()
+        compressed(&serde_json::to_vec(session).unwrap_or_default())
     }
 
     #[test]
