@@ -56,6 +56,24 @@ pub struct Hosting {
 /// context. Bodies up to this many bytes fit with 128 KiB to spare for the rest.
 pub const LAMBDA_BODY_CEILING: usize = (6 * 1024 * 1024 - 128 * 1024) / 4 * 3;
 
+/// What an app-log line is about: the session it concerns (written as its tag, never the
+/// id) and the request that caused it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogSubject<'a> {
+    pub session_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+}
+
+impl<'a> LogSubject<'a> {
+    pub fn session(session_id: &'a str) -> LogSubject<'a> {
+        LogSubject { session_id: Some(session_id), request_id: None }
+    }
+
+    pub fn by_request(self, request_id: &'a str) -> LogSubject<'a> {
+        LogSubject { request_id: Some(request_id), ..self }
+    }
+}
+
 /// Why the application could not start; each names what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -151,22 +169,15 @@ impl App {
     }
 
     /// The application-log line of an event (its message masked here) and its expiry.
-    pub fn log_line(
-        &self,
-        level: LogLevel,
-        event: &str,
-        request_id: Option<&str>,
-        session_id: Option<&str>,
-        message: &str,
-    ) -> (LogEntry, i64) {
+    pub fn log_line(&self, level: LogLevel, event: &str, about: LogSubject<'_>, message: &str) -> (LogEntry, i64) {
         let at = now_ms();
         let entry = LogEntry {
             ts: rfc3339(at),
             at,
             level,
             event: event.to_owned(),
-            request_id: request_id.map(str::to_owned),
-            session_tag: session_id.map(crate::ids::session_tag),
+            request_id: about.request_id.map(str::to_owned),
+            session_tag: about.session_id.map(crate::ids::session_tag),
             message: mask_pii(message),
         };
         (entry, at + crate::time::ms(self.config().retention.log))
@@ -174,15 +185,8 @@ impl App {
 
     /// Appends to the application log behind `/api/logs`; the message is masked here.
     /// Like counting, it never fails the caller.
-    pub async fn log_event(
-        &self,
-        level: LogLevel,
-        event: &str,
-        request_id: Option<&str>,
-        session_id: Option<&str>,
-        message: &str,
-    ) {
-        let (entry, expires) = self.log_line(level, event, request_id, session_id, message);
+    pub async fn log_event(&self, level: LogLevel, event: &str, about: LogSubject<'_>, message: &str) {
+        let (entry, expires) = self.log_line(level, event, about, message);
         append_log(&self.inner.backend, &entry, expires).await;
     }
 

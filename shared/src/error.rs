@@ -26,6 +26,19 @@ pub enum ImageRejection {
     Dimensions { width: u32, height: u32, min: u32, max: u32 },
 }
 
+/// Why a write to a signed upload URL is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignedPutRefusal {
+    #[error("this upload URL is not one this server signed")]
+    NotSigned,
+    #[error("the content type differs from the one the URL was signed for")]
+    OtherType,
+    #[error("the declared length differs from the size the URL was signed for")]
+    OtherLength,
+    #[error("the body is not the size the URL was signed for")]
+    OtherBodySize,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("the session does not exist or has expired; start a new one")]
@@ -50,17 +63,16 @@ pub enum Error {
     /// A signed upload URL that this server did not issue, or a request that differs from
     /// what it allows (another type or length).
     #[error("{0}")]
-    UploadUrlInvalid(&'static str),
+    UploadUrlInvalid(SignedPutRefusal),
     #[error("the upload URL has expired; ask for a new one")]
     UploadUrlExpired,
-    #[error("send the body with a Content-Length header (the size the URL was signed for)")]
+    /// The sender did not say how long the body is before sending it.
+    #[error("the body's length must be declared before it is sent (the size the URL was signed for)")]
     LengthRequired,
     #[error("this upload has already been received")]
     UploadAlreadyReceived,
     /// The body would not fit a function invocation; the signed-URL path takes it.
-    #[error(
-        "bodies over {max} bytes do not fit through this endpoint here: ask POST /api/upload-url for a URL and PUT the image there"
-    )]
+    #[error("bodies over {max} bytes do not fit through this road here: ask for a signed upload URL instead")]
     UseUploadUrl { max: usize },
     #[error(transparent)]
     Image(#[from] ImageRejection),

@@ -130,8 +130,6 @@ pub fn is_access_token(s: &str) -> bool {
     is_lower_hex(s, 32)
 }
 
-/// Request ids: ours are random; a caller's is accepted when short and plain. They
-/// only correlate log lines, so without randomness a clock-and-counter id will do.
 /// A short, non-reversible tag for a session id, for logs that operators read: lines of
 /// one session can be told apart and followed, but the tag is no credential (the id's
 /// 128 random bits cannot be recovered from 48 bits of its hash).
@@ -141,6 +139,9 @@ pub fn session_tag(session_id: &str) -> String {
     format!("s-{}", hex(&digest[..6]))
 }
 
+/// Request ids: ours are random; a caller's is accepted when short and plain
+/// ([`is_acceptable_request_id`]). They only correlate log lines, so without randomness a
+/// clock-and-counter id will do.
 pub fn request_id() -> String {
     match random_bytes::<12>() {
         Ok(bytes) => hex(&bytes),

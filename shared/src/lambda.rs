@@ -92,9 +92,10 @@ pub async fn serve_http(routes: Routes) -> Result<(), Error> {
 }
 
 #[cfg(feature = "images")]
-pub use sqs_worker::{handle_batch, serve_worker};
+pub use sqs_worker::{handle_sqs_event, serve_worker};
 
-/// The image-worker function: SQS batches in, partial batch failures out.
+/// The image-worker function: SQS events adapted to the worker's batch, its failures
+/// adapted to a partial batch response.
 #[cfg(feature = "images")]
 mod sqs_worker {
     use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -102,41 +103,22 @@ mod sqs_worker {
 
     use super::{Error, app_from_env, init_tracing};
     use crate::app::App;
+    use crate::backends::image_queue::keys_of;
+    use crate::services::worker::{QueueMessage, handle_batch};
 
-    fn attempt_of(message: &SqsMessage) -> u32 {
-        message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
+    fn message_of(message: &SqsMessage) -> QueueMessage {
+        QueueMessage {
+            id: message.message_id.clone().unwrap_or_default(),
+            attempt: message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1),
+            keys: keys_of(message.body.as_deref().unwrap_or("")),
+        }
     }
 
-    /// Processes a batch; only the messages that should come back are reported, so one bad
-    /// image never re-runs its neighbours. A message nobody can read is reported too: after
-    /// the queue's retries it lands in the dead-letter queue for a human to look at.
-    pub async fn handle_batch(app: &App, event: SqsEvent) -> SqsBatchResponse {
-        use crate::services::worker::{JobResult, process_job};
-        let mut failures = Vec::new();
-        for message in &event.records {
-            let id = message.message_id.clone().unwrap_or_default();
-            let attempt = attempt_of(message);
-            let keys = match crate::services::notifications::keys_of(message.body.as_deref().unwrap_or("")) {
-                Ok(keys) => keys,
-                Err(reason) => {
-                    tracing::error!(message_id = %id, reason, "unreadable queue message");
-                    failures.push(id);
-                    continue;
-                }
-            };
-            let mut retry = false;
-            for key in keys {
-                let result = process_job(app, &key, attempt).await;
-                tracing::info!(message_id = %id, key, attempt, ?result, "image job");
-                retry |= matches!(result, JobResult::Retry(_));
-            }
-            if retry {
-                failures.push(id);
-            }
-        }
-        if !failures.is_empty() {
-            crate::metrics::emf(&[("ImageRetries", failures.len() as f64, "Count")]);
-        }
+    /// One SQS event through [`handle_batch`]: only the messages that must come back are
+    /// reported.
+    pub async fn handle_sqs_event(app: &App, event: SqsEvent) -> SqsBatchResponse {
+        let messages: Vec<QueueMessage> = event.records.iter().map(message_of).collect();
+        let failures = handle_batch(app, &messages).await;
         let mut response = SqsBatchResponse::default();
         response.batch_item_failures = failures
             .into_iter()
@@ -155,7 +137,7 @@ mod sqs_worker {
         let app = app_from_env().await?;
         let app = &app;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-            Ok::<_, Error>(handle_batch(app, event.payload).await)
+            Ok::<_, Error>(handle_sqs_event(app, event.payload).await)
         }))
         .await
     }

@@ -14,6 +14,22 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// "90s", "15m", "48h", "30d" → milliseconds (positive).
+pub fn parse_duration_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num.parse().ok().filter(|n| *n > 0)?;
+    let unit_ms = match unit.trim() {
+        "s" => SECOND_MS,
+        "m" => MINUTE_MS,
+        "h" => HOUR_MS,
+        "d" => DAY_MS,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms)
+}
+
 fn datetime(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
@@ -43,5 +59,16 @@ mod tests {
         assert_eq!(utc_date_compact(1_763_769_600_000), "20251122");
         assert_eq!(rfc3339(1_763_769_600_123), "2025-11-22T00:00:00.123Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn durations_are_a_positive_number_and_a_unit() {
+        assert_eq!(parse_duration_ms("90s"), Some(90 * SECOND_MS));
+        assert_eq!(parse_duration_ms("15m"), Some(15 * MINUTE_MS));
+        assert_eq!(parse_duration_ms(" 48h "), Some(48 * HOUR_MS));
+        assert_eq!(parse_duration_ms("30d"), Some(30 * DAY_MS));
+        for bad in ["0s", "h", "5", "5w", "-5s", "1.5h", ""] {
+            assert_eq!(parse_duration_ms(bad), None, "{bad}");
+        }
     }
 }

@@ -8,13 +8,20 @@ use proptest::prelude::*;
 use sti_shared::app::{App, Hosting};
 use sti_shared::config::Config;
 use sti_shared::ids::{SessionId, TicketId, UploadId, is_acceptable_request_id, is_valid_message_id};
-use sti_shared::services::notifications::keys_of;
+use sti_shared::backends::image_queue::keys_of;
 use tower::ServiceExt;
 
 fn s3_notification(keys: &[String]) -> String {
     let records: Vec<serde_json::Value> = keys
         .iter()
-        .map(|k| serde_json::json!({"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": k, "size": 1}}}))
+        .map(|k| {
+            serde_json::json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-12-05T17:00:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:EXAMPLE"}, "requestParameters": {"sourceIPAddress": "203.0.113.9"},
+                "responseElements": {}, "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "b"}, "object": {"key": k, "size": 1}}
+            })
+        })
         .collect();
     serde_json::json!({ "Records": records }).to_string()
 }

@@ -15,7 +15,8 @@ use sti_shared::ports::{
     CommitOutcome, Counters, Riders, SecretValues, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord,
 };
 use sti_shared::services::sessions;
-use sti_shared::services::turns::{self, Message, Origin, Utterance};
+use sti_shared::services::Origin;
+use sti_shared::services::turns::{self, Message, Utterance};
 use sti_shared::smart::{Completer, Failure, Smart};
 
 /// The embedded store, except that a turn commit loses a race whenever `armed` is set

@@ -2,6 +2,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod image_queue;
 #[cfg(feature = "local")]
 pub mod local;
 

@@ -12,7 +12,8 @@ use crate::chat::is_known_button;
 use crate::http::extract::session_id;
 use crate::http::{ApiError, ApiResult, BaseUrl, ClientIp, ErrorCode, JsonBody, RequestId, Routes, json_text};
 use crate::ids::is_valid_message_id;
-use crate::services::turns::{self, Message, Origin, Utterance};
+use crate::services::Origin;
+use crate::services::turns::{self, Message, Utterance};
 
 pub fn routes() -> Routes {
     Routes::new().route("/api/chat", post(chat))

@@ -11,11 +11,13 @@ use axum::routing::put;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::error::Error;
+use crate::error::{Error, SignedPutRefusal};
 use crate::http::extract::{Path, Query, discard_body, header_str, read_body};
 use crate::http::{ApiResult, Routes};
 use crate::ids::UploadId;
-use crate::services::direct_uploads::{self, LocalPut, PutHeaders};
+use crate::ids::SessionId;
+use crate::ports::PutGrant;
+use crate::services::uploads::direct::{self, LocalPut};
 
 pub fn routes() -> Routes {
     Routes::new().route("/api/upload/{upload_id}/content", put(put_content).layer(DefaultBodyLimit::disable()))
@@ -47,44 +49,44 @@ async fn put_content(
     Query(query): Query<SignedQuery>,
     req: Request<Body>,
 ) -> ApiResult<Json<Received>> {
-    let field = |value: &Option<String>| value.as_deref().unwrap_or_default().to_owned();
-    let (session, content_type, length, expires, signature) = (
-        field(&query.session),
-        field(&query.content_type),
-        field(&query.length),
-        field(&query.expires),
-        field(&query.signature),
-    );
-    let url = LocalPut {
-        upload: &upload,
-        session: &session,
-        content_type: &content_type,
-        length: &length,
-        expires: &expires,
-        signature: &signature,
-    };
-    let headers = PutHeaders {
+    let grant = signed_grant(&upload, &query).ok_or(Error::UploadUrlInvalid(SignedPutRefusal::NotSigned))?;
+    let content_length =
+        header_str(req.headers(), header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
+    let put = LocalPut {
+        grant: &grant,
+        signature: query.signature.as_deref().unwrap_or_default(),
         content_type: header_str(req.headers(), header::CONTENT_TYPE.as_str()),
-        content_length: header_str(req.headers(), header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse().ok()),
+        content_length,
     };
-    let grant = match direct_uploads::authorise_local_put(&app, &url, headers).await {
+    match direct::authorise_local_put(&app, put).await {
         // A retried PUT whose first answer was lost: the URL is signed and the declared
         // length is the signed one (both checked first), so the body is read and dropped
         // and the client gets this 409, not a connection reset half-way through sending.
         Err(Error::UploadAlreadyReceived) => {
-            let declared = headers.content_length.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+            let declared = content_length.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
             discard_body(req.into_body(), declared, app.config().limits.body_read_timeout).await;
             return Err(Error::UploadAlreadyReceived.into());
         }
         other => other?,
-    };
+    }
     let limit = usize::try_from(grant.length).unwrap_or(usize::MAX);
     // A body cut short (the connection closed early) fails here: nothing is stored.
     let body = read_body(req.into_body(), limit, app.config().limits.body_read_timeout).await?;
-    let upload = direct_uploads::receive_local_put(&app, &grant, body).await?;
+    let upload = direct::receive_local_put(&app, &grant, body).await?;
     Ok(Json(Received {
         status_url: format!("/api/upload/{}", upload.id),
         upload_id: upload.id,
         status: upload.status.as_str(),
     }))
+}
+
+/// What the URL says was signed; `None` for a URL this server could not have made.
+fn signed_grant(upload: &str, query: &SignedQuery) -> Option<PutGrant> {
+    Some(PutGrant {
+        session: SessionId::parse(query.session.as_deref()?).ok()?,
+        upload: UploadId::parse(upload).ok()?,
+        content_type: query.content_type.clone()?,
+        length: query.length.as_deref()?.parse().ok()?,
+        expires_at: query.expires.as_deref()?.parse().ok()?,
+    })
 }

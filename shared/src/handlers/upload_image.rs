@@ -12,7 +12,7 @@ use crate::error::{Error, ImageRejection};
 use crate::http::extract::{header_str, read_body, session_id};
 use crate::http::{ApiError, ApiResult, ClientIp, ErrorCode, RequestId, Routes, SESSION_HEADER};
 use crate::ids::UploadId;
-use crate::services::uploads::{self, NewUpload};
+use crate::services::uploads::{self, multipart::NewUpload};
 
 /// The handler bounds the body itself (image limit + multipart overhead).
 pub fn routes() -> Routes {
@@ -104,7 +104,7 @@ async fn upload_image(
         .await
         .map_err(|e| ApiError::new(ErrorCode::InvalidMultipart, e.body_text()))?;
     let image = image_part(multipart, max).await?;
-    let accepted = uploads::accept(&app, NewUpload { admitted, image, request_id: &request_id }).await?;
+    let accepted = uploads::multipart::accept(&app, NewUpload { admitted, image, request_id: &request_id }).await?;
     let status_url = format!("/api/upload/{}", accepted.id);
     Ok((StatusCode::ACCEPTED, Json(Accepted { upload_id: accepted.id, status: "queued", status_url })))
 }

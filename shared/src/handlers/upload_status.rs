@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::http::extract::{Path, header_str, session_id};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes, SESSION_HEADER};
 use crate::ids::UploadId;
-use crate::services::uploads::{self, UploadView};
+use crate::services::uploads::status::{self, UploadView};
 
 pub fn routes() -> Routes {
     Routes::new().route("/api/upload/{upload_id}", get(upload_status))
@@ -23,5 +23,5 @@ async fn upload_status(
     let session = session_id(header_str(&headers, SESSION_HEADER), "the x-session-id header")?;
     let upload_id =
         UploadId::parse(&raw_id).map_err(|_| ApiError::new(ErrorCode::InvalidUploadId, "not a valid upload id"))?;
-    Ok(Json(uploads::status(&app, &session, &upload_id).await?))
+    Ok(Json(status::view(&app, &session, &upload_id).await?))
 }

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::http::extract::{BaseUrl, header_str, session_id};
 use crate::http::{ApiResult, ClientIp, JsonBody, RequestId, Routes, SESSION_HEADER};
 use crate::ids::UploadId;
-use crate::services::direct_uploads::{self, Declared};
+use crate::services::uploads::direct::{self, Declared};
 use crate::services::uploads;
 use crate::time::rfc3339;
 
@@ -53,7 +53,7 @@ async fn upload_url(
     // A request that can never be granted spends no quota.
     declared.check(app.config().limits.max_image_bytes)?;
     let admitted = uploads::admit_upload(&app, &session, &ip).await?;
-    let offer = direct_uploads::offer(&app, admitted, &declared, &base, &request_id).await?;
+    let offer = direct::offer(&app, admitted, &declared, &base, &request_id).await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadUrlResponse {

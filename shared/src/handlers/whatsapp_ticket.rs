@@ -11,7 +11,8 @@ use crate::app::App;
 use crate::http::extract::session_id;
 use crate::http::{ApiResult, BaseUrl, ClientIp, JsonBody, RequestId, Routes};
 use crate::services::tickets::TicketLinks;
-use crate::services::turns::{self, Origin};
+use crate::services::Origin;
+use crate::services::turns;
 
 pub fn routes() -> Routes {
     Routes::new().route("/api/whatsapp-ticket", post(whatsapp_ticket))

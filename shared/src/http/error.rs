@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::error::{Error, IdKind, ImageRejection};
+use crate::error::{Error, IdKind, ImageRejection, SignedPutRefusal};
 use crate::ports::StoreError;
 
 macro_rules! error_codes {
@@ -192,11 +192,19 @@ impl From<Error> for ApiError {
             Error::UploadLimitReached { retry_after_secs, .. } => {
                 ApiError::retry_after(ErrorCode::UploadLimitReached, message, retry_after_secs)
             }
-            Error::UploadUrlInvalid(_) => ApiError::new(ErrorCode::InvalidSignature, message),
+            Error::UploadUrlInvalid(refusal) => ApiError::new(ErrorCode::InvalidSignature, signed_put_message(refusal)),
             Error::UploadUrlExpired => ApiError::new(ErrorCode::UploadUrlExpired, message),
-            Error::LengthRequired => ApiError::new(ErrorCode::LengthRequired, message),
+            Error::LengthRequired => ApiError::new(
+                ErrorCode::LengthRequired,
+                "send the body with a Content-Length header (the size the URL was signed for)",
+            ),
             Error::UploadAlreadyReceived => ApiError::new(ErrorCode::UploadAlreadyReceived, message),
-            Error::UseUploadUrl { .. } => ApiError::new(ErrorCode::UseUploadUrl, message),
+            Error::UseUploadUrl { max } => ApiError::new(
+                ErrorCode::UseUploadUrl,
+                format!(
+                    "bodies over {max} bytes do not fit through this endpoint here: ask POST /api/upload-url for a URL and PUT the image there"
+                ),
+            ),
             Error::Image(rejection) => rejection.into(),
             Error::IdsExhausted(IdKind::Session) => ApiError::retry_after(ErrorCode::SessionIdExhausted, message, 1),
             Error::IdsExhausted(IdKind::Ticket) => ApiError::retry_after(ErrorCode::TicketIdExhausted, message, 1),
@@ -210,6 +218,16 @@ impl From<Error> for ApiError {
             }
             Error::Store(e) => e.into(),
         }
+    }
+}
+
+/// A refused signed `PUT`, in the words of the request the client sent (its headers).
+fn signed_put_message(refusal: SignedPutRefusal) -> &'static str {
+    match refusal {
+        SignedPutRefusal::NotSigned => "this upload URL is not one this server signed",
+        SignedPutRefusal::OtherType => "the Content-Type differs from the one the URL was signed for",
+        SignedPutRefusal::OtherLength => "the Content-Length differs from the size the URL was signed for",
+        SignedPutRefusal::OtherBodySize => "the body is not the size the URL was signed for",
     }
 }
 

@@ -5,9 +5,7 @@
 
 pub mod admission;
 pub mod demo;
-pub mod direct_uploads;
 pub mod janitor;
-pub mod notifications;
 pub mod operations;
 pub mod session_data;
 pub mod sessions;
@@ -16,8 +14,17 @@ pub mod turns;
 pub mod uploads;
 #[cfg(feature = "images")]
 pub mod worker;
+#[cfg(all(test, feature = "images", feature = "local"))]
+mod worker_batch_tests;
 
 use crate::ports::{Backend, StoreResult, Upload};
+
+/// Where an answer's links point and which request it belongs to (a chat turn, and the
+/// ticket it may open).
+pub struct Origin<'a> {
+    pub base_url: &'a str,
+    pub request_id: &'a str,
+}
 
 /// Deletes the original, sanitised copy and thumbnail of an upload; returns how many
 /// keys were removed.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::app::App;
+use crate::app::{App, LogSubject};
 use crate::chat::Attempt;
 use crate::counters::Counter;
 use crate::error::{Error, Result};
@@ -163,7 +163,7 @@ pub async fn erase(app: &App, id: &SessionId, request_id: &str) -> StoreResult<E
         app.count(&[(Counter::SessionsErased, 1)]).await;
         let message =
             format!("erased: {} ticket(s), {} upload(s), {} file(s)", erased.tickets, erased.uploads, erased.files);
-        app.log_event(LogLevel::Info, "session.erased", Some(request_id), Some(id.as_str()), &message).await;
+        app.log_event(LogLevel::Info, "session.erased", LogSubject::session(id.as_str()).by_request(request_id), &message).await;
     }
     Ok(erased)
 }

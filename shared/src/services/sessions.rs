@@ -1,6 +1,6 @@
 //! Starting a conversation and finding it again.
 
-use crate::app::App;
+use crate::app::{App, LogSubject};
 use crate::chat::{self, Locale, PrivacyTerms, Reply};
 use crate::config::Retention;
 use crate::counters::Counter;
@@ -46,7 +46,7 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
         if app.backend().sessions.create(&session).await? {
             app.count(&[(Counter::SessionsCreated, 1)]).await;
             let message = format!("locale {}", locale.as_str());
-            app.log_event(LogLevel::Info, "session.created", Some(request_id), Some(session.id.as_str()), &message)
+            app.log_event(LogLevel::Info, "session.created", LogSubject::session(session.id.as_str()).by_request(request_id), &message)
                 .await;
             return Ok(Started { session, reply });
         }

@@ -3,14 +3,14 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-use crate::app::App;
+use crate::app::{App, LogSubject};
 use crate::chat::Locale;
 use crate::counters::Counter;
 use crate::error::{Error, IdKind, Result};
 use crate::ids::{TicketId, access_token, is_access_token};
 use crate::ports::{CreateTicketOutcome, LogLevel, Secret, Session, Ticket, TicketImage, UploadStatus};
 use crate::services::admission::{Quota, admit};
-use crate::services::turns::Origin;
+use crate::services::Origin;
 use crate::time::{ms, now_ms};
 
 /// The links a visitor and a technician use for a ticket.
@@ -131,7 +131,7 @@ pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>,
                     ticket.category.as_deref().unwrap_or("none")
                 );
                 let session_id = Some(session.id.as_str());
-                app.log_event(LogLevel::Info, "ticket.created", Some(origin.request_id), session_id, &message).await;
+                app.log_event(LogLevel::Info, "ticket.created", LogSubject { session_id, request_id: Some(origin.request_id) }, &message).await;
                 return Ok(Opened { ticket, links, created: true });
             }
             CreateTicketOutcome::AlreadyOpen(existing) => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::app::App;
+use crate::app::{App, LogSubject};
 use crate::chat::{self, Action, ImageNote, Input, QuickReply};
 use crate::counters::Counter;
 use crate::error::{Error, Result};
@@ -17,6 +17,7 @@ use crate::ports::{
 };
 use crate::services::admission::{Quota, admit};
 use crate::services::sessions::{load, load_for_turn};
+use crate::services::Origin;
 use crate::services::tickets::{self, TicketLinks};
 use crate::smart::Failure;
 use crate::time::{ms, now_ms};
@@ -39,12 +40,6 @@ pub struct Message<'a> {
     /// The client's idempotency key: a repeat gets the first answer.
     pub message_id: Option<&'a str>,
     pub ip: &'a str,
-}
-
-/// Where the answer's links point and which request it belongs to.
-pub struct Origin<'a> {
-    pub base_url: &'a str,
-    pub request_id: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,11 +105,21 @@ async fn new_image_notes(app: &App, session: &Session, now: i64) -> Result<Vec<I
         .collect())
 }
 
+/// What smart mode is asked for a set of steps: the problem's title and the visitor's
+/// words, which round of steps, and the steps already tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StepsQuestion {
+    title: String,
+    problem: Option<String>,
+    round: u8,
+    tried: Vec<String>,
+}
+
 /// What the model was asked in this request and how it answered, so that a turn that
 /// loses a commit race asks it once, not once per retry.
 #[derive(Default)]
 struct SmartAnswer {
-    asked: Option<(String, Option<String>, u8, Vec<String>)>,
+    asked: Option<StepsQuestion>,
     steps: Option<Vec<String>>,
     degraded: bool,
 }
@@ -138,8 +143,8 @@ async fn improve_steps(
     let Some((title, round, tried)) = chat::steps_request(before, turn) else {
         return false;
     };
-    let problem = turn.conversation.problem.clone();
-    let question = (title.to_owned(), problem.clone(), round, tried.clone());
+    let question =
+        StepsQuestion { title: title.to_owned(), problem: turn.conversation.problem.clone(), round, tried: tried.clone() };
     if let Some(asked) = &answer.asked {
         if *asked != question {
             return true;
@@ -149,8 +154,8 @@ async fn improve_steps(
         }
         return answer.degraded;
     }
-    answer.asked = Some(question);
-    match smart.steps(turn.conversation.locale, title, problem.as_deref(), round, &tried).await {
+    let asked = answer.asked.insert(question);
+    match smart.steps(turn.conversation.locale, &asked.title, asked.problem.as_deref(), round, &asked.tried).await {
         Ok(steps) => {
             chat::replace_steps(turn, steps.clone());
             answer.steps = Some(steps);
@@ -265,7 +270,7 @@ async fn chat_turn(
         );
         let riders = Riders {
             counters: vec![(Counter::ChatMessages.key(), 1)],
-            log: Some(app.log_line(LogLevel::Info, "chat.turn", Some(origin.request_id), Some(id.as_str()), &summary)),
+            log: Some(app.log_line(LogLevel::Info, "chat.turn", LogSubject::session(id.as_str()).by_request(origin.request_id), &summary)),
         };
         match app.backend().sessions.commit_turn_with(&record, &riders).await? {
             (CommitOutcome::Committed, written) => {

@@ -1,18 +1,19 @@
 //! The image worker: turns a queued upload into a sanitised copy, a thumbnail and an
-//! analysis. Written once for both hosts: the local queue loop below and the Lambda
-//! SQS handler call [`process_job`] with a blob key and the delivery attempt.
+//! analysis. Written once for both hosts: [`handle_batch`] is the one place for batch
+//! semantics (what comes back, what is done with); the Lambda host adapts SQS events to
+//! it, the local queue loop below adapts its deliveries.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{Notify, watch};
 
-use crate::app::App;
+use crate::app::{App, LogSubject};
 use crate::counters::Counter;
 use crate::ids::{SessionId, UploadId};
 use crate::images::FailureReason;
 use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
-use crate::services::direct_uploads;
+use crate::services::uploads::direct;
 use crate::time::{ms, now_ms};
 
 /// What happened to one job; everything but `Retry` removes it from the queue.
@@ -76,7 +77,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     if upload.status == UploadStatus::AwaitingUpload {
         // A signed-URL upload whose object just arrived; a duplicate delivery may have
         // moved it first.
-        direct_uploads::arrived(app, &upload, now_ms()).await?;
+        direct::arrived(app, &upload, now_ms()).await?;
         match backend.uploads.get(&session_id, &upload_id, now_ms()).await? {
             Some(moved) => upload = moved,
             None => return Ok(JobResult::Ignored("the upload went away as its object arrived".into())),
@@ -97,7 +98,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
     };
     let limits = &app.config().limits;
-    if let Err(reason) = direct_uploads::check_object(&upload, &original, limits.min_image_side, limits.max_image_side)
+    if let Err(reason) = direct::check_object(&upload, &original, limits.min_image_side, limits.max_image_side)
     {
         return Ok(reject(app, key, reason).await);
     }
@@ -155,7 +156,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
         analysis.brightness,
         analysis.hint.map(|h| format!("{h:?}")).unwrap_or_else(|| "none".into())
     );
-    app.log_event(LogLevel::Info, "upload.processed", None, Some(session_id.as_str()), &message).await;
+    app.log_event(LogLevel::Info, "upload.processed", LogSubject::session(session_id.as_str()), &message).await;
     Ok(JobResult::Processed)
 }
 
@@ -212,7 +213,7 @@ async fn finish_failed(app: &App, key: &str, reason: &'static str, detail: &str)
             crate::metrics::emf(&[("ImagesFailed", 1.0, "Count")]);
             tracing::warn!(%upload_id, reason, detail, "image job failed");
             let message = format!("{upload_id} failed: {reason}: {detail}");
-            app.log_event(LogLevel::Warn, "upload.failed", None, Some(session_id.as_str()), &message).await;
+            app.log_event(LogLevel::Warn, "upload.failed", LogSubject::session(session_id.as_str()), &message).await;
             JobResult::Failed(reason.to_owned())
         }
         Ok(false) => JobResult::AlreadyDone,
@@ -233,22 +234,71 @@ fn retry_delay_ms(attempt: u32) -> i64 {
     1_000 * 2i64.pow(attempt.min(6))
 }
 
-/// Handles one delivery from the local queue: ack unless it should come back.
-pub async fn handle_delivery(app: &App, delivery: &Delivery) -> JobResult {
-    let result = process_job(app, &delivery.job.key, delivery.attempt).await;
-    let queue = &app.backend().queue;
-    let settled = match &result {
-        JobResult::Retry(reason) => {
-            tracing::warn!(key = %delivery.job.key, attempt = delivery.attempt, reason, "image job will be retried");
-            queue.retry_later(&delivery.receipt, retry_delay_ms(delivery.attempt), now_ms()).await
+/// One message of a batch, as a queue delivered it: its id (reported back when it must
+/// come again), the delivery attempt (1 on the first), and the upload keys it names — or
+/// why nobody can read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    pub id: String,
+    pub attempt: u32,
+    pub keys: Result<Vec<String>, String>,
+}
+
+/// Processes a batch and returns the ids of the messages that must be delivered again,
+/// so one bad image never re-runs its neighbours: a message with a job to retry, and a
+/// message nobody can read (after the queue's retries it lands in the dead-letter queue
+/// for a human to look at). Everything else — processed, refused, a redelivery of a
+/// finished upload, a key that is not ours, S3's test event — is done with.
+pub async fn handle_batch(app: &App, messages: &[QueueMessage]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for message in messages {
+        let keys = match &message.keys {
+            Ok(keys) => keys,
+            Err(reason) => {
+                tracing::error!(message_id = %message.id, reason, "unreadable queue message");
+                failures.push(message.id.clone());
+                continue;
+            }
+        };
+        let mut retry = false;
+        for key in keys {
+            let result = process_job(app, key, message.attempt).await;
+            tracing::info!(message_id = %message.id, key, attempt = message.attempt, ?result, "image job");
+            if let JobResult::Retry(reason) = &result {
+                tracing::warn!(key, attempt = message.attempt, reason, "image job will be retried");
+                retry = true;
+            }
         }
-        _ => queue.ack(&delivery.receipt).await,
-    };
-    if let Err(e) = settled {
-        // The lease will expire and the job come back; processing is idempotent.
-        tracing::warn!(error = %e, "could not settle an image job");
+        if retry {
+            failures.push(message.id.clone());
+        }
     }
-    result
+    if !failures.is_empty() {
+        crate::metrics::emf(&[("ImageRetries", failures.len() as f64, "Count")]);
+    }
+    failures
+}
+
+/// Settles the local queue's deliveries after [`handle_batch`]: those to retry come back
+/// after a backoff that grows with the attempt, the rest are acknowledged.
+async fn settle(app: &App, deliveries: &[Delivery], failures: &[String]) {
+    let queue = &app.backend().queue;
+    for delivery in deliveries {
+        let settled = if failures.contains(&delivery.receipt) {
+            queue.retry_later(&delivery.receipt, retry_delay_ms(delivery.attempt), now_ms()).await
+        } else {
+            queue.ack(&delivery.receipt).await
+        };
+        if let Err(e) = settled {
+            // The lease will expire and the job come back; processing is idempotent.
+            tracing::warn!(error = %e, "could not settle an image job");
+        }
+    }
+}
+
+/// A local delivery as a batch message: the receipt is its id.
+fn as_message(delivery: &Delivery) -> QueueMessage {
+    QueueMessage { id: delivery.receipt.clone(), attempt: delivery.attempt, keys: Ok(vec![delivery.job.key.clone()]) }
 }
 
 /// The in-process worker of `sti serve` (and `sti worker`): drains the queue until
@@ -271,10 +321,9 @@ pub async fn run_queue_worker(app: App, wake: std::sync::Arc<Notify>, mut shutdo
             }
             continue;
         }
-        for delivery in &deliveries {
-            let result = handle_delivery(&app, delivery).await;
-            tracing::info!(key = %delivery.job.key, attempt = delivery.attempt, ?result, "image job");
-        }
+        let messages: Vec<QueueMessage> = deliveries.iter().map(as_message).collect();
+        let failures = handle_batch(&app, &messages).await;
+        settle(&app, &deliveries, &failures).await;
     }
     tracing::info!("image worker stopped");
 }

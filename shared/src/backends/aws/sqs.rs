@@ -9,7 +9,7 @@ use aws_sdk_sqs::types::MessageSystemAttributeName;
 
 use super::errors::sdk;
 use crate::ports::{Delivery, Job, JobQueue, StoreError, StoreResult};
-use crate::services::notifications::keys_of;
+use crate::backends::image_queue::keys_of;
 
 pub struct SqsQueue {
     client: Client,

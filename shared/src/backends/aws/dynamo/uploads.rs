@@ -137,7 +137,7 @@ impl UploadStore for Dynamo {
     }
 
     /// The bucket's notification enqueues every stored object; a record whose object
-    /// never arrived is settled when its status is read (`services::uploads::status`).
+    /// never arrived is settled when its status is read (`services::uploads::status::view`).
     async fn stale_queued(&self, _created_before: i64, _now: i64, _limit: usize) -> StoreResult<Vec<Upload>> {
         Ok(Vec::new())
     }

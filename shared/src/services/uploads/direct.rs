@@ -5,10 +5,10 @@
 
 use bytes::Bytes;
 
-use crate::app::App;
+use crate::app::{App, LogSubject};
 use crate::counters::Counter;
-use crate::error::{Error, ImageRejection, Result};
-use crate::ids::{SessionId, UploadId};
+use crate::error::{Error, ImageRejection, Result, SignedPutRefusal};
+use crate::ids::UploadId;
 use crate::images::FailureReason;
 use crate::ports::{Job, LogLevel, PutGrant, Upload, UploadStatus};
 use crate::services::uploads::{Admitted, sides_within, sniff_image};
@@ -93,24 +93,16 @@ pub async fn offer(
     };
     app.count(&[(Counter::UploadUrlsIssued, 1)]).await;
     let message = format!("{upload_id} upload URL issued: {} {} bytes", declared.content_type, declared.size);
-    app.log_event(LogLevel::Info, "upload.url_issued", Some(request_id), Some(session.as_str()), &message).await;
+    app.log_event(LogLevel::Info, "upload.url_issued", LogSubject::session(session.as_str()).by_request(request_id), &message).await;
     Ok(Offer { upload_id, url: signed.url, headers: signed.headers, expires_at })
 }
 
-/// The query of a local signed URL, as received.
-#[derive(Debug, Clone)]
-pub struct LocalPut<'a> {
-    pub upload: &'a str,
-    pub session: &'a str,
-    pub content_type: &'a str,
-    pub length: &'a str,
-    pub expires: &'a str,
-    pub signature: &'a str,
-}
-
-/// What the request carries besides its URL.
+/// What a `PUT` to a local signed URL carries besides its body: what the URL says was
+/// signed (parsed by the handler), the signature, and the request's own headers.
 #[derive(Debug, Clone, Copy)]
-pub struct PutHeaders<'a> {
+pub struct LocalPut<'a> {
+    pub grant: &'a PutGrant,
+    pub signature: &'a str,
     pub content_type: Option<&'a str>,
     pub content_length: Option<u64>,
 }
@@ -118,34 +110,27 @@ pub struct PutHeaders<'a> {
 /// Checks a `PUT` to a local signed URL the way S3 checks a presigned one, before its
 /// body is read: the signature, the expiry, then the signed headers' values, then that
 /// the upload still awaits its bytes.
-pub async fn authorise_local_put(app: &App, url: &LocalPut<'_>, headers: PutHeaders<'_>) -> Result<PutGrant> {
-    const NOT_SIGNED: Error = Error::UploadUrlInvalid("this upload URL is not one this server signed");
-    let grant = PutGrant {
-        session: SessionId::parse(url.session).map_err(|_| NOT_SIGNED)?,
-        upload: UploadId::parse(url.upload).map_err(|_| NOT_SIGNED)?,
-        content_type: url.content_type.to_owned(),
-        length: url.length.parse().map_err(|_| NOT_SIGNED)?,
-        expires_at: url.expires.parse().map_err(|_| NOT_SIGNED)?,
-    };
-    if !app.backend().signer.verify(&grant, url.signature) {
-        return Err(NOT_SIGNED);
+pub async fn authorise_local_put(app: &App, put: LocalPut<'_>) -> Result<()> {
+    let grant = put.grant;
+    if !app.backend().signer.verify(grant, put.signature) {
+        return Err(Error::UploadUrlInvalid(SignedPutRefusal::NotSigned));
     }
     let now = now_ms();
     if now >= grant.expires_at {
         return Err(Error::UploadUrlExpired);
     }
-    if headers.content_type.map(str::trim) != Some(grant.content_type.as_str()) {
-        return Err(Error::UploadUrlInvalid("the Content-Type differs from the one the URL was signed for"));
+    if put.content_type.map(str::trim) != Some(grant.content_type.as_str()) {
+        return Err(Error::UploadUrlInvalid(SignedPutRefusal::OtherType));
     }
-    match headers.content_length {
+    match put.content_length {
         None => return Err(Error::LengthRequired),
         Some(n) if n != grant.length => {
-            return Err(Error::UploadUrlInvalid("the Content-Length differs from the size the URL was signed for"));
+            return Err(Error::UploadUrlInvalid(SignedPutRefusal::OtherLength));
         }
         Some(_) => {}
     }
-    awaiting(app, &grant, now).await?;
-    Ok(grant)
+    awaiting(app, grant, now).await?;
+    Ok(())
 }
 
 async fn awaiting(app: &App, grant: &PutGrant, now: i64) -> Result<Upload> {
@@ -160,7 +145,7 @@ async fn awaiting(app: &App, grant: &PutGrant, now: i64) -> Result<Upload> {
 /// bucket notification does on AWS. A body that did not arrive whole never gets here.
 pub async fn receive_local_put(app: &App, grant: &PutGrant, body: Bytes) -> Result<Upload> {
     if body.len() as u64 != grant.length {
-        return Err(Error::UploadUrlInvalid("the body is not the size the URL was signed for"));
+        return Err(Error::UploadUrlInvalid(SignedPutRefusal::OtherBodySize));
     }
     let backend = app.backend();
     let key = grant.key();
@@ -185,7 +170,7 @@ pub async fn receive_local_put(app: &App, grant: &PutGrant, body: Bytes) -> Resu
     app.signal_work();
     app.count(&[(Counter::UploadsTotal, 1)]).await;
     let message = format!("{} received: {} {} bytes", grant.upload, grant.content_type, grant.length);
-    app.log_event(LogLevel::Info, "upload.received", None, Some(grant.session.as_str()), &message).await;
+    app.log_event(LogLevel::Info, "upload.received", LogSubject::session(grant.session.as_str()), &message).await;
     backend.uploads.get(&grant.session, &grant.upload, now).await?.ok_or(Error::UploadNotFound)
 }
 

@@ -1,0 +1,228 @@
+//! Settings from the environment, validated once at start-up. Every error names the
+//! variable at fault. Defaults run the whole system locally with no variables at all.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::ports::Secret;
+
+mod origins;
+mod reader;
+
+pub use origins::AllowedOrigins;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Local,
+    Aws,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub greeting_per_min_ip: u32,
+    pub chat_per_min_session: u32,
+    pub chat_per_min_ip: u32,
+    pub upload_per_min_ip: u32,
+    pub ticket_per_min_ip: u32,
+    pub max_message_chars: usize,
+    pub max_json_bytes: usize,
+    pub max_image_bytes: usize,
+    pub max_images_per_session: u32,
+    pub max_tickets_per_hour: u32,
+    pub min_image_side: u32,
+    pub max_image_side: u32,
+    /// The longest a request body may take to arrive (slow senders hold memory).
+    pub body_read_timeout: Duration,
+    /// How long a signed upload URL stays valid (at most five minutes).
+    pub upload_url_ttl: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    pub session: Duration,
+    pub upload: Duration,
+    pub ticket: Duration,
+    pub log: Duration,
+}
+
+/// Where the AWS backend keeps things (names set by the SAM template).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub table: String,
+    pub bucket: String,
+    pub queue_name: String,
+    /// Looked up from `queue_name` when not given.
+    pub queue_url: Option<String>,
+    /// The JSON secret (name or ARN); without one, secrets come from the environment.
+    pub secret_id: Option<String>,
+    pub secret_cache_ttl: Duration,
+    pub force_path_style: bool,
+    /// SSE-KMS key for uploads; SSE-S3 (AES256) without one.
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub model: String,
+    pub vision_model: String,
+    /// Per call.
+    pub timeout: Duration,
+    /// Everything smart mode may add to one request, retry included.
+    pub budget: Duration,
+    /// Circuit breaker: the sliding window of recent calls, the calls in it before the
+    /// failure rate counts, the rate that opens the circuit, and how long it stays open.
+    pub breaker_window: Duration,
+    pub breaker_min_calls: u32,
+    pub breaker_failure_rate: f64,
+    pub breaker_cooldown: Duration,
+    /// How long the operator's off switch is cached per instance.
+    pub flag_cache: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    /// `STI_ENV=development` was said, not assumed: only then do operator endpoints open
+    /// without a token.
+    pub development_explicit: bool,
+    pub backend: BackendKind,
+    pub data_dir: PathBuf,
+    pub log_token: Option<Secret>,
+    pub whatsapp_number: Option<String>,
+    pub smart_mode: bool,
+    pub openai: OpenAiConfig,
+    pub allowed_origins: AllowedOrigins,
+    pub limits: Limits,
+    pub retention: Retention,
+    pub public_base_url: Option<String>,
+    pub trust_forwarded_for: bool,
+    /// Deliveries of one image job before it is marked failed.
+    pub worker_max_attempts: u32,
+    /// How long a worker holds an upload before another delivery may take it over (a
+    /// worker that died mid-job); the local queue's lease is half of it.
+    pub worker_claim: Duration,
+    pub aws: AwsResources,
+}
+
+/// Where settings come from: the process environment, or a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+impl Config {
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let lookup = move |name: &str| map.get(name).cloned();
+        Config::from_source(&lookup)
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let c = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.env, Environment::Development);
+        assert_eq!(c.backend, BackendKind::Local);
+        assert_eq!(c.limits.upload_per_min_ip, 3);
+        assert_eq!(c.limits.max_image_bytes, 5 * 1024 * 1024);
+        assert_eq!(c.retention.session, Duration::from_secs(48 * 3600));
+        assert!(c.allowed_origins.allows("http://localhost:5173"));
+        assert!(!c.allowed_origins.allows("https://evil.example"));
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let cases = [
+            (("STI_ENV", "staging"), "STI_ENV"),
+            (("STI_BACKEND", "gcp"), "STI_BACKEND"),
+            (("RATE_LIMIT_UPLOAD_PER_MIN", "three"), "RATE_LIMIT_UPLOAD_PER_MIN"),
+            (("RATE_LIMIT_CHAT_PER_MIN_IP", "0"), "RATE_LIMIT_CHAT_PER_MIN_IP"),
+            (("SESSION_TTL", "48"), "SESSION_TTL"),
+            (("OPENAI_TIMEOUT", "5s"), "OPENAI_TIMEOUT"),
+            (("WHATSAPP_NUMBER", "call me"), "WHATSAPP_NUMBER"),
+            (("ALLOWED_ORIGINS", "example.com"), "ALLOWED_ORIGINS"),
+            (("SMART_MODE", "maybe"), "SMART_MODE"),
+            (("SMART_MODE", "true"), "OPENAI_API_KEY"),
+            (("OPENAI_CB_FAILURE_RATE", "1.5"), "OPENAI_CB_FAILURE_RATE"),
+            (("OPENAI_CB_MIN_CALLS", "0"), "OPENAI_CB_MIN_CALLS"),
+            (("OPENAI_CB_COOLDOWN_SECS", "0"), "OPENAI_CB_COOLDOWN_SECS"),
+            (("OPENAI_BUDGET", "50"), "OPENAI_BUDGET"),
+            (("MAX_JSON_BYTES", "10"), "MAX_JSON_BYTES"),
+            (("PUBLIC_BASE_URL", "chat.example.com"), "PUBLIC_BASE_URL"),
+            (("STI_SECRET_CACHE_TTL", "often"), "STI_SECRET_CACHE_TTL"),
+            (("STI_S3_FORCE_PATH_STYLE", "sometimes"), "STI_S3_FORCE_PATH_STYLE"),
+        ];
+        for ((var, value), expected) in cases {
+            match config(&[(var, value)]) {
+                Err(e) => {
+                    assert_eq!(e.var, expected);
+                    assert!(e.to_string().contains(expected), "{e}");
+                }
+                Ok(_) => panic!("{var}={value} should be rejected"),
+            }
+        }
+    }
+
+    #[test]
+    fn production_is_strict() {
+        let c = config(&[("STI_ENV", "production")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.allowed_origins, AllowedOrigins::List(vec![]));
+        assert!(config(&[("STI_ENV", "production"), ("ALLOWED_ORIGINS", "*")]).is_err());
+        assert!(config(&[("STI_ENV", "production"), ("LOG_TOKEN", "short")]).is_err());
+    }
+
+    #[test]
+    fn parses_values() {
+        let c = config(&[
+            ("ALLOWED_ORIGINS", "https://a.example, https://b.example/"),
+            ("WHATSAPP_NUMBER", "+54 9 11 1234-5678"),
+            ("SESSION_TTL", "90s"),
+            ("UPLOAD_RETENTION", "7d"),
+            ("TRUST_X_FORWARDED_FOR", "true"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.allowed_origins.allows("https://b.example"));
+        assert!(!c.allowed_origins.allows("http://localhost:3000"));
+        assert_eq!(c.whatsapp_number.as_deref(), Some("5491112345678"));
+        assert_eq!(c.retention.session, Duration::from_secs(90));
+        assert_eq!(c.retention.upload, Duration::from_secs(7 * 86_400));
+        assert!(c.trust_forwarded_for);
+    }
+}
