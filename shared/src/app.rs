@@ -11,10 +11,11 @@ use tokio::sync::Notify;
 
 use crate::config::{BackendKind, Config, ConfigError};
 use crate::counters::{Counter, Tally};
+use crate::ids::{OsRandom, Randomness};
 use crate::pii::mask_pii;
 use crate::ports::{Backend, LogEntry, LogLevel, Riders, StoreError};
 use crate::smart::Smart;
-use crate::time::{now_ms, rfc3339};
+use crate::time::{Clock, SystemClock, rfc3339};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -31,6 +32,8 @@ pub struct App {
 
 struct Inner {
     config: Config,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Randomness>,
     backend: Backend,
     tally: Tally,
     smart: Option<Smart>,
@@ -44,6 +47,11 @@ struct Inner {
 /// What a host adds to the application.
 #[derive(Default)]
 pub struct Hosting {
+    /// The clock every service reads; the system's unless a test brings its own.
+    pub clock: Option<Arc<dyn Clock>>,
+    /// Where identifiers' random bits come from; the operating system's unless a test
+    /// brings its own.
+    pub random: Option<Arc<dyn Randomness>>,
     /// Wakes an in-process image worker as soon as a job is queued (`sti serve`).
     pub work_signal: Option<Arc<Notify>>,
     /// The largest request body the host can carry (a Lambda invocation behind API
@@ -106,22 +114,37 @@ impl App {
     /// The application over a backend the caller connected (tests on an emulator).
     pub fn with_backend(config: Config, backend: Backend, hosting: Hosting) -> Result<App, StartError> {
         let tally = Tally::new(Arc::clone(&backend.counters));
-        let smart = smart_for(&config, &backend, &tally)?;
-        Ok(App::assemble(config, backend, tally, smart, hosting))
+        let clock = hosting.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        let smart = smart_for(&config, &backend, &tally, &clock)?;
+        Ok(App::assemble(config, backend, tally, smart, hosting, clock))
     }
 
     /// The application with smart mode served by `smart`, whatever the configuration says
-    /// (tests with a scripted model).
-    pub fn with_smart(config: Config, backend: Backend, smart: impl FnOnce(Tally) -> Smart) -> App {
+    /// (tests with a scripted model), on `clock`.
+    pub fn with_smart(
+        config: Config,
+        backend: Backend,
+        clock: Arc<dyn Clock>,
+        smart: impl FnOnce(Tally, Arc<dyn Clock>) -> Smart,
+    ) -> App {
         let tally = Tally::new(Arc::clone(&backend.counters));
-        let smart = smart(tally.clone());
-        App::assemble(config, backend, tally, Some(smart), Hosting::default())
+        let smart = smart(tally.clone(), Arc::clone(&clock));
+        App::assemble(config, backend, tally, Some(smart), Hosting::default(), clock)
     }
 
-    fn assemble(config: Config, backend: Backend, tally: Tally, smart: Option<Smart>, hosting: Hosting) -> App {
+    fn assemble(
+        config: Config,
+        backend: Backend,
+        tally: Tally,
+        smart: Option<Smart>,
+        hosting: Hosting,
+        clock: Arc<dyn Clock>,
+    ) -> App {
         App {
             inner: Arc::new(Inner {
                 config,
+                clock,
+                random: hosting.random.unwrap_or_else(|| Arc::new(OsRandom)),
                 backend,
                 tally,
                 smart,
@@ -136,6 +159,20 @@ impl App {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Now, in Unix milliseconds, by the application's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Where identifiers' random bits come from.
+    pub fn random(&self) -> &dyn Randomness {
+        self.inner.random.as_ref()
     }
 
     pub fn backend(&self) -> &Backend {
@@ -170,7 +207,7 @@ impl App {
 
     /// The application-log line of an event (its message masked here) and its expiry.
     pub fn log_line(&self, level: LogLevel, event: &str, about: LogSubject<'_>, message: &str) -> (LogEntry, i64) {
-        let at = now_ms();
+        let at = self.now_ms();
         let entry = LogEntry {
             ts: rfc3339(at),
             at,
@@ -234,12 +271,23 @@ async fn append_log(backend: &Backend, entry: &LogEntry, expires: i64) {
 }
 
 #[cfg(feature = "smart")]
-fn smart_for(config: &Config, backend: &Backend, tally: &Tally) -> Result<Option<Smart>, StartError> {
-    crate::smart::from_config(config, backend, tally.clone()).map_err(|e| StartError::Smart(e.to_string()))
+fn smart_for(
+    config: &Config,
+    backend: &Backend,
+    tally: &Tally,
+    clock: &Arc<dyn Clock>,
+) -> Result<Option<Smart>, StartError> {
+    crate::smart::from_config(config, backend, tally.clone(), Arc::clone(clock))
+        .map_err(|e| StartError::Smart(e.to_string()))
 }
 
 /// Without the HTTP client, instances only report the state the chat instances publish.
 #[cfg(not(feature = "smart"))]
-fn smart_for(_config: &Config, _backend: &Backend, _tally: &Tally) -> Result<Option<Smart>, StartError> {
+fn smart_for(
+    _config: &Config,
+    _backend: &Backend,
+    _tally: &Tally,
+    _clock: &Arc<dyn Clock>,
+) -> Result<Option<Smart>, StartError> {
     Ok(None)
 }

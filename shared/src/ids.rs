@@ -12,8 +12,28 @@ pub struct RandomUnavailable;
 
 /// Bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomUnavailable> {
+    random_bytes_from(&OsRandom)
+}
+
+/// Where identifiers' random bits come from: the operating system, or a test's source
+/// (one that fails, or one that keeps drawing the same bits).
+pub trait Randomness: Send + Sync {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), RandomUnavailable>;
+}
+
+/// The operating system's CSPRNG.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRandom;
+
+impl Randomness for OsRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), RandomUnavailable> {
+        getrandom::fill(buf).map_err(|_| RandomUnavailable)
+    }
+}
+
+pub fn random_bytes_from<const N: usize>(random: &dyn Randomness) -> Result<[u8; N], RandomUnavailable> {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).map_err(|_| RandomUnavailable)?;
+    random.fill(&mut buf)?;
     Ok(buf)
 }
 
@@ -45,7 +65,11 @@ macro_rules! random_id {
 
         impl $name {
             pub fn generate() -> Result<$name, RandomUnavailable> {
-                Ok($name(format!("{}{}", $prefix, hex(&random_bytes::<16>()?))))
+                $name::generate_from(&OsRandom)
+            }
+
+            pub fn generate_from(random: &dyn Randomness) -> Result<$name, RandomUnavailable> {
+                Ok($name(format!("{}{}", $prefix, hex(&random_bytes_from::<16>(random)?))))
             }
 
             pub fn parse(s: &str) -> Result<$name, MalformedId> {
@@ -91,8 +115,12 @@ pub struct TicketId(String);
 
 impl TicketId {
     pub fn generate(now_ms: i64) -> Result<TicketId, RandomUnavailable> {
+        TicketId::generate_from(now_ms, &OsRandom)
+    }
+
+    pub fn generate_from(now_ms: i64, random: &dyn Randomness) -> Result<TicketId, RandomUnavailable> {
         let date = crate::time::utc_date_compact(now_ms);
-        let suffix: String = random_bytes::<6>()?
+        let suffix: String = random_bytes_from::<6>(random)?
             .iter()
             .map(|b| TICKET_ALPHABET[(*b as usize) % TICKET_ALPHABET.len()] as char)
             .collect();
@@ -123,7 +151,11 @@ impl fmt::Display for TicketId {
 
 /// 128 random bits in hex: the secret part of a ticket link.
 pub fn access_token() -> Result<String, RandomUnavailable> {
-    Ok(hex(&random_bytes::<16>()?))
+    access_token_from(&OsRandom)
+}
+
+pub fn access_token_from(random: &dyn Randomness) -> Result<String, RandomUnavailable> {
+    Ok(hex(&random_bytes_from::<16>(random)?))
 }
 
 pub fn is_access_token(s: &str) -> bool {

@@ -1,6 +1,7 @@
 //! Wall-clock helpers. Stored times are Unix milliseconds (UTC).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -12,6 +13,68 @@ pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Where the application reads the time. Expiry, retention, rate-limit windows, signed
+/// URLs and the circuit breaker all read it, so a test moves time instead of sleeping.
+pub trait Clock: Send + Sync {
+    /// Unix milliseconds (UTC), for stored times.
+    fn now_ms(&self) -> i64;
+    /// A monotonic reading, for intervals (the circuit breaker's windows and cool-down).
+    fn monotonic(&self) -> Instant;
+}
+
+/// The system's clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+
+    fn monotonic(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that moves only when told to: both readings advance together.
+#[derive(Debug)]
+pub struct ManualClock {
+    start_ms: i64,
+    start: Instant,
+    elapsed_ms: AtomicI64,
+}
+
+impl ManualClock {
+    /// Starts at the system's time: stored records and real signatures stay plausible.
+    pub fn new() -> ManualClock {
+        ManualClock::starting_at(now_ms())
+    }
+
+    pub fn starting_at(start_ms: i64) -> ManualClock {
+        ManualClock { start_ms, start: Instant::now(), elapsed_ms: AtomicI64::new(0) }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.elapsed_ms.fetch_add(ms(by), Ordering::AcqRel);
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> ManualClock {
+        ManualClock::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.start_ms + self.elapsed_ms.load(Ordering::Acquire)
+    }
+
+    fn monotonic(&self) -> Instant {
+        self.start + Duration::from_millis(self.elapsed_ms.load(Ordering::Acquire).max(0) as u64)
+    }
 }
 
 /// "90s", "15m", "48h", "30d" → milliseconds (positive).
@@ -59,6 +122,17 @@ mod tests {
         assert_eq!(utc_date_compact(1_763_769_600_000), "20251122");
         assert_eq!(rfc3339(1_763_769_600_123), "2025-11-22T00:00:00.123Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told_and_both_readings_together() {
+        let clock = ManualClock::starting_at(1_000);
+        let before = clock.monotonic();
+        assert_eq!((clock.now_ms(), clock.now_ms()), (1_000, 1_000));
+        clock.advance(Duration::from_millis(2_500));
+        assert_eq!(clock.now_ms(), 3_500);
+        assert_eq!(clock.monotonic() - before, Duration::from_millis(2_500));
+        assert!((SystemClock.now_ms() - now_ms()).abs() < 1_000);
     }
 
     #[test]

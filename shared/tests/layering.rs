@@ -161,7 +161,8 @@ fn paths_in(code: &str) -> Vec<(bool, String)> {
     for root in ["crate::", "super::", "self::"] {
         let mut from = 0;
         while let Some(at) = outside_uses[from..].find(root).map(|a| a + from) {
-            let boundary = at == 0 || !outside_uses[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$');
+            let boundary =
+                at == 0 || !outside_uses[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$');
             let end = outside_uses[at..]
                 .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
                 .map(|e| at + e)
@@ -283,7 +284,11 @@ fn check(src: &Path) -> Vec<String> {
     for file in &files {
         let Some((rank, layer)) = layer_of(&file.module) else {
             if !file.module.is_empty() {
-                found.push(format!("{}: module {} is in no layer (add it to LAYERS)", file.path.display(), file.module.join("::")));
+                found.push(format!(
+                    "{}: module {} is in no layer (add it to LAYERS)",
+                    file.path.display(),
+                    file.module.join("::")
+                ));
             }
             continue;
         };
@@ -408,7 +413,10 @@ fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// One file of each layer, each importing the one below it.
 const CLEAN: &[(&str, &str)] = &[
-    ("lib.rs", "pub mod chat; pub mod ports; pub mod config; pub mod backends; pub mod app; pub mod services; pub mod http; pub mod handlers; pub mod lambda;"),
+    (
+        "lib.rs",
+        "pub mod chat; pub mod ports; pub mod config; pub mod backends; pub mod app; pub mod services; pub mod http; pub mod handlers; pub mod lambda;",
+    ),
     ("chat/mod.rs", "pub mod engine;\npub use engine::Turn;\n"),
     ("chat/engine.rs", "use super::Turn;\npub struct Turn;\n"),
     ("ports.rs", "use crate::chat::Turn;\n"),
@@ -425,7 +433,8 @@ const CLEAN: &[(&str, &str)] = &[
 ];
 
 fn with(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-    let mut files: Vec<(&str, &str)> = CLEAN.iter().filter(|(p, _)| !changes.iter().any(|(c, _)| c == p)).copied().collect();
+    let mut files: Vec<(&str, &str)> =
+        CLEAN.iter().filter(|(p, _)| !changes.iter().any(|(c, _)| c == p)).copied().collect();
     files.extend_from_slice(changes);
     files
 }
@@ -452,7 +461,10 @@ fn an_upward_import_fails_at_every_level() {
     for (file, code) in cases {
         let dir = tree(&with(&[(file, code)]));
         let found = check(dir.path());
-        assert!(found.iter().any(|f| f.contains("from the") && f.contains("layer above it")), "not caught: {file}: {code} → {found:?}");
+        assert!(
+            found.iter().any(|f| f.contains("from the") && f.contains("layer above it")),
+            "not caught: {file}: {code} → {found:?}"
+        );
     }
 }
 
@@ -472,7 +484,12 @@ fn import_cycles_are_found_and_facades_are_not_cycles() {
         ("services/tickets.rs", "use crate::services::turns::Origin;\npub fn open() {}\n"),
     ]));
     let found = check(cycle.path());
-    assert!(found.iter().any(|f| f.starts_with("import cycle") && f.contains("services::turns") && f.contains("services::tickets")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("import cycle") && f.contains("services::turns") && f.contains("services::tickets")),
+        "{found:?}"
+    );
 
     let parent_and_child = tree(&with(&[
         ("services/mod.rs", "pub mod turns;\nuse turns::helper;\npub struct Origin;\n"),

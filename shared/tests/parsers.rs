@@ -6,9 +6,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use proptest::prelude::*;
 use sti_shared::app::{App, Hosting};
+use sti_shared::backends::image_queue::keys_of;
 use sti_shared::config::Config;
 use sti_shared::ids::{SessionId, TicketId, UploadId, is_acceptable_request_id, is_valid_message_id};
-use sti_shared::backends::image_queue::keys_of;
 use tower::ServiceExt;
 
 fn s3_notification(keys: &[String]) -> String {

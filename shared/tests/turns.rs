@@ -14,8 +14,8 @@ use sti_shared::ids::SessionId;
 use sti_shared::ports::{
     CommitOutcome, Counters, Riders, SecretValues, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord,
 };
-use sti_shared::services::sessions;
 use sti_shared::services::Origin;
+use sti_shared::services::sessions;
 use sti_shared::services::turns::{self, Message, Utterance};
 use sti_shared::smart::{Completer, Failure, Smart};
 
@@ -78,7 +78,8 @@ async fn a_retried_turn_asks_the_model_once() {
     let calls = Arc::new(AtomicUsize::new(0));
     let model = CountingModel(Arc::clone(&calls));
     let openai = config.openai.clone();
-    let app = App::with_smart(config, backend, |tally| Smart::new(Box::new(model), openai, tally));
+    let clock = Arc::new(sti_shared::time::SystemClock);
+    let app = App::with_smart(config, backend, clock, |tally, clock| Smart::new(Box::new(model), openai, tally, clock));
 
     let started = sessions::start(&app, "127.0.0.1", Locale::Es, "req-1").await.unwrap_or_else(|e| panic!("{e}"));
     let origin = Origin { base_url: "http://localhost", request_id: "req-2" };

@@ -16,13 +16,23 @@ impl AllowedOrigins {
             AllowedOrigins::List(list) => list.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin)),
             AllowedOrigins::Loopback => {
                 let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-                rest.is_some_and(|r| {
-                    let host = r.split(':').next().unwrap_or("");
-                    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
-                })
+                rest.is_some_and(is_loopback_authority)
             }
         }
     }
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
+fn is_loopback_authority(authority: &str) -> bool {
+    let (host, port) = match authority.strip_prefix('[') {
+        // An IPv6 host is bracketed and holds colons of its own.
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((host, after)) if after.is_empty() || after.starts_with(':') => (host, after.trim_start_matches(':')),
+            _ => return false,
+        },
+        None => authority.split_once(':').unwrap_or((authority, "")),
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1") && port.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl AllowedOrigins {
@@ -68,7 +78,8 @@ mod tests {
 
     #[test]
     fn lists_are_exact_and_case_insensitive() {
-        let list = AllowedOrigins::parse("https://a.example, https://B.example/", false).unwrap_or_else(|e| panic!("{e}"));
+        let list =
+            AllowedOrigins::parse("https://a.example, https://B.example/", false).unwrap_or_else(|e| panic!("{e}"));
         assert!(list.allows("https://a.example") && list.allows("https://b.example"));
         assert!(!list.allows("https://a.example.evil") && !list.allows("http://a.example"));
         assert!(AllowedOrigins::parse("*", false).is_ok_and(|any| any.allows("https://anything.example")));

@@ -24,7 +24,12 @@ impl Reader<'_> {
         self.source.get(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
-    pub(super) fn parse<T: std::str::FromStr>(&self, var: &'static str, default: T, what: &str) -> Result<T, ConfigError> {
+    pub(super) fn parse<T: std::str::FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
         match self.raw(var) {
             None => Ok(default),
             Some(v) => v.parse().map_err(|_| invalid(var, format!("{v:?} is not {what}"))),

@@ -13,7 +13,7 @@ use crate::http::extract::Query;
 use crate::http::guards::{self, WithoutToken};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes};
 use crate::services::operations::{self, Figures};
-use crate::time::{now_ms, rfc3339};
+use crate::time::rfc3339;
 
 pub fn routes() -> Routes {
     Routes::new().route("/api/metrics", get(metrics))
@@ -107,7 +107,7 @@ impl From<&Figures> for MetricsJson {
             tickets: TicketFigures { created: f.get(TicketsCreated) },
             ratelimit: RateLimitFigures { rejected: f.get(RateLimitRejected) },
             http: HttpFigures { errors5xx: f.get(Http5xx) },
-            generated_at: rfc3339(now_ms()),
+            generated_at: rfc3339(crate::time::now_ms()),
         }
     }
 }

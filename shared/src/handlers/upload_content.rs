@@ -14,8 +14,8 @@ use crate::app::App;
 use crate::error::{Error, SignedPutRefusal};
 use crate::http::extract::{Path, Query, discard_body, header_str, read_body};
 use crate::http::{ApiResult, Routes};
-use crate::ids::UploadId;
 use crate::ids::SessionId;
+use crate::ids::UploadId;
 use crate::ports::PutGrant;
 use crate::services::uploads::direct::{self, LocalPut};
 

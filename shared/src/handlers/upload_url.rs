@@ -13,8 +13,8 @@ use crate::app::App;
 use crate::http::extract::{BaseUrl, header_str, session_id};
 use crate::http::{ApiResult, ClientIp, JsonBody, RequestId, Routes, SESSION_HEADER};
 use crate::ids::UploadId;
-use crate::services::uploads::direct::{self, Declared};
 use crate::services::uploads;
+use crate::services::uploads::direct::{self, Declared};
 use crate::time::rfc3339;
 
 pub fn routes() -> Routes {

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::App;
 use crate::http::extract::session_id;
 use crate::http::{ApiResult, BaseUrl, ClientIp, JsonBody, RequestId, Routes};
-use crate::services::tickets::TicketLinks;
 use crate::services::Origin;
+use crate::services::tickets::TicketLinks;
 use crate::services::turns;
 
 pub fn routes() -> Routes {

@@ -8,7 +8,7 @@ use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::ports::RateDecision;
-use crate::time::{HOUR_MS, MINUTE_MS, now_ms};
+use crate::time::{HOUR_MS, MINUTE_MS};
 
 /// One sliding-window limit on one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl Quota {
 
 /// Counts one use of `quota`, or says when to come back.
 pub async fn admit(app: &App, quota: &Quota) -> Result<()> {
-    match app.backend().limiter.hit(&quota.key, quota.limit, quota.window_ms, now_ms()).await? {
+    match app.backend().limiter.hit(&quota.key, quota.limit, quota.window_ms, app.now_ms()).await? {
         RateDecision::Allowed => Ok(()),
         RateDecision::Limited { retry_after_secs } => {
             app.count(&[(Counter::RateLimitRejected, 1)]).await;

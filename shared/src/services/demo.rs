@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::chat::{self, Conversation, Input, Locale};
 use crate::ids::{SessionId, TicketId, UploadId};
 use crate::ports::{Session, StoreResult, Ticket, Upload};
-use crate::time::{ms, now_ms};
+use crate::time::ms;
 
 pub const SESSION_ID: &str = "web-de000000000000000000000000000001";
 pub const UPLOAD_ID: &str = "upl-de000000000000000000000000000001";
@@ -29,7 +29,7 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         return Err(crate::ports::StoreError::Corrupt("demo ids are malformed".into()));
     };
     let b = app.backend();
-    let now = now_ms();
+    let now = app.now_ms();
     let retention = &app.config().retention;
     crate::services::session_data::erase(app, &session_id, "demo-seed").await?;
 

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use crate::app::App;
 use crate::images::FailureReason;
 use crate::ports::{Job, StoreResult, UploadOutcome};
-use crate::time::{MINUTE_MS, now_ms};
+use crate::time::MINUTE_MS;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Purged {
@@ -81,7 +81,7 @@ pub async fn reconcile_once(app: &App, now: i64) -> StoreResult<Reconciled> {
 
 pub async fn run(app: App, every: Duration, mut shutdown: watch::Receiver<bool>) {
     while !*shutdown.borrow() {
-        let now = now_ms();
+        let now = app.now_ms();
         match purge_once(&app, now).await {
             Ok(p) if p != Purged::default() => tracing::info!(?p, "expired data purged"),
             Ok(_) => {}

@@ -9,7 +9,6 @@ use crate::app::{App, VERSION};
 use crate::counters::Counter;
 use crate::error::Result;
 use crate::ports::LogEntry;
-use crate::time::now_ms;
 
 /// Each dependency gets this long to answer; health must answer fast even when they don't.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -116,5 +115,5 @@ pub async fn figures(app: &App) -> Result<Figures> {
 
 /// The newest `limit` app-log entries, oldest first.
 pub async fn recent_log(app: &App, limit: usize) -> Result<Vec<LogEntry>> {
-    Ok(app.backend().applog.recent(limit, now_ms()).await?)
+    Ok(app.backend().applog.recent(limit, app.now_ms()).await?)
 }

@@ -10,7 +10,7 @@ use crate::ids::{SessionId, TicketId, UploadId};
 use crate::images::Analysis;
 use crate::ports::{LogLevel, Role, StoreResult};
 use crate::services::tickets::ticket_url;
-use crate::time::{now_ms, rfc3339};
+use crate::time::rfc3339;
 
 /// Everything held for a session, as the visitor downloads it.
 #[derive(Debug, Serialize)]
@@ -79,7 +79,7 @@ pub struct TicketExport {
 
 pub async fn export(app: &App, id: &SessionId, base_url: &str) -> Result<Export> {
     let b = app.backend();
-    let now = now_ms();
+    let now = app.now_ms();
     let session = b.sessions.get(id, now).await?.ok_or(Error::SessionNotFound)?;
     let transcript = b.sessions.transcript(id).await?;
     let uploads = b.uploads.list_for_session(id, now).await?;
@@ -163,7 +163,13 @@ pub async fn erase(app: &App, id: &SessionId, request_id: &str) -> StoreResult<E
         app.count(&[(Counter::SessionsErased, 1)]).await;
         let message =
             format!("erased: {} ticket(s), {} upload(s), {} file(s)", erased.tickets, erased.uploads, erased.files);
-        app.log_event(LogLevel::Info, "session.erased", LogSubject::session(id.as_str()).by_request(request_id), &message).await;
+        app.log_event(
+            LogLevel::Info,
+            "session.erased",
+            LogSubject::session(id.as_str()).by_request(request_id),
+            &message,
+        )
+        .await;
     }
     Ok(erased)
 }

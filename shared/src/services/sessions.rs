@@ -8,7 +8,7 @@ use crate::error::{Error, IdKind, Result};
 use crate::ids::SessionId;
 use crate::ports::{LogLevel, Session};
 use crate::services::admission::{Quota, admit};
-use crate::time::{DAY_MS, HOUR_MS, ms, now_ms};
+use crate::time::{DAY_MS, HOUR_MS, ms};
 
 /// Fresh random ids collide only by astronomical bad luck; a few tries are plenty.
 const MAX_ID_ATTEMPTS: usize = 5;
@@ -32,10 +32,10 @@ pub fn privacy_terms(retention: &Retention) -> PrivacyTerms {
 pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Result<Started> {
     admit(app, &Quota::greetings_per_ip(ip, &app.config().limits)).await?;
     let (conversation, reply) = chat::greet(locale, privacy_terms(&app.config().retention));
-    let now = now_ms();
+    let now = app.now_ms();
     for _ in 0..MAX_ID_ATTEMPTS {
         let session = Session {
-            id: SessionId::generate()?,
+            id: SessionId::generate_from(app.random())?,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -46,8 +46,13 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
         if app.backend().sessions.create(&session).await? {
             app.count(&[(Counter::SessionsCreated, 1)]).await;
             let message = format!("locale {}", locale.as_str());
-            app.log_event(LogLevel::Info, "session.created", LogSubject::session(session.id.as_str()).by_request(request_id), &message)
-                .await;
+            app.log_event(
+                LogLevel::Info,
+                "session.created",
+                LogSubject::session(session.id.as_str()).by_request(request_id),
+                &message,
+            )
+            .await;
             return Ok(Started { session, reply });
         }
     }
@@ -56,7 +61,7 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
 
 /// The live session `id`, or `None` when it does not exist or has expired.
 pub async fn find(app: &App, id: &SessionId) -> Result<Option<Session>> {
-    Ok(app.backend().sessions.get(id, now_ms()).await?)
+    Ok(app.backend().sessions.get(id, app.now_ms()).await?)
 }
 
 /// The live session `id`, or `SessionNotFound`.

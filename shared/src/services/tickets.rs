@@ -7,11 +7,11 @@ use crate::app::{App, LogSubject};
 use crate::chat::Locale;
 use crate::counters::Counter;
 use crate::error::{Error, IdKind, Result};
-use crate::ids::{TicketId, access_token, is_access_token};
+use crate::ids::{TicketId, access_token_from, is_access_token};
 use crate::ports::{CreateTicketOutcome, LogLevel, Secret, Session, Ticket, TicketImage, UploadStatus};
-use crate::services::admission::{Quota, admit};
 use crate::services::Origin;
-use crate::time::{ms, now_ms};
+use crate::services::admission::{Quota, admit};
+use crate::time::ms;
 
 /// The links a visitor and a technician use for a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,8 +102,8 @@ pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>,
 
     for _ in 0..MAX_ID_ATTEMPTS {
         let mut ticket = Ticket {
-            id: TicketId::generate(now)?,
-            access_token: access_token()?,
+            id: TicketId::generate_from(now, app.random())?,
+            access_token: access_token_from(app.random())?,
             session_id: session.id.clone(),
             case_no: conversation.case_no,
             created_at: now,
@@ -131,7 +131,13 @@ pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>,
                     ticket.category.as_deref().unwrap_or("none")
                 );
                 let session_id = Some(session.id.as_str());
-                app.log_event(LogLevel::Info, "ticket.created", LogSubject { session_id, request_id: Some(origin.request_id) }, &message).await;
+                app.log_event(
+                    LogLevel::Info,
+                    "ticket.created",
+                    LogSubject { session_id, request_id: Some(origin.request_id) },
+                    &message,
+                )
+                .await;
                 return Ok(Opened { ticket, links, created: true });
             }
             CreateTicketOutcome::AlreadyOpen(existing) => {
@@ -161,7 +167,7 @@ pub struct TicketView {
 pub async fn view(app: &App, raw_id: &str, token: Option<&str>, base_url: &str) -> Result<TicketView> {
     let id = TicketId::parse(raw_id).map_err(|_| Error::TicketNotFound)?;
     let token = token.filter(|t| is_access_token(t)).ok_or(Error::TicketNotFound)?;
-    let ticket = app.backend().tickets.get(&id, now_ms()).await?.ok_or(Error::TicketNotFound)?;
+    let ticket = app.backend().tickets.get(&id, app.now_ms()).await?.ok_or(Error::TicketNotFound)?;
     if !Secret::new(ticket.access_token.clone()).matches(token) {
         return Err(Error::TicketNotFound);
     }

@@ -15,12 +15,12 @@ use crate::pii::mask_pii;
 use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
 };
+use crate::services::Origin;
 use crate::services::admission::{Quota, admit};
 use crate::services::sessions::{load, load_for_turn};
-use crate::services::Origin;
 use crate::services::tickets::{self, TicketLinks};
 use crate::smart::Failure;
-use crate::time::{ms, now_ms};
+use crate::time::ms;
 
 /// A turn that keeps losing races to other writers of its session gives up (503) after
 /// this long; well inside the function timeout.
@@ -143,8 +143,12 @@ async fn improve_steps(
     let Some((title, round, tried)) = chat::steps_request(before, turn) else {
         return false;
     };
-    let question =
-        StepsQuestion { title: title.to_owned(), problem: turn.conversation.problem.clone(), round, tried: tried.clone() };
+    let question = StepsQuestion {
+        title: title.to_owned(),
+        problem: turn.conversation.problem.clone(),
+        round,
+        tried: tried.clone(),
+    };
     if let Some(asked) = &answer.asked {
         if *asked != question {
             return true;
@@ -176,7 +180,7 @@ pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Resu
     let limits = &app.config().limits;
     // Per IP first: messages to made-up session ids (probing) spend the sender's quota.
     admit(app, &Quota::chat_per_ip(message.ip, limits)).await?;
-    let (session, answered) = load_for_turn(app, message.session, message.message_id, now_ms()).await?;
+    let (session, answered) = load_for_turn(app, message.session, message.message_id, app.now_ms()).await?;
     admit(app, &Quota::chat_per_session(message.session, limits)).await?;
     if let Some(stored) = answered {
         return Ok(stored);
@@ -200,13 +204,13 @@ async fn chat_turn(
         // Only known button values get here; masked all the same, as every transcript line.
         Utterance::Button(value) => mask_pii(&format!("[{value}]")),
     };
-    let started = std::time::Instant::now();
+    let started = app.clock().monotonic();
     let mut attempt = 0;
     let mut smart_answer = SmartAnswer::default();
     let mut fresh = Some(session);
-    while started.elapsed() < COMMIT_BUDGET {
+    while app.clock().monotonic().saturating_duration_since(started) < COMMIT_BUDGET {
         attempt += 1;
-        let now = now_ms();
+        let now = app.now_ms();
         let session = match fresh.take() {
             Some(session) => session,
             None => match load_for_turn(app, id, message_id, now).await? {
@@ -270,7 +274,12 @@ async fn chat_turn(
         );
         let riders = Riders {
             counters: vec![(Counter::ChatMessages.key(), 1)],
-            log: Some(app.log_line(LogLevel::Info, "chat.turn", LogSubject::session(id.as_str()).by_request(origin.request_id), &summary)),
+            log: Some(app.log_line(
+                LogLevel::Info,
+                "chat.turn",
+                LogSubject::session(id.as_str()).by_request(origin.request_id),
+                &summary,
+            )),
         };
         match app.backend().sessions.commit_turn_with(&record, &riders).await? {
             (CommitOutcome::Committed, written) => {
@@ -296,11 +305,11 @@ pub async fn ticket(app: &App, id: &SessionId, ip: &str, origin: &Origin<'_>) ->
 /// Opens the ticket of the session's current case (idempotent) and moves the
 /// conversation to `ticket_created`, recording the bot's message in the transcript.
 pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Result<(TicketLinks, bool)> {
-    let started = std::time::Instant::now();
+    let started = app.clock().monotonic();
     let mut attempt = 0;
-    while started.elapsed() < COMMIT_BUDGET {
+    while app.clock().monotonic().saturating_duration_since(started) < COMMIT_BUDGET {
         attempt += 1;
-        let now = now_ms();
+        let now = app.now_ms();
         let session = load(app, id, now).await?;
         let opened = tickets::open_for_session(app, &session, origin, now).await?;
         let already_shown = session.conversation.ticket_id.as_deref() == Some(opened.ticket.id.as_str());

@@ -14,7 +14,7 @@ use crate::ids::{SessionId, UploadId};
 use crate::images::FailureReason;
 use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
 use crate::services::uploads::direct;
-use crate::time::{ms, now_ms};
+use crate::time::ms;
 
 /// What happened to one job; everything but `Retry` removes it from the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let Some((session_id, upload_id)) = parse_upload_key(key) else {
         return Ok(JobResult::Ignored(format!("not an upload key: {key}")));
     };
-    let Some(mut upload) = backend.uploads.get(&session_id, &upload_id, now_ms()).await? else {
+    let Some(mut upload) = backend.uploads.get(&session_id, &upload_id, app.now_ms()).await? else {
         // No live record asked for this object (an erased session, a URL used after its
         // upload expired): it must not stay.
         backend.blobs.delete(key).await?;
@@ -77,8 +77,8 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     if upload.status == UploadStatus::AwaitingUpload {
         // A signed-URL upload whose object just arrived; a duplicate delivery may have
         // moved it first.
-        direct::arrived(app, &upload, now_ms()).await?;
-        match backend.uploads.get(&session_id, &upload_id, now_ms()).await? {
+        direct::arrived(app, &upload, app.now_ms()).await?;
+        match backend.uploads.get(&session_id, &upload_id, app.now_ms()).await? {
             Some(moved) => upload = moved,
             None => return Ok(JobResult::Ignored("the upload went away as its object arrived".into())),
         }
@@ -88,7 +88,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     }
     // A duplicate delivery in flight elsewhere: let that one finish; if it dies, the
     // claim expires and this delivery's retry takes over.
-    let now = now_ms();
+    let now = app.now_ms();
     let claim_ms = ms(app.config().worker_claim);
     if !backend.uploads.claim(&session_id, &upload_id, now + claim_ms, now).await? {
         return Ok(JobResult::Retry("another worker is processing this upload".into()));
@@ -98,8 +98,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
     };
     let limits = &app.config().limits;
-    if let Err(reason) = direct::check_object(&upload, &original, limits.min_image_side, limits.max_image_side)
-    {
+    if let Err(reason) = direct::check_object(&upload, &original, limits.min_image_side, limits.max_image_side) {
         return Ok(reject(app, key, reason).await);
     }
     let started = std::time::Instant::now();
@@ -128,10 +127,10 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
         sanitized_key: sanitized.clone(),
         thumbnail_key: thumbnail.clone(),
     };
-    if !backend.uploads.complete(&session_id, &upload_id, &outcome, now_ms()).await? {
+    if !backend.uploads.complete(&session_id, &upload_id, &outcome, app.now_ms()).await? {
         // Someone else finished it, or the session was erased meanwhile: in the latter
         // case our copies must not outlive the record.
-        if backend.uploads.get(&session_id, &upload_id, now_ms()).await?.is_none() {
+        if backend.uploads.get(&session_id, &upload_id, app.now_ms()).await?.is_none() {
             backend.blobs.delete(&sanitized).await?;
             backend.blobs.delete(&thumbnail).await?;
         }
@@ -166,7 +165,7 @@ async fn describe(app: &App, session: &SessionId, sanitized: &Bytes, analysis: &
     let Some(smart) = app.smart() else {
         return;
     };
-    let locale = match app.backend().sessions.get(session, now_ms()).await {
+    let locale = match app.backend().sessions.get(session, app.now_ms()).await {
         Ok(Some(s)) => s.conversation.locale,
         _ => crate::chat::Locale::Es,
     };
@@ -207,7 +206,7 @@ async fn finish_failed(app: &App, key: &str, reason: &'static str, detail: &str)
         return JobResult::Ignored(format!("not an upload key: {key}"));
     };
     let outcome = UploadOutcome::Failed { reason: reason.to_owned() };
-    match app.backend().uploads.complete(&session_id, &upload_id, &outcome, now_ms()).await {
+    match app.backend().uploads.complete(&session_id, &upload_id, &outcome, app.now_ms()).await {
         Ok(true) => {
             app.count(&[(Counter::UploadsFailed, 1)]).await;
             crate::metrics::emf(&[("ImagesFailed", 1.0, "Count")]);
@@ -285,7 +284,7 @@ async fn settle(app: &App, deliveries: &[Delivery], failures: &[String]) {
     let queue = &app.backend().queue;
     for delivery in deliveries {
         let settled = if failures.contains(&delivery.receipt) {
-            queue.retry_later(&delivery.receipt, retry_delay_ms(delivery.attempt), now_ms()).await
+            queue.retry_later(&delivery.receipt, retry_delay_ms(delivery.attempt), app.now_ms()).await
         } else {
             queue.ack(&delivery.receipt).await
         };
@@ -306,7 +305,7 @@ fn as_message(delivery: &Delivery) -> QueueMessage {
 pub async fn run_queue_worker(app: App, wake: std::sync::Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("image worker started");
     while !*shutdown.borrow() {
-        let deliveries = match app.backend().queue.receive(BATCH, lease_ms(&app), now_ms()).await {
+        let deliveries = match app.backend().queue.receive(BATCH, lease_ms(&app), app.now_ms()).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "image queue unavailable");

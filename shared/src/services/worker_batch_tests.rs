@@ -3,11 +3,11 @@
 
 use bytes::Bytes;
 
-use crate::services::worker::{QueueMessage, handle_batch};
 use crate::app::App;
 use crate::ids::{SessionId, UploadId};
 use crate::ports::{SecretValues, Upload, UploadStatus};
 use crate::services::demo::DEMO_PNG;
+use crate::services::worker::{QueueMessage, handle_batch};
 use crate::time::{HOUR_MS, now_ms};
 
 fn app() -> (App, tempfile::TempDir) {
@@ -31,7 +31,11 @@ async fn queued(app: &App, bytes: Option<&'static [u8]>) -> Upload {
     let upload = Upload::queued(id, session, "image/png", DEMO_PNG.len() as u64, now, now + HOUR_MS);
     app.backend().uploads.create(&upload).await.unwrap_or_else(|e| panic!("{e}"));
     if let Some(bytes) = bytes {
-        app.backend().blobs.put(&upload.key, Bytes::from_static(bytes), "image/png").await.unwrap_or_else(|e| panic!("{e}"));
+        app.backend()
+            .blobs
+            .put(&upload.key, Bytes::from_static(bytes), "image/png")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     upload
 }

@@ -8,7 +8,7 @@ pub mod breaker;
 mod client;
 pub mod prompts;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -22,6 +22,7 @@ use crate::chat::Locale;
 use crate::config::OpenAiConfig;
 use crate::counters::{Counter, Tally};
 use crate::ports::Counters;
+use crate::time::Clock;
 
 /// Shared gauge names: the circuit state for instances without the breaker (health and
 /// metrics functions), and the operator's switch.
@@ -59,6 +60,8 @@ pub struct Smart {
     config: OpenAiConfig,
     /// Where calls are counted, the circuit state published and the operator's switch read.
     tally: Tally,
+    /// The breaker's and the switch cache's time (the budget and call timeouts are real).
+    clock: Arc<dyn Clock>,
     breaker: Mutex<Breaker>,
     forced_off: Mutex<Option<(Instant, bool)>>,
     published: Mutex<Option<CircuitState>>,
@@ -69,13 +72,14 @@ pub struct Smart {
 /// that the call was abandoned, so a probe never leaves the circuit half-open for good.
 struct PendingOutcome<'a> {
     breaker: &'a Mutex<Breaker>,
+    clock: &'a dyn Clock,
     permit: Option<Permit>,
 }
 
 impl PendingOutcome<'_> {
     fn record(mut self, success: bool) {
         if let (Some(permit), Ok(mut breaker)) = (self.permit.take(), self.breaker.lock()) {
-            breaker.record(Instant::now(), permit, success);
+            breaker.record(self.clock.monotonic(), permit, success);
         }
     }
 }
@@ -83,7 +87,7 @@ impl PendingOutcome<'_> {
 impl Drop for PendingOutcome<'_> {
     fn drop(&mut self) {
         if let (Some(permit), Ok(mut breaker)) = (self.permit.take(), self.breaker.lock()) {
-            breaker.abandon(Instant::now(), permit);
+            breaker.abandon(self.clock.monotonic(), permit);
         }
     }
 }
@@ -92,8 +96,9 @@ impl Drop for PendingOutcome<'_> {
 const MIN_CALL: Duration = Duration::from_millis(100);
 
 impl Smart {
-    pub fn new(completer: Box<dyn Completer>, config: OpenAiConfig, tally: Tally) -> Smart {
+    pub fn new(completer: Box<dyn Completer>, config: OpenAiConfig, tally: Tally, clock: Arc<dyn Clock>) -> Smart {
         Smart {
+            clock,
             breaker: Mutex::new(Breaker::new(breaker_config(&config))),
             completer,
             config,
@@ -104,13 +109,13 @@ impl Smart {
     }
 
     pub fn circuit_state(&self) -> CircuitState {
-        self.breaker.lock().map(|b| b.state(Instant::now())).unwrap_or(CircuitState::Closed)
+        self.breaker.lock().map(|b| b.state(self.clock.monotonic())).unwrap_or(CircuitState::Closed)
     }
 
     /// The operator's switch, read from the shared store at most every `flag_cache`.
     pub async fn forced_off(&self) -> bool {
         if let Some((at, value)) = self.forced_off.lock().ok().and_then(|c| *c)
-            && at.elapsed() < self.config.flag_cache
+            && self.clock.monotonic().saturating_duration_since(at) < self.config.flag_cache
         {
             return value;
         }
@@ -120,7 +125,7 @@ impl Smart {
             Err(_) => return self.forced_off.lock().ok().and_then(|c| c.map(|(_, v)| v)).unwrap_or(false),
         };
         if let Ok(mut cache) = self.forced_off.lock() {
-            *cache = Some((Instant::now(), value));
+            *cache = Some((self.clock.monotonic(), value));
         }
         value
     }
@@ -160,12 +165,13 @@ impl Smart {
             if left < MIN_CALL {
                 break;
             }
-            let permit = self.breaker.lock().map(|mut b| b.try_acquire(Instant::now())).unwrap_or(Permit::Rejected);
+            let permit =
+                self.breaker.lock().map(|mut b| b.try_acquire(self.clock.monotonic())).unwrap_or(Permit::Rejected);
             if permit == Permit::Rejected {
                 self.publish().await;
                 return Err(Failure::CircuitOpen);
             }
-            let pending = PendingOutcome { breaker: &self.breaker, permit: Some(permit) };
+            let pending = PendingOutcome { breaker: &self.breaker, clock: self.clock.as_ref(), permit: Some(permit) };
             let call_started = Instant::now();
             let timeout = self.config.timeout.min(left);
             let result = self
@@ -296,12 +302,13 @@ pub fn from_config(
     config: &crate::config::Config,
     backend: &crate::ports::Backend,
     tally: Tally,
+    clock: Arc<dyn Clock>,
 ) -> Result<Option<Smart>, CallError> {
     if !config.smart_mode {
         return Ok(None);
     }
-    let completer = HttpCompleter::new(&config.openai.base_url, std::sync::Arc::clone(&backend.secrets))?;
-    Ok(Some(Smart::new(Box::new(completer), config.openai.clone(), tally)))
+    let completer = HttpCompleter::new(&config.openai.base_url, Arc::clone(&backend.secrets))?;
+    Ok(Some(Smart::new(Box::new(completer), config.openai.clone(), tally, clock)))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::*;
 use crate::app::App;
 use crate::ports::SecretValues;
+use crate::time::ManualClock;
 
 /// A scripted model: each call takes the next answer (the last one repeats).
 struct Scripted {
@@ -43,22 +44,26 @@ fn config() -> OpenAiConfig {
     }
 }
 
-fn setup(answers: Vec<(Duration, Result<String, Failure>)>) -> (App, Arc<AtomicUsize>, tempfile::TempDir) {
+/// The application with a scripted model, the number of calls it got, its data dir, and
+/// the clock the breaker and the switch cache read.
+type Setup = (App, Arc<AtomicUsize>, tempfile::TempDir, Arc<ManualClock>);
+
+fn setup(answers: Vec<(Duration, Result<String, Failure>)>) -> Setup {
     setup_with(answers, self::config())
 }
 
-fn setup_with(
-    answers: Vec<(Duration, Result<String, Failure>)>,
-    smart_config: OpenAiConfig,
-) -> (App, Arc<AtomicUsize>, tempfile::TempDir) {
+fn setup_with(answers: Vec<(Duration, Result<String, Failure>)>, smart_config: OpenAiConfig) -> Setup {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let config = crate::config::Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}"));
     let (backend, _) =
         crate::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
     let calls = Arc::new(AtomicUsize::new(0));
     let completer = Box::new(Scripted { answers, calls: Arc::clone(&calls) });
-    let app = App::with_smart(config, backend, |tally| Smart::new(completer, smart_config, tally));
-    (app, calls, dir)
+    let clock = Arc::new(ManualClock::new());
+    let app = App::with_smart(config, backend, clock.clone(), |tally, clock| {
+        Smart::new(completer, smart_config, tally, clock)
+    });
+    (app, calls, dir, clock)
 }
 
 fn ok(text: &str) -> (Duration, Result<String, Failure>) {
@@ -76,7 +81,7 @@ async fn counter(state: &App, name: &str) -> i64 {
 
 #[tokio::test]
 async fn a_good_answer_is_used_and_counted() {
-    let (state, calls, _dir) = setup(vec![ok(STEPS)]);
+    let (state, calls, _dir, _clock) = setup(vec![ok(STEPS)]);
     assert_eq!(ask(&state).await.map(|s| s.len()), Ok(3));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!((counter(&state, "openai.requests").await, counter(&state, "openai.failures").await), (1, 0));
@@ -84,7 +89,7 @@ async fn a_good_answer_is_used_and_counted() {
 
 #[tokio::test]
 async fn invalid_output_is_a_failure_and_not_retried() {
-    let (state, calls, _dir) = setup(vec![ok("{\"steps\": []}")]);
+    let (state, calls, _dir, _clock) = setup(vec![ok("{\"steps\": []}")]);
     assert!(matches!(ask(&state).await, Err(Failure::Invalid(_))));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(counter(&state, "openai.failures").await, 1);
@@ -92,7 +97,7 @@ async fn invalid_output_is_a_failure_and_not_retried() {
 
 #[tokio::test]
 async fn one_retry_within_the_budget_after_a_provider_error() {
-    let (state, calls, _dir) =
+    let (state, calls, _dir, _clock) =
         setup(vec![(Duration::from_millis(5), Err(Failure::Provider("HTTP 500".into()))), ok(STEPS)]);
     assert!(ask(&state).await.is_ok());
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -100,7 +105,7 @@ async fn one_retry_within_the_budget_after_a_provider_error() {
 
 #[tokio::test]
 async fn a_slow_provider_is_cut_at_the_budget() {
-    let (state, calls, _dir) = setup(vec![(Duration::from_secs(5), Ok(STEPS.to_owned()))]);
+    let (state, calls, _dir, _clock) = setup(vec![(Duration::from_secs(5), Ok(STEPS.to_owned()))]);
     let started = Instant::now();
     assert_eq!(ask(&state).await, Err(Failure::Timeout));
     assert!(started.elapsed() < Duration::from_millis(600), "{:?}", started.elapsed());
@@ -110,7 +115,7 @@ async fn a_slow_provider_is_cut_at_the_budget() {
 #[tokio::test]
 async fn an_open_circuit_makes_no_calls() {
     let failing = (Duration::from_millis(1), Err(Failure::Invalid("garbage".into())));
-    let (state, calls, _dir) = setup(vec![failing]);
+    let (state, calls, _dir, _clock) = setup(vec![failing]);
     let _ = ask(&state).await;
     let _ = ask(&state).await;
     let before = calls.load(Ordering::SeqCst);
@@ -122,12 +127,13 @@ async fn an_open_circuit_makes_no_calls() {
 
 #[tokio::test]
 async fn the_operator_switch_stops_calls() {
-    let (state, calls, _dir) = setup(vec![ok(STEPS)]);
+    let (state, calls, _dir, clock) = setup(vec![ok(STEPS)]);
     assert!(state.backend().counters.set(FORCED_OFF_FLAG, 1).await.is_ok());
     assert_eq!(ask(&state).await, Err(Failure::ForcedOff));
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     assert!(state.backend().counters.set(FORCED_OFF_FLAG, 0).await.is_ok());
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(ask(&state).await, Err(Failure::ForcedOff), "the switch is cached");
+    clock.advance(Duration::from_millis(20));
     assert!(ask(&state).await.is_ok(), "back on after the cache expires");
 }
 
@@ -142,7 +148,7 @@ fn data_urls_are_standard_base64() {
 #[tokio::test]
 async fn status_reports_the_circuit_or_the_switch() {
     let failing = (Duration::from_millis(1), Err(Failure::Invalid("garbage".into())));
-    let (state, _calls, _dir) = setup(vec![failing]);
+    let (state, _calls, _dir, _clock) = setup(vec![failing]);
     let counters = state.backend().counters.as_ref();
     assert_eq!(status(false, counters, state.smart()).await, "disabled", "smart mode off");
     assert_eq!(status(true, counters, state.smart()).await, "closed", "this instance's own breaker");
@@ -162,15 +168,15 @@ async fn a_probe_dropped_mid_call_does_not_leave_the_circuit_half_open() {
     let failing = (Duration::from_millis(1), Err(Failure::Provider("HTTP 500".into())));
     let slow = (Duration::from_secs(5), Ok(STEPS.to_owned()));
     let config = OpenAiConfig { breaker_cooldown: Duration::from_millis(100), ..self::config() };
-    let (state, calls, _dir) = setup_with(vec![failing.clone(), failing, slow, ok(STEPS)], config);
+    let (state, calls, _dir, clock) = setup_with(vec![failing.clone(), failing, slow, ok(STEPS)], config);
     let _ = ask(&state).await;
     assert_eq!(state.smart().map(Smart::circuit_state), Some(CircuitState::Open));
-    tokio::time::sleep(Duration::from_millis(110)).await;
+    clock.advance(Duration::from_millis(110));
     // The probe's request goes away mid-call, as when a visitor closes the page.
     assert!(tokio::time::timeout(Duration::from_millis(50), ask(&state)).await.is_err());
     assert_eq!(calls.load(Ordering::SeqCst), 3, "the probe went out");
     assert_eq!(state.smart().map(Smart::circuit_state), Some(CircuitState::Open), "abandoned, not half-open");
-    tokio::time::sleep(Duration::from_millis(110)).await;
+    clock.advance(Duration::from_millis(110));
     assert_eq!(ask(&state).await.map(|s| s.len()), Ok(3), "a new probe goes through and closes the circuit");
     assert_eq!(state.smart().map(Smart::circuit_state), Some(CircuitState::Closed));
 }

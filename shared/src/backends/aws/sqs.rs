@@ -8,8 +8,8 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 
 use super::errors::sdk;
-use crate::ports::{Delivery, Job, JobQueue, StoreError, StoreResult};
 use crate::backends::image_queue::keys_of;
+use crate::ports::{Delivery, Job, JobQueue, StoreError, StoreResult};
 
 pub struct SqsQueue {
     client: Client,

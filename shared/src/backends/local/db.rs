@@ -25,9 +25,10 @@ use std::time::Duration;
 
 use rusqlite::config::DbConfig;
 use rusqlite::types::FromSql;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Params, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, TransactionBehavior};
 
 use super::schema;
+pub use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 const MAX_IDLE_CONNECTIONS: usize = 8;
@@ -302,23 +303,6 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), Sto
 
 fn run_sql(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(map_err)
-}
-
-/// Lock contention and I/O trouble are worth retrying (503); anything else means the
-/// data or the schema is not what we wrote.
-pub fn map_err(e: rusqlite::Error) -> StoreError {
-    match e.sqlite_error_code() {
-        Some(
-            ErrorCode::DatabaseBusy
-            | ErrorCode::DatabaseLocked
-            | ErrorCode::SystemIoFailure
-            | ErrorCode::DiskFull
-            | ErrorCode::CannotOpen
-            | ErrorCode::ReadOnly
-            | ErrorCode::OutOfMemory,
-        ) => StoreError::Unavailable(e.to_string()),
-        _ => StoreError::Corrupt(e.to_string()),
-    }
 }
 
 pub fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {

@@ -15,6 +15,7 @@ mod schema;
 mod session_body;
 mod sessions;
 mod signer;
+mod sql_errors;
 mod tickets;
 mod uploads;
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::db::map_err;
+use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 /// Bumped with every change to [`SCHEMA`]; a file newer than this build is refused.

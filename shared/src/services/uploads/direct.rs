@@ -12,7 +12,7 @@ use crate::ids::UploadId;
 use crate::images::FailureReason;
 use crate::ports::{Job, LogLevel, PutGrant, Upload, UploadStatus};
 use crate::services::uploads::{Admitted, sides_within, sniff_image};
-use crate::time::{MINUTE_MS, ms, now_ms};
+use crate::time::{MINUTE_MS, ms};
 
 /// The image types an upload may be declared as.
 pub const ACCEPTED_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
@@ -62,9 +62,9 @@ pub async fn offer(
     request_id: &str,
 ) -> Result<Offer> {
     declared.check(app.config().limits.max_image_bytes)?;
-    let now = now_ms();
+    let now = app.now_ms();
     let session = admitted.session();
-    let upload_id = UploadId::generate()?;
+    let upload_id = UploadId::generate_from(app.random())?;
     let expires_at = now + ms(app.config().limits.upload_url_ttl);
     let record = Upload::awaiting(
         upload_id.clone(),
@@ -93,7 +93,13 @@ pub async fn offer(
     };
     app.count(&[(Counter::UploadUrlsIssued, 1)]).await;
     let message = format!("{upload_id} upload URL issued: {} {} bytes", declared.content_type, declared.size);
-    app.log_event(LogLevel::Info, "upload.url_issued", LogSubject::session(session.as_str()).by_request(request_id), &message).await;
+    app.log_event(
+        LogLevel::Info,
+        "upload.url_issued",
+        LogSubject::session(session.as_str()).by_request(request_id),
+        &message,
+    )
+    .await;
     Ok(Offer { upload_id, url: signed.url, headers: signed.headers, expires_at })
 }
 
@@ -115,7 +121,7 @@ pub async fn authorise_local_put(app: &App, put: LocalPut<'_>) -> Result<()> {
     if !app.backend().signer.verify(grant, put.signature) {
         return Err(Error::UploadUrlInvalid(SignedPutRefusal::NotSigned));
     }
-    let now = now_ms();
+    let now = app.now_ms();
     if now >= grant.expires_at {
         return Err(Error::UploadUrlExpired);
     }
@@ -149,9 +155,9 @@ pub async fn receive_local_put(app: &App, grant: &PutGrant, body: Bytes) -> Resu
     }
     let backend = app.backend();
     let key = grant.key();
-    let upload = awaiting(app, grant, now_ms()).await?;
+    let upload = awaiting(app, grant, app.now_ms()).await?;
     backend.blobs.put(&key, body, &grant.content_type).await?;
-    let now = now_ms();
+    let now = app.now_ms();
     let keep_until = upload.created_at + ms(app.config().retention.upload);
     if !backend.uploads.mark_received(&grant.session, &grant.upload, keep_until, now).await? {
         // Another PUT of the same URL won, or the session was erased meanwhile: ours must
@@ -214,6 +220,7 @@ pub async fn settle_if_arrived(app: &App, upload: &Upload, now: i64) -> Result<b
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::SessionId;
     use crate::time::HOUR_MS;
 
     fn declared(content_type: &str, size: u64) -> Declared {

@@ -13,7 +13,6 @@ use crate::ids::SessionId;
 use crate::images::{SniffError, Sniffed, sniff};
 use crate::services::admission::{Quota, admit};
 use crate::services::sessions::load;
-use crate::time::now_ms;
 
 /// Leave to send an image, given before a byte of it is read: the visitor's IP is under
 /// the upload rate (made-up session ids spend it too), the session exists and is under
@@ -32,7 +31,7 @@ impl Admitted {
 pub async fn admit_upload(app: &App, session: &SessionId, ip: &str) -> Result<Admitted> {
     let limits = &app.config().limits;
     admit(app, &Quota::uploads_per_ip(ip, limits)).await?;
-    let now = now_ms();
+    let now = app.now_ms();
     load(app, session, now).await?;
     under_image_quota(app, session, now).await?;
     Ok(Admitted { session: session.clone() })
@@ -70,4 +69,3 @@ pub fn sides_within(sniffed: &Sniffed, min: u32, max: u32) -> Result<(), ImageRe
     }
     Ok(())
 }
-

@@ -10,7 +10,7 @@ use crate::ids::UploadId;
 use crate::images::{FailureReason, Sniffed};
 use crate::ports::{Job, LogLevel, Upload, UploadOutcome};
 use crate::services::uploads::{Admitted, sides_within, sniff_image, under_image_quota};
-use crate::time::{ms, now_ms};
+use crate::time::ms;
 
 /// An image a visitor sent, not yet checked.
 pub struct NewUpload<'a> {
@@ -26,11 +26,11 @@ pub struct NewUpload<'a> {
 pub async fn accept(app: &App, upload: NewUpload<'_>) -> Result<Upload> {
     let limits = &app.config().limits;
     let sniffed = check_image(&upload.image, limits.min_image_side, limits.max_image_side)?;
-    let now = now_ms();
+    let now = app.now_ms();
     let session = upload.admitted.session();
     under_image_quota(app, session, now).await?;
 
-    let upload_id = UploadId::generate()?;
+    let upload_id = UploadId::generate_from(app.random())?;
     let record = Upload::queued(
         upload_id.clone(),
         session.clone(),
@@ -49,7 +49,13 @@ pub async fn accept(app: &App, upload: NewUpload<'_>) -> Result<Upload> {
         sniffed.height,
         record.bytes
     );
-    app.log_event(LogLevel::Info, "upload.accepted", LogSubject::session(session.as_str()).by_request(upload.request_id), &message).await;
+    app.log_event(
+        LogLevel::Info,
+        "upload.accepted",
+        LogSubject::session(session.as_str()).by_request(upload.request_id),
+        &message,
+    )
+    .await;
     Ok(record)
 }
 
@@ -72,9 +78,8 @@ async fn store(app: &App, record: &Upload, image: Bytes, sniffed: &Sniffed) -> R
     if let Err(e) = queued {
         tracing::warn!(upload_id = %record.id, error = %e, "an accepted upload could not be stored");
         let outcome = UploadOutcome::Failed { reason: FailureReason::NOT_STORED.into() };
-        let _ = backend.uploads.complete(&record.session_id, &record.id, &outcome, now_ms()).await;
+        let _ = backend.uploads.complete(&record.session_id, &record.id, &outcome, app.now_ms()).await;
         return Err(e.into());
     }
     Ok(())
 }
-

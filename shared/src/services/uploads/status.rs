@@ -11,7 +11,7 @@ use crate::images::{Analysis, FailureReason};
 use crate::ports::{Upload, UploadOutcome, UploadStatus};
 use crate::services::janitor::STALE_QUEUED_MS;
 use crate::services::uploads::direct::settle_if_arrived;
-use crate::time::{now_ms, rfc3339};
+use crate::time::rfc3339;
 
 /// An upload queued for long whose file never reached storage (the request died between
 /// the record and the file) will never be processed: it is marked failed when read, so
@@ -39,10 +39,9 @@ pub struct UploadView {
 }
 
 pub async fn view(app: &App, session: &SessionId, upload_id: &UploadId) -> Result<UploadView> {
-    let now = now_ms();
+    let now = app.now_ms();
     let mut upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
-    let settled = settle_if_never_stored(app, &upload, now).await?
-        || settle_if_arrived(app, &upload, now).await?;
+    let settled = settle_if_never_stored(app, &upload, now).await? || settle_if_arrived(app, &upload, now).await?;
     if settled {
         upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
     }

@@ -1,0 +1,73 @@
+//! Operators' endpoints, the janitor and the reconciler.
+
+use super::support::*;
+
+#[tokio::test]
+async fn operator_endpoints_need_a_token_unless_development_is_explicit() {
+    use std::sync::Arc;
+    use sti_shared::backends::StaticSecrets;
+    use sti_shared::ports::{Secret, SecretValues};
+
+    let implicit = api(&[]).await;
+    let refused = implicit.get("/api/logs", &[]).await;
+    assert_eq!((refused.status, refused.error_code().as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!(api(&[("STI_ENV", "development")]).await.get("/api/logs", &[]).await.status, StatusCode::OK);
+
+    // A production secret whose LOG_TOKEN is too short keeps the endpoints closed.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let lookup = |name: &str| (name == "STI_ENV").then(|| "production".to_owned());
+    let config = Config::from_source(&lookup).unwrap_or_else(|e| panic!("{e}"));
+    let (mut backend, _) =
+        sti_shared::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+    let short = SecretValues { log_token: Some(Secret::new("short")), ..SecretValues::default() };
+    backend.secrets = Arc::new(StaticSecrets(short));
+    let app = App::with_backend(config, backend, Hosting::default()).unwrap_or_else(|e| panic!("{e}"));
+    let production = Api { router: router(app.clone(), handlers::all()), app, _dir: dir };
+    let closed = production.get("/api/logs", &[("authorization", "Bearer short")]).await;
+    assert_eq!(
+        (closed.status, closed.error_code().as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "operator_endpoint_disabled")
+    );
+}
+
+#[tokio::test]
+async fn lost_jobs_are_requeued_and_missing_files_settled() {
+    use sti_shared::services::janitor::{Reconciled, STALE_QUEUED_MS, reconcile_once};
+    use sti_shared::services::worker::{JobResult, process_job};
+    let api = api(&[]).await;
+    let session = api.greet().await;
+    let b = api.app.backend();
+    let kept = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let lost = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    assert!(b.blobs.delete(&format!("uploads/{session}/{lost}")).await.is_ok());
+    // Both jobs vanish, as if the process died before enqueueing them.
+    let now = sti_shared::time::now_ms();
+    for delivery in b.queue.receive(10, 60_000, now).await.unwrap_or_default() {
+        assert!(b.queue.ack(&delivery.receipt).await.is_ok());
+    }
+    assert_eq!(reconcile_once(&api.app, now).await.ok(), Some(Reconciled::default()), "not stale yet");
+    let later = now + STALE_QUEUED_MS + 1_000;
+    assert_eq!(reconcile_once(&api.app, later).await.ok(), Some(Reconciled { requeued: 1, failed: 1 }));
+    let jobs = b.queue.receive(10, 60_000, later).await.unwrap_or_default();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(process_job(&api.app, &jobs[0].job.key, 1).await, JobResult::Processed);
+    let headers = [("x-session-id", session.as_str())];
+    assert_eq!(api.get(&format!("/api/upload/{kept}"), &headers).await.json()["status"], "done");
+    let failed = api.get(&format!("/api/upload/{lost}"), &headers).await.json();
+    assert_eq!((failed["status"].as_str(), failed["error"].as_str()), (Some("failed"), Some("not_stored")));
+}
+
+#[tokio::test]
+async fn the_janitor_purges_expired_uploads_files_first() {
+    use sti_shared::services::janitor::purge_once;
+    let api = api(&[("UPLOAD_RETENTION", "1d")]).await;
+    let session = api.greet().await;
+    let id = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let key = format!("uploads/{session}/{id}");
+    let b = api.app.backend();
+    let later = sti_shared::time::now_ms() + 2 * sti_shared::time::DAY_MS;
+    let purged = purge_once(&api.app, later).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((purged.uploads, purged.blobs), (1, 1));
+    assert!(!b.blobs.exists(&key).await.unwrap_or(true), "the file is gone");
+    assert!(b.uploads.expired(later, 10).await.unwrap_or_default().is_empty(), "and so is the record");
+}
