@@ -42,15 +42,10 @@ struct SourceFile {
 
 fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {
     if path.is_dir() {
-        let mut entries: Vec<_> = std::fs::read_dir(path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .collect();
+        let entries = std::fs::read_dir(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
         entries.sort();
-        for entry in entries {
-            rust_files(&entry, out);
-        }
+        entries.iter().for_each(|entry| rust_files(entry, out));
     } else if path.extension().is_some_and(|e| e == "rs") {
         out.push(path.to_owned());
     }
@@ -236,7 +231,7 @@ impl Graph {
     /// The module an absolute path lands in, following re-exports.
     fn target(&self, path: &ModPath) -> ModPath {
         let mut len = path.len();
-        while len > 0 && !self.modules.contains(&path[..len].to_vec()) {
+        while len > 0 && !self.modules.contains(&path[..len]) {
             len -= 1;
         }
         let mut module = path[..len].to_vec();
@@ -257,10 +252,6 @@ impl Graph {
 fn layer_of(module: &ModPath) -> Option<(usize, &'static str)> {
     let top = module.first()?;
     LAYERS.iter().enumerate().find(|(_, (_, members))| members.contains(&top.as_str())).map(|(i, (name, _))| (i, *name))
-}
-
-fn http_rank() -> usize {
-    LAYERS.iter().position(|(name, _)| *name == "http").unwrap_or(0)
 }
 
 /// Every violation under `src`: upward imports, the edge named below it, unknown modules
@@ -292,7 +283,8 @@ fn check(src: &Path) -> Vec<String> {
             }
             continue;
         };
-        if rank < http_rank() && !file.test_only {
+        let below_http = LAYERS.iter().position(|(name, _)| *name == "http").is_some_and(|http| rank < http);
+        if below_http && !file.test_only {
             for needle in EDGE_CRATES {
                 if file.code.contains(needle) {
                     found.push(format!("{}: {layer} names the HTTP edge ({needle})", file.path.display()));
@@ -331,30 +323,28 @@ fn check(src: &Path) -> Vec<String> {
 
 /// The strongly connected components of more than one module (Tarjan).
 fn cycles(edges: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
+    #[derive(Default)]
     struct State<'a> {
-        edges: &'a BTreeMap<ModPath, BTreeSet<ModPath>>,
         index: HashMap<&'a ModPath, usize>,
         low: HashMap<&'a ModPath, usize>,
         stack: Vec<&'a ModPath>,
         on_stack: BTreeSet<&'a ModPath>,
         found: Vec<Vec<ModPath>>,
     }
-    fn visit<'a>(s: &mut State<'a>, v: &'a ModPath) {
+    fn visit<'a>(edges: &'a BTreeMap<ModPath, BTreeSet<ModPath>>, s: &mut State<'a>, v: &'a ModPath) {
         let i = s.index.len();
         s.index.insert(v, i);
         s.low.insert(v, i);
         s.stack.push(v);
         s.on_stack.insert(v);
-        if let Some(next) = s.edges.get(v) {
-            for w in next {
-                if !s.index.contains_key(w) {
-                    visit(s, w);
-                    let low = s.low[v].min(s.low[w]);
-                    s.low.insert(v, low);
-                } else if s.on_stack.contains(w) {
-                    let low = s.low[v].min(s.index[w]);
-                    s.low.insert(v, low);
-                }
+        for w in edges.get(v).into_iter().flatten() {
+            if !s.index.contains_key(w) {
+                visit(edges, s, w);
+                let low = s.low[v].min(s.low[w]);
+                s.low.insert(v, low);
+            } else if s.on_stack.contains(w) {
+                let low = s.low[v].min(s.index[w]);
+                s.low.insert(v, low);
             }
         }
         if s.low[v] == s.index[v] {
@@ -372,17 +362,10 @@ fn cycles(edges: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
             }
         }
     }
-    let mut state = State {
-        edges,
-        index: HashMap::new(),
-        low: HashMap::new(),
-        stack: Vec::new(),
-        on_stack: BTreeSet::new(),
-        found: Vec::new(),
-    };
+    let mut state = State::default();
     for v in edges.keys() {
         if !state.index.contains_key(v) {
-            visit(&mut state, v);
+            visit(edges, &mut state, v);
         }
     }
     state.found

@@ -148,20 +148,6 @@ async fn english_visitor_and_idempotent_message_ids() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_expire() {
-    let dir = data_dir();
-    let server = Server::start(dir.path(), &[("SESSION_TTL", "2s")]);
-    let api = Api::new(&server.base);
-    let sid = api.greeting().await;
-    assert_eq!(api.post_json("/api/session/validate", &json!({ "sessionId": sid })).await.json()["valid"], true);
-    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
-    assert_eq!(api.post_json("/api/session/validate", &json!({ "sessionId": sid })).await.json()["valid"], false);
-    let a = api.post_json("/api/chat", &json!({ "sessionId": sid, "message": "hola" })).await;
-    assert_eq!(a.status, StatusCode::NOT_FOUND);
-    assert_eq!(a.error_code(), "session_not_found");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn erasing_a_session_removes_everything() {
     let dir = data_dir();
     let server = Server::start(dir.path(), &[]);

@@ -129,3 +129,18 @@ async fn the_widget_is_served_for_other_sites_to_embed() {
     let health = api.get("/api/health", &[("origin", "https://shop.example")]).await;
     assert!(!health.headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
 }
+
+#[tokio::test]
+async fn sessions_expire_by_the_clock() {
+    let clock = Arc::new(ManualClock::new());
+    let hosting = Hosting { clock: Some(clock.clone()), ..Hosting::default() };
+    let api = api_with(&[("SESSION_TTL", "2s")], hosting, |_| {}).await;
+    let session = api.greet().await;
+    let validate = || api.post_json("/api/session/validate", json!({ "sessionId": session }));
+    clock.advance(Duration::from_millis(1_999));
+    assert_eq!(validate().await.json()["valid"], true);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(validate().await.json()["valid"], false);
+    let late = api.chat(&session, "hola").await;
+    assert_eq!((late.status, late.error_code().as_str()), (StatusCode::NOT_FOUND, "session_not_found"));
+}
