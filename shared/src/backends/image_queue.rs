@@ -18,6 +18,23 @@ enum QueueBody {
     Job(Job),
 }
 
+/// Record fields S3 always writes but emulators leave out, and that we never read: a
+/// record without them is still a notification of a stored object.
+const RECORD_FIELDS_WE_DO_NOT_READ: [&str; 2] = ["userIdentity", "requestParameters"];
+
+/// The body as JSON, with the record fields we do not read filled in where missing.
+fn normalised(body: &str) -> serde_json::Result<serde_json::Value> {
+    let mut value: serde_json::Value = serde_json::from_str(body)?;
+    if let Some(records) = value.get_mut("Records").and_then(serde_json::Value::as_array_mut) {
+        for record in records.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+            for field in RECORD_FIELDS_WE_DO_NOT_READ {
+                record.entry(field).or_insert_with(|| serde_json::json!({}));
+            }
+        }
+    }
+    Ok(value)
+}
+
 /// The message S3 sends once when a bucket notification is set up (not a record).
 #[derive(Deserialize)]
 struct TestEvent {
@@ -37,7 +54,7 @@ fn decode_s3_key(key: &str) -> String {
 /// The upload keys a message asks to process (none for S3's test event or objects outside
 /// `uploads/`); `Err` with the reason for a message nobody can process.
 pub fn keys_of(body: &str) -> Result<Vec<String>, String> {
-    match serde_json::from_str::<QueueBody>(body) {
+    match normalised(body).and_then(serde_json::from_value::<QueueBody>) {
         Ok(QueueBody::S3(event)) => Ok(event
             .records
             .into_iter()
@@ -83,6 +100,16 @@ mod tests {
         assert_eq!(keys_of(r#"{"key":"uploads/web-1/upl-9"}"#), Ok(vec!["uploads/web-1/upl-9".to_owned()]));
         assert!(keys_of("garbage").is_err());
         assert!(keys_of(r#"{"Event":"s3:Other"}"#).is_err());
+    }
+
+    #[test]
+    fn a_record_without_the_fields_emulators_leave_out_is_read() {
+        // As moto writes it: no userIdentity, requestParameters or responseElements.
+        let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+            "eventTime":"2026-12-05T17:29:52.123Z","eventName":"ObjectCreated:Put",
+            "s3":{"s3SchemaVersion":"1.0","configurationId":"uploads","bucket":{"name":"b","arn":"arn:aws:s3:::b"},
+            "object":{"key":"uploads/web-1/upl-2","size":5,"eTag":"abc"}}}]}"#;
+        assert_eq!(keys_of(body), Ok(vec!["uploads/web-1/upl-2".to_owned()]));
     }
 
     #[test]

@@ -7,11 +7,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use maud::{PreEscaped, html};
+
 use crate::app::App;
-use crate::chat::Attempt;
+use crate::chat::{Attempt, Locale, Outcome, kb};
 use crate::http::extract::{Path, Query, header_str};
 use crate::http::{ApiResult, BaseUrl, HTML_CSP, Routes};
 use crate::ids::TicketId;
+use crate::images::ImageHint;
 use crate::ports::{Role, Ticket, TicketImage};
 use crate::services::session_data::TranscriptLine;
 use crate::services::tickets::{self, TicketView};
@@ -66,79 +69,89 @@ impl From<TicketView> for TicketJson {
     }
 }
 
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+/// How a round of steps ended, in the technician's words.
+fn outcome_label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pending => "sin respuesta todavía",
+        Outcome::Solved => "solucionado",
+        Outcome::NotSolved => "no se solucionó",
+        Outcome::Escalated => "derivado a un técnico",
     }
-    out
 }
 
+/// What the image analysis noticed, in the technician's words.
+fn hint_label(hint: ImageHint) -> &'static str {
+    match hint {
+        ImageHint::TooDark => "muy oscura",
+        ImageHint::TooBright => "muy clara",
+        ImageHint::Blurry => "borrosa",
+        ImageHint::TooSmall => "muy chica",
+    }
+}
+
+/// A category key as its knowledge-base title (the key itself for one no longer known).
+fn category_label(key: &str) -> &str {
+    kb::category(key).map(|c| c.title(Locale::Es)).unwrap_or(key)
+}
+
+const TICKET_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}\
+    .visitante{background:#eef5ff;padding:.5rem}.bot{background:#f4f4f4;padding:.5rem}small{color:#666}";
+
+/// The ticket as a page; maud escapes every value written into it.
 fn ticket_html(ticket: &Ticket) -> String {
-    let e = |s: &str| escape_html(s);
-    let opt = |s: &Option<String>| s.as_deref().map(e).unwrap_or_else(|| "—".to_owned());
-    let steps: String = ticket
-        .attempts
-        .iter()
-        .map(|a| {
-            let items: String = a.steps.iter().map(|s| format!("<li>{}</li>", e(s.as_ref()))).collect();
-            format!("<h3>{} · ronda {} · {:?}</h3><ol>{items}</ol>", e(&a.category), a.round, a.outcome)
-        })
-        .collect();
-    let images: String = ticket
-        .images
-        .iter()
-        .map(|i| {
-            let a = &i.analysis;
-            format!(
-                "<li>{} {}×{} · {} bytes · nitidez {} · brillo {}{}</li>",
-                e(&a.format),
-                a.width,
-                a.height,
-                a.bytes,
-                a.blur_score,
-                a.brightness,
-                a.hint.map(|h| format!(" · {h:?}")).unwrap_or_default()
-            )
-        })
-        .collect();
-    let omitted = match ticket.transcript_omitted {
-        0 => String::new(),
-        n => format!("<p><small>{n} mensajes anteriores no se muestran aquí.</small></p>"),
+    let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "—".to_owned());
+    let page = html! {
+        (PreEscaped("<!doctype html>"))
+        html lang="es" {
+            head {
+                meta charset="utf-8";
+                meta name="robots" content="noindex";
+                meta name="viewport" content="width=device-width";
+                title { "Ticket " (ticket.id.as_str()) }
+                style { (PreEscaped(TICKET_STYLE)) }
+            }
+            body {
+                h1 { "Ticket " (ticket.id.as_str()) }
+                p {
+                    b { "Creado:" } " " (rfc3339(ticket.created_at)) br;
+                    b { "Nombre:" } " " (or_dash(&ticket.name)) br;
+                    b { "Problema:" } " " (or_dash(&ticket.category_title)) br;
+                    b { "Resumen:" } " " (or_dash(&ticket.summary))
+                }
+                h2 { "Pasos probados" }
+                @for attempt in &ticket.attempts {
+                    h3 { (category_label(&attempt.category)) " · ronda " (attempt.round) " · " (outcome_label(attempt.outcome)) }
+                    ol { @for step in &attempt.steps { li { (step.as_ref()) } } }
+                }
+                h2 { "Imágenes" }
+                ul {
+                    @for image in &ticket.images {
+                        @let a = &image.analysis;
+                        li {
+                            (a.format) " " (a.width) "×" (a.height) " · " (a.bytes) " bytes · nitidez " (a.blur_score)
+                            " · brillo " (a.brightness)
+                            @if let Some(hint) = a.hint { " · " (hint_label(hint)) }
+                        }
+                    }
+                }
+                h2 { "Conversación (datos personales enmascarados)" }
+                @if ticket.transcript_omitted > 0 {
+                    p { small { (ticket.transcript_omitted) " mensajes anteriores no se muestran aquí." } }
+                }
+                @for line in &ticket.transcript {
+                    @let who = if line.role == Role::Visitor { "visitante" } else { "bot" };
+                    p class=(who) {
+                        b { (who) } " " small { (rfc3339(line.at)) } br;
+                        @for (n, text) in line.text.split('\n').enumerate() {
+                            @if n > 0 { br; }
+                            (text)
+                        }
+                    }
+                }
+            }
+        }
     };
-    let transcript: String = ticket
-        .transcript
-        .iter()
-        .map(|m| {
-            let who = if m.role == Role::Visitor { "visitante" } else { "bot" };
-            format!(
-                "<p class=\"{who}\"><b>{who}</b> <small>{}</small><br>{}</p>",
-                rfc3339(m.at),
-                e(&m.text).replace('\n', "<br>")
-            )
-        })
-        .collect();
-    format!(
-        "<!doctype html><html lang=\"es\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>Ticket {id}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}}\
-         .visitante{{background:#eef5ff;padding:.5rem}}.bot{{background:#f4f4f4;padding:.5rem}}small{{color:#666}}</style></head>\
-         <body><h1>Ticket {id}</h1><p><b>Creado:</b> {created}<br><b>Nombre:</b> {name}<br><b>Problema:</b> {title}<br>\
-         <b>Resumen:</b> {summary}</p><h2>Pasos probados</h2>{steps}<h2>Imágenes</h2><ul>{images}</ul>\
-         <h2>Conversación (datos personales enmascarados)</h2>{omitted}{transcript}</body></html>",
-        id = e(ticket.id.as_str()),
-        created = rfc3339(ticket.created_at),
-        name = opt(&ticket.name),
-        title = opt(&ticket.category_title),
-        summary = opt(&ticket.summary),
-    )
+    page.into_string()
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -165,13 +178,52 @@ async fn view_ticket(
 
 #[cfg(test)]
 mod tests {
-    use super::escape_html;
+    use super::*;
+    use crate::ports::TranscriptEntry;
+
+    fn ticket(name: &str, text: &str) -> Ticket {
+        let id = TicketId::parse("STI-20261205-ABCDEF").unwrap_or_else(|e| panic!("{e}"));
+        let session = crate::ids::SessionId::generate().unwrap_or_else(|e| panic!("{e}"));
+        let attempt = Attempt {
+            category: "printer".into(),
+            round: 1,
+            steps: vec!["Revisá que tenga papel".into()],
+            outcome: Outcome::NotSolved,
+        };
+        Ticket {
+            id,
+            access_token: "0".repeat(32),
+            session_id: session,
+            case_no: 1,
+            created_at: 0,
+            expires_at: 0,
+            locale: Locale::Es,
+            name: Some(name.to_owned()),
+            category: Some("printer".into()),
+            category_title: Some("La impresora no imprime".to_owned()),
+            summary: None,
+            attempts: vec![attempt],
+            images: Vec::new(),
+            transcript: vec![TranscriptEntry { seq: 1, at: 0, role: Role::Visitor, text: text.to_owned() }],
+            transcript_omitted: 0,
+            whatsapp_url: String::new(),
+        }
+    }
 
     #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape_html("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
+    fn every_value_is_escaped() {
+        let page = ticket_html(&ticket("<script>alert('x')</script>", "a & b\n<img src=x onerror=alert(1)>"));
+        assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "{page}");
+        assert!(page.contains("&lt;script&gt;") && page.contains("a &amp; b<br>&lt;img"), "{page}");
+    }
+
+    #[test]
+    fn a_person_reads_words_not_debug_names() {
+        let page = ticket_html(&ticket("Ana", "hola"));
+        assert!(page.contains("ronda 1 · no se solucionó"), "{page}");
+        assert!(page.contains("La impresora no imprime"), "{page}");
+        for debug_name in ["NotSolved", "printer ·", "Some(", "None"] {
+            assert!(!page.contains(debug_name), "{debug_name} in {page}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 mod error;
 pub mod extract;
 pub mod guards;
-mod middleware;
+mod layers;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 pub use error::{ApiError, ApiResult, ErrorCode, error_body};
 pub use extract::{BaseUrl, ClientIp, JsonBody, RequestId, SESSION_HEADER};
-pub use middleware::{HTML_CSP, REQUEST_ID_HEADER};
+pub use layers::{HTML_CSP, REQUEST_ID_HEADER};
 
 use crate::app::App;
 
@@ -30,11 +30,8 @@ async fn method_not_allowed() -> ApiError {
 
 /// `routes` served for `app` with every layer the API promises.
 pub fn router(app: App, routes: Routes) -> Router {
-    routes
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(app.clone(), middleware::around))
-        .with_state(app)
+    let routes = routes.fallback(not_found).method_not_allowed_fallback(method_not_allowed);
+    layers::apply(routes, &app).with_state(app)
 }
 
 /// A JSON answer whose body is already encoded (a stored reply, replayed as it was).

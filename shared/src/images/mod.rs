@@ -53,6 +53,18 @@ pub enum ImageHint {
     TooSmall,
 }
 
+impl ImageHint {
+    /// The name the API and the logs use (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageHint::TooDark => "too_dark",
+            ImageHint::TooBright => "too_bright",
+            ImageHint::Blurry => "blurry",
+            ImageHint::TooSmall => "too_small",
+        }
+    }
+}
+
 /// The reasons an upload can end `failed` with, as `GET /api/upload/{id}` shows them.
 pub struct FailureReason;
 
@@ -73,4 +85,16 @@ impl FailureReason {
     pub const SIZE_MISMATCH: &'static str = "size_mismatch";
     /// A side of the image is outside the accepted range.
     pub const DIMENSIONS: &'static str = "image_dimensions";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImageHint;
+
+    #[test]
+    fn hints_are_named_as_the_api_serialises_them() {
+        for hint in [ImageHint::TooDark, ImageHint::TooBright, ImageHint::Blurry, ImageHint::TooSmall] {
+            assert_eq!(serde_json::to_value(hint).ok(), Some(serde_json::Value::from(hint.as_str())));
+        }
+    }
 }

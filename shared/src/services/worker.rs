@@ -11,7 +11,7 @@ use tokio::sync::{Notify, watch};
 use crate::app::{App, LogSubject};
 use crate::counters::Counter;
 use crate::ids::{SessionId, UploadId};
-use crate::images::FailureReason;
+use crate::images::{FailureReason, ImageHint};
 use crate::ports::{Delivery, LogLevel, StoreError, UploadOutcome, UploadStatus};
 use crate::services::uploads::direct;
 use crate::time::ms;
@@ -153,7 +153,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
         analysis.height,
         analysis.blur_score,
         analysis.brightness,
-        analysis.hint.map(|h| format!("{h:?}")).unwrap_or_else(|| "none".into())
+        analysis.hint.map(ImageHint::as_str).unwrap_or("none")
     );
     app.log_event(LogLevel::Info, "upload.processed", LogSubject::session(session_id.as_str()), &message).await;
     Ok(JobResult::Processed)

@@ -1,0 +1,249 @@
+//! The stack every answer goes through, built from tower-http's layers. Outermost first:
+//!
+//! 1. compression (gzip or brotli, when the client asks and the body is worth it);
+//! 2. the request id: a caller's `x-request-id` when short and plain, ours otherwise,
+//!    echoed on the response;
+//! 3. the access log line, in a span that carries the request id;
+//! 4. security headers (the ones a handler set itself are kept);
+//! 5. the CORS guard: a preflight from an origin we do not serve gets our 403 envelope;
+//! 6. CORS for the allowed origins;
+//! 7. our edge: the caller's address, error envelopes (for our errors and for anyone
+//!    else's bare 4xx/5xx) and the EMF metrics line;
+//! 8. panics caught and answered as a 500 envelope.
+
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, State};
+use axum::http::{HeaderName, HeaderValue, Method, Request, Response as HttpResponse, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state, map_request};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId as TowerRequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use super::error::error_body;
+use super::extract::{ClientIp, RequestId, header_str};
+use super::{ApiError, ErrorCode};
+use crate::app::App;
+use crate::counters::Counter;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Pages we render ourselves (the ticket view) need inline styles and nothing else.
+pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// The longest text of a stray error answer kept as the envelope's message.
+const STRAY_MESSAGE_BYTES: usize = 512;
+
+/// `router` with every layer the API promises, for `app`.
+pub fn apply(router: Router<App>, app: &App) -> Router<App> {
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    router
+        .layer(CatchPanicLayer::custom(answer_panic))
+        .layer(from_fn_with_state(app.clone(), edge))
+        .layer(cors(app))
+        .layer(from_fn_with_state(app.clone(), guard_preflight))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_CSP),
+        ))
+        // Assets other sites embed (the widget) say `cross-origin` themselves.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-site"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, OurRequestIds))
+        .layer(map_request(drop_unacceptable_request_id))
+        .layer(CompressionLayer::new())
+}
+
+fn cors(app: &App) -> CorsLayer {
+    let allowed = app.config().allowed_origins.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| origin.to_str().is_ok_and(|o| allowed.allows(o))))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static(super::SESSION_HEADER),
+            header::AUTHORIZATION,
+            HeaderName::from_static(REQUEST_ID_HEADER),
+        ])
+        .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER), header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+        .vary([header::ORIGIN])
+}
+
+/// A caller's request id is kept only when short and plain: it reaches our logs.
+async fn drop_unacceptable_request_id(mut req: Request<Body>) -> Request<Body> {
+    if header_str(req.headers(), REQUEST_ID_HEADER).is_some_and(|id| !crate::ids::is_acceptable_request_id(id)) {
+        req.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    req
+}
+
+#[derive(Clone, Copy)]
+struct OurRequestIds;
+
+impl MakeRequestId for OurRequestIds {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<TowerRequestId> {
+        HeaderValue::from_str(&crate::ids::request_id()).ok().map(TowerRequestId::new)
+    }
+}
+
+fn request_id_of<B>(req: &Request<B>) -> String {
+    header_str(req.headers(), REQUEST_ID_HEADER).unwrap_or_default().to_owned()
+}
+
+/// The route template when one matched (ids never reach metric dimensions), else the path.
+fn route_of<B>(req: &Request<B>) -> String {
+    match req.extensions().get::<MatchedPath>() {
+        Some(route) => route.as_str().to_owned(),
+        None => req.uri().path().to_owned(),
+    }
+}
+
+fn request_span<B>(req: &Request<B>) -> Span {
+    tracing::info_span!("request", request_id = %request_id_of(req), method = %req.method(), path = %route_of(req))
+}
+
+fn log_response<B>(response: &HttpResponse<B>, latency: Duration, _span: &Span) {
+    let (status, latency_ms) = (response.status().as_u16(), latency.as_secs_f64() * 1000.0);
+    if response.status().is_server_error() {
+        tracing::error!(status, latency_ms, "request failed");
+    } else {
+        tracing::info!(status, latency_ms, "request");
+    }
+}
+
+fn is_preflight<B>(req: &Request<B>) -> bool {
+    req.method() == Method::OPTIONS
+}
+
+/// CORS answers every `OPTIONS` itself; one from an origin we do not serve is refused
+/// here with our envelope, and an accepted one has no content.
+async fn guard_preflight(State(app): State<App>, req: Request<Body>, next: Next) -> Response {
+    if !is_preflight(&req) {
+        return next.run(req).await;
+    }
+    let origin = header_str(req.headers(), header::ORIGIN.as_str());
+    if origin.is_some_and(|o| !app.config().allowed_origins.allows(o)) {
+        let mut refused =
+            ApiError::new(ErrorCode::OriginNotAllowed, "this origin may not call the API").into_response();
+        fill_envelope(&mut refused, &request_id_of(&req));
+        return refused;
+    }
+    let mut response = next.run(req).await;
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
+}
+
+/// Ours: the caller's address for the handlers, every error answered in the envelope,
+/// one EMF line per request and 5xx counted.
+async fn edge(State(app): State<App>, mut req: Request<Body>, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = request_id_of(&req);
+    let client_ip = client_ip_for(&req, app.config().trust_forwarded_for);
+    let route = route_of(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    req.extensions_mut().insert(ClientIp(client_ip));
+
+    let mut response = envelope_stray_error(next.run(req).await).await;
+    fill_envelope(&mut response, &request_id);
+    let status = response.status();
+    crate::metrics::emf_request(&route, status.as_u16(), started.elapsed().as_secs_f64() * 1000.0);
+    if status.is_server_error() {
+        // Counted off the response path: when the store is what failed, this would wait too.
+        let counting = app.clone();
+        tokio::spawn(async move { counting.count(&[(Counter::Http5xx, 1)]).await });
+    }
+    response
+}
+
+/// The host (local server, Lambda adapter) sets `ClientIp` from the connection; behind
+/// a trusted proxy the last X-Forwarded-For hop is the caller as that proxy saw it.
+fn client_ip_for(req: &Request<Body>, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for
+        && let Some(last) = header_str(req.headers(), "x-forwarded-for").and_then(|v| v.rsplit(',').next())
+        && !last.trim().is_empty()
+    {
+        return last.trim().to_owned();
+    }
+    match req.extensions().get::<ClientIp>() {
+        Some(ip) => ip.0.clone(),
+        None => "unknown".to_owned(),
+    }
+}
+
+/// An error answer's JSON envelope, written once the request id is known.
+fn fill_envelope(response: &mut Response, request_id: &str) {
+    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        *response.body_mut() = Body::from(error_body(&error, request_id));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+}
+
+/// An error answered without our envelope (a framework rejection, a layer's refusal)
+/// gets one, with its own text as the message, so every 4xx/5xx has the same shape.
+async fn envelope_stray_error(response: Response) -> Response {
+    let status = response.status();
+    let has_envelope = response.extensions().get::<ApiError>().is_some()
+        || header_str(response.headers(), header::CONTENT_TYPE.as_str())
+            .is_some_and(|t| t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || has_envelope {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match http_body_util::Limited::new(body, STRAY_MESSAGE_BYTES * 8).collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let message = match text.char_indices().nth(STRAY_MESSAGE_BYTES) {
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    };
+    let code = ErrorCode::for_status(status);
+    tracing::debug!(status = status.as_u16(), code = code.as_str(), "error answered outside the envelope");
+    let mut enveloped = ApiError::new(code, message).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(value) = parts.headers.get(&name) {
+            enveloped.headers_mut().insert(name, value.clone());
+        }
+    }
+    enveloped
+}
+
+/// A handler that panicked: logged, and answered with a 500 envelope (no detail).
+fn answer_panic(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::internal().into_response()
+}
