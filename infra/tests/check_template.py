@@ -24,15 +24,14 @@
 Run: .venv/bin/python infra/tests/check_template.py (exit 1 and one line per problem).
 """
 
-import json
 import os
 import re
 import sys
 
-from cfnlint.decode import decode
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TEMPLATE = os.path.join(REPO, "infra", "template.yaml")
+from storage_checks import check_bucket, check_bucket_access, check_widget  # noqa: E402
+from template_model import REPO, effective, load, ref_name, resources, statements  # noqa: E402
 
 HOOK_PREFIX = "CodeDeployHook_"
 # Variables the Lambda code reads that the template deliberately does not set.
@@ -54,47 +53,6 @@ NOT_SET_ON_PURPOSE = {
 # Routes only `sti serve` answers: on AWS a signed upload URL points at S3 itself.
 LOCAL_ONLY_ROUTES = {("PUT", "/api/upload/{}/content")}
 DATA_ACTION_PREFIXES = ("dynamodb:", "s3:", "sqs:", "secretsmanager:", "kms:", "lambda:invoke", "backup:")
-
-
-def load(path=TEMPLATE):
-    template, matches = decode(path)
-    if matches:
-        raise SystemExit("cannot parse %s: %s" % (path, matches))
-    return template
-
-
-def resources(template, kind):
-    return {k: v for k, v in template.get("Resources", {}).items() if v.get("Type") == kind}
-
-
-def effective(template, function):
-    """A serverless function's properties with the Globals merged in (maps merge, lists append)."""
-    merged = dict(template.get("Globals", {}).get("Function", {}))
-    for key, value in function.get("Properties", {}).items():
-        base = merged.get(key)
-        if isinstance(base, dict) and isinstance(value, dict):
-            combined = dict(base)
-            for k, v in value.items():
-                if isinstance(combined.get(k), list) and isinstance(v, list):
-                    combined[k] = combined[k] + v
-                elif isinstance(combined.get(k), dict) and isinstance(v, dict):
-                    combined[k] = {**combined[k], **v}
-                else:
-                    combined[k] = v
-            merged[key] = combined
-        else:
-            merged[key] = value
-    return merged
-
-
-def ref_name(value):
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return value["Ref"]
-        if "Fn::GetAtt" in value:
-            att = value["Fn::GetAtt"]
-            return att[0] if isinstance(att, list) else att.split(".")[0]
-    return None
 
 
 def read(path):
@@ -254,125 +212,6 @@ def check_data(t, problems):
             problems.append(f"{logical}: not in an AWS Backup selection")
 
 
-def check_bucket(t, problems, worker_timeout):
-    buckets = resources(t, "AWS::S3::Bucket")
-    queues = resources(t, "AWS::SQS::Queue")
-    policies = resources(t, "AWS::S3::BucketPolicy")
-    for logical, bucket in buckets.items():
-        p = bucket.get("Properties", {})
-        block = p.get("PublicAccessBlockConfiguration", {})
-        for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
-            if block.get(key) is not True:
-                problems.append(f"{logical}: {key} is not true")
-        if not p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration"):
-            problems.append(f"{logical}: no default encryption")
-        if p.get("VersioningConfiguration", {}).get("Status") != "Enabled":
-            problems.append(f"{logical}: versioning is off")
-        tls = any(
-            ref_name(pol["Properties"].get("Bucket")) == logical
-            and any(
-                s.get("Effect") == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
-                for s in pol["Properties"]["PolicyDocument"]["Statement"]
-            )
-            for pol in policies.values()
-        )
-        if not tls:
-            problems.append(f"{logical}: no policy denying requests without TLS")
-        if logical != uploads_bucket(t):
-            continue
-        rules = p.get("LifecycleConfiguration", {}).get("Rules", [])
-        for prefix in ("uploads/", "sanitized/", "thumbnails/"):
-            ok = any(
-                r.get("Status") == "Enabled"
-                and (r.get("Prefix") == prefix or r.get("Filter", {}).get("Prefix") == prefix)
-                and ref_name(r.get("ExpirationInDays")) == "UploadRetentionDays"
-                for r in rules
-            )
-            if not ok:
-                problems.append(f"{logical}: no lifecycle expiry of {prefix} after UploadRetentionDays")
-        notifications = p.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
-        if not notifications:
-            problems.append(f"{logical}: uploads do not notify the queue")
-        for n in notifications:
-            filters = n.get("Filter", {}).get("S3Key", {}).get("Rules", [])
-            if {"Name": "prefix", "Value": "uploads/"} not in filters:
-                problems.append(f"{logical}: the notification is not limited to uploads/")
-            if ref_name(n.get("Queue")) not in queues:
-                problems.append(f"{logical}: notification queue does not exist")
-    env = effective(t, {}).get("Environment", {}).get("Variables", {})
-    attempts = int(env.get("WORKER_MAX_ATTEMPTS", "3"))
-    dead_letter_targets = {
-        ref_name(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
-        for q in queues.values()
-        if "RedrivePolicy" in q.get("Properties", {})
-    }
-    for logical, queue in queues.items():
-        if logical in dead_letter_targets:
-            continue
-        p = queue.get("Properties", {})
-        redrive = p.get("RedrivePolicy")
-        if not redrive or ref_name(redrive.get("deadLetterTargetArn")) not in queues:
-            problems.append(f"{logical}: no dead-letter queue")
-        elif int(redrive.get("maxReceiveCount", 0)) <= attempts:
-            problems.append(f"{logical}: maxReceiveCount must exceed WORKER_MAX_ATTEMPTS ({attempts})")
-        if int(p.get("VisibilityTimeout", 30)) < 6 * worker_timeout:
-            problems.append(f"{logical}: visibility timeout below 6 × the worker timeout ({worker_timeout} s)")
-        claim = env.get("WORKER_CLAIM", "120s")
-        claim_secs = int(claim[:-1]) * {"s": 1, "m": 60}.get(claim[-1], 0) if claim[:-1].isdigit() else 0
-        if not 0 < claim_secs < int(p.get("VisibilityTimeout", 30)):
-            problems.append(f"{logical}: WORKER_CLAIM ({claim}) must be shorter than the visibility timeout, or a redelivery finds the dead worker's claim")
-
-
-def uploads_bucket(t):
-    """The bucket the functions store uploads in (STI_BUCKET_NAME)."""
-    return ref_name(effective(t, {}).get("Environment", {}).get("Variables", {}).get("STI_BUCKET_NAME"))
-
-
-def check_widget(t, problems):
-    buckets = set(resources(t, "AWS::S3::Bucket")) - {uploads_bucket(t)}
-    distributions = resources(t, "AWS::CloudFront::Distribution")
-    if not buckets or not distributions:
-        problems.append("widget: no bucket and CloudFront distribution serve it")
-        return
-    for logical, dist in distributions.items():
-        config = dist["Properties"]["DistributionConfig"]
-        for origin in config.get("Origins", []):
-            if not origin.get("OriginAccessControlId"):
-                problems.append(f"{logical}: origin {origin.get('Id')} is not read through origin access control")
-            if ref_name(origin.get("DomainName")) not in buckets:
-                problems.append(f"{logical}: origin {origin.get('Id')} is not the widget bucket")
-        behaviour = config.get("DefaultCacheBehavior", {})
-        if behaviour.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only"):
-            problems.append(f"{logical}: viewers may use plain HTTP")
-        if behaviour.get("Compress") is not True:
-            problems.append(f"{logical}: responses are not compressed")
-        policies = resources(t, "AWS::CloudFront::ResponseHeadersPolicy")
-        policy = policies.get(ref_name(behaviour.get("ResponseHeadersPolicyId")))
-        if policy is None:
-            problems.append(f"{logical}: no response headers policy of this template")
-            continue
-        headers = policy["Properties"]["ResponseHeadersPolicyConfig"]
-        security = headers.get("SecurityHeadersConfig", {})
-        for needed in ("ContentTypeOptions", "StrictTransportSecurity", "ContentSecurityPolicy", "ReferrerPolicy"):
-            if needed not in security:
-                problems.append(f"{logical}: the response headers lack {needed}")
-        custom = {h["Header"].lower(): h["Value"] for h in headers.get("CustomHeadersConfig", {}).get("Items", [])}
-        if custom.get("cross-origin-resource-policy") != "cross-origin":
-            problems.append(f"{logical}: other origins cannot embed the widget (Cross-Origin-Resource-Policy)")
-        if not headers.get("CorsConfig"):
-            problems.append(f"{logical}: no CORS for the widget's files")
-    for pol in resources(t, "AWS::S3::BucketPolicy").values():
-        if ref_name(pol["Properties"].get("Bucket")) not in buckets:
-            continue
-        for statement in pol["Properties"]["PolicyDocument"]["Statement"]:
-            if statement.get("Effect") != "Allow":
-                continue
-            principal = statement.get("Principal", {})
-            source = statement.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceArn")
-            if principal != {"Service": "cloudfront.amazonaws.com"} or not source or statement.get("Action") != "s3:GetObject":
-                problems.append("widget bucket: only the distribution may read it (s3:GetObject by CloudFront with its SourceArn)")
-
-
 def check_worker(t, problems):
     timeout = 0
     found = False
@@ -388,23 +227,6 @@ def check_worker(t, problems):
     return timeout
 
 
-def statements(t):
-    """(where, statement) of every IAM statement in the template."""
-    for logical, res in t.get("Resources", {}).items():
-        props = res.get("Properties", {})
-        kind = res.get("Type")
-        docs = []
-        if kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
-            docs.append(props.get("PolicyDocument", {}))
-        if kind == "AWS::IAM::Role":
-            docs.extend(p.get("PolicyDocument", {}) for p in props.get("Policies", []))
-        if kind == "AWS::Serverless::Function":
-            docs.extend(p for p in props.get("Policies", []) if isinstance(p, dict) and "Statement" in p)
-        for doc in docs:
-            for s in doc.get("Statement", []):
-                yield logical, s
-
-
 def check_iam(t, problems):
     for logical, s in statements(t):
         if s.get("Effect") != "Allow":
@@ -416,64 +238,6 @@ def check_iam(t, problems):
         data = [a for a in actions if a.lower().startswith(DATA_ACTION_PREFIXES) or a == "*"]
         if data and any(r == "*" or (isinstance(r, str) and r.endswith(":*:*")) for r in res):
             problems.append(f"{logical}: grants {data} on '*'")
-
-
-def s3_grants(t, function):
-    """(action, resource) of every s3 permission a serverless function's policies give."""
-    grants = []
-    for policy in function.get("Properties", {}).get("Policies", []):
-        doc = None
-        if ref_name(policy) in t.get("Resources", {}):
-            doc = t["Resources"][ref_name(policy)].get("Properties", {}).get("PolicyDocument", {})
-        elif isinstance(policy, dict) and "Statement" in policy:
-            doc = policy
-        for statement in (doc or {}).get("Statement", []):
-            if statement.get("Effect") != "Allow":
-                continue
-            actions = statement.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            res = statement.get("Resource", [])
-            res = res if isinstance(res, list) else [res]
-            for action in actions:
-                if action.lower().startswith("s3:") or action == "*":
-                    for r in res:
-                        text = r.get("Fn::Sub", "") if isinstance(r, dict) else str(r)
-                        grants.append((action, text))
-    return grants
-
-
-def check_bucket_access(t, problems):
-    functions = {
-        fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary"): fn
-        for fn in resources(t, "AWS::Serverless::Function").values()
-    }
-    signer = functions.get("upload-url")
-    if signer is None:
-        problems.append("no upload-url function")
-    else:
-        grants = s3_grants(t, signer)
-        if ("s3:PutObject", "${UploadsBucket.Arn}/uploads/*") not in grants:
-            problems.append("upload-url: its presigned URLs need s3:PutObject on uploads/*")
-        for action, resource in grants:
-            if action != "s3:PutObject" or not resource.endswith("/uploads/*"):
-                problems.append(f"upload-url: may only put under uploads/, but has {action} on {resource}")
-    worker = functions.get("image-worker")
-    if worker is not None and ("s3:DeleteObject", "${UploadsBucket.Arn}/uploads/*") not in s3_grants(t, worker):
-        problems.append("image-worker: cannot delete the originals it processed or refused (s3:DeleteObject on uploads/*)")
-    for logical, bucket in resources(t, "AWS::S3::Bucket").items():
-        if logical != uploads_bucket(t):
-            continue
-        rules = bucket.get("Properties", {}).get("CorsConfiguration", {}).get("CorsRules", [])
-        if not rules:
-            problems.append(f"{logical}: no CORS rule for the widget's direct uploads")
-        for rule in rules:
-            if rule.get("AllowedMethods") != ["PUT"]:
-                problems.append(f"{logical}: CORS must allow PUT only, not {rule.get('AllowedMethods')}")
-            origins = rule.get("AllowedOrigins")
-            if not (isinstance(origins, dict) and "AllowedOrigins" in json.dumps(origins)):
-                problems.append(f"{logical}: CORS origins must come from the AllowedOrigins parameter")
-            if "*" in rule.get("AllowedHeaders", []):
-                problems.append(f"{logical}: CORS must name the signed headers, not '*'")
 
 
 def check_environment(t, problems):

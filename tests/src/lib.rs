@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: spawn real `sti` processes on free loopback ports,
 //! talk to them over HTTP, make test images.
 
+pub mod aws_stack;
 pub mod fake_openai;
 pub mod moto;
 pub mod runtime_api;

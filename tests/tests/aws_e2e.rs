@@ -7,117 +7,11 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
+use sti_e2e::aws_stack::{Running, Stack, running, wait_for};
 use sti_e2e::moto::Moto;
 use sti_e2e::{Api, Server, data_dir, photo_jpeg, png, sti_bin};
-use sti_shared::config::AwsResources;
 use sti_shared::ids::{SessionId, TicketId};
-use sti_shared::ports::{Backend, Job, SecretValues};
-
-/// One deployment's worth of names and the environment pointing `sti` at them on `moto`.
-struct Stack {
-    resources: AwsResources,
-    env: Vec<(String, String)>,
-}
-
-impl Stack {
-    fn new(moto: &Moto) -> Stack {
-        let resources = AwsResources {
-            table: Moto::unique("sti-e2e"),
-            bucket: Moto::unique("sti-e2e").to_lowercase(),
-            queue_name: Moto::unique("sti-e2e"),
-            queue_url: None,
-            secret_id: Some(Moto::unique("sti-e2e/secrets")),
-            secret_cache_ttl: Duration::from_secs(300),
-            force_path_style: true,
-            kms_key_id: None,
-        };
-        let env = vec![
-            ("STI_BACKEND", "aws".to_owned()),
-            ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
-            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-            ("AWS_REGION", "us-east-1".to_owned()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-            ("STI_TABLE_NAME", resources.table.clone()),
-            ("STI_BUCKET_NAME", resources.bucket.clone()),
-            ("STI_QUEUE_NAME", resources.queue_name.clone()),
-            ("STI_SECRET_ID", resources.secret_id.clone().unwrap_or_default()),
-            ("LOG_TOKEN", "aws-e2e-log-token-0001".to_owned()),
-            ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "1000".to_owned()),
-            ("RATE_LIMIT_CHAT_PER_MIN_IP", "1000".to_owned()),
-            ("RATE_LIMIT_UPLOAD_PER_MIN", "1000".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        Stack { resources, env }
-    }
-
-    fn env(&self) -> Vec<(&str, &str)> {
-        self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-    }
-
-    /// `sti aws bootstrap` as an operator runs it.
-    fn bootstrap(&self, moto: &Moto) {
-        let out = Command::new(sti_bin())
-            .args(["aws", "bootstrap", "--endpoint-url", &moto.endpoint])
-            .envs(self.env())
-            .output()
-            .unwrap_or_else(|e| panic!("sti aws bootstrap: {e}"));
-        assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
-        let printed = String::from_utf8_lossy(&out.stdout);
-        assert!(printed.contains(&self.resources.table) && printed.contains("dead-letter"), "{printed}");
-    }
-
-    /// The same resources through the library, to look behind the API.
-    async fn backend(&self, moto: &Moto) -> Backend {
-        let config = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
-        sti_shared::backends::aws::connect_with(&config, &self.resources, SecretValues::default())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn serve(&self, dir: &std::path::Path, extra: &[&str]) -> Server {
-        Server::start_with_args(dir, &self.env(), extra)
-    }
-
-    fn worker(&self, dir: &std::path::Path) -> Server {
-        Server::start_worker(dir, &self.env())
-    }
-}
-
-/// A bootstrapped stack with `sti serve --no-worker` and `sti worker` running on it.
-struct Running {
-    stack: Stack,
-    aws: Backend,
-    dir: tempfile::TempDir,
-    server: Server,
-    worker: Server,
-    api: Api,
-}
-
-async fn running(moto: &Moto) -> Running {
-    let stack = Stack::new(moto);
-    stack.bootstrap(moto);
-    let aws = stack.backend(moto).await;
-    let dir = data_dir();
-    let server = stack.serve(dir.path(), &["--no-worker"]);
-    let worker = stack.worker(dir.path());
-    let api = Api::new(&server.base);
-    Running { stack, aws, dir, server, worker, api }
-}
-
-async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what} did not happen within {timeout:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+use sti_shared::ports::Job;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_conversation_on_the_aws_backend() {

@@ -13,16 +13,24 @@ async fn operator_endpoints_need_a_token_unless_development_is_explicit() {
     assert_eq!((refused.status, refused.error_code().as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
     assert_eq!(api(&[("STI_ENV", "development")]).await.get("/api/logs", &[]).await.status, StatusCode::OK);
 
+    // Production without a token: the operator endpoints are closed, the API is not.
+    let tokenless = api(&[("STI_ENV", "production")]).await;
+    for path in ["/api/logs", "/api/metrics"] {
+        let closed = tokenless.get(path, &[]).await;
+        assert_eq!(
+            (closed.status, closed.error_code().as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, "operator_endpoint_disabled"),
+            "{path}"
+        );
+    }
+    assert_eq!(tokenless.get("/api/health", &[]).await.status, StatusCode::OK);
+
     // A production secret whose LOG_TOKEN is too short keeps the endpoints closed.
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let lookup = |name: &str| (name == "STI_ENV").then(|| "production".to_owned());
-    let config = Config::from_source(&lookup).unwrap_or_else(|e| panic!("{e}"));
-    let (mut backend, _) =
-        sti_shared::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
     let short = SecretValues { log_token: Some(Secret::new("short")), ..SecretValues::default() };
-    backend.secrets = Arc::new(StaticSecrets(short));
-    let app = App::with_backend(config, backend, Hosting::default()).unwrap_or_else(|e| panic!("{e}"));
-    let production = Api { router: router(app.clone(), handlers::all()), app, _dir: dir };
+    let production = api_with(&[("STI_ENV", "production")], Hosting::default(), |backend| {
+        backend.secrets = Arc::new(StaticSecrets(short));
+    })
+    .await;
     let closed = production.get("/api/logs", &[("authorization", "Bearer short")]).await;
     assert_eq!(
         (closed.status, closed.error_code().as_str()),

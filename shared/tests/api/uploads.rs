@@ -122,3 +122,39 @@ async fn behind_a_body_ceiling_large_multipart_bodies_are_sent_to_the_upload_url
     assert_eq!(refused.error_code(), "use_upload_url", "also when no length was declared");
     assert_eq!(api.upload(&session, DEMO_PNG).await.status, StatusCode::ACCEPTED, "small images still fit");
 }
+
+/// Upload requests with arbitrary multipart bodies: always a documented 4xx or a 202,
+/// never a 5xx, and always the envelope on errors.
+#[test]
+fn arbitrary_upload_bodies_get_a_clear_answer() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let api = runtime.block_on(api(&[("RATE_LIMIT_UPLOAD_PER_MIN", "100000"), ("MAX_IMAGES_PER_SESSION", "100000")]));
+    let session = runtime.block_on(api.greet());
+    let strategy = (
+        proptest::collection::vec(any::<u8>(), 0..3_000),
+        proptest::sample::select(vec!["image", "file", ""]),
+        any::<bool>(),
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(96));
+    let result = runner.run(&strategy, |(payload, field, well_formed)| {
+        let (content_type, well_formed_body) = multipart(field, &payload);
+        let body = if well_formed { well_formed_body } else { payload };
+        let request = Request::post("/api/upload-image")
+            .header(header::CONTENT_TYPE, content_type)
+            .header("x-session-id", session.as_str())
+            .body(Body::from(body))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let answer = runtime.block_on(api.send(request));
+        let status = answer.status;
+        prop_assert!(status == StatusCode::ACCEPTED || status.is_client_error(), "{status}: {:?}", answer.body);
+        if status.is_client_error() {
+            let v: Value = serde_json::from_slice(&answer.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(v["error"]["code"].is_string() && v["requestId"].is_string(), "{v}");
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
