@@ -4,9 +4,11 @@
 //! (signals, sockets, several processes, real timing) stays in the end-to-end tests of
 //! `tests/`.
 
+mod conversation;
 mod edge;
 mod endpoints;
 mod errors;
+mod limits;
 mod operations;
 mod signed_uploads;
 mod support;

@@ -1,0 +1,64 @@
+//! The per-IP and per-session limits of SPEC.md: refused with Retry-After, and open again
+//! once the clock has moved that far.
+
+use super::support::*;
+
+fn api_on(clock: &Arc<ManualClock>, vars: &[(&str, &str)]) -> impl std::future::Future<Output = Api> {
+    let hosting = Hosting { clock: Some(clock.clone()), ..Hosting::default() };
+    let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    async move {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        api_with(&vars, hosting, |_| {}).await
+    }
+}
+
+fn retry_after(answer: &Answer) -> u64 {
+    let value = answer.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    value.unwrap_or_else(|| panic!("Retry-After missing or not a number: {:?}", answer.headers))
+}
+
+#[tokio::test]
+async fn the_fourth_upload_in_a_minute_from_one_address_waits_its_retry_after() {
+    let clock = Arc::new(ManualClock::new());
+    let api = api_on(&clock, &[]).await;
+    let (a, b) = (api.greet().await, api.greet().await);
+    // The limit is per IP: the same address with two sessions shares it.
+    for (i, session) in [&a, &b, &a].into_iter().enumerate() {
+        let accepted = api.upload(session, DEMO_PNG).await;
+        assert_eq!(accepted.status, StatusCode::ACCEPTED, "upload {}: {}", i + 1, accepted.text());
+    }
+    let fourth = api.upload(&b, DEMO_PNG).await;
+    assert_eq!((fourth.status, fourth.error_code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    let wait = retry_after(&fourth);
+    // The sliding-window estimate frees a slot within two windows at most.
+    assert!((1..=120).contains(&wait), "Retry-After {wait}");
+    clock.advance(Duration::from_secs(wait));
+    let later = api.upload(&b, DEMO_PNG).await;
+    assert_eq!(later.status, StatusCode::ACCEPTED, "after its Retry-After: {}", later.text());
+    let metrics = api.get("/api/metrics", &[]).await.json();
+    assert_eq!(metrics["uploads"]["total"], 4);
+    assert!(metrics["ratelimit"]["rejected"].as_i64().is_some_and(|n| n >= 1));
+}
+
+#[tokio::test]
+async fn greetings_and_chats_are_limited_until_their_window_passes() {
+    let clock = Arc::new(ManualClock::new());
+    let api = api_on(&clock, &[("RATE_LIMIT_GREETING_PER_MIN", "2"), ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "3")]).await;
+    let session = api.greet().await;
+    api.greet().await;
+    let third = api.post_json("/api/greeting", json!({})).await;
+    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS);
+    let greeting_wait = retry_after(&third);
+    for text in ["Ana", "no tengo internet", "no"] {
+        assert_eq!(api.chat(&session, text).await.status, StatusCode::OK);
+    }
+    let limited = api.chat(&session, "no").await;
+    assert_eq!((limited.status, limited.error_code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    let chat_wait = retry_after(&limited);
+    let export = api.get(&format!("/api/session/{session}/export"), &[]).await.json();
+    assert_eq!(export["transcript"].as_array().map(Vec::len), Some(6), "the limited message was not stored");
+
+    clock.advance(Duration::from_secs(greeting_wait.max(chat_wait)));
+    assert_eq!(api.post_json("/api/greeting", json!({})).await.status, StatusCode::OK);
+    assert_eq!(api.chat(&session, "no").await.status, StatusCode::OK);
+}
