@@ -5,11 +5,11 @@
 //!    echoed on the response;
 //! 3. the access log line, in a span that carries the request id;
 //! 4. security headers (the ones a handler set itself are kept);
-//! 5. the CORS guard: a preflight from an origin we do not serve gets our 403 envelope;
+//! 5. our edge: the caller's address, error envelopes (for our errors and for anyone
+//!    else's bare 4xx/5xx), the EMF metrics line, and a preflight from an origin we do
+//!    not serve refused with our 403 envelope;
 //! 6. CORS for the allowed origins;
-//! 7. our edge: the caller's address, error envelopes (for our errors and for anyone
-//!    else's bare 4xx/5xx) and the EMF metrics line;
-//! 8. panics caught and answered as a 500 envelope.
+//! 7. panics caught and answered as a 500 envelope.
 
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -18,9 +18,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, State};
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response as HttpResponse, StatusCode, header};
-use axum::middleware::{Next, from_fn_with_state, map_request};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
+use tower::ServiceBuilder;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -47,28 +49,13 @@ const STRAY_MESSAGE_BYTES: usize = 512;
 /// `router` with every layer the API promises, for `app`.
 pub fn apply(router: Router<App>, app: &App) -> Router<App> {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
-    router
-        .layer(CatchPanicLayer::custom(answer_panic))
-        .layer(from_fn_with_state(app.clone(), edge))
-        .layer(cors(app))
-        .layer(from_fn_with_state(app.clone(), guard_preflight))
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(API_CSP),
-        ))
-        // Assets other sites embed (the widget) say `cross-origin` themselves.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("cross-origin-resource-policy"),
-            HeaderValue::from_static("same-site"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+    // One composed layer: `Router::layer` boxes each route once for it, where a layer
+    // applied on its own would add a boxed service and future per layer and request.
+    let stack = ServiceBuilder::new()
+        .layer(CompressionLayer::new())
+        .layer(MapRequestLayer::new(drop_unacceptable_request_id))
+        .layer(SetRequestIdLayer::new(request_id.clone(), OurRequestIds))
+        .layer(PropagateRequestIdLayer::new(request_id))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -78,10 +65,27 @@ pub fn apply(router: Router<App>, app: &App) -> Router<App> {
                 .on_eos(())
                 .on_failure(()),
         )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, OurRequestIds))
-        .layer(map_request(drop_unacceptable_request_id))
-        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ))
+        // Assets other sites embed (the widget) say `cross-origin` themselves.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-site"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(from_fn_with_state(app.clone(), edge))
+        .layer(cors(app))
+        .layer(CatchPanicLayer::custom(answer_panic));
+    router.layer(stack)
 }
 
 fn cors(app: &App) -> CorsLayer {
@@ -101,7 +105,7 @@ fn cors(app: &App) -> CorsLayer {
 }
 
 /// A caller's request id is kept only when short and plain: it reaches our logs.
-async fn drop_unacceptable_request_id(mut req: Request<Body>) -> Request<Body> {
+fn drop_unacceptable_request_id(mut req: Request<Body>) -> Request<Body> {
     if header_str(req.headers(), REQUEST_ID_HEADER).is_some_and(|id| !crate::ids::is_acceptable_request_id(id)) {
         req.headers_mut().remove(REQUEST_ID_HEADER);
     }
@@ -117,20 +121,25 @@ impl MakeRequestId for OurRequestIds {
     }
 }
 
-fn request_id_of<B>(req: &Request<B>) -> String {
-    header_str(req.headers(), REQUEST_ID_HEADER).unwrap_or_default().to_owned()
+fn request_id_of<B>(req: &Request<B>) -> &str {
+    header_str(req.headers(), REQUEST_ID_HEADER).unwrap_or_default()
 }
 
 /// The route template when one matched (ids never reach metric dimensions), else the path.
-fn route_of<B>(req: &Request<B>) -> String {
+fn route_of<B>(req: &Request<B>) -> &str {
     match req.extensions().get::<MatchedPath>() {
-        Some(route) => route.as_str().to_owned(),
-        None => req.uri().path().to_owned(),
+        Some(route) => route.as_str(),
+        None => req.uri().path(),
     }
 }
 
 fn request_span<B>(req: &Request<B>) -> Span {
-    tracing::info_span!("request", request_id = %request_id_of(req), method = %req.method(), path = %route_of(req))
+    tracing::info_span!(
+        "request",
+        request_id = request_id_of(req),
+        method = req.method().as_str(),
+        path = route_of(req)
+    )
 }
 
 fn log_response<B>(response: &HttpResponse<B>, latency: Duration, _span: &Span) {
@@ -142,37 +151,29 @@ fn log_response<B>(response: &HttpResponse<B>, latency: Duration, _span: &Span) 
     }
 }
 
-fn is_preflight<B>(req: &Request<B>) -> bool {
-    req.method() == Method::OPTIONS
-}
-
-/// CORS answers every `OPTIONS` itself; one from an origin we do not serve is refused
-/// here with our envelope, and an accepted one has no content.
-async fn guard_preflight(State(app): State<App>, req: Request<Body>, next: Next) -> Response {
-    if !is_preflight(&req) {
-        return next.run(req).await;
-    }
-    let origin = header_str(req.headers(), header::ORIGIN.as_str());
-    if origin.is_some_and(|o| !app.config().allowed_origins.allows(o)) {
-        let mut refused =
-            ApiError::new(ErrorCode::OriginNotAllowed, "this origin may not call the API").into_response();
-        fill_envelope(&mut refused, &request_id_of(&req));
-        return refused;
-    }
-    let mut response = next.run(req).await;
-    if response.status() == StatusCode::OK {
-        *response.status_mut() = StatusCode::NO_CONTENT;
-    }
-    response
-}
-
-/// Ours: the caller's address for the handlers, every error answered in the envelope,
-/// one EMF line per request and 5xx counted.
+/// Ours, around CORS: the caller's address for the handlers, every error answered in the
+/// envelope, one EMF line per request and 5xx counted. CORS answers every `OPTIONS`
+/// itself; one from an origin we do not serve is refused here with our envelope, and an
+/// accepted one has no content.
 async fn edge(State(app): State<App>, mut req: Request<Body>, next: Next) -> Response {
+    let request_id = request_id_of(&req).to_owned();
+    if req.method() == Method::OPTIONS {
+        let origin = header_str(req.headers(), header::ORIGIN.as_str());
+        if origin.is_some_and(|o| !app.config().allowed_origins.allows(o)) {
+            let mut refused =
+                ApiError::new(ErrorCode::OriginNotAllowed, "this origin may not call the API").into_response();
+            fill_envelope(&mut refused, &request_id);
+            return refused;
+        }
+        let mut response = next.run(req).await;
+        if response.status() == StatusCode::OK {
+            *response.status_mut() = StatusCode::NO_CONTENT;
+        }
+        return response;
+    }
     let started = Instant::now();
-    let request_id = request_id_of(&req);
     let client_ip = client_ip_for(&req, app.config().trust_forwarded_for);
-    let route = route_of(&req);
+    let route = route_of(&req).to_owned();
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(client_ip));
 
@@ -221,7 +222,7 @@ async fn envelope_stray_error(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || has_envelope {
         return response;
     }
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     let text = match http_body_util::Limited::new(body, STRAY_MESSAGE_BYTES * 8).collect().await {
         Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).trim().to_owned(),
         Err(_) => String::new(),
@@ -233,13 +234,12 @@ async fn envelope_stray_error(response: Response) -> Response {
     };
     let code = ErrorCode::for_status(status);
     tracing::debug!(status = status.as_u16(), code = code.as_str(), "error answered outside the envelope");
-    let mut enveloped = ApiError::new(code, message).into_response();
-    for name in [header::RETRY_AFTER, header::ALLOW] {
-        if let Some(value) = parts.headers.get(&name) {
-            enveloped.headers_mut().insert(name, value.clone());
-        }
-    }
-    enveloped
+    // Its headers stay (CORS, Allow, Retry-After); the status is the code's, the body
+    // becomes the envelope.
+    parts.status = code.status();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.extensions.insert(ApiError::new(code, message));
+    Response::from_parts(parts, Body::empty())
 }
 
 /// A handler that panicked: logged, and answered with a 500 envelope (no detail).
