@@ -10,52 +10,15 @@ use serde_json::Value;
 use sti_shared::app::{App, Hosting};
 use sti_shared::chat::Locale;
 use sti_shared::config::Config;
-use sti_shared::ids::SessionId;
-use sti_shared::ports::{
-    CommitOutcome, Counters, Riders, SecretValues, Session, SessionStore, StoreResult, TranscriptEntry, TurnRecord,
-};
+use sti_shared::ports::{Counters, Riders, SecretValues, StoreResult};
 use sti_shared::services::Origin;
 use sti_shared::services::sessions;
 use sti_shared::services::turns::{self, Message, Utterance};
 use sti_shared::smart::{Completer, Failure, Smart};
 
-/// The embedded store, except that a turn commit loses a race whenever `armed` is set
-/// (once per arming).
-struct LosesRaces {
-    inner: Arc<dyn SessionStore>,
-    armed: Arc<AtomicBool>,
-}
-
-#[async_trait]
-impl SessionStore for LosesRaces {
-    async fn create(&self, session: &Session) -> StoreResult<bool> {
-        self.inner.create(session).await
-    }
-    async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {
-        self.inner.get(id, now).await
-    }
-    async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome> {
-        if self.armed.swap(false, Ordering::SeqCst) {
-            return Ok(CommitOutcome::Conflict);
-        }
-        self.inner.commit_turn(turn).await
-    }
-    async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
-        self.inner.find_reply(id, message_id).await
-    }
-    async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
-        self.inner.transcript(id).await
-    }
-    async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
-        self.inner.delete(id).await
-    }
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        self.inner.purge_expired(now).await
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        self.inner.ping().await
-    }
-}
+#[path = "common/faulty_sessions.rs"]
+mod faulty_sessions;
+use faulty_sessions::{Fault, FaultySessions};
 
 struct CountingModel(Arc<AtomicUsize>);
 
@@ -74,7 +37,8 @@ async fn a_retried_turn_asks_the_model_once() {
     let (mut backend, _) =
         sti_shared::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
     let armed = Arc::new(AtomicBool::new(false));
-    backend.sessions = Arc::new(LosesRaces { inner: Arc::clone(&backend.sessions), armed: Arc::clone(&armed) });
+    let fault = Fault::LosesRaceWhenArmed(Arc::clone(&armed));
+    backend.sessions = Arc::new(FaultySessions { inner: Arc::clone(&backend.sessions), fault });
     let calls = Arc::new(AtomicUsize::new(0));
     let model = CountingModel(Arc::clone(&calls));
     let openai = config.openai.clone();
@@ -145,8 +109,8 @@ async fn turn_bookkeeping_is_off_the_critical_path_when_the_store_cannot_carry_i
     let config = Config::from_source(&|_: &str| None).unwrap_or_else(|e| panic!("{e}"));
     let (mut backend, _) =
         sti_shared::backends::local::open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
-    backend.sessions =
-        Arc::new(LosesRaces { inner: Arc::clone(&backend.sessions), armed: Arc::new(AtomicBool::new(false)) });
+    let fault = Fault::LosesRaceWhenArmed(Arc::new(AtomicBool::new(false)));
+    backend.sessions = Arc::new(FaultySessions { inner: Arc::clone(&backend.sessions), fault });
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
     let store = Arc::clone(&backend.counters);
     let started = {

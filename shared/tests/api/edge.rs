@@ -3,8 +3,6 @@
 
 use std::io::Read;
 
-use axum::routing::get;
-
 use super::support::*;
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
@@ -92,11 +90,7 @@ async fn cors_answers_only_the_origins_it_serves() {
 #[tokio::test]
 async fn every_answer_carries_the_security_headers_even_a_panic() {
     let api = api(&[]).await;
-    async fn boom() -> &'static str {
-        panic!("a bug in a handler")
-    }
-    let routes = sti_shared::http::Routes::new().route("/api/boom", get(boom));
-    let boom = Api { router: router(api.app.clone(), routes), ..api };
+    let boom = with_panicking_route(api);
     for path in ["/api/boom", "/api/nothing-here"] {
         let answer = boom.get(path, &[]).await;
         for (name, value) in [

@@ -5,11 +5,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_trait::async_trait;
-use axum::routing::get;
-use sti_shared::ids::{OsRandom, RandomUnavailable, Randomness, SessionId};
-use sti_shared::ports::{CommitOutcome, Session, SessionStore, StoreError, StoreResult, TranscriptEntry, TurnRecord};
+use sti_shared::ids::{OsRandom, RandomUnavailable, Randomness};
 
+use super::faulty_sessions::{Fault, FaultySessions};
 use super::support::*;
 
 /// A request that must fail with `code`, and what it shows besides.
@@ -174,88 +172,27 @@ async fn body_ceiling_error(s: &mut HashSet<&'static str>) {
 
 async fn a_panicking_handler(s: &mut HashSet<&'static str>) {
     let api = api(&[]).await;
-    async fn boom() -> &'static str {
-        panic!("a bug in a handler")
-    }
-    let routes = sti_shared::http::Routes::new().route("/api/boom", get(boom));
-    let boom = Api { router: router(api.app.clone(), routes), ..api };
+    let boom = with_panicking_route(api);
     let answer = expect(boom.get("/api/boom", &[]).await, ErrorCode::InternalError, s).await;
     assert!(!answer.text().contains("a bug in a handler"), "no internal detail: {}", answer.text());
 }
 
-/// How a [`Faulty`] session store misbehaves.
-#[derive(Clone, Copy)]
-enum Fault {
-    /// Every write fails as an unreachable store does.
-    Down,
-    /// Every turn commit loses its race; each loss takes a second of the clock.
-    LosesEveryRace,
-}
-
-/// The embedded session store with a fault.
-struct Faulty {
-    inner: Arc<dyn SessionStore>,
-    fault: Fault,
-    clock: Option<Arc<ManualClock>>,
-}
-
-fn unreachable() -> StoreError {
-    StoreError::Unavailable("connection refused (a test's store that is down)".into())
-}
-
-#[async_trait]
-impl SessionStore for Faulty {
-    async fn create(&self, session: &Session) -> StoreResult<bool> {
-        match self.fault {
-            Fault::Down => Err(unreachable()),
-            Fault::LosesEveryRace => self.inner.create(session).await,
-        }
-    }
-    async fn get(&self, id: &SessionId, now: i64) -> StoreResult<Option<Session>> {
-        self.inner.get(id, now).await
-    }
-    async fn commit_turn(&self, _turn: &TurnRecord) -> StoreResult<CommitOutcome> {
-        if let Some(clock) = &self.clock {
-            clock.advance(Duration::from_secs(1));
-        }
-        match self.fault {
-            Fault::Down => Err(unreachable()),
-            Fault::LosesEveryRace => Ok(CommitOutcome::Conflict),
-        }
-    }
-    async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
-        self.inner.find_reply(id, message_id).await
-    }
-    async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
-        self.inner.transcript(id).await
-    }
-    async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
-        self.inner.delete(id).await
-    }
-    async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        self.inner.purge_expired(now).await
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        self.inner.ping().await
-    }
-}
-
-async fn api_with_faulty_sessions(fault: Fault, clock: Option<Arc<ManualClock>>) -> Api {
-    let hosting = Hosting { clock: clock.clone().map(|c| c as Arc<dyn sti_shared::time::Clock>), ..Hosting::default() };
+async fn api_with_faulty_sessions(fault: Fault, hosting: Hosting) -> Api {
     api_with(&[], hosting, |backend| {
-        backend.sessions = Arc::new(Faulty { inner: Arc::clone(&backend.sessions), fault, clock });
+        backend.sessions = Arc::new(FaultySessions { inner: Arc::clone(&backend.sessions), fault });
     })
     .await
 }
 
 async fn a_store_that_is_down(s: &mut HashSet<&'static str>) {
-    let api = api_with_faulty_sessions(Fault::Down, None).await;
+    let api = api_with_faulty_sessions(Fault::Down, Hosting::default()).await;
     expect(api.post_json("/api/greeting", json!({})).await, ErrorCode::StorageUnavailable, s).await;
 }
 
 async fn a_session_that_keeps_losing_commit_races(s: &mut HashSet<&'static str>) {
     let clock = Arc::new(ManualClock::new());
-    let api = api_with_faulty_sessions(Fault::LosesEveryRace, Some(clock)).await;
+    let hosting = Hosting { clock: Some(clock.clone()), ..Hosting::default() };
+    let api = api_with_faulty_sessions(Fault::LosesEveryRace { clock }, hosting).await;
     let session = api.greet().await;
     let busy = expect(api.chat(&session, "hola, soy Ana").await, ErrorCode::SessionBusy, s).await;
     assert_eq!(busy.headers[header::RETRY_AFTER], "1");

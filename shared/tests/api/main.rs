@@ -8,6 +8,8 @@ mod conversation;
 mod edge;
 mod endpoints;
 mod errors;
+#[path = "../common/faulty_sessions.rs"]
+mod faulty_sessions;
 mod limits;
 mod operations;
 mod signed_uploads;

@@ -58,6 +58,16 @@ pub async fn api(vars: &[(&str, &str)]) -> Api {
 
 /// The API with what a test brings: a clock or a random source in `hosting`, and any
 /// port of the embedded backend replaced by `adapt`.
+/// `api` serving one more route, `/api/boom`, whose handler panics with "a bug in a
+/// handler" (and nothing else: the other routes are gone).
+pub fn with_panicking_route(api: Api) -> Api {
+    async fn boom() -> &'static str {
+        panic!("a bug in a handler")
+    }
+    let routes = sti_shared::http::Routes::new().route("/api/boom", axum::routing::get(boom));
+    Api { router: router(api.app.clone(), routes), ..api }
+}
+
 pub async fn api_with(vars: &[(&str, &str)], hosting: Hosting, adapt: impl FnOnce(&mut Backend)) -> Api {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data_dir = dir.path().display().to_string();
