@@ -100,6 +100,7 @@ impl Db {
     /// Opens (creating if needed) the database at `path`, brings its schema up to date
     /// and starts the process's writer thread.
     pub fn open(path: &Path) -> StoreResult<Arc<Db>> {
+        super::sqlite_memory::use_process_allocator();
         let (queue, jobs) = mpsc::channel();
         let (checkpointer, stop) = mpsc::channel();
         let db = Arc::new(Db {
