@@ -18,7 +18,7 @@ pub enum Hint {
     Amount,
 }
 
-fn keyword_hint(word: &str) -> Option<Hint> {
+pub(super) fn keyword_hint(word: &str) -> Option<Hint> {
     let hint = match word {
         "dni" | "documento" | "doc" | "docu" | "document" | "cedula" | "le" | "lc" | "pasaporte" | "passport" => {
             Hint::Dni
@@ -42,9 +42,8 @@ fn keyword_hint(word: &str) -> Option<Hint> {
         | "release" | "firmware" | "bios" | "driver" | "evento" | "event" | "stop" | "pid" | "licencia" | "license"
         | "cupon" | "voucher" | "partida" | "patente" | "interno" | "extension" | "ext" | "legajo" | "afiliado"
         | "poliza" | "contrato" | "nota" | "mesa" | "sala" | "aula" | "oficina" | "piso" | "habitacion" | "vuelo"
-        | "reserva" | "booking" | "localizador" | "anydesk" | "teamviewer" | "rustdesk" | "remoto" | "http"
-        | "https" | "ip" | "mac" | "cp" | "postal" | "altura" | "calle" | "av" | "avenida" | "ruta" | "km"
-        | "cuotas" => Hint::Keep,
+        | "reserva" | "booking" | "localizador" | "http" | "https" | "mac" | "cp" | "postal" | "altura" | "calle"
+        | "av" | "avenida" | "ruta" | "km" | "cuotas" => Hint::Keep,
         "$" | "usd" | "ars" | "us$" | "u$s" | "u$d" | "eur" | "€" | "precio" | "costo" | "cuesta" | "salio"
         | "pague" | "cobraron" | "monto" | "importe" | "total" | "saldo" | "abone" | "transferi" | "deposite" => {
             Hint::Amount

@@ -16,17 +16,20 @@ fn is_domain_char(c: char) -> bool {
 /// fullwidth '＠' is already '@').
 pub fn find_plain(text: &str, out: &mut Vec<Finding>) {
     for (at, _) in text.match_indices('@') {
-        let local = &text[..at];
+        // "ana @gmail.com", "ana@ gmail.com": one space on either side still joins them.
+        let local = text[..at].strip_suffix(' ').filter(|l| l.ends_with(is_local_char)).unwrap_or(&text[..at]);
         let start =
             local.len() - local.chars().rev().take_while(|c| is_local_char(*c)).map(char::len_utf8).sum::<usize>();
         let start = start + local[start..].len() - local[start..].trim_start_matches(['.', '-', '\'']).len();
-        let rest = &text[at + 1..];
+        let after = &text[at + 1..];
+        let rest = after.strip_prefix(' ').filter(|r| r.starts_with(char::is_alphanumeric)).unwrap_or(after);
         let domain = &rest[..rest.len() - rest.trim_start_matches(is_domain_char).len()];
         let domain = domain.trim_end_matches(['.', '-']);
-        if start == at || domain.is_empty() || !domain_looks_real(domain) {
+        if start == local.len() || domain.is_empty() || !domain_looks_real(domain) {
             continue;
         }
-        out.push(Finding { start, end: at + 1 + domain.len(), kind: PiiKind::Email });
+        let end = text.len() - rest.len() + domain.len();
+        out.push(Finding { start, end, kind: PiiKind::Email });
     }
 }
 

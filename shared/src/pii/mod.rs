@@ -3,15 +3,20 @@
 //! numbers, ports, hardware models).
 //!
 //! Masked: emails → `[EMAIL]`, CBU/CVU → `[CBU]`, CUIT/CUIL → `[CUIT]`, DNI → `[DNI]`,
-//! payment cards → `[CARD]` (and a CVV named as such → `[CVV]`), phones → `[PHONE]`.
+//! payment cards → `[CARD]` (and a CVV named as such → `[CVV]`), phones → `[PHONE]`,
+//! IBANs → `[IBAN]`, public IP addresses → `[IP]`, and passwords, PINs, security codes
+//! and remote-access ids → `[SECRET]`.
 //! Identifiers with check digits are masked on their check digits alone; without a
 //! check digit (DNI, phones) the shape of the number and the words around it decide.
 
 mod checks;
 mod context;
 mod email;
+mod iban;
+mod ip;
 mod normalise;
 mod numbers;
+mod secrets;
 
 pub use checks::{card_issuer_plausible, cbu_is_valid, cuit_is_valid, luhn_is_valid};
 pub use normalise::normalise;
@@ -26,6 +31,11 @@ pub enum PiiKind {
     Card,
     Cvv,
     Phone,
+    /// A password, PIN, security code or remote-access id or code.
+    Secret,
+    Iban,
+    /// A public IP address (a LAN address is support data).
+    Ip,
 }
 
 impl PiiKind {
@@ -38,6 +48,9 @@ impl PiiKind {
             PiiKind::Card => "[CARD]",
             PiiKind::Cvv => "[CVV]",
             PiiKind::Phone => "[PHONE]",
+            PiiKind::Secret => "[SECRET]",
+            PiiKind::Iban => "[IBAN]",
+            PiiKind::Ip => "[IP]",
         }
     }
 }
@@ -61,8 +74,14 @@ fn find_pii(text: &str) -> Vec<Finding> {
     if email::may_have_spelled_address(text) {
         email::find_spelled(text, &mut findings);
     }
+    secrets::find(text, &mut findings);
+    if text.as_bytes().contains(&b':') {
+        ip::find_v6(text, &mut findings);
+    }
     dedupe(&mut findings);
     if text.bytes().any(|b| b.is_ascii_digit()) {
+        iban::find(text, &mut findings);
+        dedupe(&mut findings);
         numbers::find(text, &mut findings);
         dedupe(&mut findings);
     }

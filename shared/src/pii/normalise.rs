@@ -1,15 +1,51 @@
 //! Text as the masker reads it. Compatibility forms are folded by NFKC (fullwidth digits
 //! "１１ ４５６７", ligatures, superscripts), the dashes and minus signs people paste are
-//! mapped to '-', and invisible characters (zero-width spaces and joiners, soft hyphens,
-//! byte-order marks) are dropped, so that no formatting trick keeps a number or an address
-//! out of sight.
+//! mapped to '-', ideographic full stops to '.', line and paragraph separators to spaces,
+//! and invisible characters (Unicode's default-ignorable code points: zero-width spaces
+//! and joiners, soft hyphens, byte-order marks, the combining grapheme joiner, bidi
+//! controls…) are dropped, so that no formatting trick keeps a number or an address out
+//! of sight. Variation selectors are dropped only next to a digit: after an emoji they
+//! choose how it is drawn.
 
 use std::borrow::Cow;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
+/// Default-ignorable code points (DerivedCoreProperties.txt), less the variation
+/// selectors (see [`is_variation_selector`]).
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}')
+}
+
+/// Marks that end a sentence or split a number the way '.' does.
+fn is_dot(c: char) -> bool {
+    matches!(c, '\u{3002}' | '\u{FF61}')
+}
+
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// Latin-1 letters and Spanish punctuation that NFKC maps to themselves (unlike "ª",
@@ -40,6 +76,8 @@ fn fold_alone(c: char) -> Option<Option<char>> {
     match c {
         _ if c.is_ascii() || is_stable_latin(c) => Some(Some(c)),
         _ if is_dash(c) => Some(Some('-')),
+        _ if is_dot(c) => Some(Some('.')),
+        _ if is_line_break(c) => Some(Some(' ')),
         _ if is_invisible(c) => Some(None),
         '\u{00A0}' | '\u{3000}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => Some(Some(' ')),
         // Fullwidth ASCII ("１１ ４５６７", "ａｎａ＠ｍａｉｌ"), except the fullwidth hyphen-minus,
@@ -60,6 +98,10 @@ fn fold_simple(text: &str) -> Option<String> {
     Some(out)
 }
 
+fn next_is_digit(from_selector: &str) -> bool {
+    from_selector.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
+}
+
 /// `text` ready for masking; borrowed when it is already (the usual case: ASCII, or
 /// Spanish with its precomposed accents).
 pub fn normalise(text: &str) -> Cow<'_, str> {
@@ -76,14 +118,26 @@ pub fn normalise(text: &str) -> Cow<'_, str> {
     if let Some(folded) = fold_simple(text) {
         return Cow::Owned(folded);
     }
-    let plain = !text.chars().any(|c| is_invisible(c) || is_dash(c));
+    let special = |c: char| is_invisible(c) || is_dash(c) || is_dot(c) || is_line_break(c);
+    let selector_by_digit = |(i, c): (usize, char)| {
+        is_variation_selector(c) && (text[..i].ends_with(|p: char| p.is_ascii_digit()) || next_is_digit(&text[i..]))
+    };
+    let plain = !text.chars().any(special) && !text.char_indices().any(selector_by_digit);
     if plain && is_nfkc_quick(text.chars()) == IsNormalized::Yes {
         return Cow::Borrowed(text);
     }
+    let folded: Vec<char> = text.nfkc().collect();
     let mut out = String::with_capacity(text.len());
-    for c in text.nfkc() {
+    for (i, &c) in folded.iter().enumerate() {
+        let by_digit = |k: Option<usize>| k.and_then(|k| folded.get(k)).is_some_and(char::is_ascii_digit);
         if is_dash(c) {
             out.push('-');
+        } else if is_dot(c) {
+            out.push('.');
+        } else if is_line_break(c) {
+            out.push(' ');
+        } else if is_variation_selector(c) && (by_digit(i.checked_sub(1)) || by_digit(Some(i + 1))) {
+            // Between digits it only hides a number; a keycap ("1️⃣") keeps its digit.
         } else if !is_invisible(c) {
             out.push(c);
         }
@@ -101,6 +155,16 @@ mod tests {
         assert_eq!(normalise("11\u{2011}4567\u{2010}8901 \u{2212}5"), "11-4567-8901 -5");
         assert_eq!(normalise("ana\u{200B}@exam\u{00AD}ple.com"), "ana@example.com");
         assert_eq!(normalise("\u{FEFF}hola\u{00A0}mundo"), "hola mundo");
+        assert_eq!(normalise("4111\u{034F}1111\u{2028}1111\u{2029}1111"), "41111111 1111 1111");
+        assert_eq!(normalise("30\u{202E}123\u{2066}456"), "30123456");
+        assert_eq!(normalise("ana@gmail\u{3002}com"), "ana@gmail.com");
+        assert_eq!(normalise("4111\u{FE0F}1111"), "41111111");
+    }
+
+    #[test]
+    fn emoji_keep_how_they_are_drawn() {
+        assert_eq!(normalise("gracias ❤\u{FE0F}"), "gracias ❤\u{FE0F}");
+        assert_eq!(normalise("👩\u{200D}💻 hola"), "👩💻 hola");
     }
 
     #[test]
@@ -128,7 +192,12 @@ mod tests {
                 .to_string()
                 .nfkc()
                 .filter(|c| !super::is_invisible(*c))
-                .map(|c| if super::is_dash(c) { '-' } else { c })
+                .map(|c| match c {
+                    _ if super::is_dash(c) => '-',
+                    _ if super::is_dot(c) => '.',
+                    _ if super::is_line_break(c) => ' ',
+                    _ => c,
+                })
                 .collect();
             assert_eq!(alone.map(String::from).unwrap_or_default(), by_nfkc, "{c:?}");
             checked += 1;

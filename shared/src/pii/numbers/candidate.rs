@@ -103,7 +103,9 @@ impl Candidate<'_> {
             Hint::Card if (13..=19).contains(&n) => Some(PiiKind::Card),
             Hint::Cvv if (3..=4).contains(&n) && self.groups().len() == 1 => Some(PiiKind::Cvv),
             Hint::Cuit if (10..=11).contains(&n) => Some(PiiKind::Cuit),
-            Hint::Cuit | Hint::Dni if (7..=8).contains(&n) && no_marks => Some(PiiKind::Dni),
+            Hint::Cuit | Hint::Dni if (7..=8).contains(&n) && (no_marks || self.grouped_like_dni()) => {
+                Some(PiiKind::Dni)
+            }
             Hint::Dni if n == 11 => Some(PiiKind::Cuit),
             Hint::Phone if (6..=15).contains(&n) && no_marks && !self.looks_like_ip() => Some(PiiKind::Phone),
             _ => None,
@@ -115,7 +117,7 @@ impl Candidate<'_> {
         if lens.len() == 1 {
             return true;
         }
-        if !self.uniform_seps(&[" ", "-", "."]) {
+        if !self.uniform_seps(&[" ", "-", ".", "_"]) {
             return false;
         }
         let fours = lens.len() >= 3
@@ -136,8 +138,18 @@ impl Candidate<'_> {
             && groups.iter().all(|g| g.digits.len() <= 3 && g.digits.parse::<u32>().is_ok_and(|v| v <= 255))
     }
 
+    /// "30.123.456", "30/123/456", "30,123,456", "30 123 456".
+    pub(super) fn grouped_like_dni(&self) -> bool {
+        matches!(self.lens(), [1, 3, 3] | [2, 3, 3]) && self.uniform_seps(&[".", "/", ",", " "])
+    }
+
     pub(super) fn phone_shaped(&self, d: &str) -> bool {
-        let seps_ok = self.seps().iter().all(|s| !s.contains('.') && !s.contains('/'));
+        // Dots and slashes are a date's or a version's marks, except all alike in a
+        // phone's grouping ("11.4444.5555", "11/4444/5555").
+        let marked_alike = (self.uniform_seps(&["."]) || self.uniform_seps(&["/"]))
+            && self.grouped_like_phone()
+            && !self.looks_like_ip();
+        let seps_ok = marked_alike || self.seps().iter().all(|s| !s.contains('.') && !s.contains('/'));
         if !seps_ok {
             return false;
         }

@@ -68,9 +68,11 @@ fn classify_span(
 ) {
     let mut lo = 0;
     let mut hi = span.groups.len();
+    // "DNI30123456", "cel1145678901": a keyword glued to its number names it.
+    let glued_hint = span.prefix_start.is_none().then(|| glued_keyword(text, span.groups[0].start)).flatten();
     // Drop groups glued to letters, together with the groups tied to them by marks
     // other than spaces ("i7-1165G7", "TCK-20240115-1a2b3c").
-    if span.prefix_start.is_none() && glued_left(text, span.groups[0].start) {
+    if span.prefix_start.is_none() && glued_hint.is_none() && glued_left(text, span.groups[0].start) {
         lo = 1;
         while lo < hi && !span.seps[lo - 1].contains(' ') {
             lo += 1;
@@ -86,11 +88,23 @@ fn classify_span(
     let after_hints = &mut scratch.after_hints;
     after_hints.clear();
     after_hints.extend(span.groups.iter().map(|g| context.after(g.end)));
-    let span_before = context.before(span.groups[lo.min(span.groups.len() - 1)].start);
+    let span_before = glued_hint.or_else(|| context.before(span.groups[lo.min(span.groups.len() - 1)].start));
     let entities = &mut scratch.entities;
     entities.clear();
     let mut i = lo;
     while i < hi {
+        if let Some(len) = ipv4_len(span, i, hi) {
+            let (start, end) = (span.groups[i].start, span.groups[i + len - 1].end);
+            let ip = text[start..end].parse().is_ok_and(super::ip::v4_is_personal);
+            if ip && span_before != Some(Hint::Keep) && !out[..taken].iter().any(|f| f.start < end && start < f.end) {
+                out.push(Finding { start, end, kind: super::PiiKind::Ip });
+                entities.push((i, i + len - 1, Some(out.len() - 1)));
+            } else {
+                entities.push((i, i + len - 1, None));
+            }
+            i += len;
+            continue;
+        }
         if let Some(len) = date_len(span, i, hi).or_else(|| company_line_len(span, i, hi)) {
             // Kept on purpose: no neighbour may swallow it as a leftover.
             entities.push((i, i + len - 1, None));
@@ -169,11 +183,14 @@ fn cover_leftovers(
             k += 1;
         }
         let digits = span.offsets[k] - span.offsets[run_start];
-        if digits < LEFTOVER_DIGITS {
-            continue;
-        }
+        // A run tied to its neighbour without a space ("4444.5555", "30.123.456-7") is
+        // that number's tail however short.
+        let tied = |sep: usize| span.seps.get(sep).is_some_and(|s| !s.contains(' '));
         let before = entities.iter().find(|(_, j, _)| j + 1 == run_start).and_then(|e| e.2);
         let after = entities.iter().find(|(from, _, _)| *from == k).and_then(|e| e.2);
+        let long = digits >= LEFTOVER_DIGITS;
+        let before = before.filter(|_| long || (run_start > 0 && tied(run_start - 1)));
+        let after = after.filter(|_| long || (k > 0 && tied(k - 1)));
         if let Some(index) = before {
             out[index].end = span.groups[k - 1].end;
         } else if let Some(index) = after {
@@ -192,6 +209,29 @@ fn last_group_within(span: &Span<'_>, i: usize, hi: usize) -> usize {
     // offsets[j + 1] is where group j ends in `all_digits`; it grows with j.
     let fitting = span.offsets[i + 1..=hi].partition_point(|&end| end <= budget);
     (i + fitting).saturating_sub(1).max(i)
+}
+
+/// Four groups at `i` joined by dots, each up to 255: an IPv4 address.
+fn ipv4_len(span: &Span<'_>, i: usize, hi: usize) -> Option<usize> {
+    let octet =
+        |k: usize| span.groups[k].digits.len() <= 3 && span.groups[k].digits.parse::<u16>().is_ok_and(|v| v <= 255);
+    let dotted = (i + 4 <= hi) && (i..i + 3).all(|k| span.seps[k] == ".") && (i..i + 4).all(octet);
+    dotted.then_some(4)
+}
+
+/// The PII keyword written against the number starting at byte `first`, if any.
+fn glued_keyword(text: &str, first: usize) -> Option<Hint> {
+    let before = &text[..first];
+    let letters = before.len() - before.trim_end_matches(|c: char| c.is_alphabetic()).len();
+    let word_start = first - letters;
+    let at_word_start = text[..word_start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+    if letters == 0 || letters > 12 || !at_word_start {
+        return None;
+    }
+    match super::context::keyword_hint(&crate::text::fold(&before[word_start..])) {
+        Some(Hint::Keep | Hint::Amount) | None => None,
+        hint => hint,
+    }
 }
 
 /// Groups at `i` that form a date (15/03/2024, 2024-03-15, 15.03.24, 15/03): how many.

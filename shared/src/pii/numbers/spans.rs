@@ -30,11 +30,16 @@ pub(super) const MAX_SEPARATOR_CHARS: usize = 3;
 /// The text is normalised ([`super::normalise`]): no-break spaces are spaces and every
 /// dash is '-', so separators are ASCII and the span reader works on bytes.
 pub(super) fn is_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b',' | b'_')
 }
 
-/// At most two marks besides spaces, and not the same mark twice ("- ", " / ", "(").
+/// At most two marks besides spaces, and not the same mark twice ("- ", " / ", "(");
+/// a comma or an underscore only on its own ("30,123,456", "4111_1111"), as a comma and a
+/// space end a clause.
 pub(super) fn separator_cluster_ok(cluster: &[u8]) -> bool {
+    if cluster.iter().any(|b| matches!(b, b',' | b'_')) {
+        return cluster.len() == 1;
+    }
     let mut marks = cluster.iter().filter(|b| **b != b' ');
     match (marks.next(), marks.next(), marks.next()) {
         (None, ..) | (Some(_), None, _) => true,
