@@ -3,23 +3,89 @@
 
 use super::{Finding, PiiKind};
 
-/// Lengths of the IBANs people here are most likely to paste; other countries may have
-/// any length from 15 to 34.
+/// The IBAN registry: each country's IBAN length. A country not in it has no IBAN.
+const LENGTHS: &[(&[u8; 2], usize)] = &[
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
+];
+
 fn length_for(country: &[u8]) -> Option<usize> {
-    Some(match country {
-        b"DE" | b"GB" | b"IE" => 22,
-        b"ES" | b"SE" => 24,
-        b"FR" | b"IT" | b"MC" => 27,
-        b"NL" => 18,
-        b"BE" => 16,
-        b"PT" => 25,
-        b"CH" | b"LI" => 21,
-        b"AT" | b"LU" => 20,
-        b"PL" => 28,
-        b"BR" => 29,
-        b"UY" => 28,
-        _ => return None,
-    })
+    LENGTHS.iter().find(|(code, _)| code.as_slice() == country).map(|(_, len)| *len)
 }
 
 /// The mod-97 check of ISO 13616 over `chars` (ASCII letters and digits, uppercase).
@@ -79,10 +145,8 @@ fn read_iban(bytes: &[u8], start: usize) -> Option<usize> {
             at += 1;
         }
         if at == group_start || (at < bytes.len() && bytes[at].is_ascii_alphanumeric()) {
-            // A group longer than an IBAN can be: not one.
-            if at > group_start && chars.len() >= 34 {
-                return None;
-            }
+            // A group that would make it longer than an IBAN can be ends it (the words
+            // after one are read as groups too, and cut off here).
             break;
         }
         cuts.push((chars.len(), at));
@@ -91,12 +155,11 @@ fn read_iban(bytes: &[u8], start: usize) -> Option<usize> {
             _ => break,
         }
     }
-    let wanted = length_for(&chars[..2]);
-    cuts.iter()
-        .rev()
-        .filter(|(len, _)| wanted.is_none_or(|w| w == *len))
-        .find(|(len, _)| iban_is_valid(&chars[..*len]))
-        .map(|(_, end)| *end)
+    let wanted = length_for(&chars[..2])?;
+    let &(_, end) = cuts.iter().find(|(len, _)| *len == wanted)?;
+    // A bank account number is mostly digits: words after a country code are not one.
+    let digits = chars[4..wanted].iter().filter(|c| c.is_ascii_digit()).count();
+    (digits >= 6 && iban_is_valid(&chars[..wanted])).then_some(end)
 }
 
 #[cfg(test)]
@@ -118,6 +181,7 @@ mod tests {
         assert_eq!(masked("ES91 2100 0418 4502 0005 1332"), ["ES91 2100 0418 4502 0005 1332"]);
         assert_eq!(masked("gb82 west 1234 5698 7654 32 y nada más"), ["gb82 west 1234 5698 7654 32"]);
         assert_eq!(masked("GB82-WEST-1234-5698-7654-32"), ["GB82-WEST-1234-5698-7654-32"]);
+        assert_eq!(masked("a FR7630006000011234567890189 por favor"), ["FR7630006000011234567890189"]);
     }
 
     #[test]
@@ -125,6 +189,8 @@ mod tests {
         assert!(masked("DE89 3704 0044 0532 0130 01").is_empty(), "one digit off");
         assert!(masked("KB5034441 y KB5034442").is_empty());
         assert!(masked("modelo AB12 3456 7890 1234 5678").is_empty());
+        assert!(masked("KB4344541 gracias").is_empty(), "no country KB");
+        assert!(masked("ES12 gracias por la ayuda de hoy").is_empty());
     }
 
     #[test]

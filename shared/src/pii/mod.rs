@@ -120,5 +120,65 @@ pub fn mask_pii(text: &str) -> String {
     out
 }
 
+/// A visitor's new line masked together with their previous one (`previous`, already
+/// masked), so that a number split over two messages ("tarjeta 4111 1111" then "1111
+/// 1111") is caught: returns the new line masked and, when the join revealed personal
+/// data reaching into the previous line, that line rewritten.
+pub fn mask_across(previous: &str, text: &str) -> (String, Option<String>) {
+    let current = normalise(text);
+    let joined = format!("{previous} {current}");
+    let boundary = previous.len() + 1;
+    let findings = find_pii(&joined);
+    let mut rewritten = String::with_capacity(previous.len());
+    let mut at = 0;
+    let mut current_masked = String::with_capacity(current.len());
+    let mut current_at = boundary;
+    for f in &findings {
+        if f.start < previous.len() && !is_placeholder(&joined[f.start..f.end.min(previous.len())]) {
+            rewritten.push_str(&joined[at..f.start]);
+            rewritten.push_str(f.kind.placeholder());
+            at = f.end.min(previous.len());
+        }
+        if f.end > boundary {
+            let start = f.start.max(boundary);
+            current_masked.push_str(&joined[current_at..start]);
+            current_masked.push_str(f.kind.placeholder());
+            current_at = f.end;
+        }
+    }
+    current_masked.push_str(&joined[current_at.max(boundary)..]);
+    // Whatever the line alone would mask stays masked.
+    let mut current_masked = mask_pii(&current_masked);
+    continue_placeholder(previous, &mut current_masked);
+    if at == 0 {
+        return (current_masked, None);
+    }
+    rewritten.push_str(&joined[at..previous.len()]);
+    (current_masked, Some(rewritten))
+}
+
+/// The previous line ended with a masked number and this one starts with digits ("mi cel
+/// es [PHONE]" then "5555"): they are its rest.
+fn continue_placeholder(previous: &str, current: &mut String) {
+    let Some(placeholder) = previous.trim_end().rsplit(' ').next().filter(|w| is_placeholder(w)) else {
+        return;
+    };
+    let lead = current.len() - current.trim_start().len();
+    let run =
+        current[lead..].bytes().take_while(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/')).count();
+    let run = current[lead..lead + run].trim_end_matches([' ', '-', '.', '/']).len();
+    let digits = current[lead..lead + run].bytes().filter(u8::is_ascii_digit).count();
+    let glued = current[lead + run..].starts_with(|c: char| c.is_alphanumeric());
+    if digits >= 3 && !glued {
+        current.replace_range(lead..lead + run, placeholder);
+    }
+}
+
+fn is_placeholder(s: &str) -> bool {
+    s.strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
 #[cfg(test)]
 mod tests;

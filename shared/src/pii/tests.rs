@@ -474,3 +474,22 @@ proptest! {
         prop_assert_eq!(masked.matches("[PHONE]").count(), phones.len(), "{}", masked);
     }
 }
+
+#[test]
+fn numbers_split_over_two_messages_are_masked_in_both() {
+    let cases: &[(&str, &str, &str, Option<&str>)] = &[
+        ("tarjeta 4111 1111", "1111 1111", "[CARD]", Some("tarjeta [CARD]")),
+        ("mi cel es 11 4444", "5555", "[PHONE]", Some("mi cel es [PHONE]")),
+        ("mi cel es [PHONE]", "5555", "[PHONE]", None),
+        ("mi cel es [PHONE]", "2 impresoras no andan", "2 impresoras no andan", None),
+        ("mi dni es", "30123456", "[DNI]", None),
+        ("la impresora no imprime", "desde ayer", "desde ayer", None),
+        ("llamame al [PHONE]", "gracias", "gracias", None),
+        ("pedido 1234", "5678", "5678", None),
+    ];
+    for (previous, text, masked, rewritten) in cases {
+        let (got, got_previous) = mask_across(previous, text);
+        assert_eq!(got, *masked, "{previous:?} + {text:?}");
+        assert_eq!(got_previous.as_deref(), *rewritten, "{previous:?} + {text:?}");
+    }
+}
