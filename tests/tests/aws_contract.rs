@@ -73,6 +73,7 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
         expires_at: start + 2 * HOUR_MS,
         conversation: Conversation::new(Locale::Es),
         transcript_expires_at: 0,
+        last_visitor_line: None,
     };
     assert!(dynamo.create(&session).await.unwrap_or_else(|e| panic!("{e}")));
     for hour in 1..=10 {
@@ -82,6 +83,7 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
             Session { version: expected_version + 1, updated_at: at, expires_at: at + 2 * HOUR_MS, ..session.clone() };
         let entry = TranscriptEntry { seq: next.version * 2, at, role: Role::Visitor, text: format!("mensaje {hour}") };
         let record = TurnRecord {
+            rewritten: None,
             session: next.clone(),
             expected_version,
             entries: vec![entry],

@@ -69,6 +69,8 @@ fn read(input: Input<'_>, state: State) -> Said<'_> {
 /// One turn of the conversation.
 pub fn respond(conversation: &Conversation, input: Input<'_>, images: &[ImageNote]) -> Turn {
     let mut c = conversation.clone();
+    let shared_a_secret = matches!(input, Input::Text { raw, masked }
+        if masked.matches(SECRET).count() > raw.matches(SECRET).count());
     if let Input::Text { raw, .. } = input
         && let Some(locale) = intents::detect_locale(raw)
     {
@@ -91,8 +93,14 @@ pub fn respond(conversation: &Conversation, input: Input<'_>, images: &[ImageNot
     if turn.action == Action::None {
         note_images(&mut turn, images);
     }
+    if shared_a_secret {
+        turn.reply.text.push_str("\n\n");
+        turn.reply.text.push_str(replies::never_share_secrets(turn.conversation.locale));
+    }
     turn
 }
+
+const SECRET: &str = "[SECRET]";
 
 fn reply(c: Conversation, text: String, options: Vec<QuickReply>) -> Turn {
     Turn { conversation: c, reply: Reply { text, options }, action: Action::None }

@@ -40,6 +40,21 @@ pub fn greeting(locale: Locale, terms: PrivacyTerms) -> String {
     }
 }
 
+/// Said once a visitor typed a password, a PIN or a remote-access code (masked before
+/// anything stored it).
+pub fn never_share_secrets(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Es => {
+            "🔐 Por tu seguridad, no compartas contraseñas, PIN ni códigos de acceso remoto por el chat (ya los ocultamos). \
+             Si hace falta, un técnico te los va a pedir por teléfono."
+        }
+        Locale::En => {
+            "🔐 For your safety, don't share passwords, PINs or remote-access codes in the chat (we've hidden it). \
+             If needed, a technician will ask for them by phone."
+        }
+    }
+}
+
 pub fn decline_name_option(locale: Locale) -> QuickReply {
     match locale {
         Locale::Es => opt("Prefiero no decirlo", "skip_name"),

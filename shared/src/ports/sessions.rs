@@ -21,6 +21,10 @@ pub struct Session {
     /// early message lapses while the session lives on; others ignore it.
     #[serde(default)]
     pub transcript_expires_at: i64,
+    /// The visitor's last typed line, as stored (masked): the next line is masked together
+    /// with it, so that a number split over two messages is caught in both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_visitor_line: Option<TranscriptEntry>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +53,9 @@ pub struct TurnRecord {
     pub session: Session,
     pub expected_version: u64,
     pub entries: Vec<TranscriptEntry>,
+    /// An entry written by an earlier turn, stored again with new text (the visitor's
+    /// previous line, once masking it with this one revealed personal data in it).
+    pub rewritten: Option<TranscriptEntry>,
     pub message_id: Option<String>,
     pub response_json: String,
 }

@@ -43,6 +43,7 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         expires_at: now + ms(retention.session),
         conversation: named,
         transcript_expires_at: 0,
+        last_visitor_line: None,
     };
     b.sessions.create(&session).await?;
 

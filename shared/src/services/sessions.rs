@@ -42,6 +42,7 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
             expires_at: now + ms(app.config().retention.session),
             conversation: conversation.clone(),
             transcript_expires_at: 0,
+            last_visitor_line: None,
         };
         if app.backend().sessions.create(&session).await? {
             app.count(&[(Counter::SessionsCreated, 1)]).await;

@@ -11,7 +11,7 @@ use crate::chat::{self, Action, ImageNote, Input, QuickReply};
 use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
-use crate::pii::mask_pii;
+use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
 };
@@ -71,6 +71,21 @@ fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
 /// property the PII tests check, so masking it again would change nothing).
 fn visitor_entry(seq: u64, at: i64, masked: &str) -> TranscriptEntry {
     TranscriptEntry { seq, at, role: Role::Visitor, text: masked.to_owned() }
+}
+
+/// What the visitor said, masked as stored: typed words together with their previous
+/// line (a number split over two messages is masked in both; the previous line comes back
+/// rewritten when that reveals something in it), a button by its value.
+fn mask_utterance(said: &Utterance, previous: Option<&TranscriptEntry>) -> (String, Option<TranscriptEntry>) {
+    match (said, previous) {
+        (Utterance::Text(text), Some(previous)) => {
+            let (masked, rewritten) = mask_across(&previous.text, text);
+            (masked, rewritten.map(|text| TranscriptEntry { text, ..previous.clone() }))
+        }
+        (Utterance::Text(text), None) => (mask_pii(text), None),
+        // Only known button values get here; masked all the same, as every transcript line.
+        (Utterance::Button(value), _) => (mask_pii(&format!("[{value}]")), None),
+    }
 }
 
 /// The session after a turn: one version up, its expiry pushed back from `now`.
@@ -199,11 +214,6 @@ async fn chat_turn(
 ) -> Result<String> {
     let session_id = session.id.clone();
     let id = &session_id;
-    let masked = match said {
-        Utterance::Text(text) => mask_pii(text),
-        // Only known button values get here; masked all the same, as every transcript line.
-        Utterance::Button(value) => mask_pii(&format!("[{value}]")),
-    };
     let started = app.clock().monotonic();
     let mut attempt = 0;
     let mut smart_answer = SmartAnswer::default();
@@ -219,6 +229,14 @@ async fn chat_turn(
             },
         };
         let notes = new_image_notes(app, &session, now).await?;
+        let (masked, rewritten) = mask_utterance(said, session.last_visitor_line.as_ref());
+        // What the previous line revealed leaves the problem too, before anyone reads it.
+        let mut session = session;
+        if let (Some(before), Some(after)) = (&session.last_visitor_line, &rewritten)
+            && let Some(problem) = &mut session.conversation.problem
+        {
+            *problem = problem.replace(&before.text, &after.text);
+        }
         let input = match said {
             Utterance::Text(raw) => Input::Text { raw, masked: &masked },
             Utterance::Button(value) => Input::Button(value),
@@ -254,13 +272,14 @@ async fn chat_turn(
         })
         .map_err(|e| StoreError::Corrupt(format!("cannot encode the reply: {e}")))?;
         let version = session.version + 1;
+        let visitor_line = visitor_entry(version * 2, now, &masked);
+        let mut next = next_session(app, session, conversation, now);
+        next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
         let record = TurnRecord {
-            entries: vec![
-                visitor_entry(version * 2, now, &masked),
-                entry(version * 2 + 1, now, Role::Bot, &reply.text),
-            ],
-            expected_version: session.version,
-            session: next_session(app, session, conversation, now),
+            rewritten,
+            entries: vec![visitor_line, entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            expected_version: next.version - 1,
+            session: next,
             message_id: message_id.map(str::to_owned),
             response_json: response.clone(),
         };
@@ -320,6 +339,7 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
             chat::ticket_opened(&session.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
         let version = session.version + 1;
         let record = TurnRecord {
+            rewritten: None,
             entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
             expected_version: session.version,
             session: next_session(app, session, conversation, now),

@@ -84,11 +84,36 @@ pub fn parse_steps(content: &str) -> Result<Vec<String>, String> {
     if let Some(long) = steps.iter().find(|s| s.chars().count() > MAX_STEP_CHARS) {
         return Err(format!("a step of {} characters", long.chars().count()));
     }
-    if steps.iter().any(|s| s.contains("http://") || s.contains("https://")) {
+    if steps.iter().any(|s| carries_link(s)) {
         return Err("a step carries a link".into());
     }
     // The model could echo or invent personal data; nothing unmasked goes out.
     Ok(steps.iter().map(|s| mask_pii(s)).collect())
+}
+
+/// Top-level domains a made-up link would use; file extensions ("setup.exe",
+/// "config.ini") are not among them.
+const LINK_TLDS: &[&str] = &[
+    "com", "net", "org", "info", "io", "co", "ar", "es", "me", "ly", "app", "dev", "xyz", "site", "online", "top",
+    "link", "click", "biz", "us", "uk", "de", "ru", "cn", "tk", "ml", "ga", "cf", "gq", "to", "gg", "ai", "tv", "cc",
+    "ws", "live", "shop", "store", "win", "download", "mx", "cl", "uy", "br", "pe", "fr", "it", "eu", "gov", "edu",
+];
+
+/// A step that sends the visitor somewhere: a URL, "www.…", or a bare domain ("descargá
+/// el driver de drivers-gratis.com").
+fn carries_link(step: &str) -> bool {
+    let lower = step.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") {
+        return true;
+    }
+    lower.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-')).any(|token| {
+        let token = token.trim_matches(['.', '-']);
+        let labels: Vec<&str> = token.split('.').collect();
+        labels.len() >= 2
+            && labels.iter().all(|l| !l.is_empty())
+            && labels[0].chars().any(char::is_alphabetic)
+            && labels.last().is_some_and(|tld| LINK_TLDS.contains(tld))
+    })
 }
 
 pub fn vision_messages(locale: Locale, data_url: &str) -> Value {
@@ -171,12 +196,22 @@ mod tests {
             r#"{"steps": ["a", "b", "c", "d", "e", "f", "g"]}"#,
             r#"{"pasos": ["a", "b", "c"]}"#,
             r#"{"steps": ["a", "b", "visitá https://evil.example"]}"#,
+            r#"{"steps": ["a", "b", "entrá a www.drivers-gratis.net"]}"#,
+            r#"{"steps": ["a", "b", "descargá el driver de drivers-gratis.com"]}"#,
+            r#"{"steps": ["a", "b", "abrí soporte.ejemplo.com.ar/descargas"]}"#,
             r#"["a", "b", "c"]"#,
         ] {
             assert!(parse_steps(bad).is_err(), "{bad}");
         }
         let long = format!(r#"{{"steps": ["a", "b", "{}"]}}"#, "x".repeat(500));
         assert!(parse_steps(&long).is_err());
+    }
+
+    #[test]
+    fn file_names_and_versions_are_not_links() {
+        let steps =
+            r#"{"steps": ["Ejecutá setup.exe como administrador", "Abrí config.ini", "Instalá la versión 2.1.3"]}"#;
+        assert!(parse_steps(steps).is_ok());
     }
 
     #[test]

@@ -33,12 +33,14 @@ fn session(now: i64) -> Session {
         expires_at: now + HOUR_MS,
         conversation: Conversation::new(Locale::Es),
         transcript_expires_at: 0,
+        last_visitor_line: None,
     }
 }
 
 fn turn(s: &Session, now: i64, message_id: &str) -> TurnRecord {
     let next = Session { version: s.version + 1, updated_at: now, ..s.clone() };
     TurnRecord {
+        rewritten: None,
         expected_version: s.version,
         entries: vec![TranscriptEntry { seq: next.version * 2, at: now, role: Role::Visitor, text: "hola".into() }],
         session: next,

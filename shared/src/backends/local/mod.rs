@@ -88,6 +88,7 @@ mod tests {
             expires_at: now + crate::time::HOUR_MS,
             conversation: crate::chat::Conversation::new(crate::chat::Locale::Es),
             transcript_expires_at: 0,
+            last_visitor_line: None,
         };
         {
             let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));

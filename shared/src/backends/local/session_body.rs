@@ -78,6 +78,7 @@ mod tests {
             expires_at: 3,
             conversation,
             transcript_expires_at: 0,
+            last_visitor_line: None,
         }
     }
 

@@ -59,6 +59,7 @@ impl SessionStore for Local {
     async fn commit_turn_with(&self, turn: &TurnRecord, riders: &Riders) -> StoreResult<(CommitOutcome, bool)> {
         let body = session_body::encode(&turn.session)?;
         let entries = to_json(&turn.entries)?;
+        let rewritten = turn.rewritten.clone();
         let id = turn.session.id.to_string();
         let (version, expected, expires, now) = (
             turn.session.version as i64,
@@ -96,6 +97,9 @@ impl SessionStore for Local {
                     "INSERT INTO turns (session_id, message_id, entries, response) VALUES (?1, ?2, ?3, ?4)",
                     params![id, message_id, entries, response],
                 )?;
+                if let Some(entry) = &rewritten {
+                    rewrite_entry(tx, &id, entry)?;
+                }
                 add_counters(tx, &counters)?;
                 if let Some((at, expires, body)) = &log {
                     insert_log(tx, *at, *expires, body)?;
@@ -176,4 +180,26 @@ impl SessionStore for Local {
     async fn ping(&self) -> StoreResult<()> {
         self.db.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
     }
+}
+
+/// Replaces the transcript entry with `entry.seq` in the recent `turns` row holding it.
+fn rewrite_entry(tx: &rusqlite::Connection, id: &str, entry: &TranscriptEntry) -> StoreResult<()> {
+    let rows: Vec<(i64, String)> = {
+        let mut stmt = tx
+            .prepare_cached("SELECT id, entries FROM turns WHERE session_id = ?1 ORDER BY id DESC LIMIT 8")
+            .map_err(map_err)?;
+        let rows = stmt.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(map_err)?;
+        rows.collect::<Result<_, _>>().map_err(map_err)?
+    };
+    for (row, json) in rows {
+        let mut entries: Vec<TranscriptEntry> =
+            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("transcript row: {e}")))?;
+        if let Some(old) = entries.iter_mut().find(|e| e.seq == entry.seq) {
+            old.text.clone_from(&entry.text);
+            tx.execute("UPDATE turns SET entries = ?1 WHERE id = ?2", params![to_json(&entries)?, row])
+                .map_err(map_err)?;
+            return Ok(());
+        }
+    }
+    Ok(())
 }

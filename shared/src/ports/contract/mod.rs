@@ -18,7 +18,7 @@ use crate::time::{HOUR_MS, MINUTE_MS, now_ms};
 macro_rules! contract_tests {
     ($make:expr) => {
         $crate::contract_tests!(@one $make; sessions_round_trip, sessions_conditional_commits, sessions_idempotent_replies,
-            sessions_concurrent_turns_lose_nothing, sessions_long_transcripts, sessions_expire_and_delete,
+            sessions_concurrent_turns_lose_nothing, sessions_long_transcripts, sessions_rewrite_an_earlier_line, sessions_expire_and_delete,
             tickets_one_per_case, tickets_listing_expiry_and_erasure, uploads_complete_once, uploads_are_claimed_by_one_worker, uploads_erasure_and_expiry, uploads_arrive_once,
             blobs_round_trip, queue_lease_and_redelivery, queue_concurrent_consumers_get_distinct_jobs,
             limiter_counts_and_rejects, limiter_is_atomic_under_concurrency, counters_are_atomic, applog_recent_and_expiry);
@@ -43,6 +43,7 @@ fn new_session(now: i64) -> Session {
         expires_at: now + 48 * HOUR_MS,
         conversation: Conversation::new(Locale::Es),
         transcript_expires_at: 0,
+        last_visitor_line: None,
     }
 }
 
@@ -52,6 +53,7 @@ fn turn(session: &Session, now: i64, text: &str, message_id: Option<&str>) -> Tu
     next.updated_at = now;
     next.conversation.problem = Some(text.to_owned());
     TurnRecord {
+        rewritten: None,
         expected_version: session.version,
         entries: vec![
             TranscriptEntry { seq: next.version * 2, at: now, role: Role::Visitor, text: text.to_owned() },

@@ -119,6 +119,26 @@ pub async fn sessions_long_transcripts(b: &Backend) {
     assert!(transcript[0].text.starts_with("0 ") && transcript[299].text.starts_with("re: 149 "));
 }
 
+/// A turn that rewrites the visitor's previous line (masked again with the new one)
+/// replaces it in the same commit; a turn that loses its race rewrites nothing.
+pub async fn sessions_rewrite_an_earlier_line(b: &Backend) {
+    let now = now_ms();
+    let s = created(b, now).await;
+    let first = turn(&s, now, "tarjeta 4111 1111", None);
+    assert_eq!(ok(b.sessions.commit_turn(&first).await, "commit"), CommitOutcome::Committed);
+    let mut second = turn(&first.session, now + 1, "[CARD]", None);
+    let earlier = first.entries[0].clone();
+    second.rewritten = Some(TranscriptEntry { text: "tarjeta [CARD]".into(), ..earlier.clone() });
+    let mut stale = second.clone();
+    stale.expected_version = s.version;
+    stale.rewritten = Some(TranscriptEntry { text: "lost".into(), ..earlier });
+    assert_eq!(ok(b.sessions.commit_turn(&stale).await, "stale"), CommitOutcome::Conflict);
+    assert_eq!(ok(b.sessions.commit_turn(&second).await, "commit"), CommitOutcome::Committed);
+    let transcript = ok(b.sessions.transcript(&s.id).await, "transcript");
+    let texts: Vec<&str> = transcript.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts, ["tarjeta [CARD]", "re: tarjeta 4111 1111", "[CARD]", "re: [CARD]"]);
+}
+
 pub async fn sessions_expire_and_delete(b: &Backend) {
     let now = now_ms();
     let mut s = new_session(now);

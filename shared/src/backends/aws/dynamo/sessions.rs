@@ -58,6 +58,11 @@ impl SessionStore for Dynamo {
             let item = record(pk.clone(), format!("M#{:020}", entry.seq), Some(transcript_expires), json(entry)?);
             items.push(self.put(item, Some("attribute_not_exists(pk)"))?);
         }
+        if let Some(entry) = &turn.rewritten {
+            // The earlier line, replaced in the same transaction (it must still exist).
+            let item = record(pk.clone(), format!("M#{:020}", entry.seq), Some(transcript_expires), json(entry)?);
+            items.push(self.put(item, Some("attribute_exists(pk)"))?);
+        }
         if let Some(mid) = &turn.message_id {
             let mut item = record(pk.clone(), format!("R#{mid}"), Some(transcript_expires), String::new());
             item.insert("body".into(), s(turn.response_json.clone()));

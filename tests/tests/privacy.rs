@@ -1,0 +1,171 @@
+//! The privacy promise on `sti serve`, end to end: for every form of personal data and
+//! secret the masker learned (passwords, PINs, remote-access codes, IBANs, public IPs,
+//! unusual separators, numbers split over two messages), a visitor types it, a ticket
+//! opens, and it is in none of what anyone can read later: the export, the ticket (JSON
+//! and HTML), `/api/logs`, the process log, and what the model was sent.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use sti_e2e::fake_openai::{Behaviour, FakeOpenAi};
+use sti_e2e::{Api, Server, data_dir};
+
+const LOG_TOKEN: &str = "privacy-log-token-000001";
+
+/// The messages a visitor sends after the steps for a first problem, and the strings none
+/// of which may be readable anywhere afterwards.
+struct Form {
+    name: &'static str,
+    messages: &'static [&'static str],
+    secrets: &'static [&'static str],
+}
+
+const FORMS: &[Form] = &[
+    Form {
+        name: "password",
+        messages: &["mi contraseña es Hunter2!Secreta y no puedo entrar al correo"],
+        secrets: &["Hunter2!Secreta", "Hunter2"],
+    },
+    Form { name: "wifi key", messages: &["la clave del wifi es casa1234 y no conecta"], secrets: &["casa1234"] },
+    Form {
+        name: "english",
+        messages: &["my password is Tr0ub4dor&3 and it fails"],
+        secrets: &["Tr0ub4dor&3", "Tr0ub4dor"],
+    },
+    Form { name: "password=", messages: &["password=Qz9!xLm2 no entra"], secrets: &["Qz9!xLm2"] },
+    Form { name: "card pin", messages: &["el pin de la tarjeta es 4821 y el cajero la retuvo"], secrets: &["4821"] },
+    Form {
+        name: "teamviewer",
+        messages: &["te paso el teamviewer: ID 1 234 567 890 clave 4321"],
+        secrets: &["1 234 567 890", "567 890", "4321"],
+    },
+    Form {
+        name: "anydesk",
+        messages: &["mi anydesk es 812 345 679 y la contraseña Gato#77"],
+        secrets: &["812 345 679", "Gato#77"],
+    },
+    Form { name: "security code", messages: &["código de seguridad 737, no me deja pagar"], secrets: &["737"] },
+    Form {
+        name: "iban",
+        messages: &["el reintegro al IBAN DE89 3704 0044 0532 0130 00"],
+        secrets: &["3704 0044", "0532 0130", "DE89"],
+    },
+    Form { name: "dni glued", messages: &["DNI30123456 para el trámite"], secrets: &["30123456"] },
+    Form { name: "mail with a space", messages: &["mi mail es anabelg @gmail.com"], secrets: &["anabelg"] },
+    Form { name: "ideographic stop", messages: &["mi mail es anabelh@gmail\u{3002}com"], secrets: &["anabelh"] },
+    Form { name: "public ip", messages: &["mi ip pública es 181.45.23.118"], secrets: &["181.45.23.118"] },
+    Form { name: "ipv6", messages: &["mi ipv6 es 2800:810:4a2:1b::7c3"], secrets: &["2800:810:4a2:1b::7c3"] },
+    Form {
+        name: "card with a typo",
+        messages: &["mi tarjeta es 4532-1488-0343-6467"],
+        secrets: &["4532-1488", "0343-6467", "6467"],
+    },
+    Form { name: "dni with slashes", messages: &["dni 30/123/456"], secrets: &["30/123/456", "123/456"] },
+    Form { name: "dni with commas", messages: &["dni 30,123,456"], secrets: &["30,123,456", "123,456"] },
+    Form { name: "card with underscores", messages: &["4111_1111_1111_1111 es la tarjeta"], secrets: &["4111_1111"] },
+    Form { name: "phone with slashes", messages: &["llamame al 11/4444/5555"], secrets: &["4444/5555", "5555"] },
+    Form { name: "phone with a dot", messages: &["cel +54 (11) 4444.5555"], secrets: &["4444.5555", "5555"] },
+    Form {
+        name: "invisible separators",
+        messages: &["tarjeta 4111\u{034F}1111\u{2028}1111 1111"],
+        secrets: &["4111", "1111 1111"],
+    },
+    Form {
+        name: "card over two messages",
+        messages: &["tarjeta 4111 1111", "1111 1111"],
+        secrets: &["4111 1111", "1111 1111"],
+    },
+    Form { name: "phone over two messages", messages: &["mi cel es 11 4444", "5555"], secrets: &["11 4444", "5555"] },
+];
+
+/// Whether `secret` can be read in `text`: as it was written, not glued inside a longer
+/// word or number (a request id's hex digits may contain "4821").
+fn readable(text: &str, secret: &str) -> bool {
+    text.match_indices(secret).any(|(at, _)| {
+        let before = text[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric());
+        let after = text[at + secret.len()..].chars().next().is_some_and(|c| c.is_alphanumeric());
+        !before && !after
+    })
+}
+
+fn assert_hidden(what: &str, text: &str, form: &Form) {
+    for secret in form.secrets {
+        assert!(!readable(text, secret), "{}: {secret:?} is readable in {what}: {text}", form.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_form_of_personal_data_or_secret_is_readable_anywhere() {
+    let fake = FakeOpenAi::start(Behaviour::Good);
+    let dir = data_dir();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("SMART_MODE", "true"),
+            ("OPENAI_BASE_URL", fake.base_url.as_str()),
+            ("OPENAI_API_KEY", "sk-fake-privacy-key-1"),
+            ("LOG_TOKEN", LOG_TOKEN),
+            ("RUST_LOG", "debug"),
+            ("RATE_LIMIT_GREETING_PER_MIN", "1000"),
+            ("RATE_LIMIT_CHAT_PER_MIN_IP", "1000"),
+            ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "1000"),
+            ("RATE_LIMIT_TICKET_PER_MIN_IP", "1000"),
+        ],
+    );
+    let api = Api::new(&server.base);
+    let mut readable_places = Vec::new();
+    for form in FORMS {
+        let sid = api.greeting().await;
+        api.chat(&sid, "me llamo Ana").await;
+        for message in form.messages {
+            let reply = api.chat(&sid, message).await;
+            assert!(reply["reply"].as_str().is_some_and(|r| !r.is_empty()), "{}: {reply}", form.name);
+            assert_hidden("the bot's reply", &reply.to_string(), form);
+        }
+        // By now the model has been asked for steps with what the visitor said.
+        let last = api.chat(&sid, "y además la impresora no imprime").await;
+        assert_hidden("the bot's reply", &last.to_string(), form);
+        let opened = api.post_json("/api/whatsapp-ticket", &json!({ "sessionId": sid })).await;
+        assert!(matches!(opened.status.as_u16(), 200 | 201), "{}: {}", form.name, opened.body);
+        let ticket_url = opened.json()["ticketUrl"].as_str().unwrap_or_default().to_owned();
+        let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
+        let ticket = api.get(&path).await;
+        assert_eq!(ticket.status, StatusCode::OK, "{}", ticket.body);
+        let page = api.send(api.request(Method::GET, &path).header("accept", "text/html")).await;
+        assert!(page.body.contains("<html"), "{}", page.body);
+        let export = api.export(&sid).await;
+        assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+        for (what, text) in
+            [("the ticket", &ticket.body), ("the ticket page", &page.body), ("the export", &export.body)]
+        {
+            assert_hidden(what, text, form);
+            readable_places.push(what);
+        }
+        assert!(
+            export.body.contains('[') && export.json()["transcript"].as_array().is_some_and(|t| t.len() >= 6),
+            "{}: the transcript is there, masked: {}",
+            form.name,
+            export.body
+        );
+    }
+    let logs = api.send(api.request(Method::GET, "/api/logs?limit=500").bearer_auth(LOG_TOKEN)).await;
+    assert_eq!(logs.status, StatusCode::OK, "{}", logs.body);
+    let process_log = server.log_lines().join("\n");
+    assert!(process_log.contains("DEBUG") || process_log.contains("debug"), "the process log is at debug level");
+    let requests = fake.requests();
+    assert!(requests.len() >= FORMS.len(), "the model was asked for steps for every visitor: {}", requests.len());
+    let prompts: String = requests.iter().map(|r| r.body.to_string()).collect::<Vec<_>>().join("\n");
+    assert!(prompts.contains("impresora"), "the prompts carry the visitors' words: {prompts}");
+    for form in FORMS {
+        assert_hidden("/api/logs", &logs.body, form);
+        assert_hidden("the process log", &process_log, form);
+        assert_hidden("the model's prompts", &prompts, form);
+    }
+    assert_eq!(readable_places.len(), FORMS.len() * 3);
+}
+
+#[test]
+fn the_readability_check_itself_works() {
+    assert!(readable("la clave es 4821.", "4821"));
+    assert!(!readable("request 9f4821ab", "4821"));
+    assert!(!readable("la clave es [SECRET]", "4821"));
+}
