@@ -130,7 +130,8 @@ for text, tokens in SEPARATORS:
 SPLITS = [
     ("tarjeta 4111 1111", "1111 1111", ["1111"]), ("mi cel es 11 4444", "5555", ["5555"]),
     ("el cbu es 2850590940", "090418135201", ["090418135201"]), ("dni 30.123", ".456", ["456"]),
-    ("llamame al 351", "456 7890", ["7890"]),
+    ("llamame al 351", "456 7890", ["7890"]), ("mi contraseña es", "Gato#2024x", ["Gato#2024x"]),
+    ("te paso la clave del wifi:", "Pampa_9981", ["Pampa_9981"]),
 ]
 for previous, text, tokens in SPLITS:
     add(text, previous=previous, pii=[tokens], keep=[])

@@ -74,6 +74,11 @@ const FORMS: &[Form] = &[
         messages: &["tarjeta 4111 1111", "1111 1111"],
         secrets: &["4111 1111", "1111 1111"],
     },
+    Form {
+        name: "password over two messages",
+        messages: &["la clave del wifi es", "Pampa#9981"],
+        secrets: &["Pampa#9981"],
+    },
     Form { name: "phone over two messages", messages: &["mi cel es 11 4444", "5555"], secrets: &["11 4444", "5555"] },
 ];
 

@@ -66,6 +66,12 @@ pub struct Finding {
 /// Every piece of personal data in `text`, in order, without overlaps. The text must be
 /// [`normalise`]d: the scanners rely on its ASCII separators and signs.
 fn find_pii(text: &str) -> Vec<Finding> {
+    find_pii_in_lines(text, &[0..text.len()])
+}
+
+/// [`find_pii`] over lines joined into `text` (ranges `lines`): numbers and addresses
+/// are read across them, a keyword's secret only within its own line.
+fn find_pii_in_lines(text: &str, lines: &[std::ops::Range<usize>]) -> Vec<Finding> {
     let mut findings = Vec::new();
     // Most messages have no '@', no spelled-out address and no digit: skip those scans.
     if text.as_bytes().contains(&b'@') {
@@ -74,7 +80,21 @@ fn find_pii(text: &str) -> Vec<Finding> {
     if email::may_have_spelled_address(text) {
         email::find_spelled(text, &mut findings);
     }
-    secrets::find(text, &mut findings);
+    for line in lines {
+        let from = findings.len();
+        secrets::find(&text[line.clone()], &mut findings);
+        for f in &mut findings[from..] {
+            f.start += line.start;
+            f.end += line.start;
+        }
+    }
+    if lines.len() > 1 {
+        // "mi contraseña es" then "Gato#2024": a line that starts with the value the
+        // line before was about to give.
+        let mut across = Vec::new();
+        secrets::find(text, &mut across);
+        findings.extend(across.into_iter().filter(|f| lines[1..].iter().any(|line| line.start == f.start)));
+    }
     if text.as_bytes().contains(&b':') {
         ip::find_v6(text, &mut findings);
     }
@@ -128,7 +148,7 @@ pub fn mask_across(previous: &str, text: &str) -> (String, Option<String>) {
     let current = normalise(text);
     let joined = format!("{previous} {current}");
     let boundary = previous.len() + 1;
-    let findings = find_pii(&joined);
+    let findings = find_pii_in_lines(&joined, &[0..previous.len(), boundary..joined.len()]);
     let mut rewritten = String::with_capacity(previous.len());
     let mut at = 0;
     let mut current_masked = String::with_capacity(current.len());

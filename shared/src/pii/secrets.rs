@@ -391,8 +391,9 @@ fn credential_value(text: &str, words: &[Word], next: usize) -> Option<(usize, u
         if ends_clause(gap) {
             return None;
         }
-        // A quote right after the keyword: the quoted text is the value.
-        if gap_trimmed.starts_with(['"', '\'', '«', '“', '‘', '`']) {
+        // An opening quote after the keyword: the quoted text is the value. (A quote
+        // right against the keyword closes a quotation: «tocá "Olvidé mi contraseña"».)
+        if gap.starts_with(char::is_whitespace) && gap_trimmed.starts_with(['"', '\'', '«', '“', '‘', '`']) {
             return token_at(text, upto - gap_trimmed.len());
         }
         let word = words.get(j)?;

@@ -179,6 +179,10 @@ const CASES: &[(&str, &str)] = &[
     ("contraseña: perro", "contraseña: [SECRET]"),
     ("la contraseña no me la acepta", "la contraseña no me la acepta"),
     ("olvidé mi contraseña", "olvidé mi contraseña"),
+    (
+        "tocá \"Olvidé mi contraseña\" o \"Olvidé mi PIN\" y seguí los pasos",
+        "tocá \"Olvidé mi contraseña\" o \"Olvidé mi PIN\" y seguí los pasos",
+    ),
     ("la contraseña de windows es incorrecta", "la contraseña de windows es incorrecta"),
     (
         "la red se llama Fibertel_WiFi_5G y la clave es ab12cd34",
@@ -486,10 +490,33 @@ fn numbers_split_over_two_messages_are_masked_in_both() {
         ("la impresora no imprime", "desde ayer", "desde ayer", None),
         ("llamame al [PHONE]", "gracias", "gracias", None),
         ("pedido 1234", "5678", "5678", None),
+        ("te paso el teamviewer: ID [SECRET] clave [SECRET]", "tarjeta 4111 1111", "tarjeta 4111 1111", None),
+        ("mi contraseña es", "Gato#2024", "[SECRET]", None),
     ];
     for (previous, text, masked, rewritten) in cases {
         let (got, got_previous) = mask_across(previous, text);
         assert_eq!(got, *masked, "{previous:?} + {text:?}");
         assert_eq!(got_previous.as_deref(), *rewritten, "{previous:?} + {text:?}");
     }
+}
+
+/// The knowledge base is ours: masking a bot line must never change a word of it (its
+/// steps speak of passwords, PINs, versions and addresses).
+#[test]
+fn the_knowledge_base_passes_through_unchanged() {
+    use crate::chat::kb::{CATEGORIES, GENERAL};
+    let mut checked = 0;
+    for category in CATEGORIES.iter().chain(std::iter::once(&GENERAL)) {
+        let texts = [category.title_es, category.title_en]
+            .into_iter()
+            .chain(category.steps_es.iter().copied())
+            .chain(category.more_es.iter().copied())
+            .chain(category.steps_en.iter().copied())
+            .chain(category.more_en.iter().copied());
+        for text in texts {
+            assert_eq!(mask_pii(text), normalise(text), "{}: {text}", category.id);
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked} texts");
 }
