@@ -45,15 +45,9 @@ const DOT_WORDS: &[&str] = &["punto", "(dot)", "[dot]", "{dot}", "dot", "(punto)
 const TLDS: &[&str] =
     &["com", "net", "org", "ar", "edu", "gob", "gov", "io", "es", "info", "co", "uy", "cl", "mx", "br"];
 
-/// Cheap pre-check for [`find_spelled`]: an "at" word must be present.
-pub fn may_have_spelled_address(text: &str) -> bool {
-    // One pass over the bytes, no lowercase copy: most messages have neither word.
-    let b = text.as_bytes();
-    b.windows(3).enumerate().any(|(i, w)| {
-        w[0] | 0x20 == b'a'
-            && ((w[1] | 0x20 == b't' && matches!(w[2], b']' | b')' | b'}'))
-                || b.get(i..i + 6).is_some_and(|x| x.eq_ignore_ascii_case(b"arroba")))
-    })
+/// Whether `word` (bytes from a word's start) is "arroba", the word that spells an '@'.
+pub fn spells_at(word: &[u8]) -> bool {
+    word.get(..6).is_some_and(|w| w.eq_ignore_ascii_case(b"arroba"))
 }
 
 /// Spelled-out addresses: `local AT domain (DOT label)+` where AT/DOT are words.

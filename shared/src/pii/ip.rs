@@ -53,30 +53,36 @@ fn is_v6_char(b: u8) -> bool {
 }
 
 /// Appends the public IPv6 addresses of `text` to `out` (IPv4 ones are read with the
-/// other numbers).
+/// other numbers). Only the tokens around a colon are read: "CUIL: 20-…" has one, an
+/// address at least two.
 pub fn find_v6(text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !is_v6_char(bytes[i]) || (i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b':')) {
-            i += 1;
+    let mut read_to = 0;
+    for (colon, _) in text.match_indices(':') {
+        if colon < read_to {
             continue;
         }
-        let mut end = i;
+        let mut start = colon;
+        while start > 0 && is_v6_char(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = colon;
         while end < bytes.len() && is_v6_char(bytes[end]) {
             end += 1;
         }
-        let glued = bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        let candidate = text[i..end].trim_end_matches(['.', ':']);
+        read_to = end;
+        let glued_before = start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let glued_after = bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        let candidate = text[start..end].trim_end_matches(['.', ':']);
         let colons = candidate.bytes().filter(|b| *b == b':').count();
-        if !glued
+        if !glued_before
+            && !glued_after
             && colons >= 2
             && let Ok(ip) = candidate.parse::<Ipv6Addr>()
             && v6_is_personal(ip)
         {
-            out.push(Finding { start: i, end: i + candidate.len(), kind: PiiKind::Ip });
+            out.push(Finding { start, end: start + candidate.len(), kind: PiiKind::Ip });
         }
-        i = end.max(i + 1);
     }
 }
 

@@ -66,46 +66,85 @@ pub struct Finding {
 /// Every piece of personal data in `text`, in order, without overlaps. The text must be
 /// [`normalise`]d: the scanners rely on its ASCII separators and signs.
 fn find_pii(text: &str) -> Vec<Finding> {
-    find_pii_in_lines(text, &[0..text.len()])
+    find_pii_in_lines(text, std::slice::from_ref(&(0..text.len())))
 }
 
 /// [`find_pii`] over lines joined into `text` (ranges `lines`): numbers and addresses
 /// are read across them, a keyword's secret only within its own line.
 fn find_pii_in_lines(text: &str, lines: &[std::ops::Range<usize>]) -> Vec<Finding> {
+    let marks = Marks::of(text);
     let mut findings = Vec::new();
-    // Most messages have no '@', no spelled-out address and no digit: skip those scans.
-    if text.as_bytes().contains(&b'@') {
+    // Most messages have no '@', no spelled-out address, no secret and no digit: one
+    // pass over the bytes skips those scans.
+    if marks.at {
         email::find_plain(text, &mut findings);
     }
-    if email::may_have_spelled_address(text) {
+    if marks.spelled_at {
         email::find_spelled(text, &mut findings);
     }
-    for line in lines {
-        let from = findings.len();
-        secrets::find(&text[line.clone()], &mut findings);
-        for f in &mut findings[from..] {
-            f.start += line.start;
-            f.end += line.start;
+    if marks.secret_word {
+        for line in lines {
+            let from = findings.len();
+            secrets::find(&text[line.clone()], &mut findings);
+            for f in &mut findings[from..] {
+                f.start += line.start;
+                f.end += line.start;
+            }
+        }
+        if lines.len() > 1 {
+            // "mi contraseña es" then "Gato#2024": a line that starts with the value the
+            // line before was about to give.
+            let mut across = Vec::new();
+            secrets::find(text, &mut across);
+            findings.extend(across.into_iter().filter(|f| lines[1..].iter().any(|line| line.start == f.start)));
         }
     }
-    if lines.len() > 1 {
-        // "mi contraseña es" then "Gato#2024": a line that starts with the value the
-        // line before was about to give.
-        let mut across = Vec::new();
-        secrets::find(text, &mut across);
-        findings.extend(across.into_iter().filter(|f| lines[1..].iter().any(|line| line.start == f.start)));
-    }
-    if text.as_bytes().contains(&b':') {
+    if marks.colon {
         ip::find_v6(text, &mut findings);
     }
     dedupe(&mut findings);
-    if text.bytes().any(|b| b.is_ascii_digit()) {
-        iban::find(text, &mut findings);
-        dedupe(&mut findings);
+    if marks.digit {
         numbers::find(text, &mut findings);
         dedupe(&mut findings);
     }
     findings
+}
+
+/// What one pass over a message's bytes says is worth looking for.
+#[derive(Default)]
+struct Marks {
+    at: bool,
+    spelled_at: bool,
+    secret_word: bool,
+    colon: bool,
+    digit: bool,
+}
+
+impl Marks {
+    fn of(text: &str) -> Marks {
+        let bytes = text.as_bytes();
+        let mut marks = Marks::default();
+        let mut previous_alphanumeric = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            let alphanumeric = b.is_ascii_alphanumeric();
+            match b {
+                b'0'..=b'9' => marks.digit = true,
+                b'@' => marks.at = true,
+                b':' => marks.colon = true,
+                // "[at]", "(at)", "{at}".
+                b']' | b')' | b'}' => {
+                    marks.spelled_at |= i >= 2 && bytes[i - 2] | 0x20 == b'a' && bytes[i - 1] | 0x20 == b't';
+                }
+                _ if alphanumeric && !previous_alphanumeric => {
+                    marks.spelled_at |= b | 0x20 == b'a' && email::spells_at(&bytes[i..]);
+                    marks.secret_word = marks.secret_word || secrets::trigger_at(bytes, i);
+                }
+                _ => {}
+            }
+            previous_alphanumeric = alphanumeric;
+        }
+        marks
+    }
 }
 
 /// Sorts the findings and drops any that overlaps one before it (the longer wins a tie).

@@ -32,45 +32,64 @@ fn words(text: &str) -> Vec<Word> {
     out
 }
 
-/// Word beginnings that may start a credential or a remote-access tool: most messages
-/// have none, and are left after one pass over their bytes.
-const TRIGGERS: &[&[u8]] = &[
-    b"contr",
-    b"clave",
-    b"pass",
-    b"pwd",
-    b"pin",
-    b"token",
-    b"codig",
-    b"c\xc3\xb3dig",
-    b"code",
-    b"otp",
-    b"teamv",
-    b"team ",
-    b"anyde",
-    b"any d",
-    b"rustd",
-    b"ultrav",
-    b"supremo",
-    b"quick",
-    b"asist",
-    b"remot",
-    b"chrome",
-    b"escritorio",
-    b"security",
-    b"verific",
-    b"acces",
-];
-
-fn may_have_secret(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.iter().enumerate().any(|(i, b)| {
-        let word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        word_start
-            && matches!(b | 0x20, b'c' | b'p' | b't' | b'o' | b'a' | b'r' | b'u' | b's' | b'q' | b'e' | b'v')
-            && TRIGGERS.iter().any(|t| bytes.get(i..i + t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t)))
-    })
+/// Word beginnings that may start a credential or a remote-access tool, or the word of
+/// one that says what a "código" is, by first letter (lowercase ASCII).
+fn triggers(first: u8) -> &'static [&'static [u8]] {
+    match first {
+        b'c' => &[b"contrase", b"clave", b"chrome", b"confirma"],
+        b'p' => &[b"pass", b"pwd", b"pin"],
+        b't' => &[b"token", b"teamv", b"team v"],
+        b'o' => &[b"otp"],
+        b'a' => &[b"anyde", b"any d", b"asistenc", b"acceso", b"access", b"autentic"],
+        b'r' => &[b"rustd", b"rust d", b"remot"],
+        b'u' => &[b"ultrav", b"unlock"],
+        b's' => &[b"supremo", b"segurid", b"security"],
+        b'q' => &[b"quick"],
+        b'e' => &[b"escritor"],
+        b'v' => &[b"verific"],
+        b'd' => &[b"desbloq"],
+        _ => &[],
+    }
 }
+
+/// Whether the word starting at byte `i` may begin one (a false alarm only costs
+/// reading the words around it). Its first four letters decide most words at once.
+pub fn trigger_at(bytes: &[u8], i: usize) -> bool {
+    let lower = |k: usize| bytes.get(i + k).map_or(b' ', u8::to_ascii_lowercase);
+    let maybe = matches!(
+        [lower(0), lower(1), lower(2), lower(3)],
+        [b'p', b'w', b'd', _]
+            | [b'p', b'i', b'n', _]
+            | [b'o', b't', b'p', _]
+            | [b'c', b'o', b'n', b't' | b'f']
+            | [b'c', b'l', b'a', b'v']
+            | [b'c', b'h', b'r', b'o']
+            | [b'p', b'a', b's', b's']
+            | [b't', b'o', b'k', b'e']
+            | [b't', b'e', b'a', b'm']
+            | [b'a', b'n', b'y', b'd' | b' ']
+            | [b'a', b's', b'i', b's']
+            | [b'a', b'c', b'c', b'e']
+            | [b'a', b'u', b't', b'e']
+            | [b'r', b'u', b's', b't']
+            | [b'r', b'e', b'm', b'o']
+            | [b'u', b'l', b't', b'r']
+            | [b'u', b'n', b'l', b'o']
+            | [b's', b'u', b'p', b'r']
+            | [b's', b'e', b'g', b'u']
+            | [b's', b'e', b'c', b'u']
+            | [b'q', b'u', b'i', b'c']
+            | [b'e', b's', b'c', b'r']
+            | [b'v', b'e', b'r', b'i']
+            | [b'd', b'e', b's', b'b']
+    );
+    maybe && triggers(lower(0)).iter().any(|t| bytes.get(i..i + t.len()).is_some_and(|w| w.eq_ignore_ascii_case(t)))
+}
+
+/// How far before a trigger its keyword may start ("código de " before "seguridad").
+const LOOK_BEHIND: usize = 24;
+/// How far after a trigger a value or an id is looked for.
+const LOOK_AHEAD: usize = 320;
 
 /// The words naming a credential at `words[i..]`: how many, or 0.
 fn credential_at(words: &[Word], i: usize) -> usize {
@@ -376,8 +395,7 @@ fn looks_secret(token: &str) -> bool {
 /// The value of the credential whose keyword ends at `words[next - 1]`, if it is given.
 fn credential_value(text: &str, words: &[Word], next: usize) -> Option<(usize, usize)> {
     let mut pos = words[next - 1].end;
-    let mut j = next;
-    for step in 0..6 {
+    for (step, j) in (0..6).zip(next..) {
         let upto = words.get(j).map_or(text.len(), |w| w.start);
         let gap = &text[pos..upto];
         let gap_trimmed = gap.trim_start();
@@ -415,7 +433,6 @@ fn credential_value(text: &str, words: &[Word], next: usize) -> Option<(usize, u
             return None;
         }
         pos = word.end;
-        j += 1;
     }
     None
 }
@@ -476,12 +493,34 @@ fn glued_to_letters(text: &str, word: &Word) -> bool {
         && text[..word.start].trim_end_matches(['-', '_']).chars().next_back().is_some_and(char::is_alphabetic)
 }
 
-/// Appends the secrets of `text` (normalised) to `out`.
+/// Appends the secrets of `text` (normalised) to `out`: around each word that may start
+/// one ([`trigger_at`]), the words are read.
 pub fn find(text: &str, out: &mut Vec<Finding>) {
-    if !may_have_secret(text) {
-        return;
+    let bytes = text.as_bytes();
+    let mut previous_alphanumeric = false;
+    let mut read_to = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let alphanumeric = b.is_ascii_alphanumeric();
+        if alphanumeric && !previous_alphanumeric && i >= read_to && trigger_at(bytes, i) {
+            let from = text.floor_char_boundary(i.saturating_sub(LOOK_BEHIND));
+            let to = text.floor_char_boundary((i + LOOK_AHEAD).min(text.len()));
+            let before = out.len();
+            find_in(&text[from..to], out);
+            for f in &mut out[before..] {
+                f.start += from;
+                f.end += from;
+            }
+            // The next trigger inside what was just read was read with it.
+            read_to = to.saturating_sub(LOOK_AHEAD / 2).max(i + 1);
+        }
+        previous_alphanumeric = alphanumeric;
     }
+}
+
+/// The secrets of a stretch of text, read word by word.
+fn find_in(text: &str, out: &mut Vec<Finding>) {
     let words = words(text);
+    // A first word cut by the look-behind names nothing, as no keyword is a word's tail.
     let mut i = 0;
     while i < words.len() {
         let credential = credential_at(&words, i);

@@ -146,10 +146,10 @@ impl Candidate<'_> {
     pub(super) fn phone_shaped(&self, d: &str) -> bool {
         // Dots and slashes are a date's or a version's marks, except all alike in a
         // phone's grouping ("11.4444.5555", "11/4444/5555").
-        let marked_alike = (self.uniform_seps(&["."]) || self.uniform_seps(&["/"]))
-            && self.grouped_like_phone()
-            && !self.looks_like_ip();
-        let seps_ok = marked_alike || self.seps().iter().all(|s| !s.contains('.') && !s.contains('/'));
+        let seps_ok = self.seps().iter().all(|s| !s.contains('.') && !s.contains('/'))
+            || (self.grouped_like_phone()
+                && (self.uniform_seps(&["."]) || self.uniform_seps(&["/"]))
+                && !self.looks_like_ip());
         if !seps_ok {
             return false;
         }

@@ -1,4 +1,5 @@
-//! Numbers that identify a person: CBU/CVU, cards, CUIT/CUIL, phones, DNI.
+//! Numbers that identify a person: CBU/CVU, cards, CUIT/CUIL, phones, DNI, IBANs and
+//! public IPv4 addresses.
 //!
 //! The text is cut into *spans*: digit groups joined by short separator clusters
 //! ("+54 9 (11) 4567-8901", "30.123.456"). Groups glued to letters ("KB5034441",
@@ -37,6 +38,14 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
         // Digits are ASCII, and no byte of a multi-byte character is ASCII.
         if !bytes[i].is_ascii_digit() || inside(&out[..taken], i) {
             i += 1;
+            continue;
+        }
+        // "DE89 3704…": two letters that start a word, then the check digits.
+        if i >= 2
+            && let Some(end) = super::iban::at(bytes, i - 2)
+        {
+            out.push(Finding { start: i - 2, end, kind: super::PiiKind::Iban });
+            i = end;
             continue;
         }
         i = read_span(text, i, &mut span);
