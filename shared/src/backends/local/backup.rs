@@ -84,6 +84,8 @@ pub fn backup(data_dir: &Path, out: &Path) -> StoreResult<BackupSummary> {
     let target = out.to_str().ok_or_else(|| err("not a UTF-8 path", out, "rename it"))?;
     source.execute("VACUUM INTO ?1", params![target]).map_err(sql)?;
     drop(source);
+    // A backup holds every visitor's data: its owner's alone, like the store.
+    super::private_files::private_file(out).map_err(|e| err("cannot protect", out, e))?;
 
     let mut snapshot = Connection::open(out).map_err(sql)?;
     let mut summary = summary_of(&snapshot)?;
@@ -126,9 +128,10 @@ pub fn restore(from: &Path, data_dir: &Path) -> StoreResult<BackupSummary> {
     if database.exists() {
         return Err(err("refusing to restore over the store at", &database, "it exists: use an empty data dir"));
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| err("cannot create", data_dir, e))?;
+    super::private_files::private_dir(data_dir).map_err(|e| err("cannot create", data_dir, e))?;
     let staging = data_dir.join(format!("{DATABASE_FILE}.restoring"));
     std::fs::copy(from, &staging).map_err(|e| err("cannot copy", from, e))?;
+    super::private_files::private_file(&staging).map_err(|e| err("cannot protect", &staging, e))?;
     let result = (|| {
         let conn = Connection::open(&staging).map_err(sql)?;
         let format: String = conn
@@ -146,11 +149,18 @@ pub fn restore(from: &Path, data_dir: &Path) -> StoreResult<BackupSummary> {
                 return Err(StoreError::Corrupt(format!("invalid blob key {key:?} in the backup")));
             }
             let path = data_dir.join(BLOB_DIR).join(&key);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| err("cannot create", parent, e))?;
+            // Each directory on the way is private, as the store makes them.
+            let mut dir = data_dir.join(BLOB_DIR);
+            super::private_files::private_dir(&dir).map_err(|e| err("cannot create", &dir, e))?;
+            for part in Path::new(&key).parent().into_iter().flat_map(Path::components) {
+                dir.push(part);
+                super::private_files::private_dir(&dir).map_err(|e| err("cannot create", &dir, e))?;
             }
-            std::fs::write(&path, &bytes)
-                .and_then(|()| std::fs::File::open(&path)?.sync_all())
+            super::private_files::create_private_file(&path, false)
+                .and_then(|mut file| {
+                    std::io::Write::write_all(&mut file, &bytes)?;
+                    file.sync_all()
+                })
                 .map_err(|e| err("cannot write", &path, e))?;
             summary.blobs += 1;
             summary.blob_bytes += bytes.len() as u64;

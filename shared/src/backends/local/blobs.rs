@@ -15,7 +15,7 @@ pub struct LocalBlobs {
 
 impl LocalBlobs {
     pub fn open(root: &Path) -> StoreResult<LocalBlobs> {
-        std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
+        super::private_files::private_dir(root).map_err(|e| io_err(root, e))?;
         Ok(LocalBlobs { root: root.to_owned() })
     }
 
@@ -37,11 +37,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StoreResult<T> + Send +
 
 fn write_durably(path: &Path, bytes: &[u8]) -> StoreResult<()> {
     let dir = path.parent().ok_or_else(|| StoreError::Corrupt(format!("no parent for {}", path.display())))?;
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    create_private_dirs(dir)?;
     let suffix = crate::ids::access_token().map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let tmp = dir.join(format!(".tmp-{suffix}"));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+        let mut file = super::private_files::create_private_file(&tmp, true).map_err(|e| io_err(&tmp, e))?;
         file.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
         file.sync_all().map_err(|e| io_err(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
@@ -52,6 +52,17 @@ fn write_durably(path: &Path, bytes: &[u8]) -> StoreResult<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates `dir` and the parents it lacks, each private.
+fn create_private_dirs(dir: &Path) -> StoreResult<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_private_dirs(parent)?;
+    }
+    super::private_files::private_dir(dir).map_err(|e| io_err(dir, e))
 }
 
 /// Removes files under `dir` whose key (path relative to `root`) starts with `prefix`.

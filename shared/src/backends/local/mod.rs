@@ -10,6 +10,7 @@ mod db;
 #[cfg(test)]
 mod group_commit_tests;
 mod limiter;
+mod private_files;
 mod queue;
 mod schema;
 mod session_body;
@@ -40,8 +41,15 @@ pub const BLOB_DIR: &str = "blobs";
 
 /// Opens (creating if needed) the embedded backend in `data_dir`.
 pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc<Local>)> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| StoreError::Unavailable(format!("cannot create data dir {}: {e}", data_dir.display())))?;
+    let unavailable = |path: &Path, e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", path.display()));
+    private_files::private_dir(data_dir).map_err(|e| unavailable(data_dir, e))?;
+    // SQLite gives the WAL and its index the mode of the database file.
+    for name in [DATABASE_FILE.to_owned(), format!("{DATABASE_FILE}-wal"), format!("{DATABASE_FILE}-shm")] {
+        let path = data_dir.join(&name);
+        if name == DATABASE_FILE || path.exists() {
+            private_files::private_file(&path).map_err(|e| unavailable(&path, e))?;
+        }
+    }
     let local =
         Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, windows: limiter::Windows::default() });
     let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
@@ -64,6 +72,39 @@ pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_data_dir_and_its_files_are_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let data = dir.path().join("data");
+        let (backend, _) = open(&data, SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
+        backend
+            .blobs
+            .put("uploads/u1/original", bytes::Bytes::from_static(b"img"), "image/png")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let session = crate::ports::contract::new_session_for_tests(crate::time::now_ms());
+        assert_eq!(backend.sessions.create(&session).await.ok(), Some(true));
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        assert_eq!(mode(&data), 0o700, "the data dir");
+        let mut files = 0;
+        let mut stack = vec![data.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")).flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    assert_eq!(mode(&path), 0o700, "{}", path.display());
+                    stack.push(path);
+                } else {
+                    assert_eq!(mode(&path), 0o600, "{}", path.display());
+                    files += 1;
+                }
+            }
+        }
+        assert!(files >= 4, "the database, its WAL, the signing key and a blob: {files}");
+    }
 
     async fn fresh() -> Backend {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));

@@ -65,15 +65,8 @@ impl LocalSigner {
     }
 }
 
-#[cfg(unix)]
 fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
-}
-
-#[cfg(not(unix))]
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    super::private_files::create_private_file(path, true)
 }
 
 #[async_trait]

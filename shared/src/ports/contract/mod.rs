@@ -34,6 +34,11 @@ macro_rules! contract_tests {
     };
 }
 
+/// A fresh session, as the contract tests make them.
+pub fn new_session_for_tests(now: i64) -> Session {
+    new_session(now)
+}
+
 fn new_session(now: i64) -> Session {
     Session {
         id: SessionId::generate().unwrap_or_else(|e| panic!("{e}")),
