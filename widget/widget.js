@@ -23,7 +23,7 @@
         open: "Open chat", close: "Close chat", title: d.title || "Tech support", label: "Your message",
         send: "Send", image: "Attach an image", placeholder: "Type your message…", typing: "The assistant is typing…",
         retry: "Retry", failed: "Not sent.", offline: "You are offline. Messages will be sent when you are back.",
-        expired: "Your session had expired, so we started a new one.", wait: (s) => `Too many messages. You can write again in ${s} s.`,
+        expired: "Your session had expired, so we started a new one.", full: "This conversation reached its message limit, so we started a new one.", wait: (s) => `Too many messages. You can write again in ${s} s.`,
         copy: "Copy ticket number", copied: "Copied", whatsapp: "Continue on WhatsApp", ticket: "Ticket",
         download: "Download my data", erase: "Delete my data", confirmErase: "Delete this conversation and everything we keep of it? This cannot be undone.",
         erased: "Your data was deleted.", degraded: "Limited mode: answers may be simpler for a while.",
@@ -35,7 +35,7 @@
         open: "Abrir chat", close: "Cerrar chat", title: d.title || "Soporte técnico", label: "Tu mensaje",
         send: "Enviar", image: "Adjuntar imagen", placeholder: "Escribí tu mensaje…", typing: "El asistente está escribiendo…",
         retry: "Reintentar", failed: "No se envió.", offline: "Estás sin conexión. Enviaremos los mensajes cuando vuelvas.",
-        expired: "Tu sesión había vencido, así que empezamos una nueva.", wait: (s) => `Demasiados mensajes. Podés volver a escribir en ${s} s.`,
+        expired: "Tu sesión había vencido, así que empezamos una nueva.", full: "Esta conversación llegó a su máximo de mensajes, así que empezamos una nueva.", wait: (s) => `Demasiados mensajes. Podés volver a escribir en ${s} s.`,
         copy: "Copiar número de ticket", copied: "Copiado", whatsapp: "Seguir por WhatsApp", ticket: "Ticket",
         download: "Descargar mis datos", erase: "Borrar mis datos", confirmErase: "¿Borrar esta conversación y todo lo que guardamos de ella? No se puede deshacer.",
         erased: "Tus datos fueron borrados.", degraded: "Modo limitado: por un rato las respuestas pueden ser más simples.",
@@ -327,6 +327,10 @@
         } catch (e) {
           if (e instanceof HttpError && e.status === 404 && e.code === "session_not_found") {
             await greet(T.expired);
+            return true;
+          }
+          if (e instanceof HttpError && e.status === 409 && e.code === "conversation_full") {
+            await greet(T.full);
             return true;
           }
           if (e instanceof HttpError && e.status === 429) { countdown(e.retryAfter || 5); return true; }

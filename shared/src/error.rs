@@ -48,6 +48,9 @@ pub enum Error {
     NothingStored,
     #[error("the session is being updated by other requests; please retry")]
     SessionBusy,
+    /// The session holds its quota of turns; the visitor goes on in a new one.
+    #[error("this conversation has reached its {max_turns} messages; start a new one")]
+    ConversationFull { max_turns: u64 },
     #[error("no such upload in this session")]
     UploadNotFound,
     /// Unknown ticket, missing or wrong token: one answer, so links cannot be probed.

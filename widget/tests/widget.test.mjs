@@ -295,6 +295,22 @@ test("a one-off 503 is retried with the same messageId", async () => {
   assert.match(ids[0], /^[0-9a-f-]{36}$/);
 });
 
+test("a conversation at its message limit goes on in a new session, and says so", async () => {
+  const { page, expectedErrors } = await visit();
+  expectedErrors.push(/409/);
+  await launcher(page).click();
+  await botMessage(page, 1);
+  let refused = false;
+  await page.route("**/api/chat", async (route) => {
+    if (refused) return route.continue();
+    refused = true;
+    await route.fulfill({ status: 409, contentType: "application/json", headers: { "access-control-allow-origin": hostOrigin }, body: '{"error":{"code":"conversation_full","message":"this conversation has reached its 200 messages; start a new one"},"requestId":"r"}' });
+  });
+  await say(page, "hola de nuevo");
+  await page.getByText("máximo de mensajes").waitFor();
+  await page.locator(".msg.bot").filter({ hasText: "¿Cómo te llamás?" }).nth(1).waitFor();
+});
+
 test("a 429 shows a countdown from Retry-After", async () => {
   const { page, expectedErrors } = await visit();
   expectedErrors.push(/429/);

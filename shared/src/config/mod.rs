@@ -42,6 +42,9 @@ pub struct Limits {
     pub max_image_bytes: usize,
     pub max_images_per_session: u32,
     pub max_tickets_per_hour: u32,
+    /// Turns one session may hold: a conversation (and so its export or ticket) never
+    /// outgrows what one response can carry.
+    pub max_turns_per_session: u64,
     pub min_image_side: u32,
     pub max_image_side: u32,
     /// The longest a request body may take to arrive (slow senders hold memory).
@@ -53,6 +56,8 @@ pub struct Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retention {
     pub session: Duration,
+    /// The longest a session lives from its first message, however active.
+    pub session_lifetime: Duration,
     pub upload: Duration,
     pub ticket: Duration,
     pub log: Duration,

@@ -157,6 +157,7 @@ impl Reader<'_> {
             max_image_bytes: self.size("MAX_IMAGE_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024)?,
             max_images_per_session: self.positive("MAX_IMAGES_PER_SESSION", 10)?,
             max_tickets_per_hour: self.positive("MAX_TICKETS_PER_HOUR", 3)?,
+            max_turns_per_session: u64::from(self.positive("MAX_TURNS_PER_SESSION", 200)?),
             min_image_side: 10,
             max_image_side: 10_000,
             body_read_timeout: self.duration("BODY_READ_TIMEOUT", 30 * SECOND_MS)?,
@@ -175,6 +176,7 @@ impl Reader<'_> {
     pub(super) fn retention(&self) -> Result<Retention, ConfigError> {
         Ok(Retention {
             session: self.duration("SESSION_TTL", 48 * HOUR_MS)?,
+            session_lifetime: self.duration("SESSION_MAX_LIFETIME", 7 * DAY_MS)?,
             upload: self.duration("UPLOAD_RETENTION", 30 * DAY_MS)?,
             ticket: self.duration("TICKET_RETENTION", 90 * DAY_MS)?,
             log: self.duration("LOG_RETENTION", 14 * DAY_MS)?,

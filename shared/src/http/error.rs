@@ -87,6 +87,7 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     RequestTimeout = "request_timeout" => REQUEST_TIMEOUT,
     UploadAlreadyReceived = "upload_already_received" => CONFLICT,
+    ConversationFull = "conversation_full" => CONFLICT,
     LengthRequired = "length_required" => LENGTH_REQUIRED,
     PayloadTooLarge = "payload_too_large" => PAYLOAD_TOO_LARGE,
     UseUploadUrl = "use_upload_url" => PAYLOAD_TOO_LARGE,
@@ -181,6 +182,7 @@ impl From<Error> for ApiError {
         match e {
             Error::SessionNotFound | Error::NothingStored => ApiError::new(ErrorCode::SessionNotFound, message),
             Error::SessionBusy => ApiError::retry_after(ErrorCode::SessionBusy, message, 1),
+            Error::ConversationFull { .. } => ApiError::new(ErrorCode::ConversationFull, message),
             Error::UploadNotFound => ApiError::new(ErrorCode::UploadNotFound, message),
             Error::TicketNotFound => ApiError::new(ErrorCode::TicketNotFound, message),
             Error::RateLimited { retry_after_secs } => {

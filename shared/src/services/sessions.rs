@@ -39,7 +39,7 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
             version: 1,
             created_at: now,
             updated_at: now,
-            expires_at: now + ms(app.config().retention.session),
+            expires_at: now + ms(app.config().retention.session.min(app.config().retention.session_lifetime)),
             conversation: conversation.clone(),
             transcript_expires_at: 0,
             last_visitor_line: None,

@@ -93,7 +93,9 @@ fn next_session(app: &App, session: Session, conversation: chat::Conversation, n
     Session {
         version: session.version + 1,
         updated_at: now,
-        expires_at: now + ms(app.config().retention.session),
+        // Sliding with every turn, but never past the session's absolute lifetime.
+        expires_at: (now + ms(app.config().retention.session))
+            .min(session.created_at + ms(app.config().retention.session_lifetime)),
         conversation,
         ..session
     }
@@ -199,6 +201,10 @@ pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Resu
     admit(app, &Quota::chat_per_session(message.session, limits)).await?;
     if let Some(stored) = answered {
         return Ok(stored);
+    }
+    // A full conversation stores nothing more: the visitor goes on in a new session.
+    if session.version >= limits.max_turns_per_session {
+        return Err(Error::ConversationFull { max_turns: limits.max_turns_per_session });
     }
     chat_turn(app, session, message.utterance, message.message_id, origin).await
 }

@@ -144,3 +144,21 @@ async fn sessions_expire_by_the_clock() {
     let late = api.chat(&session, "hola").await;
     assert_eq!((late.status, late.error_code().as_str()), (StatusCode::NOT_FOUND, "session_not_found"));
 }
+
+/// Activity keeps a session alive only up to its absolute lifetime.
+#[tokio::test]
+async fn sessions_end_at_their_lifetime_however_active() {
+    let clock = Arc::new(ManualClock::new());
+    let hosting = Hosting { clock: Some(clock.clone()), ..Hosting::default() };
+    let api = api_with(&[("SESSION_TTL", "10s"), ("SESSION_MAX_LIFETIME", "25s")], hosting, |_| {}).await;
+    let session = api.greet().await;
+    for second in [8, 16, 24] {
+        clock.advance(Duration::from_secs(8));
+        let answer = api.chat(&session, "hola, soy Ana").await;
+        assert_eq!(answer.status, StatusCode::OK, "at {second} s: {}", answer.text());
+    }
+    // Last message at 24 s: a sliding TTL would keep it until 34 s; the lifetime ends it at 25.
+    clock.advance(Duration::from_secs(1));
+    let late = api.chat(&session, "sigo acá").await;
+    assert_eq!((late.status, late.error_code().as_str()), (StatusCode::NOT_FOUND, "session_not_found"));
+}

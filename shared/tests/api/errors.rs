@@ -129,6 +129,7 @@ async fn every_error_code_is_provoked_with_its_status_and_envelope() {
     a_panicking_handler(s).await;
     a_store_that_is_down(s).await;
     a_session_that_keeps_losing_commit_races(s).await;
+    a_conversation_at_its_turn_limit(s).await;
     randomness_that_fails(s).await;
     ids_that_keep_colliding(s).await;
 
@@ -182,6 +183,28 @@ async fn api_with_faulty_sessions(fault: Fault, hosting: Hosting) -> Api {
         backend.sessions = Arc::new(FaultySessions { inner: Arc::clone(&backend.sessions), fault });
     })
     .await
+}
+
+/// A session holding `MAX_TURNS_PER_SESSION` turns takes no more: the refusal stores
+/// nothing, and a new session goes on.
+async fn a_conversation_at_its_turn_limit(s: &mut HashSet<&'static str>) {
+    let api = api(&[("MAX_TURNS_PER_SESSION", "3")]).await;
+    let session = api.greet().await;
+    for message in ["hola, soy Ana", "la impresora no imprime"] {
+        assert_eq!(api.chat(&session, message).await.status, StatusCode::OK);
+    }
+    let export = || async { api.get(&format!("/api/session/{session}/export"), &[]).await.json() };
+    let before = export().await;
+    let full = expect(api.chat(&session, "no, sigo igual").await, ErrorCode::ConversationFull, s).await;
+    assert!(full.text().contains("start a new one"), "{}", full.text());
+    let after = export().await;
+    assert_eq!(
+        (&after["session"], &after["transcript"]),
+        (&before["session"], &before["transcript"]),
+        "nothing stored"
+    );
+    let fresh = api.greet().await;
+    assert_eq!(api.chat(&fresh, "hola, soy Ana").await.status, StatusCode::OK);
 }
 
 async fn a_store_that_is_down(s: &mut HashSet<&'static str>) {
