@@ -171,6 +171,20 @@ pub fn session_tag(session_id: &str) -> String {
     format!("s-{}", hex(&digest[..6]))
 }
 
+/// The name a session's files go under in blob storage: 96 bits of a hash of its id, so
+/// that object keys, presigned URLs, S3 access logs and the local blob directory never
+/// carry the id itself (a bearer credential for the session's data). Not reversible: the
+/// id's 128 random bits cannot be recovered from it.
+pub fn storage_tag(session_id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("sti-storage-v1:{session_id}").as_bytes());
+    format!("t{}", hex(&digest[..12]))
+}
+
+pub fn is_storage_tag(s: &str) -> bool {
+    s.strip_prefix('t').is_some_and(|h| is_lower_hex(h, 24))
+}
+
 /// Request ids: ours are a keyed hash (SipHash, its key drawn from the operating system
 /// once per process) of a per-process counter: unique, not guessable from one another, and
 /// with no system call per request, where 12 fresh random bytes cost one on every answer.

@@ -34,6 +34,13 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     bin
 }
 
+/// Where the original of upload `upload_id` of session `sid` is stored.
+pub fn original_key(sid: &str, upload_id: &str) -> String {
+    let session = sti_shared::ids::SessionId::parse(sid).unwrap_or_else(|e| panic!("{e}"));
+    let upload = sti_shared::ids::UploadId::parse(upload_id).unwrap_or_else(|e| panic!("{e}"));
+    sti_shared::ports::original_key(&session, &upload)
+}
+
 pub fn sti_bin() -> PathBuf {
     workspace_bin("sti")
 }

@@ -32,7 +32,7 @@ async fn a_whole_conversation_on_the_aws_backend() {
     let up = api.upload(&sid, png(640, 480), "captura.png").await;
     assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
     let upload_id = up.json()["uploadId"].as_str().unwrap_or_default().to_owned();
-    let key = format!("uploads/{sid}/{upload_id}");
+    let key = sti_e2e::original_key(&sid, &upload_id);
     assert!(aws.blobs.get(&key).await.ok().flatten().is_some(), "the original is in S3");
     let done = api.wait_upload(&sid, &upload_id).await;
     assert_eq!(done["status"], "done", "{done}");
@@ -261,7 +261,7 @@ async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
     assert_eq!(offer.status, StatusCode::CREATED, "{}", offer.body);
     let offer = offer.json();
     let upload_id = offer["uploadId"].as_str().unwrap_or_default().to_owned();
-    let key = format!("uploads/{sid}/{upload_id}");
+    let key = sti_e2e::original_key(&sid, &upload_id);
     let url = offer["url"].as_str().unwrap_or_default();
     assert!(url.starts_with(&format!("{}/{}/{key}?", moto.endpoint, stack.resources.bucket)), "{url}");
 
@@ -307,7 +307,7 @@ async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
         "{failed}"
     );
     // The worker records the failure, then deletes the refused bytes.
-    let bad_key = format!("uploads/{sid}/{bad_id}");
+    let bad_key = sti_e2e::original_key(&sid, &bad_id);
     for leftover in [bad_key.clone(), format!("sanitized/{bad_key}.png"), format!("thumbnails/{bad_key}.jpg")] {
         wait_for(&format!("{leftover} to be gone"), Duration::from_secs(10), || {
             let (aws, leftover) = (aws.clone(), leftover.clone());
@@ -317,7 +317,7 @@ async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
     }
 
     // An object for an upload nobody asked for (here: an erased session) is deleted.
-    let stray = format!("uploads/{sid}/upl-00000000000000000000000000000002");
+    let stray = sti_e2e::original_key(&sid, "upl-00000000000000000000000000000002");
     aws.blobs.put(&stray, bytes::Bytes::from(png(64, 64)), "image/png").await.unwrap_or_else(|e| panic!("{e}"));
     wait_for("the stray object to be deleted", Duration::from_secs(30), || {
         let (aws, stray) = (aws.clone(), stray.clone());

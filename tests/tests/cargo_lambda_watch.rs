@@ -129,7 +129,7 @@ async fn a_conversation_through_cargo_lambda_watch() {
     let upload_id = up.json()["uploadId"].as_str().unwrap_or_default().to_owned();
     let job = json!({ "Records": [{
         "messageId": "watch-1",
-        "body": json!({ "key": format!("uploads/{sid}/{upload_id}") }).to_string(),
+        "body": json!({ "key": sti_e2e::original_key(&sid, &upload_id) }).to_string(),
         "attributes": { "ApproximateReceiveCount": "1" },
         "eventSource": "aws:sqs",
     }]});

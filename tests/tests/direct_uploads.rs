@@ -55,7 +55,7 @@ async fn a_photo_put_to_its_signed_url_is_analysed_and_nothing_else_is_taken() {
     assert_eq!(api.upload_status(&sid, small_id).await["status"], "awaiting_upload", "refusals change nothing");
 
     // The connection closes half-way through the body: no file, no job, still awaiting.
-    let key = format!("uploads/{sid}/{upload_id}");
+    let key = sti_e2e::original_key(&sid, &upload_id);
     let target = url.trim_start_matches(&server.base).to_owned();
     let host = server.base.trim_start_matches("http://").to_owned();
     let half = photo.len() / 2;

@@ -174,3 +174,45 @@ fn the_readability_check_itself_works() {
     assert!(!readable("request 9f4821ab", "4821"));
     assert!(!readable("la clave es [SECRET]", "4821"));
 }
+
+/// A session id is a credential for the session's data: the process log (stderr, which
+/// CloudWatch keeps) never carries one, nor do the blob store's paths, whatever the
+/// visitor does — chat, an image through the worker, a signed upload, a wrong path, an
+/// export, erasure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_session_id_reaches_the_process_log_or_the_blob_paths() {
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &[("RUST_LOG", "debug"), ("RATE_LIMIT_UPLOAD_PER_MIN", "100")]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    api.chat(&sid, "me llamo Ana").await;
+    api.chat(&sid, "la impresora no imprime").await;
+    let up = api.upload(&sid, sti_e2e::png(320, 240), "captura.png").await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let upload_id = up.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(api.wait_upload(&sid, &upload_id).await["status"], "done");
+    let offer = api.upload_url(&sid, "image/png", sti_e2e::png(64, 64).len()).await.json();
+    assert!(!offer.to_string().contains(&sid), "the presigned URL does not name the session: {offer}");
+    for path in [format!("/api/session/{sid}/nothing-here"), format!("/api/upload/{sid}"), format!("/{sid}")] {
+        assert!(api.get(&path).await.status.is_client_error(), "{path}");
+    }
+    assert_eq!(api.export(&sid).await.status, StatusCode::OK);
+    let mut blob_paths = Vec::new();
+    let mut stack = vec![dir.path().join("blobs")];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).into_iter().flatten().flatten() {
+            blob_paths.push(entry.path().display().to_string());
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            }
+        }
+    }
+    assert!(blob_paths.iter().any(|p| p.contains(&upload_id)), "the image is stored: {blob_paths:?}");
+    assert!(!blob_paths.iter().any(|p| p.contains(&sid)), "blob paths name no session: {blob_paths:?}");
+    let erased = api.send(api.request(Method::DELETE, &format!("/api/session/{sid}"))).await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.body);
+    let log = server.log_lines().join("\n");
+    assert!(log.contains(&upload_id), "the log follows the upload by its id: {log}");
+    assert!(!log.contains(&sid), "the process log carries the session id: {log}");
+    assert!(!log.contains(sid.trim_start_matches("web-")), "not even its hex: {log}");
+}

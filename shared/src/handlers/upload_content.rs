@@ -24,10 +24,10 @@ pub fn routes() -> Routes {
 }
 
 /// Every field is optional here so that a mangled URL gets the signature's 403, as S3
-/// answers, rather than a parser's 400.
+/// answers, rather than a parser's 400. The URL does not name the session (its id is a
+/// credential, and URLs end up in logs): the upload's record does.
 #[derive(Deserialize)]
 struct SignedQuery {
-    session: Option<String>,
     #[serde(rename = "type")]
     content_type: Option<String>,
     length: Option<String>,
@@ -49,7 +49,14 @@ async fn put_content(
     Query(query): Query<SignedQuery>,
     req: Request<Body>,
 ) -> ApiResult<Json<Received>> {
-    let grant = signed_grant(&upload, &query).ok_or(Error::UploadUrlInvalid(SignedPutRefusal::NotSigned))?;
+    let not_signed = Error::UploadUrlInvalid(SignedPutRefusal::NotSigned);
+    let upload_id = UploadId::parse(&upload).map_err(|_| Error::UploadUrlInvalid(SignedPutRefusal::NotSigned))?;
+    let Some(session) = app.backend().uploads.owner(&upload_id, app.now_ms()).await? else {
+        // No live upload: a URL past its expiry says so, anything else is not ours.
+        let expired = query.expires.as_deref().and_then(|e| e.parse::<i64>().ok()).is_some_and(|e| e <= app.now_ms());
+        return Err(if expired { Error::UploadUrlExpired } else { not_signed }.into());
+    };
+    let grant = signed_grant(session, upload_id, &query).ok_or(not_signed)?;
     let content_length =
         header_str(req.headers(), header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
     let put = LocalPut {
@@ -81,10 +88,10 @@ async fn put_content(
 }
 
 /// What the URL says was signed; `None` for a URL this server could not have made.
-fn signed_grant(upload: &str, query: &SignedQuery) -> Option<PutGrant> {
+fn signed_grant(session: SessionId, upload: UploadId, query: &SignedQuery) -> Option<PutGrant> {
     Some(PutGrant {
-        session: SessionId::parse(query.session.as_deref()?).ok()?,
-        upload: UploadId::parse(upload).ok()?,
+        session,
+        upload,
         content_type: query.content_type.clone()?,
         length: query.length.as_deref()?.parse().ok()?,
         expires_at: query.expires.as_deref()?.parse().ok()?,

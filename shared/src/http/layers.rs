@@ -131,12 +131,28 @@ fn request_id_of<B>(req: &Request<B>) -> &str {
     header_str(req.headers(), REQUEST_ID_HEADER).unwrap_or_default()
 }
 
-/// The route template when one matched (ids never reach metric dimensions), else the path.
-fn route_of<B>(req: &Request<B>) -> &str {
+/// The route template when one matched (ids never reach logs or metric dimensions), else
+/// the path with any session id in it replaced by its tag (a session id is a credential
+/// for the session's data; a 404 path can carry one).
+fn route_of<B>(req: &Request<B>) -> std::borrow::Cow<'_, str> {
     match req.extensions().get::<MatchedPath>() {
-        Some(route) => route.as_str(),
-        None => req.uri().path(),
+        Some(route) => route.as_str().into(),
+        None => redact_session_ids(req.uri().path()),
     }
+}
+
+fn redact_session_ids(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.split('/').any(|segment| crate::ids::SessionId::parse(segment).is_ok()) {
+        return path.into();
+    }
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|segment| match crate::ids::SessionId::parse(segment) {
+            Ok(id) => crate::ids::session_tag(id.as_str()),
+            Err(_) => segment.to_owned(),
+        })
+        .collect();
+    segments.join("/").into()
 }
 
 fn request_span<B>(req: &Request<B>) -> Span {
@@ -144,7 +160,7 @@ fn request_span<B>(req: &Request<B>) -> Span {
         "request",
         request_id = request_id_of(req),
         method = req.method().as_str(),
-        path = route_of(req)
+        path = &*route_of(req)
     )
 }
 
@@ -179,7 +195,7 @@ async fn edge(State(app): State<App>, mut req: Request<Body>, next: Next) -> Res
     }
     let started = Instant::now();
     let client_ip = client_ip_for(&req, app.config().trust_forwarded_for);
-    let route = route_of(&req).to_owned();
+    let route = route_of(&req).into_owned();
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(client_ip));
 

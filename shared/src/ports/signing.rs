@@ -20,7 +20,7 @@ pub struct PutGrant {
 impl PutGrant {
     /// The blob key the bytes land under (the one storage events carry to the worker).
     pub fn key(&self) -> String {
-        format!("uploads/{}/{}", self.session, self.upload)
+        super::uploads::original_key(&self.session, &self.upload)
     }
 }
 

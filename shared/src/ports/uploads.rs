@@ -57,9 +57,16 @@ pub enum UploadOutcome {
     Failed { reason: String },
 }
 
+/// Where the original of upload `id` of `session` is stored: `uploads/{tag}/{id}`, the
+/// tag a hash of the session id ([`crate::ids::storage_tag`]), never the id itself. The
+/// worker finds the session again by the upload id ([`UploadStore::owner`]).
+pub fn original_key(session: &SessionId, id: &UploadId) -> String {
+    format!("uploads/{}/{id}", crate::ids::storage_tag(session.as_str()))
+}
+
 impl Upload {
-    /// A just-accepted image of `session_id`, its original under `uploads/{session}/{id}`
-    /// (the key the worker parses back), waiting for the worker.
+    /// A just-accepted image of `session_id`, its original under [`original_key`],
+    /// waiting for the worker.
     pub fn queued(
         id: UploadId,
         session_id: SessionId,
@@ -69,7 +76,7 @@ impl Upload {
         expires_at: i64,
     ) -> Upload {
         Upload {
-            key: format!("uploads/{session_id}/{id}"),
+            key: original_key(&session_id, &id),
             id,
             session_id,
             created_at: now,
@@ -126,6 +133,8 @@ pub trait UploadStore: Send + Sync {
     async fn create(&self, upload: &Upload) -> StoreResult<()>;
     /// The upload `id` of `session`, unless missing or expired.
     async fn get(&self, session: &SessionId, id: &UploadId, now: i64) -> StoreResult<Option<Upload>>;
+    /// The session a live upload belongs to (object keys do not name it).
+    async fn owner(&self, id: &UploadId, now: i64) -> StoreResult<Option<SessionId>>;
     async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Upload>>;
     /// Claims a queued upload for processing until `until`; false if it is finished or
     /// another worker's claim is still running. Makes duplicate deliveries run once.

@@ -156,7 +156,13 @@ pub async fn erase(app: &App, id: &SessionId, request_id: &str) -> StoreResult<E
         erased.uploads += 1;
         erased.files += super::delete_upload_files(b, &upload).await?;
     }
-    for prefix in [format!("uploads/{id}/"), format!("sanitized/uploads/{id}/"), format!("thumbnails/uploads/{id}/")] {
+    // Files go under the session's storage tag; keys written before tags name the id.
+    let tag = crate::ids::storage_tag(id.as_str());
+    let owners = [tag.as_str(), id.as_str()];
+    let prefixes = owners.iter().flat_map(|owner| {
+        [format!("uploads/{owner}/"), format!("sanitized/uploads/{owner}/"), format!("thumbnails/uploads/{owner}/")]
+    });
+    for prefix in prefixes {
         erased.files += b.blobs.delete_prefix(&prefix).await?;
     }
     if erased.anything() {

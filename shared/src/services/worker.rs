@@ -30,14 +30,55 @@ pub enum JobResult {
     Retry(String),
 }
 
-/// `uploads/{session}/{upload}` → its ids; anything else is not ours.
-pub fn parse_upload_key(key: &str) -> Option<(SessionId, UploadId)> {
+/// What an object key says of its upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadKey {
+    /// `uploads/{storage tag}/{upload}`: the session is the upload's owner.
+    Tagged { tag: String, upload: UploadId },
+    /// `uploads/{session}/{upload}`, as keys were written before storage tags.
+    Legacy { session: SessionId, upload: UploadId },
+}
+
+/// An upload's object key → what it names; anything else is not ours.
+pub fn parse_upload_key(key: &str) -> Option<UploadKey> {
     let mut parts = key.split('/');
-    let (Some("uploads"), Some(session), Some(upload), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some("uploads"), Some(owner), Some(upload), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return None;
     };
-    Some((SessionId::parse(session).ok()?, UploadId::parse(upload).ok()?))
+    let upload = UploadId::parse(upload).ok()?;
+    if crate::ids::is_storage_tag(owner) {
+        return Some(UploadKey::Tagged { tag: owner.to_owned(), upload });
+    }
+    Some(UploadKey::Legacy { session: SessionId::parse(owner).ok()?, upload })
+}
+
+/// `key` as the logs may show it: a legacy key's session id becomes its storage tag.
+pub fn loggable(key: &str) -> String {
+    match parse_upload_key(key) {
+        Some(UploadKey::Legacy { session, upload }) => crate::ports::original_key(&session, &upload),
+        _ => key.to_owned(),
+    }
+}
+
+/// Whose upload an object is.
+enum Resolved {
+    Upload(SessionId, UploadId),
+    /// An upload key whose upload is gone (erased, expired) or whose tag is not its
+    /// owner's: the object must not stay.
+    Orphan,
+    NotOurs,
+}
+
+async fn resolve(app: &App, key: &str) -> Result<Resolved, StoreError> {
+    Ok(match parse_upload_key(key) {
+        None => Resolved::NotOurs,
+        Some(UploadKey::Legacy { session, upload }) => Resolved::Upload(session, upload),
+        Some(UploadKey::Tagged { tag, upload }) => match app.backend().uploads.owner(&upload, app.now_ms()).await? {
+            Some(session) if crate::ids::storage_tag(session.as_str()) == tag => Resolved::Upload(session, upload),
+            _ => Resolved::Orphan,
+        },
+    })
 }
 
 pub fn sanitized_key(key: &str, ext: &str) -> String {
@@ -61,18 +102,24 @@ pub async fn process_job(app: &App, key: &str, attempt: u32) -> JobResult {
     }
 }
 
+/// No live record asked for this object (an erased session, a URL used after its upload
+/// expired): it must not stay.
+async fn orphan(app: &App, key: &str) -> Result<JobResult, StoreError> {
+    app.backend().blobs.delete(key).await?;
+    app.count(&[(Counter::UploadsOrphaned, 1)]).await;
+    tracing::warn!(key = %loggable(key), "deleted an object that matches no live upload");
+    Ok(JobResult::Ignored("no such upload (erased or expired): object deleted".into()))
+}
+
 async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let backend = app.backend();
-    let Some((session_id, upload_id)) = parse_upload_key(key) else {
-        return Ok(JobResult::Ignored(format!("not an upload key: {key}")));
+    let (session_id, upload_id) = match resolve(app, key).await? {
+        Resolved::Upload(session, upload) => (session, upload),
+        Resolved::NotOurs => return Ok(JobResult::Ignored(format!("not an upload key: {}", loggable(key)))),
+        Resolved::Orphan => return orphan(app, key).await,
     };
     let Some(mut upload) = backend.uploads.get(&session_id, &upload_id, app.now_ms()).await? else {
-        // No live record asked for this object (an erased session, a URL used after its
-        // upload expired): it must not stay.
-        backend.blobs.delete(key).await?;
-        app.count(&[(Counter::UploadsOrphaned, 1)]).await;
-        tracing::warn!(key, "deleted an object that matches no live upload");
-        return Ok(JobResult::Ignored("no such upload (erased or expired): object deleted".into()));
+        return orphan(app, key).await;
     };
     if upload.status == UploadStatus::AwaitingUpload {
         // A signed-URL upload whose object just arrived; a duplicate delivery may have
@@ -93,7 +140,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     if !backend.uploads.claim(&session_id, &upload_id, now + claim_ms, now).await? {
         return Ok(JobResult::Retry("another worker is processing this upload".into()));
     }
-    tracing::info!(key, "worker took an upload to process");
+    tracing::info!(key = %loggable(key), "worker took an upload to process");
     let Some(original) = backend.blobs.get(key).await? else {
         return Err(StoreError::Unavailable("the uploaded file is not in blob storage yet".into()));
     };
@@ -109,7 +156,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let processed = match processed {
         Ok(p) => p,
         Err(e) => {
-            tracing::info!(key, error = %e, "image refused by the decoder");
+            tracing::info!(key = %loggable(key), error = %e, "image refused by the decoder");
             return Ok(reject(app, key, e.reason()).await);
         }
     };
@@ -139,7 +186,7 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     // The original may carry EXIF/GPS: once the sanitised copy exists it is not needed. A
     // failure here is only logged; the bucket's lifecycle rule (or the janitor) is the net.
     if let Err(e) = backend.blobs.delete(key).await {
-        tracing::warn!(key, error = %e, "could not delete a processed original");
+        tracing::warn!(key = %loggable(key), error = %e, "could not delete a processed original");
     }
     app.count(&[(Counter::UploadsProcessed, 1), (Counter::UploadsAnalysisMsTotal, analysis.analysis_ms as i64)]).await;
     crate::metrics::emf(&[
@@ -194,7 +241,7 @@ async fn reject(app: &App, key: &str, reason: &'static str) -> JobResult {
     if matches!(result, JobResult::Failed(_))
         && let Err(e) = app.backend().blobs.delete(key).await
     {
-        tracing::warn!(key, error = %e, "could not delete a refused object");
+        tracing::warn!(key = %loggable(key), error = %e, "could not delete a refused object");
     }
     result
 }
@@ -202,8 +249,10 @@ async fn reject(app: &App, key: &str, reason: &'static str) -> JobResult {
 /// Marks the upload failed with a stable `reason` for the visitor; `detail` (which may
 /// name files or services) goes to the logs only.
 async fn finish_failed(app: &App, key: &str, reason: &'static str, detail: &str) -> JobResult {
-    let Some((session_id, upload_id)) = parse_upload_key(key) else {
-        return JobResult::Ignored(format!("not an upload key: {key}"));
+    let (session_id, upload_id) = match resolve(app, key).await {
+        Ok(Resolved::Upload(session, upload)) => (session, upload),
+        Ok(_) => return JobResult::Ignored(format!("not a live upload: {}", loggable(key))),
+        Err(e) => return JobResult::Retry(format!("could not find the upload's session: {e}")),
     };
     let outcome = UploadOutcome::Failed { reason: reason.to_owned() };
     match app.backend().uploads.complete(&session_id, &upload_id, &outcome, app.now_ms()).await {
@@ -262,9 +311,9 @@ pub async fn handle_batch(app: &App, messages: &[QueueMessage]) -> Vec<String> {
         let mut retry = false;
         for key in keys {
             let result = process_job(app, key, message.attempt).await;
-            tracing::info!(message_id = %message.id, key, attempt = message.attempt, ?result, "image job");
+            tracing::info!(message_id = %message.id, key = %loggable(key), attempt = message.attempt, ?result, "image job");
             if let JobResult::Retry(reason) = &result {
-                tracing::warn!(key, attempt = message.attempt, reason, "image job will be retried");
+                tracing::warn!(key = %loggable(key), attempt = message.attempt, reason, "image job will be retried");
                 retry = true;
             }
         }

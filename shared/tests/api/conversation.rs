@@ -47,7 +47,7 @@ async fn erasing_a_session_removes_everything() {
     api.chat(&session, "Ana").await;
     api.chat(&session, "no tengo internet").await;
     let upload_id = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
-    let key = format!("uploads/{session}/{upload_id}");
+    let key = original_key(&session, &upload_id);
     assert_eq!(process_job(&api.app, &key, 1).await, JobResult::Processed);
     let ticket = api.post_json("/api/whatsapp-ticket", json!({ "sessionId": session })).await;
     assert_eq!(ticket.status, StatusCode::CREATED);
@@ -60,7 +60,9 @@ async fn erasing_a_session_removes_everything() {
     assert_eq!(e["uploads"].as_array().map(Vec::len), Some(1));
     assert_eq!(e["tickets"].as_array().map(Vec::len), Some(1));
     let blobs = api._dir.path().join("blobs");
-    let held = || files_under(&blobs).into_iter().filter(|p| p.contains(&session)).collect::<Vec<_>>();
+    let tag = sti_shared::ids::storage_tag(&session);
+    let held = || files_under(&blobs).into_iter().filter(|p| p.contains(&tag)).collect::<Vec<_>>();
+    assert!(!files_under(&blobs).iter().any(|p| p.contains(&session)), "no path names the session");
     assert_eq!(held().len(), 2, "the sanitised copy and the thumbnail: {:?}", held());
 
     let erase = || {

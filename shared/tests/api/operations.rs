@@ -47,7 +47,7 @@ async fn lost_jobs_are_requeued_and_missing_files_settled() {
     let b = api.app.backend();
     let kept = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
     let lost = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
-    assert!(b.blobs.delete(&format!("uploads/{session}/{lost}")).await.is_ok());
+    assert!(b.blobs.delete(&original_key(&session, &lost)).await.is_ok());
     // Both jobs vanish, as if the process died before enqueueing them.
     let now = sti_shared::time::now_ms();
     for delivery in b.queue.receive(10, 60_000, now).await.unwrap_or_default() {
@@ -71,7 +71,7 @@ async fn the_janitor_purges_expired_uploads_files_first() {
     let api = api(&[("UPLOAD_RETENTION", "1d")]).await;
     let session = api.greet().await;
     let id = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
-    let key = format!("uploads/{session}/{id}");
+    let key = original_key(&session, &id);
     let b = api.app.backend();
     let later = sti_shared::time::now_ms() + 2 * sti_shared::time::DAY_MS;
     let purged = purge_once(&api.app, later).await.unwrap_or_else(|e| panic!("{e}"));

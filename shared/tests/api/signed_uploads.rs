@@ -25,7 +25,7 @@ async fn a_signed_url_takes_one_put_of_exactly_what_was_declared() {
 
     // Anything but exactly what was signed is refused before the body is read, and
     // changes nothing.
-    let key = format!("uploads/{session}/{upload_id}");
+    let key = original_key(&session, &upload_id);
     let refused = [
         (api.put(&url, "image/jpeg", DEMO_PNG).await, "invalid_signature"),
         (api.put(&url, "image/png", &DEMO_PNG[..DEMO_PNG.len() - 1]).await, "invalid_signature"),
@@ -86,7 +86,7 @@ async fn bytes_that_are_not_the_declared_image_fail_and_leave_nothing() {
     // Like S3, the PUT checks what was signed, not what the bytes are.
     let put = api.put(offered["url"].as_str().unwrap_or_default(), "image/png", &page).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text());
-    let key = format!("uploads/{session}/{upload_id}");
+    let key = original_key(&session, &upload_id);
     assert_eq!(process_job(&api.app, &key, 1).await, JobResult::Failed("type_mismatch".into()));
     let status = api.upload_status(&session, &upload_id).await;
     assert_eq!((status["status"].as_str(), status["error"].as_str()), (Some("failed"), Some("type_mismatch")));
@@ -154,5 +154,5 @@ async fn an_expired_upload_url_is_refused() {
     clock.advance(Duration::from_millis(1));
     let late = api.put(offered["url"].as_str().unwrap_or_default(), "image/png", DEMO_PNG).await;
     assert_eq!((late.status, late.error_code().as_str()), (StatusCode::FORBIDDEN, "upload_url_expired"));
-    assert!(!api.blob_exists(&format!("uploads/{session}/{}", offered["uploadId"].as_str().unwrap_or_default())).await);
+    assert!(!api.blob_exists(&original_key(&session, offered["uploadId"].as_str().unwrap_or_default())).await);
 }

@@ -20,6 +20,13 @@ pub use sti_shared::services::demo::DEMO_PNG;
 pub use sti_shared::time::{ManualClock, rfc3339};
 use tower::ServiceExt;
 
+/// Where the original of upload `upload` of `session` is stored.
+pub fn original_key(session: &str, upload: &str) -> String {
+    let session = sti_shared::ids::SessionId::parse(session).unwrap_or_else(|e| panic!("{e}"));
+    let upload = sti_shared::ids::UploadId::parse(upload).unwrap_or_else(|e| panic!("{e}"));
+    sti_shared::ports::original_key(&session, &upload)
+}
+
 pub struct Api {
     pub app: App,
     pub router: Router,

@@ -15,7 +15,7 @@ async fn a_failed_upload_shows_a_stable_reason_and_no_internal_detail() {
 
     // The file vanished from storage, and this was the last delivery.
     let lost = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
-    let key = format!("uploads/{session}/{lost}");
+    let key = original_key(&session, &lost);
     assert!(api.app.backend().blobs.delete(&key).await.is_ok());
     let attempts = api.app.config().worker_max_attempts;
     assert!(matches!(process_job(&api.app, &key, attempts).await, JobResult::Failed(_)));
@@ -34,7 +34,7 @@ async fn a_failed_upload_shows_a_stable_reason_and_no_internal_detail() {
         *byte ^= 0x5a;
     }
     let bad = api.upload(&session, &damaged).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
-    let key = format!("uploads/{session}/{bad}");
+    let key = original_key(&session, &bad);
     assert!(matches!(process_job(&api.app, &key, 1).await, JobResult::Failed(_)));
     assert_eq!(status_of(bad).await.json()["error"], "undecodable_image");
 }
@@ -76,7 +76,7 @@ async fn processing_keeps_only_the_sanitised_copy() {
     let api = api(&[]).await;
     let session = api.greet().await;
     let id = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
-    let key = format!("uploads/{session}/{id}");
+    let key = original_key(&session, &id);
     assert_eq!(process_job(&api.app, &key, 1).await, JobResult::Processed);
     let blobs = &api.app.backend().blobs;
     assert!(blobs.get(&key).await.ok().flatten().is_none(), "the original, metadata and all, is deleted");
@@ -91,7 +91,7 @@ async fn an_object_nobody_asked_for_is_deleted_and_counted() {
     use sti_shared::services::worker::{JobResult, process_job};
     let api = api(&[]).await;
     let session = api.greet().await;
-    let key = format!("uploads/{session}/upl-00000000000000000000000000000001");
+    let key = original_key(&session, "upl-00000000000000000000000000000001");
     let stray = Bytes::from_static(DEMO_PNG);
     assert!(api.app.backend().blobs.put(&key, stray, "image/png").await.is_ok());
     assert!(matches!(process_job(&api.app, &key, 1).await, JobResult::Ignored(_)));

@@ -74,10 +74,10 @@ impl UploadSigner for LocalSigner {
     async fn sign(&self, grant: &PutGrant, base_url: &str) -> StoreResult<SignedPut> {
         let signature = URL_SAFE_NO_PAD.encode(self.signature(grant).finalize().into_bytes());
         let url = format!(
-            "{}/api/upload/{}/content?session={}&type={}&length={}&expires={}&signature={signature}",
+            // The session is signed (in the HMAC) but not named: its id is a credential.
+            "{}/api/upload/{}/content?type={}&length={}&expires={}&signature={signature}",
             base_url.trim_end_matches('/'),
             grant.upload,
-            grant.session,
             percent_encoding::utf8_percent_encode(&grant.content_type, percent_encoding::NON_ALPHANUMERIC),
             grant.length,
             grant.expires_at,

@@ -2,9 +2,9 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::Local;
-use super::db::{map_err, query_all, query_one, to_json};
+use super::db::{map_err, query_all, query_one, query_value, to_json};
 use crate::ids::{SessionId, UploadId};
-use crate::ports::{StoreResult, Upload, UploadOutcome, UploadStore};
+use crate::ports::{StoreError, StoreResult, Upload, UploadOutcome, UploadStore};
 
 #[async_trait]
 impl UploadStore for Local {
@@ -35,6 +35,19 @@ impl UploadStore for Local {
                 )
             })
             .await
+    }
+
+    async fn owner(&self, id: &UploadId, now: i64) -> StoreResult<Option<SessionId>> {
+        let id = id.to_string();
+        let owner: Option<String> = self
+            .db
+            .read(move |conn| {
+                query_value(conn, "SELECT session_id FROM uploads WHERE id = ?1 AND expires_at > ?2", params![id, now])
+            })
+            .await?;
+        owner
+            .map(|s| SessionId::parse(&s).map_err(|e| StoreError::Corrupt(format!("upload owner {s:?}: {e}"))))
+            .transpose()
     }
 
     async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Upload>> {

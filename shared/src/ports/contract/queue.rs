@@ -3,7 +3,7 @@
 use super::*;
 
 fn job() -> Job {
-    Job { key: format!("uploads/{}/{}", new_session(0).id, UploadId::generate().unwrap_or_else(|e| panic!("{e}"))) }
+    Job { key: original_key(&new_session(0).id, &UploadId::generate().unwrap_or_else(|e| panic!("{e}"))) }
 }
 
 /// Receives until `wanted` shows up (other tests may share the queue), or gives up.

@@ -102,6 +102,10 @@ pub async fn uploads_erasure_and_expiry(b: &Backend) {
     ok(b.uploads.create(&a).await, "a");
     ok(b.uploads.create(&short).await, "short");
     assert_eq!(ok(b.uploads.list_for_session(&session, now).await, "list").len(), 2);
+    // Object keys do not name the session: the store does, while the upload lives.
+    assert!(!a.key.contains(session.as_str()), "{}", a.key);
+    assert_eq!(ok(b.uploads.owner(&a.id, now).await, "owner"), Some(session.clone()));
+    assert_eq!(ok(b.uploads.owner(&short.id, now + 2 * MINUTE_MS).await, "owner after expiry"), None);
     let later = now + 2 * MINUTE_MS;
     assert_eq!(ok(b.uploads.list_for_session(&session, later).await, "later").len(), 1);
     assert_eq!(ok(b.uploads.get(&session, &short.id, later).await, "expired"), None);
@@ -112,6 +116,7 @@ pub async fn uploads_erasure_and_expiry(b: &Backend) {
         assert!(expired.iter().any(|u| u.id == short.id), "the expired upload is listed");
     }
     assert!(ok(b.uploads.delete(&session, &short.id).await, "delete one"));
+    assert_eq!(ok(b.uploads.owner(&short.id, now).await, "owner of a deleted upload"), None);
     assert!(!ok(b.uploads.delete(&session, &short.id).await, "delete one twice"));
     assert!(ok(b.uploads.get(&session, &a.id, now).await, "a kept").is_some());
     // Queued too long: a lost job, for the reconciler (never a finished upload).
@@ -129,6 +134,7 @@ pub async fn uploads_erasure_and_expiry(b: &Backend) {
     let deleted = ok(b.uploads.delete_for_session(&session).await, "delete");
     assert!(deleted.iter().any(|u| u.id == a.id));
     assert!(ok(b.uploads.list_for_session(&session, now).await, "after").is_empty());
+    assert_eq!(ok(b.uploads.owner(&a.id, now).await, "owner after erasure"), None, "no session id is left behind");
 }
 
 pub async fn uploads_arrive_once(b: &Backend) {

@@ -12,6 +12,12 @@ fn upload_key(session: &SessionId, id: &UploadId) -> (String, String) {
     (format!("SU#{session}"), format!("U#{id}"))
 }
 
+/// The item naming the session of an upload (object keys do not), living as long as the
+/// upload's own record.
+fn owner_key(id: &UploadId) -> (String, String) {
+    (format!("UO#{id}"), "OWNER".to_owned())
+}
+
 fn upload_from(item: &Item) -> StoreResult<Upload> {
     let mut upload: Upload = body(item)?;
     upload.claimed_until = attr_n(item, "cl");
@@ -21,6 +27,7 @@ fn upload_from(item: &Item) -> StoreResult<Upload> {
 #[async_trait]
 impl UploadStore for Dynamo {
     async fn create(&self, upload: &Upload) -> StoreResult<()> {
+        self.put_owner(&upload.id, &upload.session_id, upload.expires_at).await?;
         let (pk, sk) = upload_key(&upload.session_id, &upload.id);
         let mut item = record(pk, sk, Some(upload.expires_at), json(upload)?);
         item.insert("st".into(), s(upload.status.as_str()));
@@ -36,6 +43,19 @@ impl UploadStore for Dynamo {
         let (pk, sk) = upload_key(session, id);
         match Dynamo::get(self, &pk, &sk).await? {
             Some(item) if alive(&item, now) => Ok(Some(upload_from(&item)?)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn owner(&self, id: &UploadId, now: i64) -> StoreResult<Option<SessionId>> {
+        let (pk, sk) = owner_key(id);
+        match Dynamo::get(self, &pk, &sk).await? {
+            Some(item) if alive(&item, now) => {
+                let session: String = body(&item)?;
+                SessionId::parse(&session)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt(format!("upload owner {session:?}: {e}")))
+            }
             _ => Ok(None),
         }
     }
@@ -83,6 +103,8 @@ impl UploadStore for Dynamo {
         upload.expires_at = expires_at;
         let mut replacement = record(pk, sk, Some(expires_at), json(&upload)?);
         replacement.insert("st".into(), s(upload.status.as_str()));
+        // The owner lives as long as the record: first, so a record never outlives it.
+        self.put_owner(id, session, expires_at).await?;
         self.put_if(replacement, "st = :awaiting", &[(":awaiting", s(UploadStatus::AwaitingUpload.as_str()))]).await
     }
 
@@ -111,7 +133,9 @@ impl UploadStore for Dynamo {
         let pk = format!("SU#{session}");
         let items = self.query(&pk, "U#", false, None).await?;
         let uploads = items.iter().map(upload_from).collect::<StoreResult<Vec<_>>>()?;
-        let keys = items.iter().filter_map(|i| attr_s(i, "sk")).map(|sk| (pk.clone(), sk.to_owned())).collect();
+        let mut keys: Vec<(String, String)> =
+            items.iter().filter_map(|i| attr_s(i, "sk")).map(|sk| (pk.clone(), sk.to_owned())).collect();
+        keys.extend(uploads.iter().map(|u| owner_key(&u.id)));
         self.delete_keys(keys).await?;
         Ok(uploads)
     }
@@ -122,6 +146,8 @@ impl UploadStore for Dynamo {
     }
 
     async fn delete(&self, session: &SessionId, id: &UploadId) -> StoreResult<bool> {
+        let (owner_pk, owner_sk) = owner_key(id);
+        self.delete_keys(vec![(owner_pk, owner_sk)]).await?;
         let (pk, sk) = upload_key(session, id);
         let out = self
             .client
@@ -140,5 +166,12 @@ impl UploadStore for Dynamo {
     /// never arrived is settled when its status is read (`services::uploads::status::view`).
     async fn stale_queued(&self, _created_before: i64, _now: i64, _limit: usize) -> StoreResult<Vec<Upload>> {
         Ok(Vec::new())
+    }
+}
+
+impl Dynamo {
+    async fn put_owner(&self, id: &UploadId, session: &SessionId, expires_at: i64) -> StoreResult<()> {
+        let (pk, sk) = owner_key(id);
+        self.put_all(vec![record(pk, sk, Some(expires_at), json(&session.as_str())?)]).await
     }
 }
