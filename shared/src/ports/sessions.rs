@@ -117,6 +117,10 @@ pub trait SessionStore: Send + Sync {
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>>;
     /// Erases the session, its transcript and its stored replies. True if it existed.
     async fn delete(&self, id: &SessionId) -> StoreResult<bool>;
+    /// Keeps a resume token (by its hash) for `session` until `expires_at`.
+    async fn save_resume_token(&self, token_hash: &str, session: &SessionId, expires_at: i64) -> StoreResult<()>;
+    /// The session of a live resume token, which is used up: a token resumes once.
+    async fn take_resume_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionId>>;
     /// Removes what expired before `now` (backends with native TTL may do nothing).
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
     /// A cheap round trip proving the store answers.

@@ -82,3 +82,40 @@ pub async fn load_for_turn(
         (None, _) => Err(Error::SessionNotFound),
     }
 }
+
+/// What lets a browser come back to a conversation without keeping the session id: a
+/// random token, stored by its hash, good once and no longer than the session.
+#[derive(Debug, Clone)]
+pub struct ResumeToken {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A resume token for session `id` (which must be live).
+pub async fn resume_token(app: &App, id: &SessionId) -> Result<ResumeToken> {
+    let session = find(app, id).await?.ok_or(Error::SessionNotFound)?;
+    let token = crate::ids::access_token_from(app.random())?;
+    app.backend().sessions.save_resume_token(&token_hash(&token), &session.id, session.expires_at).await?;
+    Ok(ResumeToken { token, expires_at: session.expires_at })
+}
+
+/// The session a resume token names, and the token that replaces it (rate limited per
+/// IP like new sessions: a token is as good as the session it names).
+pub async fn resume(app: &App, token: &str, ip: &str) -> Result<(Session, ResumeToken)> {
+    admit(app, &Quota::greetings_per_ip(ip, &app.config().limits)).await?;
+    if !crate::ids::is_access_token(token) {
+        return Err(Error::SessionNotFound);
+    }
+    let id = app.backend().sessions.take_resume_token(&token_hash(token), app.now_ms()).await?;
+    let session = match id {
+        Some(id) => find(app, &id).await?.ok_or(Error::SessionNotFound)?,
+        None => return Err(Error::SessionNotFound),
+    };
+    let next = resume_token(app, &session.id).await?;
+    Ok((session, next))
+}

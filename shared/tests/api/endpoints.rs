@@ -162,3 +162,38 @@ async fn sessions_end_at_their_lifetime_however_active() {
     let late = api.chat(&session, "sigo acá").await;
     assert_eq!((late.status, late.error_code().as_str()), (StatusCode::NOT_FOUND, "session_not_found"));
 }
+
+/// A browser that keeps a conversation across restarts keeps a resume token, never the
+/// session id: each token resumes once and names the session until it expires.
+#[tokio::test]
+async fn a_resume_token_resumes_once_and_dies_with_its_session() {
+    let api = api(&[]).await;
+    let session = api.greet().await;
+    api.chat(&session, "hola, soy Ana").await;
+    let issued = api.post_json("/api/session/resume-token", json!({ "sessionId": session })).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.text());
+    let first = issued.json()["resumeToken"].as_str().unwrap_or_default().to_owned();
+    assert!(!first.contains(&session) && first.len() == 32, "{first}");
+    let resumed = api.post_json("/api/session/resume", json!({ "resumeToken": first })).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.text());
+    let r = resumed.json();
+    assert_eq!((r["sessionId"].as_str(), r["state"].as_str()), (Some(session.as_str()), Some("ask_problem")));
+    let second = r["resumeToken"].as_str().unwrap_or_default().to_owned();
+    assert_ne!(second, first, "a new token replaces the used one");
+    let again = api.post_json("/api/session/resume", json!({ "resumeToken": first })).await;
+    assert_eq!((again.status, again.error_code().as_str()), (StatusCode::NOT_FOUND, "session_not_found"));
+    for bad in [json!({ "resumeToken": "not-a-token" }), json!({ "resumeToken": "0".repeat(32) })] {
+        let answer = api.post_json("/api/session/resume", bad).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text());
+    }
+    let missing = api.post_json("/api/session/resume", json!({})).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    let erased = api
+        .send(Request::delete(format!("/api/session/{session}")).body(Body::empty()).unwrap_or_else(|e| panic!("{e}")))
+        .await;
+    assert_eq!(erased.status, StatusCode::OK);
+    let after = api.post_json("/api/session/resume", json!({ "resumeToken": second })).await;
+    assert_eq!(after.status, StatusCode::NOT_FOUND, "erasure ends the token too: {}", after.text());
+    let gone = api.post_json("/api/session/resume-token", json!({ "sessionId": session })).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}

@@ -61,6 +61,12 @@ impl SessionStore for FaultySessions {
     async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
         self.inner.delete(id).await
     }
+    async fn save_resume_token(&self, token_hash: &str, session: &SessionId, expires_at: i64) -> StoreResult<()> {
+        self.inner.save_resume_token(token_hash, session, expires_at).await
+    }
+    async fn take_resume_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionId>> {
+        self.inner.take_resume_token(token_hash, now).await
+    }
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
         self.inner.purge_expired(now).await
     }

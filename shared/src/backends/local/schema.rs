@@ -8,7 +8,7 @@ use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 /// Bumped with every change to [`SCHEMA`]; a file newer than this build is refused.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The current schema; every statement is idempotent.
 ///
@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS sessions (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
+CREATE TABLE IF NOT EXISTS resume_tokens (
+    hash TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resume_tokens_by_session ON resume_tokens(session_id);
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL,
@@ -92,6 +98,9 @@ DROP TABLE replies;
 ALTER TABLE replies_v2 RENAME TO replies;
 ";
 
+/// Version 6 adds resume tokens (a widget that keeps a conversation across browser
+/// restarts holds one instead of the session id).
+///
 /// Version 5 names the knowledge base's steps in session bodies instead of copying them
 /// (`session_body`); version-4 rows are still read, but a version-4 build must not open
 /// the file any more.
@@ -209,7 +218,10 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
         assert_eq!(tables, ["turns"]);
         let indexes = strings(conn, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'turns'");
         assert_eq!(indexes, ["turns_by_message"]);
-        assert_eq!(strings(conn, "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"), ["5"]);
+        assert_eq!(
+            strings(conn, "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"),
+            [SCHEMA_VERSION.to_string()]
+        );
         // A messageId is still answered once per session.
         let again = "INSERT INTO turns (session_id, message_id, entries, response) VALUES ('web-a', 'm1', '[]', 'x')";
         assert!(conn.execute_batch(again).is_err());
@@ -244,7 +256,7 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
         }
         let turn = "INSERT INTO turns (session_id, message_id, entries, response) VALUES ('web-a', NULL, '[]', NULL)";
         assert!(conn.execute_batch(turn).is_ok());
-        let newer = open("PRAGMA user_version = 6;");
+        let newer = open(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1));
         assert!(matches!(bring_up_to_date(&newer, Path::new("new.db")), Err(StoreError::Corrupt(_))));
     }
 }

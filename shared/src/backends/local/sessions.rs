@@ -154,12 +154,44 @@ impl SessionStore for Local {
         Ok(entries)
     }
 
+    async fn save_resume_token(&self, token_hash: &str, session: &SessionId, expires_at: i64) -> StoreResult<()> {
+        let (hash, session) = (token_hash.to_owned(), session.to_string());
+        self.db
+            .write(move |tx| {
+                execute(
+                    tx,
+                    "INSERT OR REPLACE INTO resume_tokens (hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
+                    params![hash, session, expires_at],
+                )
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn take_resume_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionId>> {
+        let hash = token_hash.to_owned();
+        let session: Option<String> = self
+            .db
+            .write(move |tx| {
+                query_value(
+                    tx,
+                    "DELETE FROM resume_tokens WHERE hash = ?1 AND expires_at > ?2 RETURNING session_id",
+                    params![hash, now],
+                )
+            })
+            .await?;
+        session
+            .map(|s| SessionId::parse(&s).map_err(|e| StoreError::Corrupt(format!("resume token owner: {e}"))))
+            .transpose()
+    }
+
     async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
         let id = id.to_string();
         self.db
             .write(move |tx| {
                 let existed = tx.execute("DELETE FROM sessions WHERE id = ?1", params![id]).map_err(map_err)? > 0;
                 tx.execute("DELETE FROM turns WHERE session_id = ?1", params![id]).map_err(map_err)?;
+                tx.execute("DELETE FROM resume_tokens WHERE session_id = ?1", params![id]).map_err(map_err)?;
                 Ok(existed)
             })
             .await
@@ -171,6 +203,7 @@ impl SessionStore for Local {
                 let expired = "SELECT id FROM sessions WHERE expires_at <= ?1";
                 tx.execute(&format!("DELETE FROM turns WHERE session_id IN ({expired})"), params![now])
                     .map_err(map_err)?;
+                tx.execute("DELETE FROM resume_tokens WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
                 let n = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now]).map_err(map_err)?;
                 Ok(n as u64)
             })

@@ -139,6 +139,19 @@ pub async fn sessions_rewrite_an_earlier_line(b: &Backend) {
     assert_eq!(texts, ["tarjeta [CARD]", "re: tarjeta 4111 1111", "[CARD]", "re: [CARD]"]);
 }
 
+/// A resume token names its session once, until it expires.
+pub async fn sessions_resume_tokens_resume_once(b: &Backend) {
+    let now = now_ms();
+    let s = created(b, now).await;
+    let (hash, short) = (format!("h-{}", s.id), format!("short-{}", s.id));
+    ok(b.sessions.save_resume_token(&hash, &s.id, now + HOUR_MS).await, "save");
+    ok(b.sessions.save_resume_token(&short, &s.id, now + MINUTE_MS).await, "save short");
+    assert_eq!(ok(b.sessions.take_resume_token("h-unknown", now).await, "unknown"), None);
+    assert_eq!(ok(b.sessions.take_resume_token(&short, now + 2 * MINUTE_MS).await, "expired"), None);
+    assert_eq!(ok(b.sessions.take_resume_token(&hash, now).await, "take"), Some(s.id.clone()));
+    assert_eq!(ok(b.sessions.take_resume_token(&hash, now).await, "take twice"), None, "a token resumes once");
+}
+
 pub async fn sessions_expire_and_delete(b: &Backend) {
     let now = now_ms();
     let mut s = new_session(now);

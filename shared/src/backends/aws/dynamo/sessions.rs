@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
 
 use super::super::errors::sdk;
 use super::{Dynamo, Item, alive, attr_n, attr_s, body, build, condition_failed, json, n, record, s, ttl};
@@ -95,6 +95,34 @@ impl SessionStore for Dynamo {
 
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
         self.query(&session_pk(id), "M#", false, None).await?.iter().map(body).collect()
+    }
+
+    async fn save_resume_token(&self, token_hash: &str, session: &SessionId, expires_at: i64) -> StoreResult<()> {
+        let item = record(format!("RT#{token_hash}"), "RESUME".into(), Some(expires_at), json(&session.as_str())?);
+        self.put_all(vec![item]).await
+    }
+
+    async fn take_resume_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionId>> {
+        let old = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RT#{token_hash}")))
+            .key("sk", s("RESUME".to_owned()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteItem", e))?
+            .attributes;
+        match old {
+            Some(item) if !item.is_empty() && alive(&item, now) => {
+                let session: String = body(&item)?;
+                SessionId::parse(&session)
+                    .map(Some)
+                    .map_err(|e| crate::ports::StoreError::Corrupt(format!("resume token owner: {e}")))
+            }
+            _ => Ok(None),
+        }
     }
 
     async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
