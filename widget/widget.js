@@ -11,7 +11,10 @@
   const here = new URL(script.src, location.href);
   const API = (d.api || here.origin).replace(/\/+$/, "");
   const EN = (d.locale || document.documentElement.lang || "es").toLowerCase().startsWith("en");
-  const store = d.persist === "local" ? localStorage : sessionStorage;
+  // The session id lives in this tab (sessionStorage). With data-persist="local" the
+  // browser also keeps a resume token (never the id): on a shared computer the next
+  // person sees nothing of the conversation unless they choose to continue it.
+  const PERSIST = d.persist === "local";
   const KEY = "sti-chat:" + API;
   const MAX_CHARS = 2000;
   const MAX_BYTES = 5 * 1024 * 1024;
@@ -23,6 +26,7 @@
         open: "Open chat", close: "Close chat", title: d.title || "Tech support", label: "Your message",
         send: "Send", image: "Attach an image", placeholder: "Type your message…", typing: "The assistant is typing…",
         retry: "Retry", failed: "Not sent.", offline: "You are offline. Messages will be sent when you are back.",
+        kept: "There is an earlier conversation saved in this browser.", resume: "Continue it", fresh: "Start a new one",
         expired: "Your session had expired, so we started a new one.", full: "This conversation reached its message limit, so we started a new one.", wait: (s) => `Too many messages. You can write again in ${s} s.`,
         copy: "Copy ticket number", copied: "Copied", whatsapp: "Continue on WhatsApp", ticket: "Ticket",
         download: "Download my data", erase: "Delete my data", confirmErase: "Delete this conversation and everything we keep of it? This cannot be undone.",
@@ -35,6 +39,7 @@
         open: "Abrir chat", close: "Cerrar chat", title: d.title || "Soporte técnico", label: "Tu mensaje",
         send: "Enviar", image: "Adjuntar imagen", placeholder: "Escribí tu mensaje…", typing: "El asistente está escribiendo…",
         retry: "Reintentar", failed: "No se envió.", offline: "Estás sin conexión. Enviaremos los mensajes cuando vuelvas.",
+        kept: "Hay una conversación anterior guardada en este navegador.", resume: "Continuar", fresh: "Empezar de nuevo",
         expired: "Tu sesión había vencido, así que empezamos una nueva.", full: "Esta conversación llegó a su máximo de mensajes, así que empezamos una nueva.", wait: (s) => `Demasiados mensajes. Podés volver a escribir en ${s} s.`,
         copy: "Copiar número de ticket", copied: "Copiado", whatsapp: "Seguir por WhatsApp", ticket: "Ticket",
         download: "Descargar mis datos", erase: "Borrar mis datos", confirmErase: "¿Borrar esta conversación y todo lo que guardamos de ella? No se puede deshacer.",
@@ -115,8 +120,24 @@
   let blockedUntil = 0;
   const outbox = [];
 
-  const save = () => (session ? store.setItem(KEY, JSON.stringify({ id: session })) : store.removeItem(KEY));
-  const load = () => { try { return JSON.parse(store.getItem(KEY) || "null")?.id || null; } catch { return null; } };
+  const read = (storage) => { try { return JSON.parse(storage.getItem(KEY) || "null"); } catch { return null; } };
+  const save = () => {
+    if (session) sessionStorage.setItem(KEY, JSON.stringify({ id: session }));
+    else { sessionStorage.removeItem(KEY); localStorage.removeItem(KEY); }
+  };
+  const load = () => read(sessionStorage)?.id || null;
+  /** A resume token still in date, when the page asked to persist. */
+  const resumable = () => {
+    const kept = PERSIST ? read(localStorage) : null;
+    return kept?.token && Date.parse(kept.expiresAt) > Date.now() ? kept.token : null;
+  };
+  async function keepResumeToken() {
+    if (!PERSIST || !session) return;
+    try {
+      const r = await api("POST", "/api/session/resume-token", { sessionId: session });
+      localStorage.setItem(KEY, JSON.stringify({ token: r.resumeToken, expiresAt: r.expiresAt }));
+    } catch { /* the conversation goes on in this tab; only a later return needs it */ }
+  }
 
   function toggle(open = panel.hidden) {
     panel.hidden = !open;
@@ -246,9 +267,42 @@
         const v = await api("POST", "/api/session/validate", { sessionId: saved });
         if (v.valid) { session = saved; await restore(); return; }
       } catch (e) { if (transient(e)) { showError(e.code, e.requestId, T.error); started = false; return; } }
-      store.removeItem(KEY);
+      sessionStorage.removeItem(KEY);
     }
+    const token = resumable();
+    if (token) { offerResume(token); return; }
+    localStorage.removeItem(KEY);
     await greet();
+  }
+
+  /** A conversation kept in this browser: shown only if the visitor chooses it. */
+  function offerResume(token) {
+    const choices = el("div", { class: "options" });
+    const choose = async (resume) => {
+      for (const b of choices.querySelectorAll("button")) b.disabled = true;
+      ask.remove();
+      if (resume) {
+        try {
+          const r = await api("POST", "/api/session/resume", { resumeToken: token });
+          session = r.sessionId;
+          save();
+          localStorage.setItem(KEY, JSON.stringify({ token: r.resumeToken, expiresAt: r.expiresAt }));
+          await restore();
+          return;
+        } catch (e) { if (transient(e)) { showError(e.code, e.requestId, T.error); log.append(ask); choices.querySelectorAll("button").forEach((b) => (b.disabled = false)); return; } }
+        localStorage.removeItem(KEY);
+        await greet(T.expired);
+        return;
+      }
+      localStorage.removeItem(KEY);
+      await greet();
+    };
+    choices.append(
+      el("button", { type: "button", class: "option", text: T.resume, onclick: () => choose(true) }),
+      el("button", { type: "button", class: "option", text: T.fresh, onclick: () => choose(false) }));
+    const ask = el("div", { class: "msg system info" }, el("p", { text: T.kept }), choices);
+    log.append(ask);
+    scroll();
   }
 
   async function greet(notice) {
@@ -259,6 +313,7 @@
       save();
       if (notice) say(notice);
       addBot(g);
+      keepResumeToken();
     } catch (e) {
       showError(e.code, e.requestId, T.error);
       started = false;

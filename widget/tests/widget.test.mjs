@@ -87,8 +87,8 @@ after(async () => {
 });
 
 /** A fresh browser context on the host page, recording console errors and CSP violations. */
-async function visit({ locale = "es", persist, viewport = { width: 1280, height: 800 } } = {}) {
-  const context = await browser.newContext({ viewport });
+async function visit({ locale = "es", persist, viewport = { width: 1280, height: 800 }, storageState } = {}) {
+  const context = await browser.newContext({ viewport, ...(storageState ? { storageState } : {}) });
   await context.route("https://wa.me/**", (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<p>WhatsApp</p>" }));
   await context.addInitScript(() => {
     window.__violations = [];
@@ -257,6 +257,35 @@ test("a reload keeps the conversation", async () => {
   await say(page, "la impresora no imprime");
   await botMessage(page, restored + 1);
   assert.ok((await page.locator(".msg.bot").last().locator("ol li").count()) >= 2, "steps, so the session went on");
+});
+
+test("data-persist=local on a shared computer: nothing shows until the visitor chooses to continue", async () => {
+  const first = await visit({ persist: "local" });
+  await launcher(first.page).click();
+  await botMessage(first.page, 1);
+  await say(first.page, "me llamo Ana");
+  await botMessage(first.page, 2);
+  await first.page.waitForFunction(() => Object.entries(localStorage).some(([k, v]) => k.startsWith("sti-chat:") && v.includes("token")));
+  const kept = await first.page.evaluate(() => JSON.stringify(localStorage));
+  assert.doesNotMatch(kept, /web-[0-9a-f]{32}/, "the browser keeps a resume token, never the session id");
+  const profile = await first.context.storageState();
+
+  // The next person on this browser: a choice, and nothing of the conversation.
+  const later = await visit({ persist: "local", storageState: profile });
+  await launcher(later.page).click();
+  await later.page.getByText("Hay una conversación anterior").waitFor();
+  assert.equal(await later.page.locator(".msg.me").count(), 0, "the old transcript is not shown before choosing");
+  await later.page.getByRole("button", { name: "Empezar de nuevo" }).click();
+  await later.page.locator(".msg.bot").filter({ hasText: "¿Cómo te llamás?" }).waitFor();
+  assert.equal(await later.page.locator(".msg.me").count(), 0);
+
+  // The visitor who left it, on the same profile: continues where they were.
+  const back = await visit({ persist: "local", storageState: profile });
+  await launcher(back.page).click();
+  await back.page.getByRole("button", { name: "Continuar" }).click();
+  await back.page.locator(".msg.me").filter({ hasText: "me llamo Ana" }).waitFor();
+  await say(back.page, "la impresora no imprime");
+  await back.page.locator(".msg.bot ol li").first().waitFor();
 });
 
 test("sent offline, then back online: delivered exactly once", async () => {
