@@ -84,7 +84,7 @@ fn corpus() -> Vec<String> {
 }
 
 fn bench_engine(c: &mut Criterion) {
-    let terms = PrivacyTerms { session_hours: 48, upload_days: 30, ticket_days: 90 };
+    let terms = PrivacyTerms { session_hours: 48, upload_days: 30, ticket_days: 90, backup_days: None };
     let mut group = c.benchmark_group("conversation");
     group.throughput(Throughput::Elements(CONVERSATION.len() as u64));
     group.bench_function("turns", |b| {

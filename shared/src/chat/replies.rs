@@ -11,6 +11,8 @@ pub struct PrivacyTerms {
     pub session_hours: u64,
     pub upload_days: u64,
     pub ticket_days: u64,
+    /// How long backups keep erased data, where the deployment has them.
+    pub backup_days: Option<u64>,
 }
 
 fn opt(text: &str, value: &str) -> QuickReply {
@@ -23,19 +25,27 @@ fn with_name(name: Option<&str>) -> String {
 }
 
 pub fn greeting(locale: Locale, terms: PrivacyTerms) -> String {
-    let PrivacyTerms { session_hours, upload_days, ticket_days } = terms;
+    let PrivacyTerms { session_hours, upload_days, ticket_days, backup_days } = terms;
+    let backups_es = backup_days
+        .map(|d| format!(" Lo que borres sigue en nuestras copias de seguridad hasta {d} días y después desaparece."))
+        .unwrap_or_default();
+    let backups_en = backup_days
+        .map(|d| format!(" What you erase stays in our backups for up to {d} days, then it is gone."))
+        .unwrap_or_default();
     match locale {
         Locale::Es => format!(
             "¡Hola! 👋 Soy el asistente de soporte técnico de STI y te voy a ayudar con tu equipo.\n\n\
              🔒 Privacidad: guardamos esta conversación, con tus datos personales enmascarados, hasta {session_hours} horas \
              después de tu último mensaje; las imágenes, {upload_days} días, y los tickets, {ticket_days} días. \
-             Podés descargar o borrar tus datos cuando quieras.\n\n¿Cómo te llamás?"
+             Podés descargar o borrar tus datos cuando quieras.{backups_es} No compartas contraseñas ni códigos de \
+             acceso remoto por acá.\n\n¿Cómo te llamás?"
         ),
         Locale::En => format!(
             "Hi! 👋 I'm STI's tech-support assistant and I'll help you with your device.\n\n\
              🔒 Privacy: we keep this conversation, with your personal data masked, for up to {session_hours} hours \
              after your last message; images for {upload_days} days and tickets for {ticket_days} days. \
-             You can download or erase your data at any time.\n\nWhat's your name?"
+             You can download or erase your data at any time.{backups_en} Don't share passwords or remote-access codes \
+             here.\n\nWhat's your name?"
         ),
     }
 }

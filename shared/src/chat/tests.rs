@@ -1,7 +1,7 @@
 use super::*;
 use crate::images::ImageHint;
 
-const TERMS: PrivacyTerms = PrivacyTerms { session_hours: 48, upload_days: 30, ticket_days: 90 };
+const TERMS: PrivacyTerms = PrivacyTerms { session_hours: 48, upload_days: 30, ticket_days: 90, backup_days: None };
 
 /// Drives a conversation with plain text turns; each text is masked with `mask_pii`
 /// exactly as the handler does.
@@ -345,4 +345,16 @@ fn image_notes_say_what_a_vision_model_saw() {
     let hinted = image_note(Locale::En, Some(ImageHint::Blurry), 800, 600, Some("A router"));
     assert!(hinted.starts_with("📷 Got your image. I can see: A router. ") && hinted.contains("blurry"), "{hinted}");
     assert_eq!(image_note(Locale::En, None, 10, 10, Some("  ")), image_note(Locale::En, None, 10, 10, None));
+}
+
+#[test]
+fn the_privacy_notice_says_what_backups_keep_only_where_there_are_backups() {
+    for locale in [Locale::Es, Locale::En] {
+        let (_, plain) = greet(locale, TERMS);
+        assert!(!plain.text.contains("35"), "{}", plain.text);
+        let with_backups = PrivacyTerms { backup_days: Some(35), ..TERMS };
+        let (_, notice) = greet(locale, with_backups);
+        assert!(notice.text.contains("35"), "{}", notice.text);
+        assert!(notice.text.contains("contraseñas") || notice.text.contains("passwords"), "{}", notice.text);
+    }
 }

@@ -58,6 +58,9 @@ pub struct Retention {
     pub session: Duration,
     /// The longest a session lives from its first message, however active.
     pub session_lifetime: Duration,
+    /// How long backups keep what was erased or expired (AWS Backup and point-in-time
+    /// recovery); none for a store without backups of its own.
+    pub backups: Option<Duration>,
     pub upload: Duration,
     pub ticket: Duration,
     pub log: Duration,

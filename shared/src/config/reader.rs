@@ -177,6 +177,10 @@ impl Reader<'_> {
         Ok(Retention {
             session: self.duration("SESSION_TTL", 48 * HOUR_MS)?,
             session_lifetime: self.duration("SESSION_MAX_LIFETIME", 7 * DAY_MS)?,
+            backups: self
+                .raw("BACKUP_RETENTION")
+                .map(|_| self.duration("BACKUP_RETENTION", 35 * DAY_MS))
+                .transpose()?,
             upload: self.duration("UPLOAD_RETENTION", 30 * DAY_MS)?,
             ticket: self.duration("TICKET_RETENTION", 90 * DAY_MS)?,
             log: self.duration("LOG_RETENTION", 14 * DAY_MS)?,

@@ -25,6 +25,7 @@ pub fn privacy_terms(retention: &Retention) -> PrivacyTerms {
         session_hours: (ms(retention.session) / HOUR_MS).max(1) as u64,
         upload_days: (ms(retention.upload) / DAY_MS).max(1) as u64,
         ticket_days: (ms(retention.ticket) / DAY_MS).max(1) as u64,
+        backup_days: retention.backups.map(|b| (ms(b) / DAY_MS).max(1) as u64),
     }
 }
 
