@@ -5,7 +5,7 @@ Each virtual visitor greets, then walks a whole conversation (name, problem, "no
 ticket) in a loop until the duration is over. Prints p50/p95/p99/max of /api/chat and the
 request rate. Run it against `sti serve` started with generous rate limits, e.g.
 
-    RATE_LIMIT_CHAT_PER_MIN_SESSION=100000 RATE_LIMIT_CHAT_PER_MIN_IP=100000 \
+    RATE_LIMIT_CHAT_PER_MIN_SESSION=100000 MAX_TURNS_PER_SESSION=1000000000 RATE_LIMIT_CHAT_PER_MIN_IP=100000 \
     RATE_LIMIT_GREETING_PER_MIN=100000 MAX_TICKETS_PER_HOUR=100000 RATE_LIMIT_UPLOAD_PER_MIN=100000 \
     cargo run --release --bin sti -- serve --data-dir /tmp/sti-load
     python3 scripts/chat-latency.py --base-url http://127.0.0.1:3000 --visitors 8 --seconds 20

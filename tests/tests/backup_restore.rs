@@ -112,7 +112,8 @@ async fn a_backup_taken_while_serving_restores_into_a_fresh_store() {
     }
     let status = api.upload_status(&kept[0].0, &upload_id).await;
     assert_eq!(status["status"], "done");
-    let sanitized = target.join("blobs").join(format!("sanitized/uploads/{}/{upload_id}.png", kept[0].0));
+    let sanitized =
+        target.join("blobs").join(format!("sanitized/{}.png", sti_e2e::original_key(&kept[0].0, &upload_id)));
     assert!(sanitized.exists(), "the image came back with its record");
     // The busy sessions are as they were at one instant: whole turns only.
     for sid in &busy {

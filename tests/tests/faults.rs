@@ -15,6 +15,7 @@ use sti_e2e::{Api, Server, data_dir, png, workspace_bin};
 
 const FAST: &[(&str, &str)] = &[
     ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "100000"),
+    ("MAX_TURNS_PER_SESSION", "1000000000"),
     ("RATE_LIMIT_CHAT_PER_MIN_IP", "100000"),
     ("RATE_LIMIT_GREETING_PER_MIN", "100000"),
     ("RATE_LIMIT_UPLOAD_PER_MIN", "100000"),

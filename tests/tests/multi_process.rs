@@ -10,6 +10,7 @@ use sti_e2e::{Api, Server, data_dir, png};
 
 const ENV: &[(&str, &str)] = &[
     ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "1000"),
+    ("MAX_TURNS_PER_SESSION", "1000000000"),
     ("RATE_LIMIT_CHAT_PER_MIN_IP", "1000"),
     ("RATE_LIMIT_UPLOAD_PER_MIN", "1000"),
     ("MAX_IMAGES_PER_SESSION", "50"),

@@ -121,6 +121,9 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
     let Some(mut upload) = backend.uploads.get(&session_id, &upload_id, app.now_ms()).await? else {
         return orphan(app, key).await;
     };
+    // The record names the object (a notification's key may be spelled the old way).
+    let record_key = upload.key.clone();
+    let key = record_key.as_str();
     if upload.status == UploadStatus::AwaitingUpload {
         // A signed-URL upload whose object just arrived; a duplicate delivery may have
         // moved it first.
