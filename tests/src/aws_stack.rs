@@ -43,6 +43,8 @@ impl Stack {
             ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "1000".to_owned()),
             ("RATE_LIMIT_CHAT_PER_MIN_IP", "1000".to_owned()),
             ("RATE_LIMIT_UPLOAD_PER_MIN", "1000".to_owned()),
+            ("RATE_LIMIT_GREETING_PER_MIN", "1000".to_owned()),
+            ("RATE_LIMIT_TICKET_PER_MIN_IP", "1000".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -4,6 +4,7 @@
 pub mod aws_stack;
 pub mod fake_openai;
 pub mod moto;
+pub mod privacy_forms;
 pub mod runtime_api;
 pub mod throttle;
 

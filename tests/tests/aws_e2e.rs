@@ -464,50 +464,54 @@ async fn dynamodb_throttling_gives_503s_with_retry_after_and_loses_nothing() {
     assert_eq!(health.status, StatusCode::OK, "recovered: {}", health.body);
 }
 
-/// The privacy promise on the AWS backend: a password, a remote-access id and a card split
-/// over two messages are in neither the ticket (as DynamoDB holds it and as the API shows
-/// it) nor the export; the split card's first half is rewritten in DynamoDB too.
+/// The privacy promise on the AWS backend: every form of personal data and secret (the
+/// same as on `sti serve`, `tests/tests/privacy.rs`) is in neither the ticket (as DynamoDB
+/// holds it and as the API shows it) nor the export; a card split over two messages has
+/// its first half rewritten in DynamoDB too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_reach_neither_the_ticket_nor_the_export_on_aws() {
+    use sti_e2e::privacy_forms::{FORMS, readable};
     let moto = Moto::start();
     let Running { aws, server, api, .. } = running(&moto).await;
-    let secrets = ["Hunter2!Secreta", "1 234 567 890", "4321", "4111 1111", "1111 1111"];
-    let sid = api.greeting().await;
-    api.chat(&sid, "me llamo Ana").await;
-    for message in [
-        "mi contraseña es Hunter2!Secreta y no puedo entrar",
-        "te paso el teamviewer: ID 1 234 567 890 clave 4321",
-        "tarjeta 4111 1111",
-        "1111 1111",
-    ] {
-        let reply = api.chat(&sid, message).await;
-        assert!(reply["reply"].as_str().is_some_and(|r| !r.is_empty()), "{reply}");
-    }
-    let opened = api.post_json("/api/whatsapp-ticket", &json!({ "sessionId": sid })).await;
-    assert!(matches!(opened.status.as_u16(), 200 | 201), "{}", opened.body);
-    let opened = opened.json();
-    let ticket_id = opened["ticketId"].as_str().unwrap_or_default().to_owned();
-    let ticket_url = opened["ticketUrl"].as_str().unwrap_or_default().to_owned();
-    let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
-    let shown = api.get(&path).await;
-    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
-    let stored = aws
-        .tickets
-        .get(&TicketId::parse(&ticket_id).unwrap_or_else(|e| panic!("{e}")), sti_shared::time::now_ms())
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("the ticket {ticket_id} is not in DynamoDB"));
-    let stored = serde_json::to_string(&stored).unwrap_or_default();
-    let export = api.export(&sid).await;
-    assert_eq!(export.status, StatusCode::OK);
-    let transcript = aws.sessions.transcript(&SessionId::parse(&sid).unwrap_or_else(|e| panic!("{e}"))).await;
-    let transcript = serde_json::to_string(&transcript.unwrap_or_default()).unwrap_or_default();
-    assert!(transcript.contains("tarjeta [CARD]"), "the first half was rewritten in DynamoDB: {transcript}");
-    for (what, text) in [("the stored ticket", &stored), ("the ticket", &shown.body), ("the export", &export.body)] {
-        assert!(text.contains("[SECRET]"), "{what}: {text}");
-        for secret in secrets {
-            assert!(!text.contains(secret), "{secret:?} is readable in {what}: {text}");
+    for form in FORMS {
+        let sid = api.greeting().await;
+        api.chat(&sid, "me llamo Ana").await;
+        for message in form.messages {
+            let reply = api.chat(&sid, message).await;
+            assert!(reply["reply"].as_str().is_some_and(|r| !r.is_empty()), "{}: {reply}", form.name);
+        }
+        let opened = api.post_json("/api/whatsapp-ticket", &json!({ "sessionId": sid })).await;
+        assert!(matches!(opened.status.as_u16(), 200 | 201), "{}: {}", form.name, opened.body);
+        let opened = opened.json();
+        let ticket_id = opened["ticketId"].as_str().unwrap_or_default().to_owned();
+        let ticket_url = opened["ticketUrl"].as_str().unwrap_or_default().to_owned();
+        let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
+        let shown = api.get(&path).await;
+        assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+        let stored = aws
+            .tickets
+            .get(&TicketId::parse(&ticket_id).unwrap_or_else(|e| panic!("{e}")), sti_shared::time::now_ms())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("the ticket {ticket_id} is not in DynamoDB"));
+        let stored = serde_json::to_string(&stored).unwrap_or_default();
+        let export = api.export(&sid).await;
+        assert_eq!(export.status, StatusCode::OK);
+        let transcript = aws.sessions.transcript(&SessionId::parse(&sid).unwrap_or_else(|e| panic!("{e}"))).await;
+        let transcript = serde_json::to_string(&transcript.unwrap_or_default()).unwrap_or_default();
+        if form.name == "card over two messages" {
+            assert!(transcript.contains("tarjeta [CARD]"), "the first half was rewritten in DynamoDB: {transcript}");
+        }
+        for (what, text) in [
+            ("the stored ticket", &stored),
+            ("the ticket", &shown.body),
+            ("the export", &export.body),
+            ("DynamoDB", &transcript),
+        ] {
+            for secret in form.secrets {
+                assert!(!readable(text, secret), "{}: {secret:?} is readable in {what}: {text}", form.name);
+            }
         }
     }
     drop(server);
