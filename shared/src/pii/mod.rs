@@ -185,6 +185,11 @@ pub fn mask_pii(text: &str) -> String {
 /// data reaching into the previous line, that line rewritten.
 pub fn mask_across(previous: &str, text: &str) -> (String, Option<String>) {
     let current = normalise(text);
+    // Most lines cannot continue the one before (no number, address or credential to
+    // complete): masked alone, at the cost of one pass.
+    if !may_continue(previous, &current) {
+        return (mask_pii(&current), None);
+    }
     let joined = format!("{previous} {current}");
     let boundary = previous.len() + 1;
     let findings = find_pii_in_lines(&joined, &[0..previous.len(), boundary..joined.len()]);
@@ -214,6 +219,18 @@ pub fn mask_across(previous: &str, text: &str) -> (String, Option<String>) {
     }
     rewritten.push_str(&joined[at..previous.len()]);
     (current_masked, Some(rewritten))
+}
+
+/// Whether `current` may complete personal data that `previous` began: a number (or
+/// its placeholder) or a credential word before, digits or an address's part after.
+fn may_continue(previous: &str, current: &str) -> bool {
+    let marks = Marks::of(previous);
+    let starts = current.trim_start().bytes().next();
+    marks.digit
+        || marks.secret_word
+        || marks.spelled_at
+        || previous.trim_end().ends_with(['@', ']'])
+        || starts.is_some_and(|b| b.is_ascii_digit() || matches!(b, b'@' | b'+' | b'(' | b'.' | b'-'))
 }
 
 /// The previous line ended with a masked number and this one starts with digits ("mi cel
