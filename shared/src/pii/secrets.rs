@@ -36,7 +36,9 @@ fn words(text: &str) -> Vec<Word> {
 /// one that says what a "código" is, by first letter (lowercase ASCII).
 fn triggers(first: u8) -> &'static [&'static [u8]] {
     match first {
-        b'c' => &[b"contrase", b"clave", b"chrome", b"confirma"],
+        // "confirmá", "verificá" (imperatives in every set of steps) name nothing: only
+        // the nouns do ("código de verificación").
+        b'c' => &[b"contrase", b"clave", b"chrome", b"confirmaci", b"confirmat"],
         b'p' => &[b"pass", b"pwd", b"pin"],
         b't' => &[b"token", b"teamv", b"team v"],
         b'o' => &[b"otp"],
@@ -46,7 +48,7 @@ fn triggers(first: u8) -> &'static [&'static [u8]] {
         b's' => &[b"supremo", b"segurid", b"security"],
         b'q' => &[b"quick"],
         b'e' => &[b"escritor"],
-        b'v' => &[b"verific"],
+        b'v' => &[b"verificaci", b"verificat"],
         b'd' => &[b"desbloq"],
         _ => &[],
     }
