@@ -11,7 +11,7 @@ use crate::chat::{self, Action, ImageNote, Input, QuickReply};
 use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
-use crate::pii::{mask_across, mask_pii};
+use crate::pii::{mask_across, mask_pii, mask_pii_keeping};
 use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
 };
@@ -65,6 +65,12 @@ async fn backoff(attempt: u32) {
 
 fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
     TranscriptEntry { seq, at, role, text: mask_pii(text) }
+}
+
+/// The bot's line announcing a ticket: masked, but the business's own WhatsApp link in it
+/// stays whole (its number is no visitor's).
+fn ticket_entry(seq: u64, at: i64, text: &str, whatsapp_url: &str) -> TranscriptEntry {
+    TranscriptEntry { seq, at, role: Role::Bot, text: mask_pii_keeping(text, &[whatsapp_url]) }
 }
 
 /// The visitor's line, from text [`mask_pii`] already masked (masking is idempotent, a
@@ -283,7 +289,13 @@ async fn chat_turn(
         next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
         let record = TurnRecord {
             rewritten,
-            entries: vec![visitor_line, entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            entries: vec![
+                visitor_line,
+                match &ticket {
+                    Some(links) => ticket_entry(version * 2 + 1, now, &reply.text, &links.whatsapp_url),
+                    None => entry(version * 2 + 1, now, Role::Bot, &reply.text),
+                },
+            ],
             expected_version: next.version - 1,
             session: next,
             message_id: message_id.map(str::to_owned),
@@ -346,7 +358,7 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
         let version = session.version + 1;
         let record = TurnRecord {
             rewritten: None,
-            entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            entries: vec![ticket_entry(version * 2 + 1, now, &reply.text, &opened.links.whatsapp_url)],
             expected_version: session.version,
             session: next_session(app, session, conversation, now),
             message_id: None,

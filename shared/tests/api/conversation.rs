@@ -85,3 +85,19 @@ async fn erasing_a_session_removes_everything() {
     assert!(held().is_empty(), "files left behind: {:?}", held());
     assert_eq!(erase().await.status, StatusCode::NOT_FOUND, "nothing is left to erase");
 }
+
+/// The bot's ticket message keeps the business's own WhatsApp link whole in the stored
+/// transcript: its number is the business's, not the visitor's.
+#[tokio::test]
+async fn the_stored_ticket_message_keeps_the_business_whatsapp_number() {
+    let api = api(&[("WHATSAPP_NUMBER", "5491100000000")]).await;
+    let session = api.greet().await;
+    api.chat(&session, "Ana").await;
+    api.chat(&session, "no tengo internet, mi cel es 11 4567-8901").await;
+    let opened = api.post_json("/api/whatsapp-ticket", json!({ "sessionId": session })).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text());
+    let export = api.get(&format!("/api/session/{session}/export"), &[]).await.text();
+    assert!(export.contains("wa.me/5491100000000"), "{export}");
+    assert!(!export.contains("wa.me/[PHONE]"), "{export}");
+    assert!(!export.contains("4567-8901"), "the visitor's number is still masked: {export}");
+}
