@@ -134,6 +134,12 @@ async fn try_process(app: &App, key: &str) -> Result<JobResult, StoreError> {
         }
     }
     if upload.status != UploadStatus::Queued {
+        // A finished upload keeps only its sanitised copy: an original here again is a
+        // presigned PUT replayed within its validity (metadata, GPS and all), never kept.
+        // Deleting what is already gone is fine, and needs no permission to list the bucket.
+        if matches!(upload.status, UploadStatus::Done | UploadStatus::Failed) {
+            backend.blobs.delete(key).await?;
+        }
         return Ok(JobResult::AlreadyDone);
     }
     // A duplicate delivery in flight elsewhere: let that one finish; if it dies, the

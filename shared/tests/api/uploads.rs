@@ -84,6 +84,12 @@ async fn processing_keeps_only_the_sanitised_copy() {
     assert!(blobs.get(&format!("thumbnails/{key}.jpg")).await.ok().flatten().is_some());
     let status = api.get(&format!("/api/upload/{id}"), &[("x-session-id", &session)]).await;
     assert_eq!(status.json()["status"], "done");
+    // The same presigned PUT replayed while still valid (S3 takes it): the new original
+    // is deleted when its notification arrives, the sanitised copy stays.
+    assert!(blobs.put(&key, Bytes::from_static(DEMO_PNG), "image/png").await.is_ok());
+    assert_eq!(process_job(&api.app, &key, 1).await, JobResult::AlreadyDone);
+    assert!(!api.blob_exists(&key).await, "a replayed original is not kept");
+    assert!(blobs.get(&format!("sanitized/{key}.png")).await.ok().flatten().is_some());
 }
 
 #[tokio::test]
