@@ -164,6 +164,14 @@ def check_bucket_access(t, problems):
         for action, resource in grants:
             if action != "s3:PutObject" or not resource.endswith("/uploads/*"):
                 problems.append(f"upload-url: may only put under uploads/, but has {action} on {resource}")
+    status = functions.get("upload-status")
+    if status is not None:
+        grants = s3_grants(t, status)
+        if not any(action == "s3:ListBucket" for action, _ in grants):
+            problems.append(
+                "upload-status: without s3:ListBucket, HeadObject on an original not yet arrived is a 403, "
+                "not a 404 (the status endpoint would answer 503 while an upload awaits its bytes)"
+            )
     worker = functions.get("image-worker")
     if worker is not None and ("s3:DeleteObject", "${UploadsBucket.Arn}/uploads/*") not in s3_grants(t, worker):
         problems.append("image-worker: cannot delete the originals it processed or refused (s3:DeleteObject on uploads/*)")

@@ -86,6 +86,11 @@ class TemplateInvariants(unittest.TestCase):
 
         self.assertFlags(worker_cannot_delete, "image-worker: cannot delete the originals")
 
+        def status_cannot_list(t):
+            res(t, "UploadsProbePolicy")["PolicyDocument"]["Statement"].pop(1)
+
+        self.assertFlags(status_cannot_list, "upload-status: without s3:ListBucket")
+
         def cors_any_method(t):
             res(t, "UploadsBucket")["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"] = ["GET", "PUT"]
 
