@@ -166,9 +166,18 @@ pub fn is_access_token(s: &str) -> bool {
 /// one session can be told apart and followed, but the tag is no credential (the id's
 /// 128 random bits cannot be recovered from 48 bits of its hash).
 pub fn session_tag(session_id: &str) -> String {
+    format!("s-{}", sha256_hex(session_id.as_bytes(), 6))
+}
+
+/// The first `bytes` bytes of the SHA-256 of `input`, in lowercase hex.
+fn sha256_hex(input: &[u8], bytes: usize) -> String {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(session_id.as_bytes());
-    format!("s-{}", hex(&digest[..6]))
+    hex(&sha2::Sha256::digest(input)[..bytes])
+}
+
+/// How a bearer token (a resume token) is stored: its whole SHA-256, never the token.
+pub fn token_hash(token: &str) -> String {
+    sha256_hex(token.as_bytes(), 32)
 }
 
 /// The name a session's files go under in blob storage: 96 bits of a hash of its id, so
@@ -176,9 +185,7 @@ pub fn session_tag(session_id: &str) -> String {
 /// carry the id itself (a bearer credential for the session's data). Not reversible: the
 /// id's 128 random bits cannot be recovered from it.
 pub fn storage_tag(session_id: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("sti-storage-v1:{session_id}").as_bytes());
-    format!("t{}", hex(&digest[..12]))
+    format!("t{}", sha256_hex(format!("sti-storage-v1:{session_id}").as_bytes(), 12))
 }
 
 pub fn is_storage_tag(s: &str) -> bool {

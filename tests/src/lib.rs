@@ -344,6 +344,21 @@ impl Api {
     pub async fn export(&self, session: &str) -> Answer {
         self.get(&format!("/api/session/{session}/export")).await
     }
+
+    /// Opens the ticket of `session` (it must open) and returns its id and the path of
+    /// its view (the link with the server's base taken off).
+    pub async fn open_ticket(&self, session: &str) -> (String, String) {
+        let opened = self.post_json("/api/whatsapp-ticket", &json!({ "sessionId": session })).await;
+        assert!(matches!(opened.status.as_u16(), 200 | 201), "the ticket must open: {}", opened.body);
+        let opened = opened.json();
+        let id = opened["ticketId"].as_str().unwrap_or_default().to_owned();
+        (id, ticket_path(opened["ticketUrl"].as_str().unwrap_or_default()))
+    }
+}
+
+/// The path of a ticket link (`https://host/api/ticket/…?t=…` → `/api/ticket/…?t=…`).
+pub fn ticket_path(ticket_url: &str) -> String {
+    ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default()
 }
 
 /// A picture with edges and mid-range brightness, encoded in `format`.
@@ -433,10 +448,7 @@ pub async fn long_conversation_gets_its_ticket(api: &Api) {
         let reply = api.chat(&sid, &message).await;
         assert!(reply["reply"].as_str().is_some_and(|r| !r.is_empty()), "turn {i}: {reply}");
     }
-    let opened = api.post_json("/api/whatsapp-ticket", &json!({ "sessionId": sid })).await;
-    assert!(matches!(opened.status.as_u16(), 200 | 201), "the ticket must open: {}", opened.body);
-    let ticket_url = opened.json()["ticketUrl"].as_str().unwrap_or_default().to_owned();
-    let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
+    let (_, path) = api.open_ticket(&sid).await;
     let view = api.get(&path).await;
     assert_eq!(view.status, StatusCode::OK, "{}", view.body);
     let v = view.json();

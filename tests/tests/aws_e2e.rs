@@ -480,12 +480,7 @@ async fn secrets_reach_neither_the_ticket_nor_the_export_on_aws() {
             let reply = api.chat(&sid, message).await;
             assert!(reply["reply"].as_str().is_some_and(|r| !r.is_empty()), "{}: {reply}", form.name);
         }
-        let opened = api.post_json("/api/whatsapp-ticket", &json!({ "sessionId": sid })).await;
-        assert!(matches!(opened.status.as_u16(), 200 | 201), "{}: {}", form.name, opened.body);
-        let opened = opened.json();
-        let ticket_id = opened["ticketId"].as_str().unwrap_or_default().to_owned();
-        let ticket_url = opened["ticketUrl"].as_str().unwrap_or_default().to_owned();
-        let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
+        let (ticket_id, path) = api.open_ticket(&sid).await;
         let shown = api.get(&path).await;
         assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
         let stored = aws

@@ -109,7 +109,7 @@ async fn greeting_to_ticket_with_an_image_survives_a_restart() {
     assert_eq!(after["transcript"], before["transcript"]);
     assert_eq!(after["uploads"], before["uploads"]);
     assert_eq!(after["tickets"][0]["ticketId"], ticket_id.as_str());
-    let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
+    let path = sti_e2e::ticket_path(&ticket_url);
     assert_eq!(api.get(&path).await.status, StatusCode::OK);
     let status = api.wait_upload(&sid, &upload_id).await;
     assert_eq!(status["status"], "done");

@@ -5,7 +5,6 @@
 //! and HTML), `/api/logs`, the process log, and what the model was sent.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 use sti_e2e::fake_openai::{Behaviour, FakeOpenAi};
 use sti_e2e::privacy_forms::{FORMS, Form, readable};
 use sti_e2e::{Api, Server, data_dir};
@@ -49,10 +48,7 @@ async fn no_form_of_personal_data_or_secret_is_readable_anywhere() {
         // By now the model has been asked for steps with what the visitor said.
         let last = api.chat(&sid, "y además la impresora no imprime").await;
         assert_hidden("the bot's reply", &last.to_string(), form);
-        let opened = api.post_json("/api/whatsapp-ticket", &json!({ "sessionId": sid })).await;
-        assert!(matches!(opened.status.as_u16(), 200 | 201), "{}: {}", form.name, opened.body);
-        let ticket_url = opened.json()["ticketUrl"].as_str().unwrap_or_default().to_owned();
-        let path = ticket_url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap_or_default();
+        let (_, path) = api.open_ticket(&sid).await;
         let ticket = api.get(&path).await;
         assert_eq!(ticket.status, StatusCode::OK, "{}", ticket.body);
         let page = api.send(api.request(Method::GET, &path).header("accept", "text/html")).await;

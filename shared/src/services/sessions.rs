@@ -92,16 +92,15 @@ pub struct ResumeToken {
     pub expires_at: i64,
 }
 
-fn token_hash(token: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A resume token for session `id` (which must be live).
 pub async fn resume_token(app: &App, id: &SessionId) -> Result<ResumeToken> {
-    let session = find(app, id).await?.ok_or(Error::SessionNotFound)?;
+    issue_resume_token(app, &load(app, id, app.now_ms()).await?).await
+}
+
+async fn issue_resume_token(app: &App, session: &Session) -> Result<ResumeToken> {
     let token = crate::ids::access_token_from(app.random())?;
-    app.backend().sessions.save_resume_token(&token_hash(&token), &session.id, session.expires_at).await?;
+    let hash = crate::ids::token_hash(&token);
+    app.backend().sessions.save_resume_token(&hash, &session.id, session.expires_at).await?;
     Ok(ResumeToken { token, expires_at: session.expires_at })
 }
 
@@ -112,11 +111,9 @@ pub async fn resume(app: &App, token: &str, ip: &str) -> Result<(Session, Resume
     if !crate::ids::is_access_token(token) {
         return Err(Error::SessionNotFound);
     }
-    let id = app.backend().sessions.take_resume_token(&token_hash(token), app.now_ms()).await?;
-    let session = match id {
-        Some(id) => find(app, &id).await?.ok_or(Error::SessionNotFound)?,
-        None => return Err(Error::SessionNotFound),
-    };
-    let next = resume_token(app, &session.id).await?;
+    let now = app.now_ms();
+    let id = app.backend().sessions.take_resume_token(&crate::ids::token_hash(token), now).await?;
+    let session = load(app, &id.ok_or(Error::SessionNotFound)?, now).await?;
+    let next = issue_resume_token(app, &session).await?;
     Ok((session, next))
 }
