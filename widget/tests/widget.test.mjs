@@ -275,6 +275,8 @@ test("data-persist=local on a shared computer: nothing shows until the visitor c
   await launcher(later.page).click();
   await later.page.getByText("Hay una conversación anterior").waitFor();
   assert.equal(await later.page.locator(".msg.me").count(), 0, "the old transcript is not shown before choosing");
+  fs.mkdirSync(shots, { recursive: true });
+  await later.page.screenshot({ path: path.join(shots, "resume-choice-1280x800.png") });
   await later.page.getByRole("button", { name: "Empezar de nuevo" }).click();
   await later.page.locator(".msg.bot").filter({ hasText: "¿Cómo te llamás?" }).waitFor();
   assert.equal(await later.page.locator(".msg.me").count(), 0);
