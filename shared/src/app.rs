@@ -205,6 +205,11 @@ impl App {
         self.inner.tally.add(deltas).await;
     }
 
+    /// [`App::count`] for counters whose keys are built at run time (one per label set).
+    pub async fn count_keyed(&self, keyed: &[(&str, i64)]) {
+        self.inner.tally.add_keyed(keyed).await;
+    }
+
     /// The application-log line of an event (its message masked here) and its expiry.
     pub fn log_line(&self, level: LogLevel, event: &str, about: LogSubject<'_>, message: &str) -> (LogEntry, i64) {
         let at = self.now_ms();

@@ -57,7 +57,18 @@ counters! {
     TicketsCreated = "tickets.created", "sti_tickets_created_total", "Tickets opened.";
     RateLimitRejected = "ratelimit.rejected", "sti_ratelimit_rejected_total", "Requests refused by rate limits.";
     Http5xx = "http.5xx", "sti_http_5xx_total", "Responses with a 5xx status.";
+    FeedbackUp = "feedback.up", "sti_feedback_up_total", "Visitors who rated how their case ended as good.";
+    FeedbackDown = "feedback.down", "sti_feedback_down_total", "Visitors who rated how their case ended as bad.";
 }
+
+/// The counter of one rating for one outcome and category, `feedback.by.<outcome>.<category>.<up|down>`
+/// (category ids and outcomes are fixed lowercase words, so the key splits back on dots).
+pub fn feedback_key(outcome: &str, category: &str, up: bool) -> String {
+    format!("{FEEDBACK_BY}{outcome}.{category}.{}", if up { "up" } else { "down" })
+}
+
+/// The prefix of [`feedback_key`]s.
+pub const FEEDBACK_BY: &str = "feedback.by.";
 
 /// How long a counter write may hold up a response.
 const WRITE_TIMEOUT: Duration = Duration::from_millis(1_000);

@@ -51,6 +51,11 @@ pub enum Error {
     /// The session holds its quota of turns; the visitor goes on in a new one.
     #[error("this conversation has reached its {max_turns} messages; start a new one")]
     ConversationFull { max_turns: u64 },
+    /// A rating arrived while no case of the conversation is closed (solved or ticket).
+    #[error("there is nothing to rate yet: a case is rated once it is solved or handed to a technician")]
+    NothingToRate,
+    #[error("this case was already rated")]
+    AlreadyRated,
     #[error("no such upload in this session")]
     UploadNotFound,
     /// Unknown ticket, missing or wrong token: one answer, so links cannot be probed.

@@ -1,4 +1,4 @@
-//! `chat`: POST /api/chat.
+//! `chat`: POST /api/chat and POST /api/feedback.
 
 use sti_shared::handlers::chat;
 

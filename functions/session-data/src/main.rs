@@ -1,4 +1,4 @@
-//! `session-data`: GET /api/session/{id}/export and DELETE /api/session/{id}.
+//! `session-data`: GET /api/session/{id}/export, GET /api/session/{id}/history and DELETE /api/session/{id}.
 
 use sti_shared::handlers::session_data;
 

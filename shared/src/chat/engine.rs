@@ -391,14 +391,14 @@ pub fn replace_steps(turn: &mut Turn, steps: Vec<String>) {
 }
 
 /// The reply once the handler opened (or found) the ticket of this case.
-pub fn ticket_opened(conversation: &Conversation, ticket_id: &str, whatsapp_url: &str) -> (Conversation, Reply) {
+pub fn ticket_opened(conversation: &Conversation, ticket_id: &str) -> (Conversation, Reply) {
     let mut c = conversation.clone();
     close_attempt(&mut c, Outcome::Escalated);
     c.state = State::TicketCreated;
     c.ticket_id = Some(ticket_id.to_owned());
     let locale = c.locale;
     let reply = Reply {
-        text: replies::ticket_opened(locale, c.name.as_deref(), ticket_id, whatsapp_url),
+        text: replies::ticket_opened(locale, c.name.as_deref(), ticket_id),
         options: vec![replies::another_problem_option(locale)],
     };
     (c, reply)

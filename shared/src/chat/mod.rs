@@ -4,6 +4,7 @@
 
 pub mod classify;
 mod engine;
+mod feedback;
 pub mod intents;
 pub mod kb;
 pub mod names;
@@ -11,7 +12,8 @@ pub mod replies;
 mod stored_attempt;
 
 pub use engine::{greet, is_known_button, replace_steps, respond, steps_request, ticket_opened, ticket_unavailable};
-pub use replies::PrivacyTerms;
+pub use feedback::{CaseEnd, Feedback};
+pub use replies::{PrivacyTerms, button_label};
 pub use stored_attempt::steps_by_reference;
 
 use std::borrow::Cow;

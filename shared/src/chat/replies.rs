@@ -160,14 +160,20 @@ pub fn steps(locale: Locale, category: &Category, round: u8, steps: &[impl AsRef
     let general = category.id == super::kb::GENERAL.id;
     match (locale, round, general) {
         (Locale::Es, 1, false) => {
-            format!("Probemos esto para {}:\n\n{numbered}\n\n¿Se solucionó?", category.title(locale))
+            format!(
+                "{}: probemos esto.\n\n{numbered}\n\n¿Se solucionó?",
+                super::capitalize_sentence(category.title(locale))
+            )
         }
         (Locale::Es, 1, true) => format!(
             "No encontré tu problema entre los más comunes, pero probemos esto:\n\n{numbered}\n\nSi no se soluciona, te paso con un técnico. ¿Se solucionó?"
         ),
         (Locale::Es, _, _) => format!("Vamos con otros pasos:\n\n{numbered}\n\n¿Y ahora, se solucionó?"),
         (Locale::En, 1, false) => {
-            format!("Let's try this for {}:\n\n{numbered}\n\nDid that fix it?", category.title(locale))
+            format!(
+                "{}: let's try this.\n\n{numbered}\n\nDid that fix it?",
+                super::capitalize_sentence(category.title(locale))
+            )
         }
         (Locale::En, 1, true) => format!(
             "I couldn't match your problem to the common ones, but let's try this:\n\n{numbered}\n\nIf it doesn't help, I'll put you through to a technician. Did that fix it?"
@@ -278,16 +284,31 @@ pub fn offer_reask(locale: Locale) -> String {
     }
 }
 
-pub fn ticket_opened(locale: Locale, name: Option<&str>, ticket_id: &str, whatsapp_url: &str) -> String {
+/// The ticket card beside this message is the link: the text says what to do with it.
+pub fn ticket_opened(locale: Locale, name: Option<&str>, ticket_id: &str) -> String {
     let n = with_name(name);
     match locale {
         Locale::Es => format!(
-            "Listo{n}. Creé el ticket {ticket_id} ✅\n\nTocá este enlace para seguir con un técnico por WhatsApp (el mensaje ya lleva el número de ticket):\n{whatsapp_url}\n\nGuardá el número por si lo necesitás."
+            "Listo{n}. Creé el ticket {ticket_id} ✅\n\nTocá «Seguir por WhatsApp» para hablar con un técnico: el mensaje ya lleva el número de ticket. Guardá el número por si lo necesitás."
         ),
         Locale::En => format!(
-            "Done{n}. I opened ticket {ticket_id} ✅\n\nTap this link to continue with a technician on WhatsApp (the message already carries the ticket number):\n{whatsapp_url}\n\nKeep the number in case you need it."
+            "Done{n}. I opened ticket {ticket_id} ✅\n\nTap «Continue on WhatsApp» to talk to a technician: the message already carries the ticket number. Keep the number in case you need it."
         ),
     }
+}
+
+/// The label of a quick-reply value, as the bot offers it in `locale` (for a transcript
+/// line when the offer itself is not known).
+pub fn button_label(locale: Locale, value: &str) -> Option<String> {
+    if let Some(category) = value.strip_prefix("cat:").and_then(super::kb::category) {
+        return Some(category_option(locale, category).text);
+    }
+    [solved_options(locale), ticket_options(locale), after_decline_options(locale)]
+        .into_iter()
+        .flatten()
+        .chain([another_problem_option(locale), decline_name_option(locale), other_option(locale)])
+        .find(|o| o.value == value)
+        .map(|o| o.text)
 }
 
 pub fn ticket_reminder(locale: Locale, ticket_id: &str) -> String {

@@ -81,9 +81,11 @@ fn full_flow_to_a_ticket() {
 
     s.say("sí");
     assert_eq!(s.action, Action::OpenTicket);
-    let (c, reply) = ticket_opened(&s.c, "STI-20261122-ABC123", "https://wa.me/?text=x");
+    let (c, reply) = ticket_opened(&s.c, "STI-20261122-ABC123");
     assert_eq!(c.state, State::TicketCreated);
-    assert!(reply.text.contains("STI-20261122-ABC123") && reply.text.contains("https://wa.me/"));
+    assert!(reply.text.contains("STI-20261122-ABC123"));
+    // The card beside the message is the link: no URL spills into the text.
+    assert!(!reply.text.contains("http") && reply.text.chars().count() < 200, "{}", reply.text);
     let outcomes: Vec<Outcome> = c.attempts.iter().map(|a| a.outcome).collect();
     assert_eq!(outcomes, vec![Outcome::NotSolved, Outcome::NotSolved]);
     assert_eq!(c.attempts[0].steps.len(), kb::category("printer").map(|k| k.steps_es.len()).unwrap_or(0));
@@ -124,7 +126,7 @@ fn technician_escape_works_from_any_state() {
     // With a ticket already open, asking again points to it instead of opening another.
     let mut s = Script::start(Locale::Es);
     s.say("Ana").say("quiero hablar con un técnico").tap("ticket");
-    let (c, _) = ticket_opened(&s.c, "STI-20260101-ABCDEF", "https://wa.me/?text=x");
+    let (c, _) = ticket_opened(&s.c, "STI-20260101-ABCDEF");
     s.c = c;
     assert_eq!(s.state(), State::TicketCreated);
     s.say("quiero hablar con un técnico");
@@ -229,7 +231,7 @@ fn steps_state_understands_a_new_problem_and_reasks_otherwise() {
 fn after_a_ticket_a_new_problem_starts_a_new_case() {
     let mut s = Script::start(Locale::Es);
     s.say("Ana").say("no tengo internet").say("técnico").tap("ticket");
-    let (c, _) = ticket_opened(&s.c, "STI-20261122-AAAAAA", "https://wa.me/?text=x");
+    let (c, _) = ticket_opened(&s.c, "STI-20261122-AAAAAA");
     s.c = c;
     s.say("gracias");
     assert_eq!(s.state(), State::TicketCreated);
@@ -357,4 +359,32 @@ fn the_privacy_notice_says_what_backups_keep_only_where_there_are_backups() {
         assert!(notice.text.contains("35"), "{}", notice.text);
         assert!(notice.text.contains("contraseñas") || notice.text.contains("passwords"), "{}", notice.text);
     }
+}
+
+#[test]
+fn every_button_the_bot_offers_has_its_label_for_the_transcript() {
+    use crate::chat::replies::{problem_shortcuts, solved_options, ticket_options};
+    for locale in [Locale::Es, Locale::En] {
+        for option in solved_options(locale).into_iter().chain(ticket_options(locale)).chain(problem_shortcuts(locale))
+        {
+            assert!(is_known_button(&option.value), "{}", option.value);
+            let label = crate::chat::button_label(locale, &option.value);
+            assert_eq!(label.as_deref(), Some(option.text.as_str()), "{}", option.value);
+        }
+    }
+    assert_eq!(crate::chat::button_label(Locale::Es, "no").as_deref(), Some("No"));
+    assert_eq!(crate::chat::button_label(Locale::En, "tech").as_deref(), Some("Talk to a technician"));
+    assert_eq!(crate::chat::button_label(Locale::Es, "cat:printer").as_deref(), Some("La impresora no imprime"));
+    assert_eq!(crate::chat::button_label(Locale::Es, "cat:nope"), None);
+    assert_eq!(crate::chat::button_label(Locale::Es, "launch"), None);
+}
+
+#[test]
+fn steps_open_with_the_problem_as_a_heading_in_both_languages() {
+    let printer = kb::category("printer").unwrap_or(&kb::GENERAL);
+    let es = crate::chat::replies::steps(Locale::Es, printer, 1, &["Uno"]);
+    assert!(es.starts_with("La impresora no imprime: probemos esto.\n\n1. Uno"), "{es}");
+    let en = crate::chat::replies::steps(Locale::En, printer, 1, &["One"]);
+    assert!(en.starts_with("The printer doesn't print: let's try this.\n\n1. One"), "{en}");
+    assert!(!es.contains("para la") && !en.contains("for the"), "no title glued into a sentence");
 }

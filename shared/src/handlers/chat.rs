@@ -1,22 +1,25 @@
-//! `POST /api/chat`: one visitor message (words or a button) and the bot's answer.
+//! `POST /api/chat`: one visitor message (words or a button) and the bot's answer; and
+//! `POST /api/feedback`: the visitor's rating of how the conversation's case ended.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
+use axum::{Extension, Json};
 use serde::Deserialize;
 
 use crate::app::App;
+use crate::chat::Feedback;
 use crate::chat::is_known_button;
 use crate::http::extract::session_id;
 use crate::http::{ApiError, ApiResult, BaseUrl, ClientIp, ErrorCode, JsonBody, RequestId, Routes, json_text};
 use crate::ids::is_valid_message_id;
 use crate::services::Origin;
+use crate::services::feedback::{self, MAX_COMMENT_CHARS, Rating};
 use crate::services::turns::{self, Message, Utterance};
 
 pub fn routes() -> Routes {
-    Routes::new().route("/api/chat", post(chat))
+    Routes::new().route("/api/chat", post(chat)).route("/api/feedback", post(feedback))
 }
 
 #[derive(Deserialize)]
@@ -86,4 +89,37 @@ async fn chat(
     let origin = Origin { base_url: &base_url, request_id: &request_id };
     let body = turns::chat(&app, &message, &origin).await?;
     Ok(json_text(StatusCode::OK, body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedbackRequest {
+    session_id: Option<String>,
+    rating: Option<String>,
+    comment: Option<String>,
+}
+
+async fn feedback(
+    State(app): State<App>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    JsonBody(req): JsonBody<FeedbackRequest>,
+) -> ApiResult<(StatusCode, Json<Feedback>)> {
+    let session = session_id(req.session_id.as_deref(), "sessionId")?;
+    let up = match req.rating.as_deref() {
+        Some("up") => true,
+        Some("down") => false,
+        _ => return Err(ApiError::new(ErrorCode::InvalidRating, "rating must be \"up\" or \"down\"")),
+    };
+    let comment = req.comment.as_deref().map(clean).filter(|c| !c.is_empty());
+    if let Some(chars) = comment.as_deref().map(|c| c.chars().count())
+        && chars > MAX_COMMENT_CHARS
+    {
+        return Err(ApiError::new(
+            ErrorCode::MessageTooLong,
+            format!("comment has {chars} characters; the limit is {MAX_COMMENT_CHARS}"),
+        ));
+    }
+    let rating = Rating { session: &session, up, comment: comment.as_deref(), ip: &ip, request_id: &request_id };
+    Ok((StatusCode::CREATED, Json(feedback::rate(&app, &rating).await?)))
 }

@@ -8,7 +8,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::counters::Counter;
+use crate::counters::{Counter, FEEDBACK_BY};
 use crate::http::extract::Query;
 use crate::http::guards::{self, WithoutToken};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes};
@@ -35,7 +35,52 @@ struct MetricsJson {
     tickets: TicketFigures,
     ratelimit: RateLimitFigures,
     http: HttpFigures,
+    feedback: FeedbackFigures,
     generated_at: String,
+}
+
+/// The visitors' ratings: totals, the share of good ones, and each outcome × category.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedbackFigures {
+    up: i64,
+    down: i64,
+    /// `up / (up + down)`, to two decimals; absent before the first rating.
+    satisfaction: Option<f64>,
+    by_outcome: Vec<FeedbackLine>,
+}
+
+#[derive(Serialize)]
+struct FeedbackLine {
+    outcome: String,
+    category: String,
+    up: i64,
+    down: i64,
+}
+
+fn feedback_lines(f: &Figures) -> Vec<FeedbackLine> {
+    let mut lines: Vec<FeedbackLine> = Vec::new();
+    for (key, value) in f.with_prefix(FEEDBACK_BY) {
+        let mut parts = key.split('.');
+        let (Some(outcome), Some(category), Some(rating), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let at = match lines.iter().position(|l| l.outcome == outcome && l.category == category) {
+            Some(at) => at,
+            None => {
+                lines.push(FeedbackLine { outcome: outcome.to_owned(), category: category.to_owned(), up: 0, down: 0 });
+                lines.len() - 1
+            }
+        };
+        match rating {
+            "up" => lines[at].up += value,
+            "down" => lines[at].down += value,
+            _ => {}
+        }
+    }
+    lines
 }
 
 #[derive(Serialize)]
@@ -107,6 +152,16 @@ impl From<&Figures> for MetricsJson {
             tickets: TicketFigures { created: f.get(TicketsCreated) },
             ratelimit: RateLimitFigures { rejected: f.get(RateLimitRejected) },
             http: HttpFigures { errors5xx: f.get(Http5xx) },
+            feedback: {
+                let (up, down) = (f.get(FeedbackUp), f.get(FeedbackDown));
+                let rated = up + down;
+                FeedbackFigures {
+                    up,
+                    down,
+                    satisfaction: (rated > 0).then(|| ((up as f64 / rated as f64) * 100.0).round() / 100.0),
+                    by_outcome: feedback_lines(f),
+                }
+            },
             generated_at: rfc3339(crate::time::now_ms()),
         }
     }
@@ -145,6 +200,16 @@ fn prometheus(f: &Figures) -> String {
             "Image jobs waiting or in flight.",
             &depth.to_string(),
         );
+    }
+    out.push_str("# HELP sti_feedback_total Visitors' ratings of how their case ended, by outcome and category.\n");
+    out.push_str("# TYPE sti_feedback_total counter\n");
+    for line in feedback_lines(f) {
+        for (rating, value) in [("up", line.up), ("down", line.down)] {
+            let (outcome, category) = (&line.outcome, &line.category);
+            out.push_str(&format!(
+                "sti_feedback_total{{outcome=\"{outcome}\",category=\"{category}\",rating=\"{rating}\"}} {value}\n"
+            ));
+        }
     }
     out.push_str("# HELP sti_openai_circuit_state Circuit breaker state of the OpenAI client (1 = current).\n");
     out.push_str("# TYPE sti_openai_circuit_state gauge\n");

@@ -179,24 +179,6 @@ pub fn mask_pii(text: &str) -> String {
     out
 }
 
-/// `text` masked, except the strings of `ours` in it, kept as they are: what the service
-/// itself wrote into a message (the business's own WhatsApp link), never a visitor's data.
-pub fn mask_pii_keeping(text: &str, ours: &[&str]) -> String {
-    let ours: Vec<&str> = ours.iter().copied().filter(|o| !o.is_empty()).collect();
-    let next = |from: usize| {
-        ours.iter().filter_map(|o| text[from..].find(o).map(|at| (from + at, o.len()))).min_by_key(|(at, _)| *at)
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    while let Some((start, len)) = next(at) {
-        out.push_str(&mask_pii(&text[at..start]));
-        out.push_str(&text[start..start + len]);
-        at = start + len;
-    }
-    out.push_str(&mask_pii(&text[at..]));
-    out
-}
-
 /// A visitor's new line masked together with their previous one (`previous`, already
 /// masked), so that a number split over two messages ("tarjeta 4111 1111" then "1111
 /// 1111") is caught: returns the new line masked and, when the join revealed personal

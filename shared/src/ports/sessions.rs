@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{LogEntry, StoreResult};
-use crate::chat::Conversation;
+use crate::chat::{Conversation, QuickReply};
 use crate::ids::SessionId;
 
 /// A visitor's session: the conversation so far and its expiry. `version` grows by one
@@ -25,6 +25,13 @@ pub struct Session {
     /// with it, so that a number split over two messages is caught in both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_visitor_line: Option<TranscriptEntry>,
+    /// The quick replies of the bot's last message: what a restored widget shows again,
+    /// and the labels a pressed button is written down with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_options: Vec<QuickReply>,
+    /// The visitor's ratings of how its cases ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<crate::chat::Feedback>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -44,6 +44,8 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         conversation: named,
         transcript_expires_at: 0,
         last_visitor_line: None,
+        last_options: Vec::new(),
+        feedback: Vec::new(),
     };
     b.sessions.create(&session).await?;
 

@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod demo;
+pub mod feedback;
 pub mod janitor;
 pub mod operations;
 pub mod session_data;

@@ -98,6 +98,11 @@ impl Figures {
         self.counters.get(counter.key()).copied().unwrap_or(0)
     }
 
+    /// The counters under `prefix`, keyed by the rest of their name.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, i64)> + 'a {
+        self.counters.range(prefix.to_owned()..).map_while(move |(k, v)| Some((k.strip_prefix(prefix)?, *v)))
+    }
+
     /// `total / count`, to one decimal; 0 before anything was counted.
     pub fn average(&self, total: Counter, count: Counter) -> f64 {
         let (total, count) = (self.get(total), self.get(count));

@@ -3,13 +3,15 @@
 use serde::Serialize;
 
 use crate::app::{App, LogSubject};
-use crate::chat::Attempt;
+use crate::chat::replies::hint_text;
+use crate::chat::{Attempt, QuickReply};
 use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TicketId, UploadId};
 use crate::images::Analysis;
 use crate::ports::{LogLevel, Role, StoreResult};
-use crate::services::tickets::ticket_url;
+use crate::services::sessions::privacy_terms;
+use crate::services::tickets::{TicketLinks, links_for, ticket_url, whatsapp_number};
 use crate::time::rfc3339;
 
 /// Everything held for a session, as the visitor downloads it.
@@ -37,6 +39,8 @@ pub struct SessionExport {
     pub category: Option<String>,
     pub case_no: u32,
     pub steps_tried: Vec<Attempt>,
+    /// The visitor's ratings, with their comments as stored (masked).
+    pub feedback: Vec<crate::chat::Feedback>,
 }
 
 /// One message of a transcript, as exports and ticket views show it.
@@ -85,6 +89,7 @@ pub async fn export(app: &App, id: &SessionId, base_url: &str) -> Result<Export>
     let uploads = b.uploads.list_for_session(id, now).await?;
     let tickets = b.tickets.list_for_session(id, now).await?;
     let c = session.conversation;
+    let feedback = session.feedback;
     Ok(Export {
         exported_at: rfc3339(now),
         session: SessionExport {
@@ -99,6 +104,7 @@ pub async fn export(app: &App, id: &SessionId, base_url: &str) -> Result<Export>
             category: c.category,
             case_no: c.case_no,
             steps_tried: c.attempts,
+            feedback,
         },
         transcript: transcript.iter().map(TranscriptLine::from).collect(),
         uploads: uploads
@@ -125,6 +131,69 @@ pub async fn export(app: &App, id: &SessionId, base_url: &str) -> Result<Export>
                 ticket_url: ticket_url(base_url, t),
             })
             .collect(),
+    })
+}
+
+/// What the widget needs to draw a conversation again after a reload: every message as
+/// it was shown (a pressed button by its label), the last message's quick replies, the
+/// tickets with their links, and the images with the note each one got.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct History {
+    pub session_id: SessionId,
+    pub locale: &'static str,
+    pub state: &'static str,
+    pub messages: Vec<TranscriptLine>,
+    pub options: Vec<QuickReply>,
+    pub tickets: Vec<TicketLinks>,
+    pub uploads: Vec<UploadLine>,
+    /// Whether the case just closed (solved, or a ticket) waits for the visitor's rating.
+    pub can_rate: bool,
+}
+
+/// An image of the conversation, placed in it by `at`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadLine {
+    pub upload_id: UploadId,
+    pub at: String,
+    pub status: &'static str,
+    pub hint_message: Option<&'static str>,
+}
+
+pub async fn history(app: &App, id: &SessionId, base_url: &str) -> Result<History> {
+    let b = app.backend();
+    let now = app.now_ms();
+    let session = b.sessions.get(id, now).await?.ok_or(Error::SessionNotFound)?;
+    let (transcript, uploads, tickets) = tokio::try_join!(
+        b.sessions.transcript(id),
+        b.uploads.list_for_session(id, now),
+        b.tickets.list_for_session(id, now)
+    )?;
+    let number = if tickets.is_empty() { None } else { whatsapp_number(app).await? };
+    let locale = session.conversation.locale;
+    let c = &session.conversation;
+    let can_rate = crate::chat::Feedback::can_rate(&session.feedback, c.state, c.case_no);
+    // The greeting is not stored (it is the same for everyone): it is said again first.
+    let (_, greeting) = crate::chat::greet(locale, privacy_terms(&app.config().retention));
+    let greeting = TranscriptLine { at: rfc3339(session.created_at), from: Role::Bot, text: greeting.text };
+    Ok(History {
+        session_id: session.id,
+        locale: locale.as_str(),
+        state: session.conversation.state.as_str(),
+        messages: std::iter::once(greeting).chain(transcript.iter().map(TranscriptLine::from)).collect(),
+        options: session.last_options,
+        tickets: tickets.iter().map(|t| links_for(t, base_url, number.as_deref())).collect(),
+        uploads: uploads
+            .into_iter()
+            .map(|u| UploadLine {
+                at: rfc3339(u.created_at),
+                status: u.status.as_str(),
+                hint_message: u.analysis.and_then(|a| a.hint).map(|h| hint_text(locale, h)),
+                upload_id: u.id,
+            })
+            .collect(),
+        can_rate,
     })
 }
 

@@ -44,6 +44,8 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
             conversation: conversation.clone(),
             transcript_expires_at: 0,
             last_visitor_line: None,
+            last_options: Vec::new(),
+            feedback: Vec::new(),
         };
         if app.backend().sessions.create(&session).await? {
             app.count(&[(Counter::SessionsCreated, 1)]).await;

@@ -7,11 +7,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::app::{App, LogSubject};
-use crate::chat::{self, Action, ImageNote, Input, QuickReply};
+use crate::chat::{self, Action, ImageNote, Input, QuickReply, Reply};
 use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
-use crate::pii::{mask_across, mask_pii, mask_pii_keeping};
+use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
 };
@@ -67,12 +67,6 @@ fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
     TranscriptEntry { seq, at, role, text: mask_pii(text) }
 }
 
-/// The bot's line announcing a ticket: masked, but the business's own WhatsApp link in it
-/// stays whole (its number is no visitor's).
-fn ticket_entry(seq: u64, at: i64, text: &str, whatsapp_url: &str) -> TranscriptEntry {
-    TranscriptEntry { seq, at, role: Role::Bot, text: mask_pii_keeping(text, &[whatsapp_url]) }
-}
-
 /// The visitor's line, from text [`mask_pii`] already masked (masking is idempotent, a
 /// property the PII tests check, so masking it again would change nothing).
 fn visitor_entry(seq: u64, at: i64, masked: &str) -> TranscriptEntry {
@@ -81,22 +75,36 @@ fn visitor_entry(seq: u64, at: i64, masked: &str) -> TranscriptEntry {
 
 /// What the visitor said, masked as stored: typed words together with their previous
 /// line (a number split over two messages is masked in both; the previous line comes back
-/// rewritten when that reveals something in it), a button by its value.
-fn mask_utterance(said: &Utterance, previous: Option<&TranscriptEntry>) -> (String, Option<TranscriptEntry>) {
-    match (said, previous) {
+/// rewritten when that reveals something in it), a button by the label it showed.
+fn mask_utterance(session: &Session, said: &Utterance) -> (String, Option<TranscriptEntry>) {
+    match (said, session.last_visitor_line.as_ref()) {
         (Utterance::Text(text), Some(previous)) => {
             let (masked, rewritten) = mask_across(&previous.text, text);
             (masked, rewritten.map(|text| TranscriptEntry { text, ..previous.clone() }))
         }
         (Utterance::Text(text), None) => (mask_pii(text), None),
         // Only known button values get here; masked all the same, as every transcript line.
-        (Utterance::Button(value), _) => (mask_pii(&format!("[{value}]")), None),
+        (Utterance::Button(value), _) => (mask_pii(&pressed_label(session, value)), None),
     }
 }
 
-/// The session after a turn: one version up, its expiry pushed back from `now`.
-fn next_session(app: &App, session: Session, conversation: chat::Conversation, now: i64) -> Session {
+/// The label of the button the visitor pressed: as the last message offered it, else as
+/// the bot words it, else the bare value in brackets.
+fn pressed_label(session: &Session, value: &str) -> String {
+    session
+        .last_options
+        .iter()
+        .find(|o| o.value == value)
+        .map(|o| o.text.clone())
+        .or_else(|| chat::button_label(session.conversation.locale, value))
+        .unwrap_or_else(|| format!("[{value}]"))
+}
+
+/// The session after a turn: one version up, its expiry pushed back from `now`, the
+/// reply's options remembered.
+fn next_session(app: &App, session: Session, conversation: chat::Conversation, reply: &Reply, now: i64) -> Session {
     Session {
+        last_options: reply.options.clone(),
         version: session.version + 1,
         updated_at: now,
         // Sliding with every turn, but never past the session's absolute lifetime.
@@ -241,7 +249,7 @@ async fn chat_turn(
             },
         };
         let notes = new_image_notes(app, &session, now).await?;
-        let (masked, rewritten) = mask_utterance(said, session.last_visitor_line.as_ref());
+        let (masked, rewritten) = mask_utterance(&session, said);
         // What the previous line revealed leaves the problem too, before anyone reads it.
         let mut session = session;
         if let (Some(before), Some(after)) = (&session.last_visitor_line, &rewritten)
@@ -259,8 +267,7 @@ async fn chat_turn(
             let pending = Session { conversation: turn.conversation.clone(), ..session.clone() };
             match tickets::open_for_session(app, &pending, origin, now).await {
                 Ok(opened) => {
-                    let (c, r) =
-                        chat::ticket_opened(&turn.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
+                    let (c, r) = chat::ticket_opened(&turn.conversation, opened.ticket.id.as_str());
                     (c, r, Some(opened.links))
                 }
                 Err(Error::TicketLimit { .. }) => {
@@ -285,17 +292,11 @@ async fn chat_turn(
         .map_err(|e| StoreError::Corrupt(format!("cannot encode the reply: {e}")))?;
         let version = session.version + 1;
         let visitor_line = visitor_entry(version * 2, now, &masked);
-        let mut next = next_session(app, session, conversation, now);
+        let mut next = next_session(app, session, conversation, &reply, now);
         next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
         let record = TurnRecord {
             rewritten,
-            entries: vec![
-                visitor_line,
-                match &ticket {
-                    Some(links) => ticket_entry(version * 2 + 1, now, &reply.text, &links.whatsapp_url),
-                    None => entry(version * 2 + 1, now, Role::Bot, &reply.text),
-                },
-            ],
+            entries: vec![visitor_line, entry(version * 2 + 1, now, Role::Bot, &reply.text)],
             expected_version: next.version - 1,
             session: next,
             message_id: message_id.map(str::to_owned),
@@ -353,14 +354,13 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
         if already_shown {
             return Ok((opened.links, opened.created));
         }
-        let (conversation, reply) =
-            chat::ticket_opened(&session.conversation, opened.ticket.id.as_str(), &opened.links.whatsapp_url);
+        let (conversation, reply) = chat::ticket_opened(&session.conversation, opened.ticket.id.as_str());
         let version = session.version + 1;
         let record = TurnRecord {
             rewritten: None,
-            entries: vec![ticket_entry(version * 2 + 1, now, &reply.text, &opened.links.whatsapp_url)],
+            entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
             expected_version: session.version,
-            session: next_session(app, session, conversation, now),
+            session: next_session(app, session, conversation, &reply, now),
             message_id: None,
             response_json: String::new(),
         };

@@ -54,6 +54,16 @@ async fn every_error_code_is_provoked_with_its_status_and_envelope() {
     expect(chat(both).await, ErrorCode::AmbiguousRequest, s).await;
     let bad_id = json!({ "sessionId": session, "message": "hola", "messageId": "a b" });
     expect(chat(bad_id).await, ErrorCode::InvalidMessageId, s).await;
+    let rate = |body: Value| api.post_json("/api/feedback", body);
+    expect(rate(json!({ "sessionId": session, "rating": "5" })).await, ErrorCode::InvalidRating, s).await;
+    expect(rate(json!({ "sessionId": session, "rating": "up" })).await, ErrorCode::NothingToRate, s).await;
+    let solved = session_with_steps(&api).await;
+    assert_eq!(
+        chat(json!({ "sessionId": solved, "action": "button", "value": "yes" })).await.json()["state"],
+        "solved"
+    );
+    assert_eq!(rate(json!({ "sessionId": solved, "rating": "up" })).await.status, StatusCode::CREATED);
+    expect(rate(json!({ "sessionId": solved, "rating": "down" })).await, ErrorCode::AlreadyRated, s).await;
     expect(api.post_json("/api/greeting", json!({ "locale": "fr" })).await, ErrorCode::InvalidLocale, s).await;
     let unknown = json!({ "sessionId": "web-00000000000000000000000000000000", "message": "hola" });
     expect(chat(unknown).await, ErrorCode::SessionNotFound, s).await;

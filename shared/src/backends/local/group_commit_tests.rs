@@ -34,6 +34,8 @@ fn session(now: i64) -> Session {
         conversation: Conversation::new(Locale::Es),
         transcript_expires_at: 0,
         last_visitor_line: None,
+        last_options: Vec::new(),
+        feedback: Vec::new(),
     }
 }
 

@@ -130,6 +130,8 @@ mod tests {
             conversation: crate::chat::Conversation::new(crate::chat::Locale::Es),
             transcript_expires_at: 0,
             last_visitor_line: None,
+            last_options: Vec::new(),
+            feedback: Vec::new(),
         };
         {
             let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));

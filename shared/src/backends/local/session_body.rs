@@ -79,6 +79,8 @@ mod tests {
             conversation,
             transcript_expires_at: 0,
             last_visitor_line: None,
+            last_options: Vec::new(),
+            feedback: Vec::new(),
         }
     }
 

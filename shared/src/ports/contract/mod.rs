@@ -49,6 +49,8 @@ fn new_session(now: i64) -> Session {
         conversation: Conversation::new(Locale::Es),
         transcript_expires_at: 0,
         last_visitor_line: None,
+        last_options: Vec::new(),
+        feedback: Vec::new(),
     }
 }
 
