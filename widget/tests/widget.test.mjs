@@ -1,144 +1,15 @@
 // The widget in a real browser (Debian's chromium, driven by playwright-core): a host page
 // on one loopback origin with the strict CSP of the README embeds the widget served by
-// `sti serve` on another. Every test also asserts zero console errors and zero CSP
-// violations. Run by ./scripts/test (`npm test` in widget/).
-import { after, afterEach, before, test } from "node:test";
+// `sti serve` on another (see harness.mjs). Every test also asserts zero console errors,
+// zero CSP violations and no browser dialog. Run by ./scripts/test (`npm test` in widget/).
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
-import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { chromium } from "playwright-core";
+import { PHONE, axeClean, botMessage, box, exportOf, failWith, launcher, say, server, shots, visit, widgetDir } from "./harness.mjs";
 
-const here = path.dirname(new URL(import.meta.url).pathname);
-const widgetDir = path.resolve(here, "..");
-const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), ".cache", "sti-target");
-const stiBin = process.env.STI_BIN || path.join(target, "debug", "sti");
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const shots = path.join(target, "widget-screenshots");
-const axeSource = fs.readFileSync(path.join(widgetDir, "node_modules", "axe-core", "axe.min.js"), "utf8");
-
-let sti, api, hostServer, hostOrigin, browser, dataDir;
-const open = [];
-
-function startSti() {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sti-widget-"));
-  const env = {
-    ...process.env,
-    STI_ENV: "development",
-    RUST_LOG: "warn",
-    RATE_LIMIT_CHAT_PER_MIN_SESSION: "1000",
-    RATE_LIMIT_CHAT_PER_MIN_IP: "1000",
-    RATE_LIMIT_GREETING_PER_MIN: "1000",
-    RATE_LIMIT_UPLOAD_PER_MIN: "1000",
-  };
-  delete env.STI_BACKEND;
-  const child = spawn(stiBin, ["serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir], { env, stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.on("error", (e) => reject(new Error(`cannot start ${stiBin} (build it with cargo build): ${e.message}`)));
-    child.on("exit", (code) => reject(new Error(`sti serve exited with ${code}: ${out}`)));
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/[0-9.:]+)/.exec(out);
-      if (m) resolve({ child, base: m[1] });
-    });
-    child.stderr.on("data", (chunk) => { out += chunk; });
-  });
-}
-
-/** The host page: another origin, nothing but the script tag, under the strict CSP. */
-function startHost() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, "http://host");
-    if (url.pathname !== "/") { res.writeHead(404).end(); return; }
-    const locale = url.searchParams.get("locale") || "es";
-    const persist = url.searchParams.get("persist");
-    const csp = `default-src 'none'; script-src ${api}; style-src ${api}; connect-src ${api}; img-src ${api} blob:`;
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": csp });
-    res.end(`<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Host page</title></head>
-<body><main><h1>Una tienda cualquiera</h1><p>Contenido de la página.</p></main>
-<script src="${api}/widget.js" defer data-api="${api}" data-locale="${locale}" data-title="Soporte" data-color="#0b5cad"${persist ? ` data-persist="${persist}"` : ""}></script></body></html>`);
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
-before(async () => {
-  assert.ok(fs.existsSync(chromiumPath), `no browser at ${chromiumPath}: apt-get install -y chromium (./scripts/test does)`);
-  assert.ok(fs.existsSync(stiBin), `no sti binary at ${stiBin}: cargo build --workspace (./scripts/test does)`);
-  sti = await startSti();
-  api = sti.base;
-  hostServer = await startHost();
-  hostOrigin = `http://127.0.0.1:${hostServer.address().port}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  fs.mkdirSync(shots, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  hostServer?.close();
-  sti?.child.kill();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-/** A fresh browser context on the host page, recording console errors and CSP violations. */
-async function visit({ locale = "es", persist, viewport = { width: 1280, height: 800 }, storageState } = {}) {
-  const context = await browser.newContext({ viewport, ...(storageState ? { storageState } : {}) });
-  await context.route("https://wa.me/**", (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<p>WhatsApp</p>" }));
-  await context.addInitScript(() => {
-    window.__violations = [];
-    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`), true);
-  });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("dialog", (d) => d.accept());
-  const query = new URLSearchParams({ locale, ...(persist ? { persist } : {}) });
-  await page.goto(`${hostOrigin}/?${query}`);
-  const visit = { context, page, problems, expectedErrors: [] };
-  open.push(visit);
-  return visit;
-}
-
-afterEach(async () => {
-  while (open.length) {
-    const { context, page, problems, expectedErrors } = open.pop();
-    const violations = await page.evaluate(() => window.__violations).catch(() => []);
-    await context.close();
-    assert.deepEqual(violations, [], "CSP violations");
-    const unexpected = problems.filter((p) => !expectedErrors.some((re) => re.test(p)));
-    assert.deepEqual(unexpected, [], "console errors");
-  }
-});
-
-const launcher = (page, name = /Abrir chat/) => page.getByRole("button", { name });
 const log = (page) => page.getByRole("log");
-const box = (page) => page.getByRole("textbox");
-
-async function say(page, text) {
-  await box(page).fill(text);
-  await box(page).press("Enter");
-}
-
-/** Waits for the n-th bot message and returns its text. */
-async function botMessage(page, n) {
-  const bubble = page.locator(".msg.bot").nth(n - 1);
-  await bubble.waitFor();
-  return bubble.innerText();
-}
-
-async function exportOf(page) {
-  const session = await page.evaluate(() => Object.entries(sessionStorage).find(([k]) => k.startsWith("sti-chat:"))?.[1]);
-  const id = JSON.parse(session).id;
-  const response = await fetch(`${api}/api/session/${id}/export`);
-  return response.json();
-}
 
 test("the budget: at most 14 KB of gzipped JS and 4 KB of gzipped CSS", () => {
   const js = zlib.gzipSync(fs.readFileSync(path.join(widgetDir, "widget.js")), { level: 9 }).length;
@@ -206,7 +77,7 @@ test("what the visitor types is shown as text, never as markup", async () => {
   const attack = `<img src=x onerror="window.__owned=1">`;
   await say(page, attack);
   await botMessage(page, 2);
-  assert.equal(await page.locator(".msg.me").first().innerText(), attack);
+  assert.equal(await page.locator(".msg.me p").first().innerText(), attack);
   assert.equal(await page.evaluate(() => window.__owned), undefined);
   assert.equal(await page.locator("[data-sti-chat]").evaluate((h) => h.shadowRoot.querySelectorAll(".log img").length), 0);
 });
@@ -220,7 +91,7 @@ test("an image through the picker: preview, progress, then its hint", async () =
   const png = fs.readFileSync(path.resolve(widgetDir, "..", "shared", "src", "services", "demo.png"));
   await page.locator('input[type="file"]').setInputFiles({ name: "captura.png", mimeType: "image/png", buffer: png });
   await page.locator(".msg.image img").waitFor();
-  await page.locator(".msg.system").first().waitFor({ timeout: 20000 });
+  await page.locator(".msg.bot").nth(1).waitFor({ timeout: 20000 });
   assert.equal(puts.length, 1, "the signed-URL flow was used");
   assert.match(puts[0], /\/content\?/);
   assert.equal(await page.locator(".msg.image progress").count(), 0, "the progress bar is done");
@@ -316,7 +187,7 @@ test("a one-off 503 is retried with the same messageId", async () => {
     ids.push(JSON.parse(route.request().postData()).messageId);
     if (!failedOnce) {
       failedOnce = true;
-      await route.fulfill({ status: 503, contentType: "application/json", headers: { "access-control-allow-origin": hostOrigin }, body: '{"error":{"code":"storage_unavailable","message":"x"},"requestId":"r"}' });
+      await route.fulfill(failWith(503, "storage_unavailable"));
     } else await route.continue();
   });
   await say(page, "me llamo Reintento");
@@ -335,7 +206,7 @@ test("a conversation at its message limit goes on in a new session, and says so"
   await page.route("**/api/chat", async (route) => {
     if (refused) return route.continue();
     refused = true;
-    await route.fulfill({ status: 409, contentType: "application/json", headers: { "access-control-allow-origin": hostOrigin }, body: '{"error":{"code":"conversation_full","message":"this conversation has reached its 200 messages; start a new one"},"requestId":"r"}' });
+    await route.fulfill(failWith(409, "conversation_full"));
   });
   await say(page, "hola de nuevo");
   await page.getByText("máximo de mensajes").waitFor();
@@ -347,14 +218,11 @@ test("a 429 shows a countdown from Retry-After", async () => {
   expectedErrors.push(/429/);
   await launcher(page).click();
   await botMessage(page, 1);
-  await page.route("**/api/chat", (route) => route.fulfill({
-    status: 429, contentType: "application/json",
-    headers: { "retry-after": "7", "access-control-allow-origin": hostOrigin, "access-control-expose-headers": "retry-after, x-request-id" },
-    body: '{"error":{"code":"rate_limited","message":"slow down"},"requestId":"r"}',
-  }));
+  await page.route("**/api/chat", (route) => route.fulfill(failWith(429, "rate_limited", { "retry-after": "7" })));
   await say(page, "hola");
   await page.getByRole("alert").filter({ hasText: /[67] s/ }).waitFor();
   assert.ok(await page.getByRole("button", { name: "Enviar" }).isDisabled());
+  assert.equal(await page.locator(".msg.me").last().getAttribute("data-state"), "pending", "kept to be sent, not dropped");
 });
 
 test("keyboard only: open, answer, use a quick reply, close with Escape", async () => {
@@ -392,20 +260,12 @@ test("keyboard only: open, answer, use a quick reply, close with Escape", async 
 });
 
 test("accessibility: axe finds no serious or critical violation on the open panel", async () => {
-  const { page, problems, expectedErrors } = await visit();
-  await launcher(page).click();
-  await botMessage(page, 1);
-  await say(page, "me llamo Ana");
-  await botMessage(page, 2);
-  // axe adds styles of its own, which this page's CSP refuses: check the widget's record first.
-  assert.deepEqual(await page.evaluate(() => window.__violations), [], "CSP violations before axe");
-  assert.deepEqual(problems, [], "console errors before axe");
-  expectedErrors.push(/Applying inline style violates/);
-  await page.evaluate(axeSource);
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  await page.evaluate(() => { window.__violations = []; });
-  const bad = results.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(" ")}`), []);
+  const v = await visit();
+  await launcher(v.page).click();
+  await botMessage(v.page, 1);
+  await say(v.page, "me llamo Ana");
+  await botMessage(v.page, 2);
+  await axeClean(v, "open panel");
 });
 
 test("phones: full screen, and the screenshots for the README", async () => {
@@ -427,12 +287,13 @@ test("the visitor downloads and erases their data", async () => {
   await botMessage(page, 1);
   await say(page, "me llamo Ana");
   await botMessage(page, 2);
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Descargar mis datos" }).click()]);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Mis datos (JSON)" }).click()]);
   const saved = JSON.parse(fs.readFileSync(await download.path(), "utf8"));
   assert.ok(saved.transcript.some((e) => e.text === "me llamo Ana"));
   const id = saved.session.sessionId;
   await page.getByRole("button", { name: "Borrar mis datos" }).click();
+  await page.getByRole("button", { name: "Borrar", exact: true }).click();
   await page.getByText("Tus datos fueron borrados.").waitFor();
-  const gone = await fetch(`${api}/api/session/validate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionId: id }) });
+  const gone = await fetch(`${server.api}/api/session/validate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionId: id }) });
   assert.deepEqual(await gone.json(), { valid: false });
 });
