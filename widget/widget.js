@@ -433,7 +433,7 @@
     for (const { m, u } of lines) {
       if (u) {
         mark(addMine(T.imageSent, u.at), "delivered");
-        last = u.status === "queued" ? null : addBot(u.status === "failed" ? T.imageFailed : u.hintMessage || T.analysed, { at: u.at, live: false });
+        last = u.status === "queued" ? null : addBot(imageNote(u), { at: u.at, live: false });
       } else if (m.from === "visitor") { mark(addMine(m.text, m.at), "delivered"); last = null; }
       else last = addBot(m.text, { at: m.at, live: false, ticket: h.tickets.find((t) => m.text.includes(t.ticketId)) });
     }
@@ -626,7 +626,7 @@
       progress.value = 100;
       const view = await analysed(id, job);
       bubble.dataset.state = "delivered";
-      addBot(view.status === "done" ? view.hintMessage || T.analysed : T.imageFailed);
+      addBot(imageNote(view));
     } catch (e) {
       if (job.canceled) { bubble.remove(); say(T.canceled); return; }
       bubble.dataset.state = "failed";
@@ -634,6 +634,9 @@
         el("button", { type: "button", class: "option", text: T.retry, onclick: () => sendImage(file, bubble) })));
     } finally { progress.remove(); cancel.remove(); }
   }
+
+  /** What the bot says of an analysed image: its hint (too dark, blurry…) or that it arrived. */
+  const imageNote = (u) => (u.status === "failed" ? T.imageFailed : u.hintMessage ? "📷 " + u.hintMessage : T.analysed);
 
   async function upload(file, onProgress, job) {
     const headers = { "x-session-id": session };
