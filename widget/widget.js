@@ -31,7 +31,7 @@
         kept: "There is an earlier conversation saved in this browser.", resume: "Continue it", fresh: "Start a new one",
         expired: "Your session had expired, so we started a new one.", full: "This conversation reached its message limit, so we started a new one.", wait: (s) => `Too many messages. Yours will be sent in ${s} s.`,
         copy: "Copy ticket number", copied: "Copied", whatsapp: "Continue on WhatsApp", ticket: "Ticket",
-        transcript: "Download conversation", download: "My data (JSON)", erase: "Delete my data", confirmErase: "Delete this conversation and everything we keep of it? This cannot be undone.",
+        transcript: "Download chat", download: "My data (JSON)", erase: "Delete my data", confirmErase: "Delete this conversation and everything we keep of it? This cannot be undone.",
         yesErase: "Delete", cancel: "Cancel", erased: "Your data was deleted.", degraded: "Limited mode: answers may be simpler for a while.",
         tooBig: "That image is over 5 MB.", notImage: "Only JPEG, PNG, WebP or GIF images.", uploading: "Uploading image",
         analysed: "📷 Got your image; I'll add it to the ticket if needed.", imageFailed: "The image could not be processed. Try another one.", imageSent: "📷 Image sent",
@@ -48,7 +48,7 @@
         kept: "Hay una conversación anterior guardada en este navegador.", resume: "Continuar", fresh: "Empezar de nuevo",
         expired: "Tu sesión había vencido, así que empezamos una nueva.", full: "Esta conversación llegó a su máximo de mensajes, así que empezamos una nueva.", wait: (s) => `Demasiados mensajes. El tuyo se envía en ${s} s.`,
         copy: "Copiar número de ticket", copied: "Copiado", whatsapp: "Seguir por WhatsApp", ticket: "Ticket",
-        transcript: "Descargar conversación", download: "Mis datos (JSON)", erase: "Borrar mis datos", confirmErase: "¿Borrar esta conversación y todo lo que guardamos de ella? No se puede deshacer.",
+        transcript: "Descargar chat", download: "Mis datos (JSON)", erase: "Borrar mis datos", confirmErase: "¿Borrar esta conversación y todo lo que guardamos de ella? No se puede deshacer.",
         yesErase: "Borrar", cancel: "Cancelar", erased: "Tus datos fueron borrados.", degraded: "Modo limitado: por un rato las respuestas pueden ser más simples.",
         tooBig: "La imagen supera los 5 MB.", notImage: "Solo imágenes JPEG, PNG, WebP o GIF.", uploading: "Subiendo imagen",
         analysed: "📷 Recibí tu imagen; la sumo al ticket si hace falta.", imageFailed: "No pudimos procesar la imagen. Probá con otra.", imageSent: "📷 Imagen enviada",
@@ -92,6 +92,7 @@
   };
   const CHAT = "M6 3h12a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3h-8l-5 4v-4H6a3 3 0 0 1-3-3V6a3 3 0 0 1 3-3z";
   const PICTURE = "M4 5h16a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm1 2v9l4-4 3 3 4-5 3 4V7H5zm4 1a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z";
+  const THUMB = "M2 10h4v11H2zm6 11h9.5a2 2 0 0 0 1.9-1.4l2.4-7.2A2 2 0 0 0 19.9 10H14l1-4.6A2 2 0 0 0 11.4 4L8 10z";
   const CROSS = "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z";
 
   // ---------------------------------------------------------------- colours
@@ -192,6 +193,7 @@
     if (open === !panel.hidden) return;
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
+    launcher.classList.toggle("open", open);
     launcher.firstChild.textContent = open ? T.close : T.open;
     if (open) {
       unread = 0;
@@ -272,8 +274,8 @@
 
   function addBot(text, { options, ticket, at, before, live = true } = {}) {
     const bubble = el("div", { class: "msg bot" }, el("span", { class: "sr", text: T.bot + ": " }), botText(text));
-    if (options?.length) bubble.append(choices(options));
     if (ticket) bubble.append(ticketCard(ticket));
+    if (options?.length) bubble.append(choices(options));
     bubble.append(meta(at));
     place(bubble, before);
     if (live) {
@@ -581,13 +583,13 @@
         box.append(el("p", { text: T.thanks }));
         input.focus();
       } }));
-    const thumbs = [[true, "👍", T.good], [false, "👎", T.bad]].map(([value, face, label]) =>
-      el("button", { type: "button", class: "option thumb", "aria-pressed": "false", "aria-label": label, title: label, text: face, onclick: () => {
+    const thumbs = [[true, T.good], [false, T.bad]].map(([value, label]) =>
+      el("button", { type: "button", class: "option thumb" + (value ? "" : " down"), "aria-pressed": "false", "aria-label": label, title: label, onclick: () => {
         up = value;
         for (const [i, b] of thumbs.entries()) b.setAttribute("aria-pressed", String(i === (value ? 0 : 1)));
         more.hidden = false;
         comment.focus();
-      } }));
+      } }, icon(THUMB)));
     const box = el("div", { class: "msg bot rate", role: "group", "aria-label": T.rateQ }, el("p", { text: T.rateQ }), el("div", { class: "options" }, ...thumbs), more);
     place(box);
   }

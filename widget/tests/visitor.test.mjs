@@ -43,6 +43,7 @@ for (const [device, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     const enabled = page.locator(".options.live button:enabled");
     assert.deepEqual(await enabled.allInnerTexts(), ["Tengo otro problema"], "the last message's options, and only those");
     assert.equal(await page.locator(".msg time[datetime]").count(), await page.locator(".msg.bot:not(.rate), .msg.me").count(), "every message has its time");
+    await page.getByRole("dialog").evaluate((p) => Promise.all(p.getAnimations().map((a) => a.finished)));
     await page.screenshot({ path: path.join(shots, `restored-after-reload-${viewport.width}x${viewport.height}.png`) });
     await enabled.click();
     await page.locator(".msg.bot").filter({ hasText: /Contame qué problema/ }).waitFor();
@@ -410,7 +411,7 @@ test("copy resets, and the readable transcript download", async () => {
   await copy.click();
   await page.getByRole("button", { name: "Copiado" }).waitFor();
   await page.getByRole("button", { name: "Copiar número de ticket" }).waitFor({ timeout: 4000 });
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Descargar conversación" }).click()]);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Descargar chat" }).click()]);
   assert.match(download.suggestedFilename(), /^sti-chat-\d{4}-\d{2}-\d{2}\.txt$/);
   const text = fs.readFileSync(await download.path(), "utf8");
   assert.match(text, /\] Vos:\nme llamo Ana\n/);
