@@ -86,9 +86,27 @@ async fn a_whole_conversation_on_the_aws_backend() {
     let logs = api.send(api.request(reqwest::Method::GET, "/api/logs").bearer_auth("aws-e2e-log-token-0001")).await;
     assert_eq!(logs.status, StatusCode::OK);
     assert!(logs.body.contains("ticket.created") && !logs.body.contains("ana@example.com"));
+    // What the widget redraws after a reload, and the visitor's rating, through DynamoDB.
+    let history = api.get(&format!("/api/session/{sid}/history")).await.json();
+    assert_eq!(history["tickets"][0]["ticketId"], ticket_id.as_str(), "{history}");
+    assert_eq!(history["options"], r["options"], "{history}");
+    assert_eq!(history["uploads"][0]["status"], "done", "{history}");
+    let said: Vec<&str> =
+        history["messages"].as_array().into_iter().flatten().filter_map(|m| m["text"].as_str()).collect();
+    assert!(said.contains(&"Sí, crear ticket"), "a button by its label: {said:?}");
+    assert_eq!(history["canRate"], true);
+    let rated =
+        api.post_json("/api/feedback", &json!({ "sessionId": sid, "rating": "up", "comment": "gracias" })).await;
+    assert_eq!(rated.status, StatusCode::CREATED, "{}", rated.body);
+    let again = api.post_json("/api/feedback", &json!({ "sessionId": sid, "rating": "down" })).await;
+    assert_eq!(again.error_code(), "already_rated");
     let metrics = api.get("/api/metrics").await.json();
     assert_eq!(metrics["uploads"]["processed"], 1);
     assert_eq!(metrics["tickets"]["created"], 1);
+    assert_eq!(
+        metrics["feedback"]["byOutcome"][0],
+        json!({ "outcome": "ticket", "category": "slow", "up": 1, "down": 0 })
+    );
 
     // A restart loses nothing.
     let before = api.export(&sid).await.json();

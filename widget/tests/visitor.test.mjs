@@ -19,7 +19,8 @@ const transcriptCount = async (page, text) => (await exportOf(page)).transcript.
 
 for (const [device, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
   test(`${device}: a reload brings back the ticket card, button answers by label, images with their notes, and the last options`, async () => {
-    const { page } = await visit({ viewport });
+    const v = await visit({ viewport });
+    const { page } = v;
     await opened(page);
     await page.locator('input[type="file"]').setInputFiles({ name: "captura.png", mimeType: "image/png", buffer: png });
     await page.locator(".msg.bot").nth(1).waitFor({ timeout: 20000 });
@@ -45,6 +46,7 @@ for (const [device, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     assert.equal(await page.locator(".msg time[datetime]").count(), await page.locator(".msg.bot:not(.rate), .msg.me").count(), "every message has its time");
     await page.getByRole("dialog").evaluate((p) => Promise.all(p.getAnimations().map((a) => a.finished)));
     await page.screenshot({ path: path.join(shots, `restored-after-reload-${viewport.width}x${viewport.height}.png`) });
+    await axeClean(v, `restored ticket card and rating, default colour, ${device}`);
     await enabled.click();
     await page.locator(".msg.bot").filter({ hasText: /Contame qué problema/ }).waitFor();
   });
