@@ -74,6 +74,8 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
         conversation: Conversation::new(Locale::Es),
         transcript_expires_at: 0,
         last_visitor_line: None,
+        last_options: Vec::new(),
+        feedback: Vec::new(),
     };
     assert!(dynamo.create(&session).await.unwrap_or_else(|e| panic!("{e}")));
     for hour in 1..=10 {
