@@ -55,6 +55,9 @@ counters! {
     SessionsCreated = "sessions.created", "sti_sessions_created_total", "Sessions created.";
     SessionsErased = "sessions.erased", "sti_sessions_erased_total", "Sessions erased on request.";
     TicketsCreated = "tickets.created", "sti_tickets_created_total", "Tickets opened.";
+    TicketsNotified = "tickets.notified", "sti_tickets_notified_total", "Tickets announced to the support team's webhook.";
+    TicketNotificationsFailed = "tickets.notifyFailed", "sti_ticket_notifications_failed_total",
+        "Tickets whose announcement failed for good (refused, or not delivered within the deadline).";
     RateLimitRejected = "ratelimit.rejected", "sti_ratelimit_rejected_total", "Requests refused by rate limits.";
     Http5xx = "http.5xx", "sti_http_5xx_total", "Responses with a 5xx status.";
     FeedbackUp = "feedback.up", "sti_feedback_up_total", "Visitors who rated how their case ended as good.";

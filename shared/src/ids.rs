@@ -37,7 +37,7 @@ pub fn random_bytes_from<const N: usize>(random: &dyn Randomness) -> Result<[u8;
     Ok(buf)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

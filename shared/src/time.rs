@@ -84,6 +84,7 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
     let (num, unit) = s.split_at(split);
     let n: i64 = num.parse().ok().filter(|n| *n > 0)?;
     let unit_ms = match unit.trim() {
+        "ms" => 1,
         "s" => SECOND_MS,
         "m" => MINUTE_MS,
         "h" => HOUR_MS,
@@ -137,6 +138,7 @@ mod tests {
 
     #[test]
     fn durations_are_a_positive_number_and_a_unit() {
+        assert_eq!(parse_duration_ms("250ms"), Some(250));
         assert_eq!(parse_duration_ms("90s"), Some(90 * SECOND_MS));
         assert_eq!(parse_duration_ms("15m"), Some(15 * MINUTE_MS));
         assert_eq!(parse_duration_ms(" 48h "), Some(48 * HOUR_MS));

@@ -28,6 +28,7 @@ pub fn secrets_from_env(config: &Config) -> SecretValues {
         log_token: config.log_token.clone(),
         openai_api_key: config.openai.api_key.clone(),
         whatsapp_number: config.whatsapp_number.clone(),
+        webhook_secret: config.webhook.secret.clone(),
     }
 }
 

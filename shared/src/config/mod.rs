@@ -102,6 +102,28 @@ pub struct OpenAiConfig {
     pub flag_cache: Duration,
 }
 
+/// What a ticket webhook receives: our signed JSON, or a Slack incoming-webhook message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    Json,
+    Slack,
+}
+
+/// Where new tickets are announced, and how hard we try.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: Option<String>,
+    /// Signs the JSON format (in AWS the secret's `TICKET_WEBHOOK_SECRET` wins).
+    pub secret: Option<Secret>,
+    pub format: WebhookFormat,
+    /// The first retry's wait; each next one doubles, up to an hour.
+    pub backoff: Duration,
+    /// After this long from the ticket, a notification still not delivered has failed.
+    pub deadline: Duration,
+    /// Each delivery attempt's limit.
+    pub timeout: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub env: Environment,
@@ -124,6 +146,7 @@ pub struct Config {
     /// How long a worker holds an upload before another delivery may take it over (a
     /// worker that died mid-job); the local queue's lease is half of it.
     pub worker_claim: Duration,
+    pub webhook: WebhookConfig,
     pub aws: AwsResources,
 }
 
@@ -196,6 +219,9 @@ mod tests {
             (("PUBLIC_BASE_URL", "chat.example.com"), "PUBLIC_BASE_URL"),
             (("STI_SECRET_CACHE_TTL", "often"), "STI_SECRET_CACHE_TTL"),
             (("STI_S3_FORCE_PATH_STYLE", "sometimes"), "STI_S3_FORCE_PATH_STYLE"),
+            (("TICKET_WEBHOOK_URL", "hooks.example.com"), "TICKET_WEBHOOK_URL"),
+            (("TICKET_WEBHOOK_FORMAT", "xml"), "TICKET_WEBHOOK_FORMAT"),
+            (("TICKET_WEBHOOK_BACKOFF", "soon"), "TICKET_WEBHOOK_BACKOFF"),
         ];
         for ((var, value), expected) in cases {
             match config(&[(var, value)]) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{
     AllowedOrigins, AwsResources, BackendKind, Config, ConfigError, Environment, Limits, OpenAiConfig, ProcessEnv,
-    Retention, Source,
+    Retention, Source, WebhookConfig, WebhookFormat,
 };
 use crate::ports::Secret;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
@@ -220,6 +220,28 @@ impl Reader<'_> {
         })
     }
 
+    pub(super) fn webhook(&self) -> Result<WebhookConfig, ConfigError> {
+        let url = self.raw("TICKET_WEBHOOK_URL").filter(|u| !u.trim().is_empty());
+        if let Some(u) = &url
+            && !valid_base_url(u.trim_end_matches('/'))
+        {
+            return Err(invalid("TICKET_WEBHOOK_URL", "must be an http(s) URL like https://hooks.example.com/sti"));
+        }
+        let format = match self.raw("TICKET_WEBHOOK_FORMAT").as_deref().map(str::trim) {
+            None | Some("" | "json") => WebhookFormat::Json,
+            Some("slack") => WebhookFormat::Slack,
+            Some(_) => return Err(invalid("TICKET_WEBHOOK_FORMAT", "must be json or slack")),
+        };
+        Ok(WebhookConfig {
+            url,
+            secret: self.raw("TICKET_WEBHOOK_SECRET").filter(|s| !s.is_empty()).map(Secret::new),
+            format,
+            backoff: self.duration("TICKET_WEBHOOK_BACKOFF", 30 * SECOND_MS)?,
+            deadline: self.duration("TICKET_WEBHOOK_DEADLINE", DAY_MS)?,
+            timeout: self.duration("TICKET_WEBHOOK_TIMEOUT", 10 * SECOND_MS)?,
+        })
+    }
+
     pub(super) fn duration(&self, var: &'static str, default_ms: i64) -> Result<Duration, ConfigError> {
         let ms = match self.raw(var) {
             None => default_ms,
@@ -264,6 +286,7 @@ impl Config {
             trust_forwarded_for: r.flag("TRUST_X_FORWARDED_FOR")?,
             worker_max_attempts: r.positive("WORKER_MAX_ATTEMPTS", 3)?,
             worker_claim: r.duration("WORKER_CLAIM", 120 * SECOND_MS)?,
+            webhook: r.webhook()?,
             aws: r.aws()?,
         })
     }

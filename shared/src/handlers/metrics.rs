@@ -115,8 +115,11 @@ struct SessionFigures {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct TicketFigures {
     created: i64,
+    notified: i64,
+    notifications_failed: i64,
 }
 
 #[derive(Serialize)]
@@ -149,7 +152,11 @@ impl From<&Figures> for MetricsJson {
             },
             chat: ChatFigures { total_messages: f.get(ChatMessages) },
             sessions: SessionFigures { created: f.get(SessionsCreated), erased: f.get(SessionsErased) },
-            tickets: TicketFigures { created: f.get(TicketsCreated) },
+            tickets: TicketFigures {
+                created: f.get(TicketsCreated),
+                notified: f.get(TicketsNotified),
+                notifications_failed: f.get(TicketNotificationsFailed),
+            },
             ratelimit: RateLimitFigures { rejected: f.get(RateLimitRejected) },
             http: HttpFigures { errors5xx: f.get(Http5xx) },
             feedback: {

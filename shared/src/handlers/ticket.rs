@@ -46,6 +46,8 @@ struct TicketJson {
     /// Earlier messages not in `transcript` (the session export has them all).
     transcript_omitted: u32,
     whatsapp_url: String,
+    /// Whether the support team's webhook got it: off, pending, delivered or failed.
+    notification: &'static str,
 }
 
 impl From<TicketView> for TicketJson {
@@ -65,6 +67,7 @@ impl From<TicketView> for TicketJson {
             steps_tried: t.attempts,
             images: t.images,
             whatsapp_url: view.links.whatsapp_url,
+            notification: t.notification.state.as_str(),
         }
     }
 }
@@ -207,6 +210,7 @@ mod tests {
             transcript: vec![TranscriptEntry { seq: 1, at: 0, role: Role::Visitor, text: text.to_owned() }],
             transcript_omitted: 0,
             whatsapp_url: String::new(),
+            notification: Default::default(),
         }
     }
 

@@ -36,6 +36,7 @@ pub struct SecretValues {
     pub log_token: Option<Secret>,
     pub openai_api_key: Option<Secret>,
     pub whatsapp_number: Option<String>,
+    pub webhook_secret: Option<Secret>,
 }
 
 #[async_trait]

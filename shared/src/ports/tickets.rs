@@ -14,6 +14,47 @@ pub struct TicketImage {
     pub analysis: Analysis,
 }
 
+/// Where a ticket's announcement to the support team stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyState {
+    /// No webhook was configured when the ticket was opened.
+    #[default]
+    Off,
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl NotifyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyState::Off => "off",
+            NotifyState::Pending => "pending",
+            NotifyState::Delivered => "delivered",
+            NotifyState::Failed => "failed",
+        }
+    }
+}
+
+/// The ticket's outbox entry: written with the ticket, then updated by the deliverer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub state: NotifyState,
+    /// Delivery attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (pending only).
+    pub next_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<i64>,
+    /// The origin the ticket's links point to, as the visitor's request saw it.
+    #[serde(default)]
+    pub base_url: String,
+}
+
 /// What the technician gets. Every free-text field is masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,6 +81,8 @@ pub struct Ticket {
     #[serde(default)]
     pub transcript_omitted: u32,
     pub whatsapp_url: String,
+    #[serde(default)]
+    pub notification: Notification,
 }
 
 impl Ticket {
@@ -83,6 +126,11 @@ pub trait TicketStore: Send + Sync {
     /// Erases every ticket of the session; returns how many.
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<u64>;
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
+    /// Replaces the ticket's notification (outbox entry); false when the ticket is gone.
+    async fn save_notification(&self, id: &TicketId, notification: &Notification) -> StoreResult<bool>;
+    /// Up to `limit` live tickets whose pending notification is due at `now`, oldest due
+    /// first. (On AWS a DynamoDB Stream feeds the notifier instead; this scans.)
+    async fn due_notifications(&self, now: i64, limit: usize) -> StoreResult<Vec<Ticket>>;
 }
 
 #[cfg(test)]

@@ -78,6 +78,7 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         transcript: Vec::new(),
         transcript_omitted: 0,
         whatsapp_url: String::new(),
+        notification: Default::default(),
     };
     ticket.whatsapp_url =
         crate::services::tickets::links_for(&ticket, "http://localhost", app.config().whatsapp_number.as_deref())

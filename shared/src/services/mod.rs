@@ -7,6 +7,7 @@ pub mod admission;
 pub mod demo;
 pub mod feedback;
 pub mod janitor;
+pub mod notify;
 pub mod operations;
 pub mod session_data;
 pub mod sessions;

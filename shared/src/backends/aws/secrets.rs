@@ -28,6 +28,8 @@ struct SecretJson {
     openai_api_key: Option<String>,
     #[serde(rename = "WHATSAPP_NUMBER")]
     whatsapp_number: Option<String>,
+    #[serde(rename = "TICKET_WEBHOOK_SECRET")]
+    webhook_secret: Option<String>,
 }
 
 fn present(v: Option<String>) -> Option<String> {
@@ -65,6 +67,9 @@ impl SecretsManagerSecrets {
             whatsapp_number: present(parsed.whatsapp_number)
                 .map(digits)
                 .or_else(|| self.fallback.whatsapp_number.clone()),
+            webhook_secret: present(parsed.webhook_secret)
+                .map(Secret::new)
+                .or_else(|| self.fallback.webhook_secret.clone()),
         })
     }
 }

@@ -8,7 +8,7 @@ use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 /// Bumped with every change to [`SCHEMA`]; a file newer than this build is refused.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The current schema; every statement is idempotent.
 ///
@@ -47,8 +47,10 @@ CREATE TABLE IF NOT EXISTS tickets (
     case_no INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     body TEXT NOT NULL,
+    notify_at INTEGER,
     UNIQUE (session_id, case_no)
 );
+CREATE INDEX IF NOT EXISTS tickets_to_notify ON tickets(notify_at) WHERE notify_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS uploads (
     id TEXT PRIMARY KEY,
     session_id TEXT NOT NULL,
@@ -98,6 +100,9 @@ DROP TABLE replies;
 ALTER TABLE replies_v2 RENAME TO replies;
 ";
 
+/// Version 7 gives tickets an outbox column: when their notification is due.
+const V6_TO_V7: &str = "ALTER TABLE tickets ADD COLUMN notify_at INTEGER;";
+
 /// Version 6 adds resume tokens (a widget that keeps a conversation across browser
 /// restarts holds one instead of the session id).
 ///
@@ -138,6 +143,13 @@ pub fn bring_up_to_date(tx: &Connection, path: &Path) -> StoreResult<()> {
     }
     if (1..=2).contains(&version) {
         tx.execute_batch(V2_TO_V3).map_err(map_err)?;
+    }
+    let column = |name: &str| -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM pragma_table_info('tickets') WHERE name LIKE '{name}'");
+        tx.query_row(&sql, [], |r| r.get(0)).map_err(map_err)
+    };
+    if column("%")? > 0 && column("notify_at")? == 0 {
+        tx.execute_batch(V6_TO_V7).map_err(map_err)?;
     }
     tx.execute_batch(SCHEMA).map_err(map_err)?;
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(map_err)
@@ -244,6 +256,24 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
     #[test]
     fn a_version_2_file_keeps_every_transcript_line_and_reply_in_order() {
         assert_migrated(&migrated_from(V2_TABLES));
+    }
+
+    #[test]
+    fn a_version_6_file_keeps_its_tickets_and_gains_the_outbox_column() {
+        let conn = open(
+            "CREATE TABLE tickets (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, case_no INTEGER NOT NULL, \
+             expires_at INTEGER NOT NULL, body TEXT NOT NULL, UNIQUE (session_id, case_no));
+             INSERT INTO tickets VALUES ('STI-1', 'web-a', 1, 9, '{}');
+             PRAGMA user_version = 6;",
+        );
+        if let Err(e) = bring_up_to_date(&conn, Path::new("v6.db")) {
+            panic!("{e}");
+        }
+        assert_eq!(strings(&conn, "SELECT id || ':' || IFNULL(notify_at, 'none') FROM tickets"), ["STI-1:none"]);
+        assert_eq!(
+            strings(&conn, "SELECT name FROM sqlite_master WHERE name = 'tickets_to_notify'"),
+            ["tickets_to_notify"]
+        );
     }
 
     #[test]

@@ -4,18 +4,25 @@ use rusqlite::{OptionalExtension, params};
 use super::Local;
 use super::db::{map_err, query_all, query_one, to_json};
 use crate::ids::{SessionId, TicketId};
-use crate::ports::{CreateTicketOutcome, StoreResult, Ticket, TicketStore};
+use crate::ports::{CreateTicketOutcome, Notification, NotifyState, StoreResult, Ticket, TicketStore};
+
+/// The `notify_at` column: when the ticket's pending notification is due, else NULL (the
+/// deliverer's index holds only tickets with something to send).
+fn notify_at(n: &Notification) -> Option<i64> {
+    (n.state == NotifyState::Pending).then_some(n.next_at)
+}
 
 #[async_trait]
 impl TicketStore for Local {
     async fn create(&self, ticket: &Ticket) -> StoreResult<CreateTicketOutcome> {
         let body = to_json(ticket)?;
-        let (id, session, case_no, created, expires) = (
+        let (id, session, case_no, created, expires, due) = (
             ticket.id.to_string(),
             ticket.session_id.to_string(),
             ticket.case_no,
             ticket.created_at,
             ticket.expires_at,
+            notify_at(&ticket.notification),
         );
         self.db
             .write(move |tx| {
@@ -41,8 +48,8 @@ impl TicketStore for Local {
                     return Ok(CreateTicketOutcome::IdTaken);
                 }
                 tx.execute(
-                    "INSERT INTO tickets (id, session_id, case_no, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, session, case_no, expires, body],
+                    "INSERT INTO tickets (id, session_id, case_no, expires_at, body, notify_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![id, session, case_no, expires, body, due],
                 )
                 .map_err(map_err)?;
                 Ok(CreateTicketOutcome::Created)
@@ -90,6 +97,37 @@ impl TicketStore for Local {
         self.db
             .write(move |tx| {
                 Ok(tx.execute("DELETE FROM tickets WHERE session_id = ?1", params![session]).map_err(map_err)? as u64)
+            })
+            .await
+    }
+
+    async fn save_notification(&self, id: &TicketId, notification: &Notification) -> StoreResult<bool> {
+        let (id, notification) = (id.to_string(), notification.clone());
+        self.db
+            .write(move |tx| {
+                let ticket: Option<Ticket> = query_one(tx, "SELECT body FROM tickets WHERE id = ?1", params![id])?;
+                let Some(mut ticket) = ticket else {
+                    return Ok(false);
+                };
+                let due = notify_at(&notification);
+                ticket.notification = notification;
+                let body = to_json(&ticket)?;
+                tx.execute("UPDATE tickets SET body = ?2, notify_at = ?3 WHERE id = ?1", params![id, body, due])
+                    .map_err(map_err)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn due_notifications(&self, now: i64, limit: usize) -> StoreResult<Vec<Ticket>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .read(move |conn| {
+                query_all(
+                    conn,
+                    "SELECT body FROM tickets WHERE notify_at <= ?1 AND expires_at > ?1 ORDER BY notify_at LIMIT ?2",
+                    params![now, limit],
+                )
             })
             .await
     }

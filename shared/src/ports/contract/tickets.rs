@@ -20,7 +20,53 @@ fn ticket(session: &SessionId, case_no: u32, now: i64) -> Ticket {
         transcript: vec![TranscriptEntry { seq: 4, at: now, role: Role::Visitor, text: "no imprime".into() }],
         transcript_omitted: 0,
         whatsapp_url: "https://wa.me/?text=x".into(),
+        notification: Notification::default(),
     }
+}
+
+/// A ticket's notification is written with it and found when due, oldest first; each
+/// save replaces it; delivered or failed ones are no longer due. (Other tests' tickets
+/// may share the store: only ours are looked at.)
+pub async fn tickets_notifications_are_an_outbox(b: &Backend) {
+    let now = now_ms();
+    let session = new_session(now).id;
+    let pending = |next_at| Notification {
+        state: NotifyState::Pending,
+        next_at,
+        base_url: "http://127.0.0.1:3000".into(),
+        ..Notification::default()
+    };
+    let mut early = ticket(&session, 1, now);
+    early.notification = pending(now - 2_000);
+    let mut late = ticket(&session, 2, now);
+    late.notification = pending(now - 1_000);
+    let mut later = ticket(&session, 3, now);
+    later.notification = pending(now + 60_000);
+    let silent = ticket(&session, 4, now);
+    for t in [&late, &early, &later, &silent] {
+        assert_eq!(ok(b.tickets.create(t).await, "create"), CreateTicketOutcome::Created);
+    }
+    let ours = |due: Vec<Ticket>| -> Vec<TicketId> {
+        due.into_iter().filter(|t| t.session_id == session).map(|t| t.id).collect()
+    };
+    let due = ours(ok(b.tickets.due_notifications(now, 1_000).await, "due"));
+    assert_eq!(due, vec![early.id.clone(), late.id.clone()], "due ones, oldest first; not the later or silent one");
+    assert_eq!(ok(b.tickets.get(&early.id, now).await, "get"), Some(early.clone()), "stored with the ticket");
+
+    let retry = Notification { attempts: 1, last_error: Some("HTTP 500".into()), ..pending(now + 30_000) };
+    assert!(ok(b.tickets.save_notification(&early.id, &retry).await, "retry later"));
+    let delivered =
+        Notification { state: NotifyState::Delivered, attempts: 1, delivered_at: Some(now), ..pending(now) };
+    assert!(ok(b.tickets.save_notification(&late.id, &delivered).await, "delivered"));
+    assert_eq!(ours(ok(b.tickets.due_notifications(now, 1_000).await, "due after")), Vec::<TicketId>::new());
+    assert_eq!(ours(ok(b.tickets.due_notifications(now + 31_000, 1_000).await, "due again")), vec![early.id.clone()]);
+    let stored = ok(b.tickets.get(&early.id, now).await, "get").map(|t| t.notification);
+    assert_eq!(stored, Some(retry));
+
+    let gone = ticket(&session, 5, now);
+    assert!(!ok(b.tickets.save_notification(&gone.id, &delivered).await, "unknown ticket"));
+    ok(b.tickets.delete_for_session(&session).await, "erase");
+    assert_eq!(ours(ok(b.tickets.due_notifications(now + 120_000, 1_000).await, "erased")), Vec::<TicketId>::new());
 }
 
 pub async fn tickets_one_per_case(b: &Backend) {

@@ -7,7 +7,18 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use super::super::errors::sdk;
 use super::{Dynamo, Item, alive, attr_s, body, build, condition_failed, json, n, record, s};
 use crate::ids::{SessionId, TicketId};
-use crate::ports::{CreateTicketOutcome, StoreResult, Ticket, TicketStore};
+use crate::ports::{CreateTicketOutcome, Notification, NotifyState, StoreResult, Ticket, TicketStore};
+
+/// The ticket's item: its JSON, its expiry and, while a notification is pending, when it
+/// is due (`notify_at`, which only the sweep reads: on AWS the table's stream feeds the
+/// notifier).
+fn ticket_item(ticket: &Ticket) -> StoreResult<Item> {
+    let mut item = record(ticket_pk(&ticket.id), "T".into(), Some(ticket.expires_at), json(ticket)?);
+    if ticket.notification.state == NotifyState::Pending {
+        item.insert("notify_at".into(), n(ticket.notification.next_at));
+    }
+    Ok(item)
+}
 
 fn ticket_pk(id: &TicketId) -> String {
     format!("T#{id}")
@@ -40,10 +51,7 @@ impl TicketStore for Dynamo {
             .expression_attribute_values(":now", n(ticket.created_at));
         let items = vec![
             TransactWriteItem::builder().put(build("put", pointer_put.build())?).build(),
-            self.put(
-                record(ticket_pk(&ticket.id), "T".into(), Some(ticket.expires_at), json(ticket)?),
-                Some("attribute_not_exists(pk)"),
-            )?,
+            self.put(ticket_item(ticket)?, Some("attribute_not_exists(pk)"))?,
         ];
         let error = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => return Ok(CreateTicketOutcome::Created),
@@ -116,5 +124,41 @@ impl TicketStore for Dynamo {
 
     async fn purge_expired(&self, _now: i64) -> StoreResult<u64> {
         Ok(0)
+    }
+
+    async fn save_notification(&self, id: &TicketId, notification: &Notification) -> StoreResult<bool> {
+        let Some(item) = Dynamo::get(self, &ticket_pk(id), "T").await? else {
+            return Ok(false);
+        };
+        let mut ticket: Ticket = body(&item)?;
+        ticket.notification = notification.clone();
+        self.put_if(ticket_item(&ticket)?, "attribute_exists(pk)", &[]).await
+    }
+
+    async fn due_notifications(&self, now: i64, limit: usize) -> StoreResult<Vec<Ticket>> {
+        let mut due = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("notify_at <= :now AND exp > :now")
+                .expression_attribute_values(":now", n(now))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk("Scan", e))?;
+            for item in page.items() {
+                due.push(body::<Ticket>(item)?);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        due.sort_by_key(|t| t.notification.next_at);
+        due.truncate(limit);
+        Ok(due)
     }
 }

@@ -1,0 +1,222 @@
+//! Every ticket reaches the support team: `sti serve` posts it to `TICKET_WEBHOOK_URL`,
+//! signed, at least once — through a receiver that refuses connections, answers 500, is
+//! down while the server is killed — and gives up for good on a 4xx. The receiver here is a
+//! real HTTP server on loopback that checks the signature.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use serde_json::Value;
+use sti_e2e::aws_stack::wait_for;
+use sti_e2e::{Api, Server, data_dir};
+use sti_shared::services::notify::signature;
+
+const SECRET: &str = "webhook-secret-for-tests";
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Delivery {
+    headers: HeaderMap,
+    body: String,
+    answered: u16,
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    /// Statuses to answer, in order; 200 once they run out.
+    script: Arc<Mutex<Vec<u16>>>,
+    got: Arc<Mutex<Vec<Delivery>>>,
+}
+
+impl Receiver {
+    fn answering(script: &[u16]) -> Receiver {
+        Receiver { script: Arc::new(Mutex::new(script.to_vec())), ..Receiver::default() }
+    }
+
+    fn deliveries(&self) -> Vec<Delivery> {
+        self.got.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    /// Serves on `addr` until the test ends.
+    async fn serve(&self, addr: SocketAddr) {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        let app = axum::Router::new().route("/hook", post(receive)).with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let answered = r.script.lock().ok().and_then(|mut s| (!s.is_empty()).then(|| s.remove(0))).unwrap_or(200);
+    let body = String::from_utf8_lossy(&body).into_owned();
+    if let Ok(mut got) = r.got.lock() {
+        got.push(Delivery { headers, body, answered });
+    }
+    StatusCode::from_u16(answered).unwrap_or(StatusCode::OK)
+}
+
+/// A loopback port nothing listens on (yet).
+fn free_port() -> SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    probe.local_addr().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn header<'a>(d: &'a Delivery, name: &str) -> &'a str {
+    d.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// The signature a receiver checks: HMAC-SHA256 of "<timestamp>.<body>" with the shared secret.
+fn signed_correctly(d: &Delivery) -> bool {
+    let timestamp: i64 = header(d, "x-sti-timestamp").parse().unwrap_or(0);
+    timestamp > 1_700_000_000 && header(d, "x-sti-signature") == signature(SECRET, timestamp, &d.body)
+}
+
+fn env<'a>(hook: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = vec![
+        ("TICKET_WEBHOOK_URL", hook),
+        ("TICKET_WEBHOOK_SECRET", SECRET),
+        ("TICKET_WEBHOOK_BACKOFF", "200ms"),
+        ("LOG_TOKEN", "e2e-log-token-123456"),
+    ];
+    env.extend_from_slice(extra);
+    env
+}
+
+/// A conversation with a ticket; returns its id and the path of its view.
+async fn ticket(api: &Api) -> (String, String) {
+    let session = api.greeting().await;
+    api.chat(&session, "me llamo Ana").await;
+    api.chat(&session, "la impresora no imprime, escribime a ana@example.com").await;
+    api.open_ticket(&session).await
+}
+
+async fn notification_of(api: &Api, path: &str) -> String {
+    api.get(path).await.json()["notification"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn until_delivered(api: &Api, path: &str) {
+    wait_for("the ticket's notification to be delivered", Duration::from_secs(30), || async {
+        notification_of(api, path).await == "delivered"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_ticket_is_posted_once_signed_with_its_facts_and_link() {
+    let addr = free_port();
+    let receiver = Receiver::default();
+    receiver.serve(addr).await;
+    let hook = format!("http://{addr}/hook");
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &env(&hook, &[]));
+    let api = Api::new(&server.base);
+    let (id, path) = ticket(&api).await;
+    until_delivered(&api, &path).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 1, "exactly one delivery: {got:?}");
+    let d = &got[0];
+    assert!(signed_correctly(d), "signature: {:?}", d.headers);
+    assert!(header(d, "x-sti-delivery").starts_with(&id));
+    assert_eq!(header(d, "content-type"), "application/json");
+    let body: Value = serde_json::from_str(&d.body).unwrap_or_default();
+    assert_eq!(body["ticketId"], id.as_str());
+    assert_eq!(body["category"], "printer");
+    assert!(
+        body["summary"].as_str().is_some_and(|s| s.contains("[EMAIL]") && !s.contains("ana@example.com")),
+        "{body}"
+    );
+    assert!(body["ticketUrl"].as_str().is_some_and(|u| u.starts_with(&server.base) && u.contains("?t=")), "{body}");
+    assert!(body.get("transcript").is_none());
+    let view = api.get(&body["ticketUrl"].as_str().unwrap_or_default().replace(&server.base, "")).await;
+    assert_eq!(view.status, StatusCode::OK, "the link opens the ticket");
+    let metrics = api.get("/api/metrics").await.json();
+    assert_eq!(metrics["tickets"]["notified"], 1);
+}
+
+#[tokio::test]
+async fn refused_connections_and_500s_are_retried_under_one_delivery_id() {
+    let addr = free_port();
+    let hook = format!("http://{addr}/hook");
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &env(&hook, &[]));
+    let api = Api::new(&server.base);
+    let (_, path) = ticket(&api).await;
+    // Nobody listens: connection refused, retried.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(notification_of(&api, &path).await, "pending");
+    let receiver = Receiver::answering(&[500, 500]);
+    receiver.serve(addr).await;
+    until_delivered(&api, &path).await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let got = receiver.deliveries();
+    let answered: Vec<u16> = got.iter().map(|d| d.answered).collect();
+    assert_eq!(answered, [500, 500, 200], "{got:?}");
+    let ids: Vec<&str> = got.iter().map(|d| header(d, "x-sti-delivery")).collect();
+    assert!(ids.iter().all(|i| *i == ids[0] && !i.is_empty()), "one delivery id: {ids:?}");
+    assert!(got.iter().all(signed_correctly));
+}
+
+#[tokio::test]
+async fn a_ticket_whose_server_was_killed_before_delivery_is_delivered_after_restart() {
+    let addr = free_port();
+    let hook = format!("http://{addr}/hook");
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &env(&hook, &[]));
+    let api = Api::new(&server.base);
+    let (id, path) = ticket(&api).await;
+    drop(server); // SIGKILL, with the notification still pending
+    let receiver = Receiver::default();
+    receiver.serve(addr).await;
+    let server = Server::start(dir.path(), &env(&hook, &[]));
+    let api = Api::new(&server.base);
+    until_delivered(&api, &path).await;
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(header(&got[0], "x-sti-delivery").starts_with(&id));
+}
+
+#[tokio::test]
+async fn a_gone_webhook_fails_for_good_and_is_counted() {
+    let addr = free_port();
+    let receiver = Receiver::answering(&[410]);
+    receiver.serve(addr).await;
+    let hook = format!("http://{addr}/hook");
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &env(&hook, &[]));
+    let api = Api::new(&server.base);
+    let (_, path) = ticket(&api).await;
+    wait_for("the notification to fail", Duration::from_secs(30), || async {
+        notification_of(&api, &path).await == "failed"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(receiver.deliveries().len(), 1, "not retried");
+    let metrics = api.get("/api/metrics").await.json();
+    assert_eq!(metrics["tickets"]["notificationsFailed"], 1, "{metrics}");
+    let logs = api.send(api.request(reqwest::Method::GET, "/api/logs").bearer_auth("e2e-log-token-123456")).await;
+    assert!(logs.body.contains("ticket.notify_failed") && logs.body.contains("410"), "{}", logs.body);
+}
+
+#[tokio::test]
+async fn the_slack_format_posts_one_text_with_the_ticket_link() {
+    let addr = free_port();
+    let receiver = Receiver::default();
+    receiver.serve(addr).await;
+    let hook = format!("http://{addr}/hook");
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &env(&hook, &[("TICKET_WEBHOOK_FORMAT", "slack")]));
+    let api = Api::new(&server.base);
+    let (id, path) = ticket(&api).await;
+    until_delivered(&api, &path).await;
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 1);
+    let body: Value = serde_json::from_str(&got[0].body).unwrap_or_default();
+    let text = body["text"].as_str().unwrap_or_default();
+    assert!(text.contains(&id) && text.contains(&format!("<{}/api/ticket/{id}?t=", server.base)), "{text}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "Slack's incoming-webhook body: {body}");
+}
