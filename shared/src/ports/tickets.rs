@@ -86,6 +86,11 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// The technician's link to this ticket on the service at `base_url`.
+    pub fn url(&self, base_url: &str) -> String {
+        format!("{base_url}/api/ticket/{}?t={}", self.id, self.access_token)
+    }
+
     /// Characters of transcript a ticket keeps: with everything else it holds, a ticket
     /// stays far below DynamoDB's 400 KB item limit (4 bytes a character at worst).
     pub const TRANSCRIPT_CHARS: usize = 40_000;

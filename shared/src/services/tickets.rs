@@ -38,7 +38,7 @@ const MAX_ID_ATTEMPTS: usize = 5;
 const MESSAGE_TEXT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 pub fn ticket_url(base_url: &str, ticket: &Ticket) -> String {
-    format!("{base_url}/api/ticket/{}?t={}", ticket.id, ticket.access_token)
+    ticket.url(base_url)
 }
 
 fn whatsapp_text(locale: Locale, name: Option<&str>, ticket_id: &str, title: Option<&str>, url: &str) -> String {

@@ -12,7 +12,6 @@ use sha2::Sha256;
 
 use crate::config::{Config, WebhookConfig, WebhookFormat};
 use crate::ports::{Notification, NotifyState, Ticket};
-use crate::services::tickets::ticket_url;
 use crate::time::{HOUR_MS, ms, rfc3339};
 
 /// The longest wait between two attempts.
@@ -53,7 +52,7 @@ struct SlackMessage {
 
 /// The link a technician opens (the visitor's origin, the ticket's token).
 pub fn link(ticket: &Ticket) -> String {
-    ticket_url(&ticket.notification.base_url, ticket)
+    ticket.url(&ticket.notification.base_url)
 }
 
 /// The request body: the ticket's masked facts and its link, never the transcript.
