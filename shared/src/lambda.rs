@@ -142,3 +142,53 @@ mod sqs_worker {
         .await
     }
 }
+
+#[cfg(all(feature = "webhooks", feature = "aws"))]
+pub use ticket_notifier::{handle_ticket_stream, serve_ticket_notifier};
+
+/// The ticket-notifier function: the tickets table's stream adapted to the notifier's
+/// batch, its first failure adapted to a partial batch response (Lambda retries from
+/// there, and after a day sends the record to the on-failure destination).
+#[cfg(all(feature = "webhooks", feature = "aws"))]
+mod ticket_notifier {
+    use lambda_runtime::{LambdaEvent, service_fn};
+    use serde_json::{Value, json};
+
+    use super::{Error, app_from_env, init_tracing};
+    use crate::app::App;
+    use crate::backends::aws::{TicketsTopic, sdk_config};
+    use crate::backends::ticket_stream::new_tickets;
+    use crate::config::BackendKind;
+    use crate::ports::TicketAnnouncer;
+    use crate::services::notify::deliver::Deliverer;
+
+    /// One stream event through the deliverer; the answer Lambda reads.
+    pub async fn handle_ticket_stream(
+        app: &App,
+        deliverer: &Deliverer,
+        topic: Option<&dyn TicketAnnouncer>,
+        event: &Value,
+    ) -> Result<Value, Error> {
+        let records = new_tickets(event).map_err(Error::from)?;
+        let failed = deliverer.handle_stream(app, &records, topic).await;
+        let tickets = records.iter().filter(|r| r.ticket.is_some()).count();
+        tracing::info!(records = records.len(), tickets, retry_from = ?failed, "ticket stream batch");
+        let failures: Vec<Value> = failed.into_iter().map(|sequence| json!({ "itemIdentifier": sequence })).collect();
+        Ok(json!({ "batchItemFailures": failures }))
+    }
+
+    pub async fn serve_ticket_notifier() -> Result<(), Error> {
+        init_tracing();
+        let app = app_from_env().await?;
+        let deliverer = Deliverer::new(app.config().webhook.timeout).map_err(Error::from)?;
+        let topic = match (&app.config().webhook.topic_arn, app.config().backend) {
+            (Some(arn), BackendKind::Aws) => Some(TicketsTopic::new(&sdk_config().await, arn.clone())),
+            _ => None,
+        };
+        let (app, deliverer, topic) = (&app, &deliverer, topic.as_ref());
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+            handle_ticket_stream(app, deliverer, topic.map(|t| t as &dyn TicketAnnouncer), &event.payload).await
+        }))
+        .await
+    }
+}

@@ -7,6 +7,7 @@ pub mod moto;
 pub mod privacy_forms;
 pub mod runtime_api;
 pub mod throttle;
+pub mod webhook;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -175,6 +175,10 @@ async fn every_function_answers_its_sample_event() {
         .unwrap_or_default();
     assert_eq!(failures, vec!["bad-record-7d2e9a4b"], "{answer}");
 
+    // The demo ticket was opened without a webhook: the notifier has nothing to send.
+    let (answer, _) = run_once("ticket-notifier", event("ticket-notifier"), &env).await;
+    assert_eq!(answer["batchItemFailures"], Value::Array(vec![]), "{answer}");
+
     // Erasure last: it removes the demo records the other events use.
     let (answer, _) = run_once("session-data", event("session-data-delete"), &env).await;
     assert_eq!(answer["statusCode"], 200, "{answer}");
@@ -223,4 +227,38 @@ async fn a_bad_setting_fails_the_init_naming_the_variable() {
     assert!(status.is_some_and(|s| !s.success()), "init must fail");
     let reported = api.init_error().unwrap_or_default();
     assert!(reported.contains("RATE_LIMIT_CHAT_PER_MIN_IP"), "init error should name the variable: {reported:?}");
+}
+
+/// The ticket-notifier function under the runtime client: a new ticket named by its stream
+/// record is posted to the webhook once and marked delivered; while the webhook answers
+/// 500 the record is reported back (Lambda retries it), and a record already delivered is
+/// not posted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_notifier_posts_new_tickets_and_reports_the_ones_to_retry() {
+    use sti_e2e::webhook::{Receiver, free_port};
+    let addr = free_port();
+    let receiver = Receiver::answering(&[500]);
+    receiver.serve(addr).await;
+    let hook = format!("http://{addr}/hook");
+    let dir = data_dir();
+    seed(dir.path());
+    let data = dir.path().to_string_lossy().into_owned();
+    let env = [("STI_DATA_DIR", data.as_str()), ("RUST_LOG", "info"), ("TICKET_WEBHOOK_URL", hook.as_str())];
+    let (opened, _) = run_once("whatsapp-ticket", event("whatsapp-ticket"), &env).await;
+    let ticket: Value = serde_json::from_str(&body_of(&opened)).unwrap_or_default();
+    let id = ticket["ticketId"].as_str().unwrap_or_else(|| panic!("no ticket: {opened}")).to_owned();
+    let mut stream = event("ticket-notifier");
+    stream["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = Value::String(format!("T#{id}"));
+    let sequence = stream["Records"][0]["dynamodb"]["SequenceNumber"].clone();
+
+    let (answer, _) = run_once("ticket-notifier", stream.clone(), &env).await;
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([{ "itemIdentifier": sequence }]), "500: retry");
+    let (answer, _) = run_once("ticket-notifier", stream.clone(), &env).await;
+    assert_eq!(answer["batchItemFailures"], Value::Array(vec![]), "{answer}");
+    let (answer, _) = run_once("ticket-notifier", stream, &env).await;
+    assert_eq!(answer["batchItemFailures"], Value::Array(vec![]), "{answer}");
+    let got = receiver.deliveries();
+    let answered: Vec<u16> = got.iter().map(|d| d.answered).collect();
+    assert_eq!(answered, [500, 200], "posted until delivered, then never again");
+    assert!(got[1].body.contains(&id));
 }

@@ -3,67 +3,16 @@
 //! down while the server is killed — and gives up for good on a 4xx. The receiver here is a
 //! real HTTP server on loopback that checks the signature.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::StatusCode;
 use serde_json::Value;
 use sti_e2e::aws_stack::wait_for;
+use sti_e2e::webhook::{Delivery, Receiver, free_port};
 use sti_e2e::{Api, Server, data_dir};
 use sti_shared::services::notify::signature;
 
 const SECRET: &str = "webhook-secret-for-tests";
-
-/// One request the receiver got.
-#[derive(Clone, Debug)]
-struct Delivery {
-    headers: HeaderMap,
-    body: String,
-    answered: u16,
-}
-
-#[derive(Clone, Default)]
-struct Receiver {
-    /// Statuses to answer, in order; 200 once they run out.
-    script: Arc<Mutex<Vec<u16>>>,
-    got: Arc<Mutex<Vec<Delivery>>>,
-}
-
-impl Receiver {
-    fn answering(script: &[u16]) -> Receiver {
-        Receiver { script: Arc::new(Mutex::new(script.to_vec())), ..Receiver::default() }
-    }
-
-    fn deliveries(&self) -> Vec<Delivery> {
-        self.got.lock().map(|g| g.clone()).unwrap_or_default()
-    }
-
-    /// Serves on `addr` until the test ends.
-    async fn serve(&self, addr: SocketAddr) {
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-        let app = axum::Router::new().route("/hook", post(receive)).with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-    }
-}
-
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let answered = r.script.lock().ok().and_then(|mut s| (!s.is_empty()).then(|| s.remove(0))).unwrap_or(200);
-    let body = String::from_utf8_lossy(&body).into_owned();
-    if let Ok(mut got) = r.got.lock() {
-        got.push(Delivery { headers, body, answered });
-    }
-    StatusCode::from_u16(answered).unwrap_or(StatusCode::OK)
-}
-
-/// A loopback port nothing listens on (yet).
-fn free_port() -> SocketAddr {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    probe.local_addr().unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn header<'a>(d: &'a Delivery, name: &str) -> &'a str {
     d.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod image_queue;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod ticket_stream;
 
 use async_trait::async_trait;
 

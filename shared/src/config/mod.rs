@@ -122,6 +122,8 @@ pub struct WebhookConfig {
     pub deadline: Duration,
     /// Each delivery attempt's limit.
     pub timeout: Duration,
+    /// On AWS, the SNS topic every new ticket is also published to (e-mail, HTTPS).
+    pub topic_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -239,6 +239,7 @@ impl Reader<'_> {
             backoff: self.duration("TICKET_WEBHOOK_BACKOFF", 30 * SECOND_MS)?,
             deadline: self.duration("TICKET_WEBHOOK_DEADLINE", DAY_MS)?,
             timeout: self.duration("TICKET_WEBHOOK_TIMEOUT", 10 * SECOND_MS)?,
+            topic_arn: self.raw("TICKETS_TOPIC_ARN").filter(|a| !a.trim().is_empty()),
         })
     }
 

@@ -26,7 +26,9 @@ pub use ratelimit::{RateDecision, RateLimiter, SlidingWindow};
 pub use secrets::{Secret, SecretValues, Secrets};
 pub use sessions::{CommitOutcome, Riders, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
 pub use signing::{PutGrant, SignedPut, UploadSigner};
-pub use tickets::{CreateTicketOutcome, Notification, NotifyState, Ticket, TicketImage, TicketStore};
+pub use tickets::{
+    CreateTicketOutcome, NewTicket, Notification, NotifyState, Ticket, TicketAnnouncer, TicketImage, TicketStore,
+};
 pub use uploads::{Upload, UploadOutcome, UploadStatus, UploadStore, original_key};
 
 /// Why a store operation failed. Conflicts of conditional writes are not errors: they

@@ -53,6 +53,9 @@ pub struct Notification {
     /// The origin the ticket's links point to, as the visitor's request saw it.
     #[serde(default)]
     pub base_url: String,
+    /// Published to the tickets topic (AWS), which happens once, before the webhook.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announced: bool,
 }
 
 /// What the technician gets. Every free-text field is masked.
@@ -120,6 +123,20 @@ pub enum CreateTicketOutcome {
     AlreadyOpen(Box<Ticket>),
     /// The ticket id is taken (a random collision): generate another.
     IdTaken,
+}
+
+/// A record of the tickets table's change stream, as the notifier reads it: its position
+/// and, for a newly inserted ticket, the ticket's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    pub sequence: String,
+    pub ticket: Option<TicketId>,
+}
+
+/// Where a new ticket is published besides the webhook (the SNS tickets topic on AWS).
+#[async_trait]
+pub trait TicketAnnouncer: Send + Sync {
+    async fn announce(&self, ticket: &Ticket, link: &str) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -10,7 +10,9 @@ mod errors;
 pub mod restore_drill;
 mod s3;
 mod secrets;
+mod sns;
 mod sqs;
+pub use sns::TicketsTopic;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,7 +9,7 @@ use super::{Attempt, after_attempt, body, delivery_id, signature};
 use crate::app::{App, LogSubject};
 use crate::config::WebhookFormat;
 use crate::counters::Counter;
-use crate::ports::{LogLevel, Notification, NotifyState, StoreResult, Ticket};
+use crate::ports::{LogLevel, NewTicket, Notification, NotifyState, StoreResult, Ticket, TicketAnnouncer};
 
 /// Tickets taken per sweep.
 const BATCH: usize = 32;
@@ -33,7 +33,8 @@ impl Deliverer {
     pub async fn attempt(&self, app: &App, ticket: &Ticket) -> Attempt {
         let config = &app.config().webhook;
         let Some(url) = config.url.as_deref() else {
-            return Attempt::Refused(0);
+            // Only the topic was configured: publishing it was the whole announcement.
+            return Attempt::Delivered;
         };
         let payload = body(ticket, config.format);
         let mut request = self
@@ -61,11 +62,26 @@ impl Deliverer {
         }
     }
 
-    /// Attempts `ticket`'s notification and records the outcome; returns the new entry.
-    pub async fn deliver(&self, app: &App, ticket: &Ticket) -> StoreResult<Notification> {
-        let attempt = self.attempt(app, ticket).await;
-        let next =
-            after_attempt(&ticket.notification, ticket.created_at, &attempt, app.now_ms(), &app.config().webhook);
+    /// Attempts `ticket`'s notification — published to `topic` first, once — and records
+    /// the outcome; returns the new entry.
+    pub async fn deliver(
+        &self,
+        app: &App,
+        ticket: &Ticket,
+        topic: Option<&dyn TicketAnnouncer>,
+    ) -> StoreResult<Notification> {
+        let mut before = ticket.notification.clone();
+        let attempt = match topic {
+            Some(topic) if !before.announced => match topic.announce(ticket, &super::link(ticket)).await {
+                Ok(()) => {
+                    before.announced = true;
+                    self.attempt(app, ticket).await
+                }
+                Err(e) => Attempt::Transient(format!("tickets topic: {e}")),
+            },
+            _ => self.attempt(app, ticket).await,
+        };
+        let next = after_attempt(&before, ticket.created_at, &attempt, app.now_ms(), &app.config().webhook);
         app.backend().tickets.save_notification(&ticket.id, &next).await?;
         let about = LogSubject::session(ticket.session_id.as_str());
         match next.state {
@@ -92,9 +108,41 @@ impl Deliverer {
     pub async fn deliver_due(&self, app: &App) -> StoreResult<usize> {
         let due = app.backend().tickets.due_notifications(app.now_ms(), BATCH).await?;
         for ticket in &due {
-            self.deliver(app, ticket).await?;
+            self.deliver(app, ticket, None).await?;
         }
         Ok(due.len())
+    }
+
+    /// New tickets from the table's stream, in order: each pending one is announced and
+    /// delivered (from its stored state: a retried record may be older than it). Returns
+    /// the first record that must come again (a transient failure), which stops the batch
+    /// there so that later tickets keep their order; `None` when all are done.
+    pub async fn handle_stream(
+        &self,
+        app: &App,
+        records: &[NewTicket],
+        topic: Option<&dyn TicketAnnouncer>,
+    ) -> Option<String> {
+        for record in records {
+            let Some(id) = &record.ticket else { continue };
+            let stored = match app.backend().tickets.get(id, app.now_ms()).await {
+                Ok(Some(t)) if t.notification.state == NotifyState::Pending => t,
+                Ok(_) => continue, // erased, delivered already, or nothing to send
+                Err(e) => {
+                    tracing::warn!(error = %e, ticket = %id, "cannot read the ticket to announce");
+                    return Some(record.sequence.clone());
+                }
+            };
+            match self.deliver(app, &stored, topic).await {
+                Ok(n) if n.state == NotifyState::Pending => return Some(record.sequence.clone()),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, ticket = %id, "cannot record the ticket's notification");
+                    return Some(record.sequence.clone());
+                }
+            }
+        }
+        None
     }
 }
 

@@ -17,9 +17,11 @@ use crate::time::{HOUR_MS, ms, rfc3339};
 /// The longest wait between two attempts.
 const MAX_BACKOFF_MS: i64 = HOUR_MS;
 
-/// The outbox entry a new ticket is written with: due now when a webhook is configured.
+/// The outbox entry a new ticket is written with: due now when a webhook or a tickets topic
+/// is configured.
 pub fn outbox_entry(config: &Config, base_url: &str, now: i64) -> Notification {
-    let state = if config.webhook.url.is_some() { NotifyState::Pending } else { NotifyState::Off };
+    let w = &config.webhook;
+    let state = if w.url.is_some() || w.topic_arn.is_some() { NotifyState::Pending } else { NotifyState::Off };
     Notification { state, next_at: now, base_url: base_url.to_owned(), ..Notification::default() }
 }
 

@@ -15,6 +15,7 @@ fn policy() -> WebhookConfig {
         backoff: Duration::from_secs(30),
         deadline: Duration::from_secs(24 * 3600),
         timeout: Duration::from_secs(10),
+        topic_arn: None,
     }
 }
 
