@@ -44,6 +44,7 @@ NOT_SET_ON_PURPOSE = {
     "AWS_LAMBDA_FUNCTION_NAME": "set by the Lambda runtime",
     "AWS_LAMBDA_LOG_LEVEL": "set by the Lambda runtime from LoggingConfig",
     "AWS_ENDPOINT_URL": "emulators only",
+    "TICKET_WEBHOOK_SECRET": "comes from the app secret",
     "AWS_ENDPOINT_URL_S3": "emulators only",
     "STI_DATA_DIR": "the embedded backend, not in the deploy build",
     "LOG_TOKEN": "in the secret, never in the environment",
@@ -247,7 +248,7 @@ def check_environment(t, problems):
         problems.append(f"environment: {name} is read by the code but not set in the template")
     for name in sorted(set(env) - read):
         problems.append(f"environment: {name} is set in the template but no Lambda code reads it")
-    for name in ("LOG_TOKEN", "OPENAI_API_KEY", "WHATSAPP_NUMBER"):
+    for name in ("LOG_TOKEN", "OPENAI_API_KEY", "WHATSAPP_NUMBER", "TICKET_WEBHOOK_SECRET"):
         if name in env:
             problems.append(f"environment: {name} must come from the secret, not the environment")
     secrets = resources(t, "AWS::SecretsManager::Secret")
@@ -280,15 +281,33 @@ def check_alarms(t, problems):
         "/api/chat p95 > 2 s": lambda a: a["Properties"].get("ExtendedStatistic") == "p95" and a["Properties"]["Threshold"] == 2000,
         "OpenAI failures > 5 %": lambda a: "OpenAIFailures" in metric_names(a) and a["Properties"]["Threshold"] == 5,
         "OpenAI latency > 3 s": lambda a: "OpenAILatency" in metric_names(a) and a["Properties"]["Threshold"] == 3000,
-        "DLQ not empty": lambda a: "ApproximateNumberOfMessagesVisible" in metric_names(a),
         "worker errors": lambda a: any(ref_name(d.get("Value")) == "ImageWorkerFunction" for d in a["Properties"].get("Dimensions", [])),
     }
+    for queue in sorted(dead_letter_queues(t)):
+        wanted[f"DLQ not empty ({queue})"] = lambda a, q=queue: "ApproximateNumberOfMessagesVisible" in metric_names(a) and any(
+            ref_name(d.get("Value")) == q for d in a["Properties"].get("Dimensions", [])
+        )
     for what, test in wanted.items():
         if not any(test(a) for a in alarms.values()):
             problems.append(f"alarms: none for {what}")
     for logical, alarm in alarms.items():
         if not alarm["Properties"].get("AlarmActions"):
             problems.append(f"{logical}: pages nobody (no AlarmActions)")
+
+
+def dead_letter_queues(t):
+    """Queues that hold what failed for good: SQS redrive targets and functions' on-failure destinations."""
+    found = set()
+    for q in resources(t, "AWS::SQS::Queue").values():
+        redrive = q.get("Properties", {}).get("RedrivePolicy")
+        if redrive:
+            found.add(ref_name(redrive.get("deadLetterTargetArn")))
+    for fn in resources(t, "AWS::Serverless::Function").values():
+        for event in fn.get("Properties", {}).get("Events", {}).values():
+            destination = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if destination:
+                found.add(ref_name(destination))
+    return found
 
 
 def check_bootstrap_agrees(t, problems):
@@ -312,8 +331,30 @@ def check_bootstrap_agrees(t, problems):
                 problems.append(f"bootstrap: the table attribute {name!r} of the template is not created by sti aws bootstrap")
 
 
+def check_ticket_notifications(t, problems):
+    """New tickets reach a function through the table's stream, which retries the ones not
+    delivered for a day (partial batch failures) and then keeps them in a dead-letter queue."""
+    table = ref_name(effective(t, {}).get("Environment", {}).get("Variables", {}).get("STI_TABLE_NAME"))
+    if not t["Resources"].get(table, {}).get("Properties", {}).get("StreamSpecification"):
+        problems.append(f"{table}: no stream feeds the ticket notifier")
+    streams = [
+        e["Properties"]
+        for fn in resources(t, "AWS::Serverless::Function").values()
+        for e in fn.get("Properties", {}).get("Events", {}).values()
+        if e.get("Type") == "DynamoDB"
+    ]
+    if not streams:
+        problems.append("tickets: no function reads the table's stream")
+    for s in streams:
+        if s.get("FunctionResponseTypes") != ["ReportBatchItemFailures"]:
+            problems.append("tickets: the stream's function does not report batch item failures")
+        if not s.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"):
+            problems.append("tickets: the stream has no on-failure destination")
+
+
 def check(template):
     problems = []
+    check_ticket_notifications(template, problems)
     check_bootstrap_agrees(template, problems)
     check_functions(template, problems)
     check_routes(template, problems)

@@ -58,6 +58,12 @@ def check_bucket(t, problems, worker_timeout):
         for q in queues.values()
         if "RedrivePolicy" in q.get("Properties", {})
     }
+    # A function's on-failure destination is a dead-letter queue too, not a work queue.
+    for fn in resources(t, "AWS::Serverless::Function").values():
+        for event in fn.get("Properties", {}).get("Events", {}).values():
+            destination = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if destination:
+                dead_letter_targets.add(ref_name(destination))
     for logical, queue in queues.items():
         if logical in dead_letter_targets:
             continue

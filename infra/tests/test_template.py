@@ -2,6 +2,7 @@
 (each test breaks a copy of the parsed template one way and expects that problem)."""
 
 import copy
+import json
 import os
 import sys
 import unittest
@@ -41,7 +42,7 @@ class TemplateInvariants(unittest.TestCase):
             t["Resources"]["HealthFunction"]["Metadata"]["BuildProperties"]["Binary"] = "healthz"
 
         self.assertFlags(rename, "'healthz' has no crate")
-        self.assertEqual(len(ct.function_crates()), 13)
+        self.assertEqual(len(ct.function_crates()), 14)
 
     def test_routes_match_the_router(self):
         def drop_route(t):
@@ -179,6 +180,29 @@ class TemplateInvariants(unittest.TestCase):
             "'expiresAt' of the template is not created",
         )
 
+    def test_new_tickets_reach_the_notifier_and_what_fails_reaches_a_queue_that_pages(self):
+        notifier = res(TEMPLATE, "TicketNotifierFunction")
+        stream = notifier["Events"]["NewTickets"]["Properties"]
+        self.assertEqual(stream["Stream"], {"Fn::GetAtt": ["Table", "StreamArn"]})
+        self.assertEqual(stream["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.assertEqual(stream["MaximumRecordAgeInSeconds"], 86400, "retried for the webhook's day")
+        self.assertIn('"INSERT"', stream["FilterCriteria"]["Filters"][0]["Pattern"])
+        self.assertEqual(stream["DestinationConfig"]["OnFailure"]["Destination"], {"Fn::GetAtt": ["TicketNotifierDeadLetterQueue", "Arn"]})
+        table = res(TEMPLATE, "Table")
+        self.assertEqual(table["StreamSpecification"]["StreamViewType"], "KEYS_ONLY")
+        env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+        self.assertEqual(env["TICKETS_TOPIC_ARN"], {"Ref": "TicketsTopic"})
+        self.assertEqual(env["TICKET_WEBHOOK_URL"], {"Ref": "TicketWebhookUrl"})
+        self.assertIn("TICKET_WEBHOOK_SECRET", json.dumps(res(TEMPLATE, "AppSecret")))
+        for subscription, parameter in [("TicketsEmailSubscription", "TicketsEmail"), ("TicketsHttpsSubscription", "TicketsHttpsEndpoint")]:
+            self.assertEqual(res(TEMPLATE, subscription)["TopicArn"], {"Ref": "TicketsTopic"})
+            self.assertEqual(res(TEMPLATE, subscription)["Endpoint"], {"Ref": parameter})
+        self.assertFlags(lambda t: res(t, "Table").pop("StreamSpecification"), "Table: no stream feeds the ticket notifier")
+        self.assertFlags(
+            lambda t: res(t, "TicketNotifierFunction")["Events"]["NewTickets"]["Properties"].pop("DestinationConfig"),
+            "no on-failure destination",
+        )
+
     def test_the_worker_reports_batch_item_failures(self):
         def plain(t):
             res(t, "ImageWorkerFunction")["Events"]["Uploads"]["Properties"].pop("FunctionResponseTypes")
@@ -224,6 +248,7 @@ class TemplateInvariants(unittest.TestCase):
 
     def test_alarms_of_the_seeds_exist_and_page(self):
         self.assertFlags(lambda t: t["Resources"].pop("DeadLetterQueueAlarm"), "none for DLQ not empty")
+        self.assertFlags(lambda t: t["Resources"].pop("TicketNotifierDeadLetterAlarm"), "none for DLQ not empty (TicketNotifierDeadLetterQueue)")
         self.assertFlags(lambda t: t["Resources"].pop("OpenAILatencyAlarm"), "none for OpenAI latency > 3 s")
         self.assertFlags(lambda t: res(t, "OpenAILatencyAlarm").pop("AlarmActions"), "pages nobody")
 

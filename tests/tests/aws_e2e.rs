@@ -529,3 +529,96 @@ async fn secrets_reach_neither_the_ticket_nor_the_export_on_aws() {
     }
     drop(server);
 }
+
+/// A new ticket on AWS: the ticket-notifier binary (under the runtime client, on moto) gets
+/// the table's stream record, publishes the ticket to the tickets topic once and posts it
+/// to the webhook, signed; the ticket records both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws() {
+    use sti_e2e::runtime_api::{Outcome, RuntimeApi};
+    use sti_e2e::webhook::{Receiver, free_port};
+    let moto = Moto::start();
+    let mut stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let sdk = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let topic = sns.create_topic().name(Moto::unique("tickets")).send().await.ok().and_then(|t| t.topic_arn);
+    let topic = topic.unwrap_or_else(|| panic!("no topic"));
+    let inbox =
+        sqs.create_queue().queue_name(Moto::unique("tickets-inbox")).send().await.ok().and_then(|q| q.queue_url);
+    let inbox = inbox.unwrap_or_else(|| panic!("no queue"));
+    let inbox_arn = format!("arn:aws:sqs:us-east-1:123456789012:{}", inbox.rsplit('/').next().unwrap_or_default());
+    let subscribed = sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&inbox_arn).send().await;
+    assert!(subscribed.is_ok(), "{subscribed:?}");
+    let addr = free_port();
+    let receiver = Receiver::default();
+    receiver.serve(addr).await;
+    let hook = format!("http://{addr}/hook");
+    for (k, v) in [
+        ("TICKETS_TOPIC_ARN", topic.as_str()),
+        ("TICKET_WEBHOOK_URL", &hook),
+        ("TICKET_WEBHOOK_SECRET", "aws-hook-secret"),
+    ] {
+        stack.env.push((k.to_owned(), v.to_owned()));
+    }
+    let invoke = |function: &'static str, event: serde_json::Value| {
+        let env: Vec<(String, String)> = stack.env.clone();
+        async move {
+            let api = RuntimeApi::start().await;
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let mut child = api.spawn(&sti_e2e::workspace_bin(function), function, &env);
+            let outcome = api.invoke("req-aws-notify", event, Duration::from_secs(30)).await;
+            let _ = child.kill();
+            let _ = child.wait();
+            match outcome {
+                Outcome::Response(v) => v,
+                Outcome::Error(e) => panic!("{function}: {e}"),
+            }
+        }
+    };
+    let event = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(sti_e2e::repo_root().join("events").join(format!("{name}.json")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let body = |answer: &serde_json::Value| -> serde_json::Value {
+        serde_json::from_str(answer["body"].as_str().unwrap_or("{}")).unwrap_or_default()
+    };
+    let greeting = body(&invoke("greeting", event("greeting")).await);
+    let sid = greeting["sessionId"].as_str().unwrap_or_default().to_owned();
+    let mut open = event("whatsapp-ticket");
+    open["body"] = serde_json::Value::String(json!({ "sessionId": sid }).to_string());
+    let opened = invoke("whatsapp-ticket", open).await;
+    let ticket_id = body(&opened)["ticketId"].as_str().unwrap_or_else(|| panic!("{opened}")).to_owned();
+
+    let mut stream = event("ticket-notifier");
+    stream["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = json!(format!("T#{ticket_id}"));
+    let answer = invoke("ticket-notifier", stream.clone()).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    let again = invoke("ticket-notifier", stream).await;
+    assert_eq!(again["batchItemFailures"], json!([]), "a redelivered record: {again}");
+
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 1, "posted once: {got:?}");
+    let d = &got[0];
+    let timestamp: i64 = d.headers.get("x-sti-timestamp").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0);
+    let signature = d.headers.get("x-sti-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert_eq!(signature, sti_shared::services::notify::signature("aws-hook-secret", timestamp, &d.body));
+    assert!(d.body.contains(&ticket_id));
+    let messages = sqs.receive_message().queue_url(&inbox).max_number_of_messages(10).wait_time_seconds(2).send().await;
+    let published: Vec<String> = messages
+        .ok()
+        .map(|m| m.messages().iter().filter_map(|m| m.body().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    assert_eq!(published.len(), 1, "published once: {published:?}");
+    assert!(published[0].contains(&ticket_id) && published[0].contains("/api/ticket/"), "{}", published[0]);
+    let aws = stack.backend(&moto).await;
+    let stored = aws
+        .tickets
+        .get(&TicketId::parse(&ticket_id).unwrap_or_else(|e| panic!("{e}")), sti_shared::time::now_ms())
+        .await;
+    let notification = stored.ok().flatten().map(|t| t.notification).unwrap_or_default();
+    assert_eq!(notification.state, sti_shared::ports::NotifyState::Delivered);
+    assert!(notification.announced);
+}

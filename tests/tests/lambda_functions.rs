@@ -243,7 +243,13 @@ async fn the_ticket_notifier_posts_new_tickets_and_reports_the_ones_to_retry() {
     let dir = data_dir();
     seed(dir.path());
     let data = dir.path().to_string_lossy().into_owned();
-    let env = [("STI_DATA_DIR", data.as_str()), ("RUST_LOG", "info"), ("TICKET_WEBHOOK_URL", hook.as_str())];
+    let env = [
+        ("STI_DATA_DIR", data.as_str()),
+        ("RUST_LOG", "info"),
+        ("TICKET_WEBHOOK_URL", hook.as_str()),
+        // The redelivered record waits for the ticket's next try to be due: keep it short.
+        ("TICKET_WEBHOOK_BACKOFF", "300ms"),
+    ];
     let (opened, _) = run_once("whatsapp-ticket", event("whatsapp-ticket"), &env).await;
     let ticket: Value = serde_json::from_str(&body_of(&opened)).unwrap_or_default();
     let id = ticket["ticketId"].as_str().unwrap_or_else(|| panic!("no ticket: {opened}")).to_owned();

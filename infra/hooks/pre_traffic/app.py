@@ -35,6 +35,7 @@ FUNCTIONS = [
     "metrics",
     "session-data",
     "image-worker",
+    "ticket-notifier",
 ]
 
 
@@ -199,6 +200,11 @@ def run_checks(invoke):
         _, payload = call(invoke, "image-worker", s3_test_event())
         expect(payload == {"batchItemFailures": []}, f"the worker answered {payload}")
 
+    def notifier():
+        # An empty stream batch: the new version starts, reads its settings and answers.
+        _, payload = call(invoke, "ticket-notifier", {"Records": []})
+        expect(payload == {"batchItemFailures": []}, f"the ticket notifier answered {payload}")
+
     def erase():
         expect("id" in session, "no session (greeting failed)")
         sid = session["id"]
@@ -218,6 +224,7 @@ def run_checks(invoke):
     check("logs", refuses("logs", http_event("GET", "/api/logs"), (401, 503)))
     check("metrics", refuses("metrics", http_event("GET", "/api/metrics"), (401, 503)))
     check("image-worker", worker)
+    check("ticket-notifier", notifier)
     check("session-data", erase)
     return results
 

@@ -40,8 +40,9 @@ class HealthyFunctions:
             "metrics": http(401, {}),
             "session-data": http(200, {"deleted": True}),
             "image-worker": {"batchItemFailures": []},
+            "ticket-notifier": {"batchItemFailures": []},
         }
-        if function == "image-worker":
+        if function in ("image-worker", "ticket-notifier"):
             assert "Records" in event
         else:
             assert path.startswith("/api/"), path

@@ -13,6 +13,9 @@ use crate::ports::{LogLevel, NewTicket, Notification, NotifyState, StoreResult, 
 
 /// Tickets taken per sweep.
 const BATCH: usize = 32;
+/// The longest a stream invocation waits for a ticket's next try to be due: the stream
+/// redelivers a failed record at once, so the wait is what spaces the tries out.
+const MAX_STREAM_WAIT: Duration = Duration::from_secs(60);
 
 pub struct Deliverer {
     http: reqwest::Client,
@@ -133,6 +136,14 @@ impl Deliverer {
                     return Some(record.sequence.clone());
                 }
             };
+            let due_in = stored.notification.next_at - app.now_ms();
+            if due_in > 0 {
+                let wait = Duration::from_millis(u64::try_from(due_in).unwrap_or(0)).min(MAX_STREAM_WAIT);
+                tokio::time::sleep(wait).await;
+                if wait == MAX_STREAM_WAIT {
+                    return Some(record.sequence.clone());
+                }
+            }
             match self.deliver(app, &stored, topic).await {
                 Ok(n) if n.state == NotifyState::Pending => return Some(record.sequence.clone()),
                 Ok(_) => {}
