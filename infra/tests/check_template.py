@@ -52,7 +52,7 @@ NOT_SET_ON_PURPOSE = {
     "WHATSAPP_NUMBER": "in the secret, never in the environment",
 }
 # Routes only `sti serve` answers: on AWS a signed upload URL points at S3 itself.
-LOCAL_ONLY_ROUTES = {("PUT", "/api/upload/{}/content")}
+LOCAL_ONLY_ROUTES = {("PUT", "/api/upload/{}/content"), ("GET", "/api/files/{}")}
 DATA_ACTION_PREFIXES = ("dynamodb:", "s3:", "sqs:", "secretsmanager:", "kms:", "lambda:invoke", "backup:")
 
 

@@ -56,6 +56,13 @@ pub enum Error {
     NothingToRate,
     #[error("this case was already rated")]
     AlreadyRated,
+    /// A signed file link this server did not sign.
+    #[error("this link is not valid")]
+    LinkInvalid,
+    #[error("this link has expired; reload the page for a new one")]
+    LinkExpired,
+    #[error("no such file")]
+    FileNotFound,
     #[error("no such upload in this session")]
     UploadNotFound,
     /// Unknown ticket, missing or wrong token: one answer, so links cannot be probed.

@@ -3,6 +3,7 @@
 //! `routes()`; `sti serve` serves [`all`].
 
 pub mod chat;
+pub mod files;
 pub mod greeting;
 pub mod health;
 pub mod logs;
@@ -36,4 +37,5 @@ pub fn all() -> Routes {
         .merge(metrics::routes())
         .merge(session_data::routes())
         .merge(widget::routes())
+        .merge(files::routes())
 }

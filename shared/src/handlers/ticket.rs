@@ -211,6 +211,8 @@ mod tests {
             transcript_omitted: 0,
             whatsapp_url: String::new(),
             notification: Default::default(),
+            status: Default::default(),
+            resolution: None,
         }
     }
 

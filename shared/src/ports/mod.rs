@@ -27,7 +27,8 @@ pub use secrets::{Secret, SecretValues, Secrets};
 pub use sessions::{CommitOutcome, Riders, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
 pub use signing::{PutGrant, SignedPut, UploadSigner};
 pub use tickets::{
-    CreateTicketOutcome, NewTicket, Notification, NotifyState, Ticket, TicketAnnouncer, TicketImage, TicketStore,
+    CreateTicketOutcome, NewTicket, Notification, NotifyState, Resolution, Ticket, TicketAnnouncer, TicketImage,
+    TicketStatus, TicketStore,
 };
 pub use uploads::{Upload, UploadOutcome, UploadStatus, UploadStore, original_key};
 

@@ -43,4 +43,14 @@ pub trait UploadSigner: Send + Sync {
     fn verify(&self, _grant: &PutGrant, _signature: &str) -> bool {
         false
     }
+
+    /// A URL anyone holding it may `GET` the stored file `key` with, until `expires_at`
+    /// (ms): how a technician's page shows an image without making it public.
+    async fn sign_get(&self, key: &str, expires_at: i64, base_url: &str) -> StoreResult<String>;
+
+    /// Whether `signature` is one this signer issued for a `GET` of `key` until
+    /// `expires_at`, for a request received by this server (S3 checks its own).
+    fn verify_get(&self, _key: &str, _expires_at: i64, _signature: &str) -> bool {
+        false
+    }
 }

@@ -58,6 +58,34 @@ pub struct Notification {
     pub announced: bool,
 }
 
+/// Where a ticket stands for the support team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketStatus {
+    #[default]
+    Open,
+    Resolved,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Open => "open",
+            TicketStatus::Resolved => "resolved",
+        }
+    }
+}
+
+/// A technician's closing of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resolution {
+    pub at: i64,
+    /// Masked, like every free text of a ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// What the technician gets. Every free-text field is masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -86,6 +114,10 @@ pub struct Ticket {
     pub whatsapp_url: String,
     #[serde(default)]
     pub notification: Notification,
+    #[serde(default)]
+    pub status: TicketStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
 }
 
 impl Ticket {
@@ -150,6 +182,9 @@ pub trait TicketStore: Send + Sync {
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
     /// Replaces the ticket's notification (outbox entry); false when the ticket is gone.
     async fn save_notification(&self, id: &TicketId, notification: &Notification) -> StoreResult<bool>;
+    /// Marks the ticket resolved with `resolution` unless it already is: the ticket as it
+    /// stands after (the first resolution wins), `None` when it is gone.
+    async fn resolve(&self, id: &TicketId, resolution: &Resolution) -> StoreResult<Option<Ticket>>;
     /// Up to `limit` live tickets whose pending notification is due at `now`, oldest due
     /// first. (On AWS a DynamoDB Stream feeds the notifier instead; this scans.)
     async fn due_notifications(&self, now: i64, limit: usize) -> StoreResult<Vec<Ticket>>;

@@ -79,6 +79,8 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         transcript_omitted: 0,
         whatsapp_url: String::new(),
         notification: Default::default(),
+        status: Default::default(),
+        resolution: None,
     };
     ticket.whatsapp_url =
         crate::services::tickets::links_for(&ticket, "http://localhost", app.config().whatsapp_number.as_deref())

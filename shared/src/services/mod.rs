@@ -6,6 +6,7 @@
 pub mod admission;
 pub mod demo;
 pub mod feedback;
+pub mod files;
 pub mod janitor;
 pub mod notify;
 pub mod operations;

@@ -119,6 +119,8 @@ pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>,
             transcript_omitted,
             whatsapp_url: String::new(),
             notification: crate::services::notify::outbox_entry(app.config(), base_url, now),
+            status: Default::default(),
+            resolution: None,
         };
         let links = links_for(&ticket, base_url, number.as_deref());
         ticket.whatsapp_url = links.whatsapp_url.clone();

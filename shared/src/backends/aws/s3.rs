@@ -179,4 +179,24 @@ impl crate::ports::UploadSigner for S3Signer {
             .collect();
         Ok(crate::ports::SignedPut { url: presigned.uri().to_owned(), headers })
     }
+
+    async fn sign_get(&self, key: &str, expires_at: i64, _base_url: &str) -> StoreResult<String> {
+        let now = crate::time::now_ms();
+        let lifetime = std::time::Duration::from_millis(u64::try_from(expires_at - now).unwrap_or(0).max(1_000));
+        let start = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
+        let presigning = aws_sdk_s3::presigning::PresigningConfig::builder()
+            .start_time(start)
+            .expires_in(lifetime)
+            .build()
+            .map_err(|e| StoreError::Corrupt(format!("cannot presign for {lifetime:?}: {e}")))?;
+        let presigned = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(checked(key)?)
+            .presigned(presigning)
+            .await
+            .map_err(|e| sdk("GetObject (presign)", e))?;
+        Ok(presigned.uri().to_owned())
+    }
 }

@@ -4,7 +4,9 @@ use rusqlite::{OptionalExtension, params};
 use super::Local;
 use super::db::{map_err, query_all, query_one, to_json};
 use crate::ids::{SessionId, TicketId};
-use crate::ports::{CreateTicketOutcome, Notification, NotifyState, StoreResult, Ticket, TicketStore};
+use crate::ports::{
+    CreateTicketOutcome, Notification, NotifyState, Resolution, StoreResult, Ticket, TicketStatus, TicketStore,
+};
 
 /// The `notify_at` column: when the ticket's pending notification is due, else NULL (the
 /// deliverer's index holds only tickets with something to send).
@@ -115,6 +117,25 @@ impl TicketStore for Local {
                 tx.execute("UPDATE tickets SET body = ?2, notify_at = ?3 WHERE id = ?1", params![id, body, due])
                     .map_err(map_err)?;
                 Ok(true)
+            })
+            .await
+    }
+
+    async fn resolve(&self, id: &TicketId, resolution: &Resolution) -> StoreResult<Option<Ticket>> {
+        let (id, resolution) = (id.to_string(), resolution.clone());
+        self.db
+            .write(move |tx| {
+                let ticket: Option<Ticket> = query_one(tx, "SELECT body FROM tickets WHERE id = ?1", params![id])?;
+                let Some(mut ticket) = ticket else {
+                    return Ok(None);
+                };
+                if ticket.status == TicketStatus::Resolved {
+                    return Ok(Some(ticket));
+                }
+                ticket.status = TicketStatus::Resolved;
+                ticket.resolution = Some(resolution);
+                tx.execute("UPDATE tickets SET body = ?2 WHERE id = ?1", params![id, to_json(&ticket)?]).map_err(map_err)?;
+                Ok(Some(ticket))
             })
             .await
     }

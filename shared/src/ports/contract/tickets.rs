@@ -21,6 +21,8 @@ fn ticket(session: &SessionId, case_no: u32, now: i64) -> Ticket {
         transcript_omitted: 0,
         whatsapp_url: "https://wa.me/?text=x".into(),
         notification: Notification::default(),
+        status: Default::default(),
+        resolution: None,
     }
 }
 
@@ -121,4 +123,27 @@ pub async fn tickets_listing_expiry_and_erasure(b: &Backend) {
     assert!((1..=2).contains(&ok(b.tickets.delete_for_session(&session).await, "delete")));
     assert!(ok(b.tickets.list_for_session(&session, now).await, "after delete").is_empty());
     assert_eq!(ok(b.tickets.get(&a.id, now).await, "a deleted"), None);
+}
+
+/// A ticket is resolved once (the first note wins), and resolving it and recording its
+/// notification do not undo each other.
+pub async fn tickets_resolve_once(b: &Backend) {
+    let now = now_ms();
+    let session = new_session(now).id;
+    let mut t = ticket(&session, 1, now);
+    t.notification = Notification { state: NotifyState::Pending, next_at: now - 1, ..Notification::default() };
+    assert_eq!(ok(b.tickets.create(&t).await, "create"), CreateTicketOutcome::Created);
+    let first = Resolution { at: now + 5, note: Some("cambié el tóner".into()) };
+    let resolved = ok(b.tickets.resolve(&t.id, &first).await, "resolve").unwrap_or_else(|| panic!("gone"));
+    assert_eq!((resolved.status, resolved.resolution.clone()), (TicketStatus::Resolved, Some(first.clone())));
+    let again = ok(b.tickets.resolve(&t.id, &Resolution { at: now + 9, note: None }).await, "again");
+    assert_eq!(again.and_then(|t| t.resolution), Some(first.clone()), "the first resolution stays");
+    let due: Vec<TicketId> = ok(b.tickets.due_notifications(now, 1_000).await, "due").into_iter().map(|t| t.id).collect();
+    assert!(due.contains(&t.id), "resolving keeps the notification pending");
+    let delivered = Notification { state: NotifyState::Delivered, attempts: 1, ..t.notification.clone() };
+    assert!(ok(b.tickets.save_notification(&t.id, &delivered).await, "deliver"));
+    let stored = ok(b.tickets.get(&t.id, now).await, "get").unwrap_or_else(|| panic!("gone"));
+    assert_eq!((stored.status, stored.notification.state), (TicketStatus::Resolved, NotifyState::Delivered));
+    let unknown = ticket(&session, 2, now);
+    assert_eq!(ok(b.tickets.resolve(&unknown.id, &first).await, "unknown"), None);
 }

@@ -60,6 +60,8 @@ fn ticket() -> Ticket {
             base_url: "https://chat.example.com".into(),
             ..Notification::default()
         },
+        status: Default::default(),
+        resolution: None,
     }
 }
 

@@ -7,7 +7,13 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use super::super::errors::sdk;
 use super::{Dynamo, Item, alive, attr_s, body, build, condition_failed, json, n, record, s};
 use crate::ids::{SessionId, TicketId};
-use crate::ports::{CreateTicketOutcome, Notification, NotifyState, StoreResult, Ticket, TicketStore};
+use crate::ports::{
+    CreateTicketOutcome, Notification, NotifyState, Resolution, StoreError, StoreResult, Ticket, TicketStatus,
+    TicketStore,
+};
+
+/// Read-modify-write rounds before a ticket that keeps changing is reported busy.
+const UPDATE_ATTEMPTS: usize = 5;
 
 /// The ticket's item: its JSON, its expiry and, while a notification is pending, when it
 /// is due (`notify_at`, which only the sweep reads: on AWS the table's stream feeds the
@@ -29,6 +35,28 @@ fn case_key(session: &SessionId, case_no: u32) -> (String, String) {
 }
 
 impl Dynamo {
+    /// Applies `change` to the stored ticket (when it says it changed something) on the
+    /// condition that nobody wrote it in between — the notifier and a technician may write
+    /// the same ticket at once — retrying a few times. The ticket after; `None` if gone.
+    async fn update_ticket(&self, id: &TicketId, mut change: impl FnMut(&mut Ticket) -> bool) -> StoreResult<Option<Ticket>> {
+        for _ in 0..UPDATE_ATTEMPTS {
+            let Some(item) = Dynamo::get(self, &ticket_pk(id), "T").await? else {
+                return Ok(None);
+            };
+            let mut ticket: Ticket = body(&item)?;
+            if !change(&mut ticket) {
+                return Ok(Some(ticket));
+            }
+            let Some(before) = item.get("body").cloned() else {
+                return Err(StoreError::Corrupt("ticket item without body".into()));
+            };
+            if self.put_if(ticket_item(&ticket)?, "body = :before", &[(":before", before)]).await? {
+                return Ok(Some(ticket));
+            }
+        }
+        Err(StoreError::Unavailable(format!("ticket {id} kept changing while being updated")))
+    }
+
     async fn ticket_by_pointer(&self, pointer: &Item, now: i64) -> StoreResult<Option<Ticket>> {
         let Some(id) = attr_s(pointer, "ticket").and_then(|t| TicketId::parse(t).ok()) else {
             return Ok(None);
@@ -127,12 +155,25 @@ impl TicketStore for Dynamo {
     }
 
     async fn save_notification(&self, id: &TicketId, notification: &Notification) -> StoreResult<bool> {
-        let Some(item) = Dynamo::get(self, &ticket_pk(id), "T").await? else {
-            return Ok(false);
-        };
-        let mut ticket: Ticket = body(&item)?;
-        ticket.notification = notification.clone();
-        self.put_if(ticket_item(&ticket)?, "attribute_exists(pk)", &[]).await
+        let updated = self
+            .update_ticket(id, |t| {
+                t.notification = notification.clone();
+                true
+            })
+            .await?;
+        Ok(updated.is_some())
+    }
+
+    async fn resolve(&self, id: &TicketId, resolution: &Resolution) -> StoreResult<Option<Ticket>> {
+        self.update_ticket(id, |t| {
+            if t.status == TicketStatus::Resolved {
+                return false;
+            }
+            t.status = TicketStatus::Resolved;
+            t.resolution = Some(resolution.clone());
+            true
+        })
+        .await
     }
 
     async fn due_notifications(&self, now: i64, limit: usize) -> StoreResult<Vec<Ticket>> {
