@@ -178,6 +178,13 @@ def check_bucket_access(t, problems):
                 "upload-status: without s3:ListBucket, HeadObject on an original not yet arrived is a 403, "
                 "not a 404 (the status endpoint would answer 503 while an upload awaits its bytes)"
             )
+    ticket = functions.get("ticket")
+    if ticket is not None:
+        for action, resource in s3_grants(t, ticket):
+            if action == "s3:GetObject" and "/uploads/" in resource:
+                problems.append("ticket: may presign originals (s3:GetObject on uploads/*): only the worker's copies")
+        if ("s3:GetObject", "${UploadsBucket.Arn}/sanitized/*") not in s3_grants(t, ticket):
+            problems.append("ticket: its image links need s3:GetObject on sanitized/* and thumbnails/*")
     worker = functions.get("image-worker")
     if worker is not None and ("s3:DeleteObject", "${UploadsBucket.Arn}/uploads/*") not in s3_grants(t, worker):
         problems.append("image-worker: cannot delete the originals it processed or refused (s3:DeleteObject on uploads/*)")

@@ -55,6 +55,9 @@ counters! {
     SessionsCreated = "sessions.created", "sti_sessions_created_total", "Sessions created.";
     SessionsErased = "sessions.erased", "sti_sessions_erased_total", "Sessions erased on request.";
     TicketsCreated = "tickets.created", "sti_tickets_created_total", "Tickets opened.";
+    TicketsResolved = "tickets.resolved", "sti_tickets_resolved_total", "Tickets a technician marked resolved.";
+    TicketResolutionMsTotal = "tickets.resolutionMsTotal", "sti_ticket_resolution_ms_total",
+        "Milliseconds tickets were open before being resolved (for the average time to resolution).";
     TicketsNotified = "tickets.notified", "sti_tickets_notified_total", "Tickets announced to the support team's webhook.";
     TicketNotificationsFailed = "tickets.notifyFailed", "sti_ticket_notifications_failed_total",
         "Tickets whose announcement failed for good (refused, or not delivered within the deadline).";

@@ -98,6 +98,15 @@ fn datetime(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// "22/11/2026 14:05" in `zone` (an IANA name; UTC if unknown): how people read a time.
+pub fn local_datetime(ms: i64, zone: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t.to_zoned(tz).strftime("%d/%m/%Y %H:%M").to_string(),
+        Err(_) => rfc3339(ms),
+    }
+}
+
 /// "2026-11-22T17:05:09.123Z"
 pub fn rfc3339(ms: i64) -> String {
     datetime(ms).format(&Rfc3339).unwrap_or_else(|_| ms.to_string())
@@ -139,6 +148,10 @@ mod tests {
     #[test]
     fn durations_are_a_positive_number_and_a_unit() {
         assert_eq!(parse_duration_ms("250ms"), Some(250));
+        // 2026-12-05T22:31:00Z is 19:31 in Buenos Aires (UTC-3, no daylight saving).
+        assert_eq!(local_datetime(1_796_509_860_000, "America/Argentina/Buenos_Aires"), "05/12/2026 19:31");
+        assert_eq!(local_datetime(1_796_509_860_000, "Europe/Madrid"), "05/12/2026 23:31");
+        assert_eq!(local_datetime(1_796_509_860_000, "Nowhere/Else"), "05/12/2026 22:31");
         assert_eq!(parse_duration_ms("90s"), Some(90 * SECOND_MS));
         assert_eq!(parse_duration_ms("15m"), Some(15 * MINUTE_MS));
         assert_eq!(parse_duration_ms(" 48h "), Some(48 * HOUR_MS));

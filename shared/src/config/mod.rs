@@ -149,6 +149,8 @@ pub struct Config {
     /// worker that died mid-job); the local queue's lease is half of it.
     pub worker_claim: Duration,
     pub webhook: WebhookConfig,
+    /// The support team's time zone, for the times on ticket pages (an IANA name).
+    pub ticket_time_zone: String,
     pub aws: AwsResources,
 }
 
@@ -224,6 +226,7 @@ mod tests {
             (("TICKET_WEBHOOK_URL", "hooks.example.com"), "TICKET_WEBHOOK_URL"),
             (("TICKET_WEBHOOK_FORMAT", "xml"), "TICKET_WEBHOOK_FORMAT"),
             (("TICKET_WEBHOOK_BACKOFF", "soon"), "TICKET_WEBHOOK_BACKOFF"),
+            (("TICKET_TIME_ZONE", "Mars/Olympus_Mons"), "TICKET_TIME_ZONE"),
         ];
         for ((var, value), expected) in cases {
             match config(&[(var, value)]) {

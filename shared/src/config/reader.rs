@@ -220,6 +220,13 @@ impl Reader<'_> {
         })
     }
 
+    pub(super) fn time_zone(&self) -> Result<String, ConfigError> {
+        let name = self.raw("TICKET_TIME_ZONE").unwrap_or_else(|| "America/Argentina/Buenos_Aires".into());
+        jiff::tz::TimeZone::get(&name).map(|_| name.clone()).map_err(|_| {
+            invalid("TICKET_TIME_ZONE", format!("{name:?} is not a time zone like America/Argentina/Buenos_Aires"))
+        })
+    }
+
     pub(super) fn webhook(&self) -> Result<WebhookConfig, ConfigError> {
         let url = self.raw("TICKET_WEBHOOK_URL").filter(|u| !u.trim().is_empty());
         if let Some(u) = &url
@@ -288,6 +295,7 @@ impl Config {
             worker_max_attempts: r.positive("WORKER_MAX_ATTEMPTS", 3)?,
             worker_claim: r.duration("WORKER_CLAIM", 120 * SECOND_MS)?,
             webhook: r.webhook()?,
+            ticket_time_zone: r.time_zone()?,
             aws: r.aws()?,
         })
     }

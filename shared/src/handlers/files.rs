@@ -24,7 +24,11 @@ struct SignedQuery {
     signature: Option<String>,
 }
 
-async fn file(State(app): State<App>, Path(key): Path<String>, Query(query): Query<SignedQuery>) -> ApiResult<Response> {
+async fn file(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    Query(query): Query<SignedQuery>,
+) -> ApiResult<Response> {
     let expires_at = query.expires.as_deref().and_then(|e| e.parse::<i64>().ok());
     let bytes = files::read_signed(&app, &key, expires_at, query.signature.as_deref().unwrap_or_default()).await?;
     let seconds_left = expires_at.map(|e| (e - app.now_ms()).max(0) / 1_000).unwrap_or(0);

@@ -120,6 +120,9 @@ struct TicketFigures {
     created: i64,
     notified: i64,
     notifications_failed: i64,
+    resolved: i64,
+    /// Average time from a ticket to its resolution, in minutes.
+    avg_minutes_to_resolution: f64,
 }
 
 #[derive(Serialize)]
@@ -156,6 +159,10 @@ impl From<&Figures> for MetricsJson {
                 created: f.get(TicketsCreated),
                 notified: f.get(TicketsNotified),
                 notifications_failed: f.get(TicketNotificationsFailed),
+                resolved: f.get(TicketsResolved),
+                avg_minutes_to_resolution: (f.average(TicketResolutionMsTotal, TicketsResolved) / 60_000.0 * 10.0)
+                    .round()
+                    / 10.0,
             },
             ratelimit: RateLimitFigures { rejected: f.get(RateLimitRejected) },
             http: HttpFigures { errors5xx: f.get(Http5xx) },

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod session_data;
 pub mod session_validate;
 pub mod ticket;
+pub mod ticket_page;
 pub mod upload_content;
 pub mod upload_image;
 pub mod upload_status;

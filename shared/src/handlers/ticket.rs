@@ -1,27 +1,30 @@
-//! `GET /api/ticket/{ticketId}?t=…`: the technician's view of a ticket, JSON or HTML.
+//! `GET /api/ticket/{ticketId}?t=…`: the technician's view of a ticket, JSON or HTML
+//! (`ticket_page`); `POST /api/ticket/{ticketId}/resolve?t=…`: marking it resolved, from
+//! the page's form or as JSON.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use maud::{PreEscaped, html};
-
 use crate::app::App;
-use crate::chat::{Attempt, Locale, Outcome, kb};
+use crate::chat::Attempt;
 use crate::http::extract::{Path, Query, header_str};
-use crate::http::{ApiResult, BaseUrl, HTML_CSP, Routes};
+use crate::http::{ApiError, ApiResult, BaseUrl, ErrorCode, Routes};
 use crate::ids::TicketId;
-use crate::images::ImageHint;
-use crate::ports::{Role, Ticket, TicketImage};
+use crate::ports::{Resolution, TicketImage};
 use crate::services::session_data::TranscriptLine;
-use crate::services::tickets::{self, TicketView};
+use crate::services::tickets::{self, MAX_NOTE_CHARS, TicketView};
+
+use super::ticket_page::{self, PageContext};
 use crate::time::rfc3339;
 
 pub fn routes() -> Routes {
-    Routes::new().route("/api/ticket/{ticket_id}", get(view_ticket))
+    Routes::new()
+        .route("/api/ticket/{ticket_id}", get(view_ticket))
+        .route("/api/ticket/{ticket_id}/resolve", post(resolve_ticket))
 }
 
 #[derive(Deserialize)]
@@ -48,6 +51,31 @@ struct TicketJson {
     whatsapp_url: String,
     /// Whether the support team's webhook got it: off, pending, delivered or failed.
     notification: &'static str,
+    status: &'static str,
+    resolution: Option<ResolutionJson>,
+    /// Ten-minute links to each image's thumbnail and sanitised copy (absent once erased).
+    image_links: Vec<ImageLinkJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResolutionJson {
+    resolved_at: String,
+    note: Option<String>,
+}
+
+impl From<&Resolution> for ResolutionJson {
+    fn from(r: &Resolution) -> ResolutionJson {
+        ResolutionJson { resolved_at: rfc3339(r.at), note: r.note.clone() }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageLinkJson {
+    upload_id: String,
+    thumbnail_url: Option<String>,
+    image_url: Option<String>,
 }
 
 impl From<TicketView> for TicketJson {
@@ -68,93 +96,18 @@ impl From<TicketView> for TicketJson {
             images: t.images,
             whatsapp_url: view.links.whatsapp_url,
             notification: t.notification.state.as_str(),
+            status: t.status.as_str(),
+            resolution: t.resolution.as_ref().map(ResolutionJson::from),
+            image_links: view
+                .images
+                .into_iter()
+                .map(|i| {
+                    let (thumbnail_url, image_url) = i.links.map_or((None, None), |(t, f)| (Some(t), Some(f)));
+                    ImageLinkJson { upload_id: i.upload_id, thumbnail_url, image_url }
+                })
+                .collect(),
         }
     }
-}
-
-/// How a round of steps ended, in the technician's words.
-fn outcome_label(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Pending => "sin respuesta todavía",
-        Outcome::Solved => "solucionado",
-        Outcome::NotSolved => "no se solucionó",
-        Outcome::Escalated => "derivado a un técnico",
-    }
-}
-
-/// What the image analysis noticed, in the technician's words.
-fn hint_label(hint: ImageHint) -> &'static str {
-    match hint {
-        ImageHint::TooDark => "muy oscura",
-        ImageHint::TooBright => "muy clara",
-        ImageHint::Blurry => "borrosa",
-        ImageHint::TooSmall => "muy chica",
-    }
-}
-
-/// A category key as its knowledge-base title (the key itself for one no longer known).
-fn category_label(key: &str) -> &str {
-    kb::category(key).map(|c| c.title(Locale::Es)).unwrap_or(key)
-}
-
-const TICKET_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}\
-    .visitante{background:#eef5ff;padding:.5rem}.bot{background:#f4f4f4;padding:.5rem}small{color:#666}";
-
-/// The ticket as a page; maud escapes every value written into it.
-fn ticket_html(ticket: &Ticket) -> String {
-    let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "—".to_owned());
-    let page = html! {
-        (PreEscaped("<!doctype html>"))
-        html lang="es" {
-            head {
-                meta charset="utf-8";
-                meta name="robots" content="noindex";
-                meta name="viewport" content="width=device-width";
-                title { "Ticket " (ticket.id.as_str()) }
-                style { (PreEscaped(TICKET_STYLE)) }
-            }
-            body {
-                h1 { "Ticket " (ticket.id.as_str()) }
-                p {
-                    b { "Creado:" } " " (rfc3339(ticket.created_at)) br;
-                    b { "Nombre:" } " " (or_dash(&ticket.name)) br;
-                    b { "Problema:" } " " (or_dash(&ticket.category_title)) br;
-                    b { "Resumen:" } " " (or_dash(&ticket.summary))
-                }
-                h2 { "Pasos probados" }
-                @for attempt in &ticket.attempts {
-                    h3 { (category_label(&attempt.category)) " · ronda " (attempt.round) " · " (outcome_label(attempt.outcome)) }
-                    ol { @for step in &attempt.steps { li { (step.as_ref()) } } }
-                }
-                h2 { "Imágenes" }
-                ul {
-                    @for image in &ticket.images {
-                        @let a = &image.analysis;
-                        li {
-                            (a.format) " " (a.width) "×" (a.height) " · " (a.bytes) " bytes · nitidez " (a.blur_score)
-                            " · brillo " (a.brightness)
-                            @if let Some(hint) = a.hint { " · " (hint_label(hint)) }
-                        }
-                    }
-                }
-                h2 { "Conversación (datos personales enmascarados)" }
-                @if ticket.transcript_omitted > 0 {
-                    p { small { (ticket.transcript_omitted) " mensajes anteriores no se muestran aquí." } }
-                }
-                @for line in &ticket.transcript {
-                    @let who = if line.role == Role::Visitor { "visitante" } else { "bot" };
-                    p class=(who) {
-                        b { (who) } " " small { (rfc3339(line.at)) } br;
-                        @for (n, text) in line.text.split('\n').enumerate() {
-                            @if n > 0 { br; }
-                            (text)
-                        }
-                    }
-                }
-            }
-        }
-    };
-    page.into_string()
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -172,17 +125,65 @@ async fn view_ticket(
     if !wants_html(&headers) {
         return Ok(Json(TicketJson::from(view)).into_response());
     }
-    let mut response = (StatusCode::OK, ticket_html(&view.ticket)).into_response();
+    let token = query.t.as_deref().unwrap_or_default();
+    let resolve_action = format!("/api/ticket/{}/resolve?t={token}", view.ticket.id);
+    let cx = PageContext {
+        images: &view.images,
+        link: &view.links.ticket_url,
+        resolve_action: &resolve_action,
+        time_zone: &app.config().ticket_time_zone,
+    };
+    let mut response = (StatusCode::OK, ticket_page::page(&view.ticket, &cx)).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert("content-security-policy", HeaderValue::from_static(HTML_CSP));
+    if let Ok(csp) = HeaderValue::from_str(&ticket_page::csp(&view.images)) {
+        h.insert("content-security-policy", csp);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+#[derive(Deserialize)]
+struct ResolveForm {
+    note: Option<String>,
+}
+
+/// The page's form (then back to the page, 303) or any client (JSON answer).
+async fn resolve_ticket(
+    State(app): State<App>,
+    Path(raw_id): Path<String>,
+    Query(query): Query<TicketQuery>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<ResolveForm>,
+) -> ApiResult<Response> {
+    let note = form.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if let Some(chars) = note.map(|n| n.chars().count())
+        && chars > MAX_NOTE_CHARS
+    {
+        return Err(ApiError::new(
+            ErrorCode::MessageTooLong,
+            format!("the note has {chars} characters; the limit is {MAX_NOTE_CHARS}"),
+        ));
+    }
+    let ticket = tickets::resolve(&app, &raw_id, query.t.as_deref(), note).await?;
+    if wants_html(&headers) {
+        let back = format!("/api/ticket/{}?t={}", ticket.id, query.t.as_deref().unwrap_or_default());
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(location) = HeaderValue::from_str(&back) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return Ok(response);
+    }
+    let resolution = ticket.resolution.as_ref().map(ResolutionJson::from);
+    Ok(Json(serde_json::json!({ "ticketId": ticket.id, "status": ticket.status.as_str(), "resolution": resolution }))
+        .into_response())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::TranscriptEntry;
+    use crate::chat::{Locale, Outcome};
+    use crate::ports::{Role, Ticket, TranscriptEntry};
 
     fn ticket(name: &str, text: &str) -> Ticket {
         let id = TicketId::parse("STI-20261205-ABCDEF").unwrap_or_else(|e| panic!("{e}"));
@@ -216,20 +217,73 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_value_is_escaped() {
-        let page = ticket_html(&ticket("<script>alert('x')</script>", "a & b\n<img src=x onerror=alert(1)>"));
-        assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "{page}");
-        assert!(page.contains("&lt;script&gt;") && page.contains("a &amp; b<br>&lt;img"), "{page}");
+    fn context<'a>(images: &'a [tickets::ImageLinks]) -> PageContext<'a> {
+        PageContext {
+            images,
+            link: "https://chat.example.com/api/ticket/x?t=y",
+            resolve_action: "/r",
+            time_zone: "America/Argentina/Buenos_Aires",
+        }
     }
 
     #[test]
-    fn a_person_reads_words_not_debug_names() {
-        let page = ticket_html(&ticket("Ana", "hola"));
-        assert!(page.contains("ronda 1 · no se solucionó"), "{page}");
+    fn every_value_is_escaped() {
+        let page = ticket_page::page(
+            &ticket("<script>alert('x')</script>", "a & b\n<img src=x onerror=alert(1)>"),
+            &context(&[]),
+        );
+        assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "{page}");
+        assert!(page.contains("&lt;script&gt;") && page.contains("a &amp; b") && page.contains("&lt;img"), "{page}");
+    }
+
+    #[test]
+    fn a_person_reads_words_not_debug_names_and_local_times() {
+        let page = ticket_page::page(&ticket("Ana", "hola"), &context(&[]));
+        assert!(page.contains("Ronda 1: no se solucionó"), "{page}");
         assert!(page.contains("La impresora no imprime"), "{page}");
-        for debug_name in ["NotSolved", "printer ·", "Some(", "None"] {
+        assert!(page.contains("31/12/1969 21:00"), "times in Buenos Aires: {page}");
+        assert!(page.contains("Marcar como resuelto") && page.contains("method=\"post\""), "{page}");
+        for debug_name in ["NotSolved", "printer ·", "Some(", "None", "T00:00"] {
             assert!(!page.contains(debug_name), "{debug_name} in {page}");
         }
+    }
+
+    #[test]
+    fn images_are_shown_through_their_links_and_the_policy_allows_just_them() {
+        let mut t = ticket("Ana", "hola");
+        t.images = vec![TicketImage {
+            upload_id: "upl-1".into(),
+            analysis: crate::images::Analysis {
+                format: "jpeg".into(),
+                bytes: 9,
+                width: 800,
+                height: 600,
+                blur_score: 1.0,
+                brightness: 100.0,
+                hint: Some(crate::images::ImageHint::Blurry),
+                sanitized_bytes: 9,
+                analysis_ms: 1,
+                description: None,
+                error_text: None,
+            },
+        }];
+        let links = [tickets::ImageLinks {
+            upload_id: "upl-1".into(),
+            links: Some((
+                "https://b.s3.amazonaws.com/thumbnails/x.jpg?X-Amz-Signature=1".into(),
+                "https://b.s3.amazonaws.com/sanitized/x.jpg?s=2".into(),
+            )),
+        }];
+        let page = ticket_page::page(&t, &context(&links));
+        assert!(page.contains("src=\"https://b.s3.amazonaws.com/thumbnails/x.jpg?X-Amz-Signature=1\""), "{page}");
+        assert!(page.contains("borrosa"), "{page}");
+        let csp = ticket_page::csp(&links);
+        assert!(
+            csp.contains("img-src 'self' https://b.s3.amazonaws.com;") && csp.contains("script-src 'sha256-"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-eval") && csp.contains("form-action 'self'"), "{csp}");
+        let gone = [tickets::ImageLinks { upload_id: "upl-1".into(), links: None }];
+        assert!(ticket_page::page(&t, &context(&gone)).contains("Imagen borrada"));
     }
 }

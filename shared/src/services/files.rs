@@ -34,7 +34,10 @@ pub async fn links(app: &App, upload: &Upload, base_url: &str) -> Result<Option<
     };
     let expires_at = app.now_ms() + IMAGE_LINK_TTL_MS;
     let signer = &app.backend().signer;
-    Ok(Some((signer.sign_get(thumbnail, expires_at, base_url).await?, signer.sign_get(sanitized, expires_at, base_url).await?)))
+    Ok(Some((
+        signer.sign_get(thumbnail, expires_at, base_url).await?,
+        signer.sign_get(sanitized, expires_at, base_url).await?,
+    )))
 }
 
 /// A file behind a local signed link: refused (403) unless signed by this server and in

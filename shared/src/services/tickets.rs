@@ -8,7 +8,10 @@ use crate::chat::Locale;
 use crate::counters::Counter;
 use crate::error::{Error, IdKind, Result};
 use crate::ids::{TicketId, access_token_from, is_access_token};
-use crate::ports::{CreateTicketOutcome, LogLevel, Secret, Session, Ticket, TicketImage, UploadStatus};
+use crate::pii::mask_pii;
+use crate::ports::{
+    CreateTicketOutcome, LogLevel, Resolution, Secret, Session, Ticket, TicketImage, TicketStatus, UploadStatus,
+};
 use crate::services::Origin;
 use crate::services::admission::{Quota, admit};
 use crate::time::ms;
@@ -159,21 +162,75 @@ pub async fn whatsapp_number(app: &App) -> Result<Option<String>> {
     Ok(from_secret.or_else(|| app.config().whatsapp_number.clone()))
 }
 
-/// A ticket and the links to it.
+/// A ticket and the links to it, with short-lived links to its images.
 pub struct TicketView {
     pub ticket: Ticket,
     pub links: TicketLinks,
+    pub images: Vec<ImageLinks>,
 }
 
-/// The ticket `raw_id` for a holder of its access token. Unknown ticket, malformed id,
-/// missing or wrong token: the same answer, so links cannot be probed.
-pub async fn view(app: &App, raw_id: &str, token: Option<&str>, base_url: &str) -> Result<TicketView> {
+/// Where a ticket's image is shown: its thumbnail and its sanitised copy, both signed for
+/// ten minutes; `None` when the image is no longer stored (the session was erased).
+pub struct ImageLinks {
+    pub upload_id: String,
+    pub links: Option<(String, String)>,
+}
+
+/// Longest note a technician may leave when resolving, in characters.
+pub const MAX_NOTE_CHARS: usize = 1_000;
+
+/// The ticket whose id and token were given, or `TicketNotFound` for anything else.
+async fn authorised(app: &App, raw_id: &str, token: Option<&str>) -> Result<Ticket> {
     let id = TicketId::parse(raw_id).map_err(|_| Error::TicketNotFound)?;
     let token = token.filter(|t| is_access_token(t)).ok_or(Error::TicketNotFound)?;
     let ticket = app.backend().tickets.get(&id, app.now_ms()).await?.ok_or(Error::TicketNotFound)?;
     if !Secret::new(ticket.access_token.clone()).matches(token) {
         return Err(Error::TicketNotFound);
     }
+    Ok(ticket)
+}
+
+async fn image_links(app: &App, ticket: &Ticket, base_url: &str) -> Result<Vec<ImageLinks>> {
+    let mut out = Vec::with_capacity(ticket.images.len());
+    for image in &ticket.images {
+        let upload = match crate::ids::UploadId::parse(&image.upload_id) {
+            Ok(id) => app.backend().uploads.get(&ticket.session_id, &id, app.now_ms()).await?,
+            Err(_) => None,
+        };
+        let links = match upload {
+            Some(u) => crate::services::files::links(app, &u, base_url).await?,
+            None => None,
+        };
+        out.push(ImageLinks { upload_id: image.upload_id.clone(), links });
+    }
+    Ok(out)
+}
+
+/// A technician marks the ticket resolved (with an optional note, masked). The first
+/// resolution stays; it is counted with the time the ticket was open.
+pub async fn resolve(app: &App, raw_id: &str, token: Option<&str>, note: Option<&str>) -> Result<Ticket> {
+    let ticket = authorised(app, raw_id, token).await?;
+    if ticket.status == TicketStatus::Resolved {
+        return Ok(ticket);
+    }
+    let now = app.now_ms();
+    let resolution = Resolution { at: now, note: note.map(mask_pii).filter(|n| !n.is_empty()) };
+    let after = app.backend().tickets.resolve(&ticket.id, &resolution).await?.ok_or(Error::TicketNotFound)?;
+    if after.resolution.as_ref().is_some_and(|r| r.at == now) {
+        let open_ms = now - after.created_at;
+        app.count(&[(Counter::TicketsResolved, 1), (Counter::TicketResolutionMsTotal, open_ms)]).await;
+        let message = format!("ticket {} resolved after {} min", after.id, open_ms / 60_000);
+        let about = LogSubject::session(after.session_id.as_str());
+        app.log_event(LogLevel::Info, "ticket.resolved", about, &message).await;
+    }
+    Ok(after)
+}
+
+/// The ticket `raw_id` for a holder of its access token. Unknown ticket, malformed id,
+/// missing or wrong token: the same answer, so links cannot be probed.
+pub async fn view(app: &App, raw_id: &str, token: Option<&str>, base_url: &str) -> Result<TicketView> {
+    let ticket = authorised(app, raw_id, token).await?;
     let links = links_for(&ticket, base_url, whatsapp_number(app).await?.as_deref());
-    Ok(TicketView { ticket, links })
+    let images = image_links(app, &ticket, base_url).await?;
+    Ok(TicketView { ticket, links, images })
 }

@@ -54,6 +54,9 @@ async fn every_error_code_is_provoked_with_its_status_and_envelope() {
     expect(chat(both).await, ErrorCode::AmbiguousRequest, s).await;
     let bad_id = json!({ "sessionId": session, "message": "hola", "messageId": "a b" });
     expect(chat(bad_id).await, ErrorCode::InvalidMessageId, s).await;
+    let stale = api.app.backend().signer.sign_get("thumbnails/uploads/x/upl-1.jpg", 1_000, "http://h").await;
+    let stale = path_of(&stale.unwrap_or_else(|e| panic!("{e}")));
+    expect(api.get(&stale, &[]).await, ErrorCode::LinkExpired, s).await;
     let rate = |body: Value| api.post_json("/api/feedback", body);
     expect(rate(json!({ "sessionId": session, "rating": "5" })).await, ErrorCode::InvalidRating, s).await;
     expect(rate(json!({ "sessionId": session, "rating": "up" })).await, ErrorCode::NothingToRate, s).await;

@@ -14,4 +14,5 @@ mod limits;
 mod operations;
 mod signed_uploads;
 mod support;
+mod technicians;
 mod uploads;

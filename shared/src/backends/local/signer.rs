@@ -160,8 +160,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let signer = LocalSigner::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         let key = "sanitized/uploads/abc/upl-1.jpg";
-        let url = signer.sign_get(key, 1_900_000_000_000, "http://127.0.0.1:3000/").await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(url.starts_with("http://127.0.0.1:3000/api/files/sanitized/uploads/abc/upl-1.jpg?expires=1900000000000&"));
+        let url =
+            signer.sign_get(key, 1_900_000_000_000, "http://127.0.0.1:3000/").await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            url.starts_with("http://127.0.0.1:3000/api/files/sanitized/uploads/abc/upl-1.jpg?expires=1900000000000&")
+        );
         let signature = signature_of(&url);
         assert!(signer.verify_get(key, 1_900_000_000_000, &signature));
         assert!(!signer.verify_get("sanitized/uploads/abc/upl-2.jpg", 1_900_000_000_000, &signature));

@@ -134,7 +134,8 @@ impl TicketStore for Local {
                 }
                 ticket.status = TicketStatus::Resolved;
                 ticket.resolution = Some(resolution);
-                tx.execute("UPDATE tickets SET body = ?2 WHERE id = ?1", params![id, to_json(&ticket)?]).map_err(map_err)?;
+                tx.execute("UPDATE tickets SET body = ?2 WHERE id = ?1", params![id, to_json(&ticket)?])
+                    .map_err(map_err)?;
                 Ok(Some(ticket))
             })
             .await

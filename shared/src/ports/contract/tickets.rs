@@ -138,7 +138,8 @@ pub async fn tickets_resolve_once(b: &Backend) {
     assert_eq!((resolved.status, resolved.resolution.clone()), (TicketStatus::Resolved, Some(first.clone())));
     let again = ok(b.tickets.resolve(&t.id, &Resolution { at: now + 9, note: None }).await, "again");
     assert_eq!(again.and_then(|t| t.resolution), Some(first.clone()), "the first resolution stays");
-    let due: Vec<TicketId> = ok(b.tickets.due_notifications(now, 1_000).await, "due").into_iter().map(|t| t.id).collect();
+    let due: Vec<TicketId> =
+        ok(b.tickets.due_notifications(now, 1_000).await, "due").into_iter().map(|t| t.id).collect();
     assert!(due.contains(&t.id), "resolving keeps the notification pending");
     let delivered = Notification { state: NotifyState::Delivered, attempts: 1, ..t.notification.clone() };
     assert!(ok(b.tickets.save_notification(&t.id, &delivered).await, "deliver"));

@@ -38,7 +38,11 @@ impl Dynamo {
     /// Applies `change` to the stored ticket (when it says it changed something) on the
     /// condition that nobody wrote it in between — the notifier and a technician may write
     /// the same ticket at once — retrying a few times. The ticket after; `None` if gone.
-    async fn update_ticket(&self, id: &TicketId, mut change: impl FnMut(&mut Ticket) -> bool) -> StoreResult<Option<Ticket>> {
+    async fn update_ticket(
+        &self,
+        id: &TicketId,
+        mut change: impl FnMut(&mut Ticket) -> bool,
+    ) -> StoreResult<Option<Ticket>> {
         for _ in 0..UPDATE_ATTEMPTS {
             let Some(item) = Dynamo::get(self, &ticket_pk(id), "T").await? else {
                 return Ok(None);

@@ -1,0 +1,84 @@
+//! The technician's side of a ticket through the API: its images through ten-minute
+//! signed links (never the original, 404 once erased), marking it resolved from the
+//! page's form or as JSON, and the figures the support lead reads.
+
+use sti_shared::services::worker::{JobResult, process_job};
+
+use super::support::*;
+
+/// A ticket with one processed image; its id and the path of its view.
+async fn ticket_with_an_image(api: &Api) -> (String, String, String) {
+    let session = session_with_steps(api).await;
+    let upload_id = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(process_job(&api.app, &original_key(&session, &upload_id), 1).await, JobResult::Processed);
+    let opened = api.post_json("/api/whatsapp-ticket", json!({ "sessionId": session })).await.json();
+    let path = path_of(opened["ticketUrl"].as_str().unwrap_or_default());
+    (session, opened["ticketId"].as_str().unwrap_or_default().to_owned(), path)
+}
+
+#[tokio::test]
+async fn a_ticket_shows_its_images_through_short_lived_signed_links() {
+    let api = api(&[]).await;
+    let (session, _, path) = ticket_with_an_image(&api).await;
+    let view = api.get(&path, &[]).await.json();
+    let links = &view["imageLinks"][0];
+    let (thumbnail, image) = (
+        path_of(links["thumbnailUrl"].as_str().unwrap_or_default()),
+        path_of(links["imageUrl"].as_str().unwrap_or_default()),
+    );
+    assert!(thumbnail.starts_with("/api/files/thumbnails/") && image.starts_with("/api/files/sanitized/"), "{view}");
+    for link in [&thumbnail, &image] {
+        let got = api.get(link, &[]).await;
+        assert_eq!(got.status, StatusCode::OK, "{link}");
+        assert!(got.headers[header::CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("image/")));
+        assert!(got.headers[header::CACHE_CONTROL].to_str().is_ok_and(|c| c.starts_with("private, max-age=")));
+    }
+    let expires: i64 = image.split("expires=").nth(1).and_then(|e| e.split('&').next()?.parse().ok()).unwrap_or(0);
+    let now = sti_shared::time::now_ms();
+    assert!((9 * 60_000..=10 * 60_000).contains(&(expires - now)), "ten minutes: {}", expires - now);
+
+    let tampered = image.replace("signature=", "signature=x");
+    assert_eq!(api.get(&tampered, &[]).await.error_code(), "invalid_signature");
+    let original = image.replacen("/api/files/sanitized/", "/api/files/", 1).replace(".png?", "?");
+    assert_eq!(api.get(&original, &[]).await.status, StatusCode::NOT_FOUND, "originals are never served");
+
+    let page = api.get(&path, &[("accept", "text/html")]).await;
+    let csp = page.headers["content-security-policy"].to_str().unwrap_or_default().to_owned();
+    assert!(
+        csp.contains("img-src 'self'") && csp.contains("form-action 'self'") && csp.contains("script-src 'sha256-"),
+        "{csp}"
+    );
+    let shown = thumbnail.split('?').next().unwrap_or_default();
+    assert!(page.text().contains(&format!("{shown}?expires=")), "the page shows the thumbnail, freshly signed");
+
+    let erased =
+        api.send(Request::delete(format!("/api/session/{session}")).body(Body::empty()).unwrap_or_default()).await;
+    assert_eq!(erased.status, StatusCode::OK);
+    assert_eq!(api.get(&image, &[]).await.status, StatusCode::NOT_FOUND, "erased with the session");
+}
+
+#[tokio::test]
+async fn a_technician_resolves_a_ticket_once_from_the_page_or_as_json() {
+    let api = api(&[]).await;
+    let (_, id, path) = ticket_with_an_image(&api).await;
+    let resolve = path.replacen(&format!("/api/ticket/{id}"), &format!("/api/ticket/{id}/resolve"), 1);
+    let form = Request::post(&resolve)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .body(Body::from("note=Cambi%C3%A9+el+cable%2C+llamar+al+11+4567-8901"));
+    let answer = api.send(form.unwrap_or_else(|e| panic!("{e}"))).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text());
+    assert_eq!(answer.headers[header::LOCATION].to_str().unwrap_or_default(), path);
+    let view = api.get(&path, &[]).await.json();
+    assert_eq!(view["status"], "resolved");
+    assert_eq!(view["resolution"]["note"], "Cambié el cable, llamar al [PHONE]", "masked");
+    let again = api.post_raw(&resolve, "application/x-www-form-urlencoded", "note=otra").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["resolution"]["note"], "Cambié el cable, llamar al [PHONE]", "the first stays");
+    let page = api.get(&path, &[("accept", "text/html")]).await.text();
+    assert!(page.contains("Estado: Resuelto") && !page.contains("method=\"post\""), "no form once resolved");
+    let metrics = api.get("/api/metrics", &[]).await.json();
+    assert_eq!(metrics["tickets"]["resolved"], 1, "{metrics}");
+    let wrong = resolve.replace("?t=", "?t=0");
+    assert_eq!(api.post_raw(&wrong, "application/x-www-form-urlencoded", "").await.error_code(), "ticket_not_found");
+}
