@@ -30,7 +30,7 @@
         retry: "Retry", failed: "Not sent", offline: "You are offline. Messages will be sent when you are back.",
         kept: "There is an earlier conversation saved in this browser.", resume: "Continue it", fresh: "Start a new one",
         expired: "Your session had expired, so we started a new one.", full: "This conversation reached its message limit, so we started a new one.", wait: (s) => `Too many messages. Yours will be sent in ${s} s.`,
-        copy: "Copy ticket number", copied: "Copied", whatsapp: "Continue on WhatsApp", ticket: "Ticket",
+        copy: "Copy ticket number", copied: "Copied", whatsapp: "Continue on WhatsApp", ticket: "Ticket", solvedTicket: "Resolved by a technician",
         transcript: "Download chat", download: "My data (JSON)", erase: "Delete my data", confirmErase: "Delete this conversation and everything we keep of it? This cannot be undone.",
         yesErase: "Delete", cancel: "Cancel", erased: "Your data was deleted.", degraded: "Limited mode: answers may be simpler for a while.",
         tooBig: "That image is over 5 MB.", notImage: "Only JPEG, PNG, WebP or GIF images.", uploading: "Uploading image",
@@ -47,7 +47,7 @@
         retry: "Reintentar", failed: "No se envió", offline: "Estás sin conexión. Enviaremos los mensajes cuando vuelvas.",
         kept: "Hay una conversación anterior guardada en este navegador.", resume: "Continuar", fresh: "Empezar de nuevo",
         expired: "Tu sesión había vencido, así que empezamos una nueva.", full: "Esta conversación llegó a su máximo de mensajes, así que empezamos una nueva.", wait: (s) => `Demasiados mensajes. El tuyo se envía en ${s} s.`,
-        copy: "Copiar número de ticket", copied: "Copiado", whatsapp: "Seguir por WhatsApp", ticket: "Ticket",
+        copy: "Copiar número de ticket", copied: "Copiado", whatsapp: "Seguir por WhatsApp", ticket: "Ticket", solvedTicket: "Resuelto por un técnico",
         transcript: "Descargar chat", download: "Mis datos (JSON)", erase: "Borrar mis datos", confirmErase: "¿Borrar esta conversación y todo lo que guardamos de ella? No se puede deshacer.",
         yesErase: "Borrar", cancel: "Cancelar", erased: "Tus datos fueron borrados.", degraded: "Modo limitado: por un rato las respuestas pueden ser más simples.",
         tooBig: "La imagen supera los 5 MB.", notImage: "Solo imágenes JPEG, PNG, WebP o GIF.", uploading: "Subiendo imagen",
@@ -292,6 +292,7 @@
     } });
     return el("div", { class: "ticket" },
       el("p", {}, el("span", { text: T.ticket + " " }), el("strong", { text: t.ticketId })),
+      t.status === "resolved" ? el("p", { class: "done", text: "✓ " + T.solvedTicket }) : null,
       el("a", { class: "wa", href: safeUrl(t.whatsappUrl), target: "_blank", rel: "noopener noreferrer", text: T.whatsapp }),
       copy);
   }

@@ -94,6 +94,26 @@ after(async () => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** A fresh browser context at `url`, recording console errors, CSP violations and any
+    browser dialog; `options` go to the context (javaScriptEnabled, viewport…). */
+export async function open_page(url, options = {}) {
+  const context = await browser.newContext({ viewport: DESKTOP, ...options });
+  await context.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`), true);
+  });
+  const page = await context.newPage();
+  const problems = [];
+  const dialogs = [];
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("dialog", (d) => { dialogs.push(d.message()); d.accept(); });
+  await page.goto(url);
+  const visit = { context, page, problems, dialogs, expectedErrors: [] };
+  open.push(visit);
+  return visit;
+}
+
 /** A fresh browser context on the host page, recording console errors, CSP violations and
     any browser dialog (the widget never opens one). */
 export async function visit({ locale = "es", viewport = DESKTOP, storageState, colorScheme = "light", ...attrs } = {}) {
@@ -119,7 +139,7 @@ export async function visit({ locale = "es", viewport = DESKTOP, storageState, c
 afterEach(async () => {
   while (open.length) {
     const { context, page, problems, dialogs, expectedErrors } = open.pop();
-    const violations = await page.evaluate(() => window.__violations).catch(() => []);
+    const violations = (await page.evaluate(() => window.__violations).catch(() => [])) || [];
     await context.close();
     assert.deepEqual(violations, [], "CSP violations");
     const unexpected = problems.filter((p) => !expectedErrors.some((re) => re.test(p)));

@@ -279,7 +279,7 @@ mod tests {
         assert!(page.contains("borrosa"), "{page}");
         let csp = ticket_page::csp(&links);
         assert!(
-            csp.contains("img-src 'self' https://b.s3.amazonaws.com;") && csp.contains("script-src 'sha256-"),
+            csp.contains("img-src 'self' data: https://b.s3.amazonaws.com;") && csp.contains("script-src 'sha256-"),
             "{csp}"
         );
         assert!(!csp.contains("unsafe-eval") && csp.contains("form-action 'self'"), "{csp}");

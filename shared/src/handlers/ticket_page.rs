@@ -242,6 +242,8 @@ pub fn page(ticket: &Ticket, cx: &PageContext<'_>) -> String {
                 meta charset="utf-8";
                 meta name="robots" content="noindex";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No favicon request to a server that has none.
+                link rel="icon" href="data:,";
                 title { (l.ticket) " " (ticket.id.as_str()) " · " (problem) }
                 style { (PreEscaped(STYLE)) }
             }
@@ -341,7 +343,7 @@ pub fn csp(images: &[ImageLinks]) -> String {
     origins.sort();
     origins.dedup();
     format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' {}; script-src {}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: {}; script-src {}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         origins.join(" "),
         *COPY_SCRIPT_HASH
     )

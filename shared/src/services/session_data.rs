@@ -145,10 +145,19 @@ pub struct History {
     pub state: &'static str,
     pub messages: Vec<TranscriptLine>,
     pub options: Vec<QuickReply>,
-    pub tickets: Vec<TicketLinks>,
+    pub tickets: Vec<HistoryTicket>,
     pub uploads: Vec<UploadLine>,
     /// Whether the case just closed (solved, or a ticket) waits for the visitor's rating.
     pub can_rate: bool,
+}
+
+/// A ticket of the conversation: its links, and whether a technician resolved it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryTicket {
+    #[serde(flatten)]
+    pub links: TicketLinks,
+    pub status: &'static str,
 }
 
 /// An image of the conversation, placed in it by `at`.
@@ -183,7 +192,10 @@ pub async fn history(app: &App, id: &SessionId, base_url: &str) -> Result<Histor
         state: session.conversation.state.as_str(),
         messages: std::iter::once(greeting).chain(transcript.iter().map(TranscriptLine::from)).collect(),
         options: session.last_options,
-        tickets: tickets.iter().map(|t| links_for(t, base_url, number.as_deref())).collect(),
+        tickets: tickets
+            .iter()
+            .map(|t| HistoryTicket { links: links_for(t, base_url, number.as_deref()), status: t.status.as_str() })
+            .collect(),
         uploads: uploads
             .into_iter()
             .map(|u| UploadLine {

@@ -124,7 +124,10 @@ async fn the_history_has_what_the_widget_redraws() {
     assert_eq!(h["state"], "ticket_created");
     assert_eq!(h["canRate"], true, "a ticket is a case end the visitor may rate");
     assert_eq!(h["options"], opened["options"]);
-    assert_eq!(h["tickets"][0], opened["ticket"], "the ticket card's links, as the chat answer gave them");
+    for (key, value) in opened["ticket"].as_object().into_iter().flatten() {
+        assert_eq!(&h["tickets"][0][key], value, "the ticket card's {key}, as the chat answer gave it");
+    }
+    assert_eq!(h["tickets"][0]["status"], "open");
     let whatsapp = h["tickets"][0]["whatsappUrl"].as_str().unwrap_or_default();
     assert!(whatsapp.starts_with("https://wa.me/5491100000000?text=") && whatsapp.contains(&ticket_id), "{whatsapp}");
     let text = h.to_string();
