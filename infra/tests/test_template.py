@@ -267,10 +267,11 @@ def emitted_emf_metrics():
                 if file.endswith(".rs"):
                     text = ct.read(os.path.join(directory, file))
                     names.update(re.findall(r'\("([A-Z][A-Za-z0-9]+)",\s*[^"]+?,\s*"(?:Count|Milliseconds)"\)', text))
+                    names.update(re.findall(r'emf_dimensioned_line\(\s*"([A-Z][A-Za-z0-9]+)"', text))
     return names
 
 
-SEED_PANELS = ["chat latency p95", "5xx", "OpenAI latency", "failures", "queue", "worker", "duration", "memory", "concurrency", "throttles"]
+SEED_PANELS = ["chat latency p95", "5xx", "OpenAI latency", "failures", "queue", "worker", "duration", "memory", "concurrency", "throttles", "solved rate", "tickets per day", "satisfaction"]
 
 
 class Observability(unittest.TestCase):

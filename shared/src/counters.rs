@@ -67,6 +67,26 @@ counters! {
     FeedbackDown = "feedback.down", "sti_feedback_down_total", "Visitors who rated how their case ended as bad.";
 }
 
+/// The counter of one case outcome in one category, `outcomes.<category>.<outcome>`:
+/// static names (a turn's counters ride in its commit), one per knowledge-base category
+/// and outcome, made once.
+pub fn outcome_key(category: &str, outcome: crate::chat::CaseOutcome) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+    static KEYS: LazyLock<HashMap<(&'static str, &'static str), &'static str>> = LazyLock::new(|| {
+        let categories = crate::chat::kb::CATEGORIES.iter().chain(std::iter::once(&crate::chat::kb::GENERAL));
+        categories
+            .flat_map(|c| crate::chat::CaseOutcome::ALL.map(|o| (c.id, o.as_str())))
+            .map(|(c, o)| ((c, o), &*Box::leak(format!("{OUTCOMES}{c}.{o}").into_boxed_str())))
+            .collect()
+    });
+    let category = crate::chat::kb::category(category).map_or(crate::chat::kb::GENERAL.id, |c| c.id);
+    KEYS.get(&(category, outcome.as_str())).copied().unwrap_or("outcomes.general.unknown")
+}
+
+/// The prefix of [`outcome_key`]s.
+pub const OUTCOMES: &str = "outcomes.";
+
 /// The counter of one rating for one outcome and category, `feedback.by.<outcome>.<category>.<up|down>`
 /// (category ids and outcomes are fixed lowercase words, so the key splits back on dots).
 pub fn feedback_key(outcome: &str, category: &str, up: bool) -> String {

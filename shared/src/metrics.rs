@@ -61,6 +61,54 @@ pub fn emf_request(path: &str, status: u16, latency_ms: f64) {
     }
 }
 
+/// One EMF document counting `name` once, dimensioned by each of `dimensions` (name,
+/// value) alone and all together (with the service in every set).
+pub fn emf_dimensioned_line(name: &str, dimensions: &[(&str, &str)], timestamp_ms: i64) -> String {
+    let mut sets: Vec<Vec<&str>> = dimensions.iter().map(|(d, _)| vec!["Service", *d]).collect();
+    if dimensions.len() > 1 {
+        sets.push(std::iter::once("Service").chain(dimensions.iter().map(|(d, _)| *d)).collect());
+    }
+    let mut doc = serde_json::Map::new();
+    doc.insert(
+        "_aws".into(),
+        serde_json::json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{ "Namespace": NAMESPACE, "Dimensions": sets, "Metrics": [{ "Name": name, "Unit": "Count" }] }],
+        }),
+    );
+    doc.insert("Service".into(), SERVICE.into());
+    for (dimension, value) in dimensions {
+        doc.insert((*dimension).into(), (*value).into());
+    }
+    doc.insert(name.into(), 1.0.into());
+    serde_json::Value::Object(doc).to_string()
+}
+
+/// A case closed: `CaseOutcomes` by outcome and by category × outcome (the support row of
+/// the dashboards: solved rate, tickets per day).
+pub fn emf_case_outcome(category: &str, outcome: &str) {
+    if enabled() {
+        println!(
+            "{}",
+            emf_dimensioned_line(
+                "CaseOutcomes",
+                &[("Category", category), ("Outcome", outcome)],
+                crate::time::now_ms()
+            )
+        );
+    }
+}
+
+/// A visitor's rating: `Feedback` by rating (up or down) and by outcome × rating.
+pub fn emf_feedback(rating: &str, outcome: &str) {
+    if enabled() {
+        println!(
+            "{}",
+            emf_dimensioned_line("Feedback", &[("Rating", rating), ("Outcome", outcome)], crate::time::now_ms())
+        );
+    }
+}
+
 /// The route template of a request path, so that ids never become metric dimensions.
 pub fn route_of(path: &str) -> &'static str {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
@@ -73,6 +121,10 @@ pub fn route_of(path: &str) -> &'static str {
         ["", "api", "upload", _] => "/api/upload/{uploadId}",
         ["", "api", "whatsapp-ticket"] => "/api/whatsapp-ticket",
         ["", "api", "ticket", _] => "/api/ticket/{ticketId}",
+        ["", "api", "ticket", _, "resolve"] => "/api/ticket/{ticketId}/resolve",
+        ["", "api", "feedback"] => "/api/feedback",
+        ["", "api", "session", _, "history"] => "/api/session/{sessionId}/history",
+        ["", "api", "files", ..] => "/api/files/{key}",
         ["", "api", "logs"] => "/api/logs",
         ["", "api", "metrics"] => "/api/metrics",
         ["", "api", "session", _, "export"] => "/api/session/{sessionId}/export",
@@ -84,6 +136,23 @@ pub fn route_of(path: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcome_documents_carry_each_dimension_and_both_together() {
+        let line = emf_dimensioned_line("CaseOutcomes", &[("Category", "printer"), ("Outcome", "ticket")], 1);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        let sets = &v["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
+        assert_eq!(
+            sets,
+            &serde_json::json!([["Service", "Category"], ["Service", "Outcome"], ["Service", "Category", "Outcome"]])
+        );
+        assert_eq!(
+            (v["Category"].as_str(), v["Outcome"].as_str(), v["CaseOutcomes"].as_f64()),
+            (Some("printer"), Some("ticket"), Some(1.0))
+        );
+        assert_eq!(route_of("/api/ticket/STI-1/resolve"), "/api/ticket/{ticketId}/resolve");
+        assert_eq!(route_of("/api/files/thumbnails/uploads/t/u.jpg"), "/api/files/{key}");
+    }
 
     #[test]
     fn documents_follow_the_embedded_metric_format() {

@@ -64,3 +64,74 @@ mod tests {
         }
     }
 }
+
+/// How a case ended, as the support lead counts it: solved by the bot's first or second
+/// round of steps, or handed to a technician.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseOutcome {
+    SolvedRound1,
+    SolvedRound2,
+    Ticket,
+}
+
+impl CaseOutcome {
+    pub const ALL: [CaseOutcome; 3] = [CaseOutcome::SolvedRound1, CaseOutcome::SolvedRound2, CaseOutcome::Ticket];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseOutcome::SolvedRound1 => "solved_round_1",
+            CaseOutcome::SolvedRound2 => "solved_round_2",
+            CaseOutcome::Ticket => "ticket",
+        }
+    }
+
+    /// The outcome a turn reached, going from `before` to `after`, with the case's
+    /// category; `None` when the turn closed no case.
+    pub fn reached(before: &super::Conversation, after: &super::Conversation) -> Option<(&'static str, CaseOutcome)> {
+        let category = |c: &super::Conversation| {
+            c.category.as_deref().and_then(super::kb::category).map(|k| k.id).unwrap_or(super::kb::GENERAL.id)
+        };
+        if after.ticket_id.is_some() && after.ticket_id != before.ticket_id {
+            return Some((category(after), CaseOutcome::Ticket));
+        }
+        let solved_now =
+            after.state == State::Solved && (before.state != State::Solved || before.case_no != after.case_no);
+        if solved_now {
+            let outcome = if before.round <= 1 { CaseOutcome::SolvedRound1 } else { CaseOutcome::SolvedRound2 };
+            return Some((category(before), outcome));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::*;
+    use crate::chat::{Conversation, Input, Locale, respond, ticket_opened};
+
+    fn say(c: &Conversation, text: &str) -> Conversation {
+        respond(c, Input::Text { raw: text, masked: text }, &[]).conversation
+    }
+
+    fn tap(c: &Conversation, value: &str) -> Conversation {
+        respond(c, Input::Button(value), &[]).conversation
+    }
+
+    #[test]
+    fn a_case_is_counted_once_when_it_closes() {
+        let named = say(&Conversation::new(Locale::Es), "soy Ana");
+        let steps = say(&named, "la impresora no imprime");
+        assert_eq!(CaseOutcome::reached(&named, &steps), None, "steps close nothing");
+        let solved = tap(&steps, "yes");
+        assert_eq!(CaseOutcome::reached(&steps, &solved), Some(("printer", CaseOutcome::SolvedRound1)));
+        let round2 = tap(&steps, "no");
+        let solved2 = tap(&round2, "yes");
+        assert_eq!(CaseOutcome::reached(&round2, &solved2), Some(("printer", CaseOutcome::SolvedRound2)));
+        let offered = tap(&round2, "tech");
+        let (ticketed, _) = ticket_opened(&offered, "STI-20261205-ABCDEF");
+        assert_eq!(CaseOutcome::reached(&offered, &ticketed), Some(("printer", CaseOutcome::Ticket)));
+        assert_eq!(CaseOutcome::reached(&ticketed, &ticketed), None, "the same ticket again counts nothing");
+        let after = say(&solved, "gracias");
+        assert_eq!(CaseOutcome::reached(&solved, &after), None);
+    }
+}

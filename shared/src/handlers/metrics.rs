@@ -8,7 +8,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::counters::{Counter, FEEDBACK_BY};
+use crate::counters::{Counter, FEEDBACK_BY, OUTCOMES};
 use crate::http::extract::Query;
 use crate::http::guards::{self, WithoutToken};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes};
@@ -36,7 +36,43 @@ struct MetricsJson {
     ratelimit: RateLimitFigures,
     http: HttpFigures,
     feedback: FeedbackFigures,
+    outcomes: OutcomeFigures,
     generated_at: String,
+}
+
+/// How cases ended: per category and outcome, and the share the bot solved.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutcomeFigures {
+    /// Cases the bot solved over cases closed (solved or ticket), to two decimals.
+    solved_rate: Option<f64>,
+    by_category: Vec<OutcomeLine>,
+}
+
+#[derive(Serialize)]
+struct OutcomeLine {
+    category: String,
+    outcome: String,
+    count: i64,
+}
+
+fn outcome_lines(f: &Figures) -> Vec<OutcomeLine> {
+    f.with_prefix(OUTCOMES)
+        .filter_map(|(key, count)| {
+            let (category, outcome) = key.split_once('.')?;
+            Some(OutcomeLine { category: category.to_owned(), outcome: outcome.to_owned(), count })
+        })
+        .collect()
+}
+
+fn outcome_figures(f: &Figures) -> OutcomeFigures {
+    let lines = outcome_lines(f);
+    let solved: i64 = lines.iter().filter(|l| l.outcome.starts_with("solved")).map(|l| l.count).sum();
+    let closed: i64 = lines.iter().map(|l| l.count).sum();
+    OutcomeFigures {
+        solved_rate: (closed > 0).then(|| ((solved as f64 / closed as f64) * 100.0).round() / 100.0),
+        by_category: lines,
+    }
 }
 
 /// The visitors' ratings: totals, the share of good ones, and each outcome × category.
@@ -176,6 +212,7 @@ impl From<&Figures> for MetricsJson {
                     by_outcome: feedback_lines(f),
                 }
             },
+            outcomes: outcome_figures(f),
             generated_at: rfc3339(crate::time::now_ms()),
         }
     }
@@ -224,6 +261,14 @@ fn prometheus(f: &Figures) -> String {
                 "sti_feedback_total{{outcome=\"{outcome}\",category=\"{category}\",rating=\"{rating}\"}} {value}\n"
             ));
         }
+    }
+    out.push_str("# HELP sti_conversation_outcomes_total Cases closed, by knowledge-base category and outcome.\n");
+    out.push_str("# TYPE sti_conversation_outcomes_total counter\n");
+    for line in outcome_lines(f) {
+        out.push_str(&format!(
+            "sti_conversation_outcomes_total{{category=\"{}\",outcome=\"{}\"}} {}\n",
+            line.category, line.outcome, line.count
+        ));
     }
     out.push_str("# HELP sti_openai_circuit_state Circuit breaker state of the OpenAI client (1 = current).\n");
     out.push_str("# TYPE sti_openai_circuit_state gauge\n");

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::app::{App, LogSubject};
 use crate::chat::{self, Action, ImageNote, Input, QuickReply, Reply};
-use crate::counters::Counter;
+use crate::counters::{Counter, outcome_key};
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::pii::{mask_across, mask_pii};
@@ -290,6 +290,7 @@ async fn chat_turn(
             ticket: ticket.as_ref(),
         })
         .map_err(|e| StoreError::Corrupt(format!("cannot encode the reply: {e}")))?;
+        let closed = chat::CaseOutcome::reached(&session.conversation, &conversation);
         let version = session.version + 1;
         let visitor_line = visitor_entry(version * 2, now, &masked);
         let mut next = next_session(app, session, conversation, &reply, now);
@@ -310,8 +311,12 @@ async fn chat_turn(
             c.category.as_deref().unwrap_or("none"),
             masked.chars().count()
         );
+        let mut counters = vec![(Counter::ChatMessages.key(), 1)];
+        if let Some((category, outcome)) = closed {
+            counters.push((outcome_key(category, outcome), 1));
+        }
         let riders = Riders {
-            counters: vec![(Counter::ChatMessages.key(), 1)],
+            counters,
             log: Some(app.log_line(
                 LogLevel::Info,
                 "chat.turn",
@@ -323,6 +328,9 @@ async fn chat_turn(
             (CommitOutcome::Committed, written) => {
                 if !written {
                     app.ride_behind(riders);
+                }
+                if let Some((category, outcome)) = closed {
+                    crate::metrics::emf_case_outcome(category, outcome.as_str());
                 }
                 return Ok(response);
             }
@@ -355,6 +363,7 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
             return Ok((opened.links, opened.created));
         }
         let (conversation, reply) = chat::ticket_opened(&session.conversation, opened.ticket.id.as_str());
+        let closed = chat::CaseOutcome::reached(&session.conversation, &conversation);
         let version = session.version + 1;
         let record = TurnRecord {
             rewritten: None,
@@ -365,7 +374,14 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
             response_json: String::new(),
         };
         match app.backend().sessions.commit_turn(&record).await? {
-            CommitOutcome::Committed | CommitOutcome::Duplicate(_) => return Ok((opened.links, opened.created)),
+            CommitOutcome::Committed => {
+                if let Some((category, outcome)) = closed {
+                    app.count_keyed(&[(outcome_key(category, outcome), 1)]).await;
+                    crate::metrics::emf_case_outcome(category, outcome.as_str());
+                }
+                return Ok((opened.links, opened.created));
+            }
+            CommitOutcome::Duplicate(_) => return Ok((opened.links, opened.created)),
             CommitOutcome::Conflict => backoff(attempt).await,
         }
     }

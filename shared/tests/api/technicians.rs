@@ -82,3 +82,59 @@ async fn a_technician_resolves_a_ticket_once_from_the_page_or_as_json() {
     let wrong = resolve.replace("?t=", "?t=0");
     assert_eq!(api.post_raw(&wrong, "application/x-www-form-urlencoded", "").await.error_code(), "ticket_not_found");
 }
+
+/// A scripted set of conversations gives exact outcome counts, by category, in JSON and
+/// for Prometheus: solved in the first or second round, handed to a technician (by the
+/// button or the WhatsApp-ticket endpoint); a case still open counts nothing.
+#[tokio::test]
+async fn case_outcomes_are_counted_exactly_by_category() {
+    let api = api(&[]).await;
+    let press = |session: &str, value: &str| json!({ "sessionId": session, "action": "button", "value": value });
+    let conversation = |problem: &'static str, buttons: &'static [&'static str]| {
+        let api = &api;
+        async move {
+            let session = api.greet().await;
+            api.chat(&session, "soy Ana").await;
+            let steps = api.chat(&session, problem).await.json();
+            assert_eq!(steps["state"], "steps", "{steps}");
+            for value in buttons {
+                api.post_json("/api/chat", press(&session, value)).await;
+            }
+            session
+        }
+    };
+    conversation("la impresora no imprime", &["yes"]).await;
+    conversation("la impresora no imprime", &["no", "yes"]).await;
+    conversation("no tengo internet", &["tech", "ticket"]).await;
+    let slow = conversation("la compu anda muy lenta", &[]).await;
+    assert_eq!(api.post_json("/api/whatsapp-ticket", json!({ "sessionId": slow })).await.status, StatusCode::CREATED);
+    conversation("la impresora no imprime", &["no"]).await;
+
+    let metrics = api.get("/api/metrics", &[]).await.json();
+    let mut lines: Vec<(String, String, i64)> = metrics["outcomes"]["byCategory"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            (
+                l["category"].as_str().unwrap_or("").to_owned(),
+                l["outcome"].as_str().unwrap_or("").to_owned(),
+                l["count"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    lines.sort();
+    let expected = [
+        ("internet", "ticket", 1),
+        ("printer", "solved_round_1", 1),
+        ("printer", "solved_round_2", 1),
+        ("slow", "ticket", 1),
+    ];
+    assert_eq!(lines, expected.map(|(c, o, n)| (c.to_owned(), o.to_owned(), n)), "{metrics}");
+    assert_eq!(metrics["outcomes"]["solvedRate"], 0.5);
+    let prometheus = api.get("/api/metrics?format=prometheus", &[]).await.text();
+    for (c, o, n) in expected {
+        let line = format!("sti_conversation_outcomes_total{{category=\"{c}\",outcome=\"{o}\"}} {n}");
+        assert!(prometheus.contains(&line), "{line} in {prometheus}");
+    }
+}
