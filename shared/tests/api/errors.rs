@@ -57,6 +57,9 @@ async fn every_error_code_is_provoked_with_its_status_and_envelope() {
     let stale = api.app.backend().signer.sign_get("thumbnails/uploads/x/upl-1.jpg", 1_000, "http://h").await;
     let stale = path_of(&stale.unwrap_or_else(|e| panic!("{e}")));
     expect(api.get(&stale, &[]).await, ErrorCode::LinkExpired, s).await;
+    let gone = api.app.backend().signer.sign_get("thumbnails/uploads/x/upl-1.jpg", i64::MAX / 2, "http://h").await;
+    let gone = path_of(&gone.unwrap_or_else(|e| panic!("{e}")));
+    expect(api.get(&gone, &[]).await, ErrorCode::FileNotFound, s).await;
     let rate = |body: Value| api.post_json("/api/feedback", body);
     expect(rate(json!({ "sessionId": session, "rating": "5" })).await, ErrorCode::InvalidRating, s).await;
     expect(rate(json!({ "sessionId": session, "rating": "up" })).await, ErrorCode::NothingToRate, s).await;
