@@ -157,9 +157,11 @@ impl Deliverer {
     }
 }
 
-/// The local deliverer: sweeps the outbox every `every` until `shutdown` says so.
+/// The local deliverer: sweeps the outbox every `every` until `shutdown` says so. On the
+/// AWS backend the table's stream drives the `ticket-notifier` function instead (a sweep
+/// there would scan the table every time), so this returns at once.
 pub async fn run(app: App, every: Duration, mut shutdown: watch::Receiver<bool>) {
-    if app.config().webhook.url.is_none() {
+    if app.config().webhook.url.is_none() || app.config().backend != crate::config::BackendKind::Local {
         return;
     }
     let deliverer = match Deliverer::new(app.config().webhook.timeout) {
