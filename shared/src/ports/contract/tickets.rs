@@ -147,4 +147,17 @@ pub async fn tickets_resolve_once(b: &Backend) {
     assert_eq!((stored.status, stored.notification.state), (TicketStatus::Resolved, NotifyState::Delivered));
     let unknown = ticket(&session, 2, now);
     assert_eq!(ok(b.tickets.resolve(&unknown.id, &first).await, "unknown"), None);
+
+    // The notifier and a technician writing the same ticket at once: neither write is lost.
+    for case in 3..7 {
+        let mut t = ticket(&session, case, now);
+        t.notification = Notification { state: NotifyState::Pending, next_at: now, ..Notification::default() };
+        assert_eq!(ok(b.tickets.create(&t).await, "create"), CreateTicketOutcome::Created);
+        let delivered = Notification { state: NotifyState::Delivered, attempts: 1, ..t.notification.clone() };
+        let (resolved, saved) =
+            tokio::join!(b.tickets.resolve(&t.id, &first), b.tickets.save_notification(&t.id, &delivered));
+        assert!(ok(resolved, "resolve").is_some() && ok(saved, "save"));
+        let stored = ok(b.tickets.get(&t.id, now).await, "get").unwrap_or_else(|| panic!("gone"));
+        assert_eq!((stored.status, stored.notification.state), (TicketStatus::Resolved, NotifyState::Delivered));
+    }
 }

@@ -51,10 +51,16 @@ impl Dynamo {
             if !change(&mut ticket) {
                 return Ok(Some(ticket));
             }
-            let Some(before) = item.get("body").cloned() else {
-                return Err(StoreError::Corrupt("ticket item without body".into()));
+            // A revision number, not the body itself, is compared: a ticket's body may be
+            // far larger than a condition value should be.
+            let revision = item.get("rev").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok());
+            let mut next = ticket_item(&ticket)?;
+            next.insert("rev".into(), n(revision.unwrap_or(0) + 1));
+            let written = match revision {
+                Some(rev) => self.put_if(next, "rev = :rev", &[(":rev", n(rev))]).await?,
+                None => self.put_if(next, "attribute_exists(pk) AND attribute_not_exists(rev)", &[]).await?,
             };
-            if self.put_if(ticket_item(&ticket)?, "body = :before", &[(":before", before)]).await? {
+            if written {
                 return Ok(Some(ticket));
             }
         }
