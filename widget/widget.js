@@ -347,6 +347,8 @@
     const response = await fetch(API + path, {
       method, headers: body === undefined ? headers : { "Content-Type": "application/json", ...headers },
       body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit",
+      // A request the server never answers is retried (same messageId) instead of hanging.
+      signal: AbortSignal.timeout(20000),
     });
     const data = await response.json().catch(() => null);
     if (!response.ok) throw new HttpError(response.status, data, response.headers);

@@ -184,17 +184,27 @@ export const failWith = (status, code, extra = {}) => ({
   body: JSON.stringify({ error: { code, message: `${code} (developer text)` }, requestId: "req-test" }),
 });
 
-/** The conversation to a ticket: name, problem, "No", technician, ticket. */
+/** The conversation to a ticket: name, problem, "No", technician, ticket. Each step waits
+    for the bot's own words and presses only the last message's (live) buttons, so an image
+    note arriving in between changes nothing; a stuck step says where the log stood. */
 export async function toTicket(page) {
+  const live = (name) => page.locator(".options.live").getByRole("button", { name, exact: true });
+  const answered = async (words) => {
+    try {
+      await page.locator(".msg.bot").filter({ hasText: words }).last().waitFor({ timeout: 15000 });
+    } catch (e) {
+      throw new Error(`no bot message with ${words} — the log: ${await page.locator(".log").innerText().catch(() => "?")}`);
+    }
+  };
   await say(page, "me llamo Ana");
-  await botMessage(page, 2);
+  await answered(/Un gusto, Ana/);
   await say(page, "la impresora no imprime");
-  await botMessage(page, 3);
-  await page.getByRole("button", { name: "No", exact: true }).last().click();
-  await botMessage(page, 4);
-  await page.getByRole("button", { name: /Hablar con un técnico/ }).last().click();
-  await botMessage(page, 5);
-  await page.getByRole("button", { name: /crear ticket/i }).last().click();
+  await answered(/probemos esto/);
+  await live("No").click();
+  await answered(/otros pasos/);
+  await live("Hablar con un técnico").click();
+  await answered(/te paso con un técnico/);
+  await live("Sí, crear ticket").click();
   await page.getByRole("link", { name: /WhatsApp/ }).waitFor();
 }
 

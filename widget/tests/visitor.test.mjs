@@ -103,6 +103,23 @@ test("a message that fails four times is marked failed with Reintentar, and retr
   assert.equal(await transcriptCount(page, "me llamo Insistente"), 1);
 });
 
+test("a request the server never answers is given up after 20 s and sent again with the same messageId", async () => {
+  const { page, expectedErrors } = await visit();
+  expectedErrors.push(/net::ERR_|Failed to load/);
+  await opened(page);
+  const ids = [];
+  await page.route("**/api/chat", async (route) => {
+    ids.push(JSON.parse(route.request().postData()).messageId);
+    if (ids.length === 1) return; // never answered
+    await route.continue();
+  });
+  await say(page, "me llamo Paciente");
+  await page.locator(".msg.me[data-state=delivered]").waitFor({ timeout: 40000 });
+  assert.equal(ids.length, 2);
+  assert.equal(ids[0], ids[1], "the same messageId: the server answers it once");
+  assert.equal(await transcriptCount(page, "me llamo Paciente"), 1);
+});
+
 test("offline: the message shows as pending, then is delivered once when the network is back", async () => {
   const { page, context, expectedErrors } = await visit({ viewport: PHONE });
   expectedErrors.push(/ERR_INTERNET_DISCONNECTED|Failed to fetch|net::/);
