@@ -52,6 +52,13 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The sample Lambda event `events/<name>.json`.
+pub fn sample_event(name: &str) -> Value {
+    let path = repo_root().join("events").join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Environment variables a test server must not inherit from the developer's shell.
 const CLEARED: &[&str] = &[
     "STI_ENV",

@@ -98,6 +98,20 @@ async fn init_error(State(inner): State<Arc<Inner>>, body: Bytes) -> StatusCode 
     StatusCode::ACCEPTED
 }
 
+/// Starts the workspace binary `function` with `env` under a fresh Runtime API, hands it
+/// `event` once and returns its answer (a failed invocation fails the test).
+pub async fn invoke_once(function: &str, env: &[(&str, &str)], event: Value) -> Value {
+    let api = RuntimeApi::start().await;
+    let mut child = api.spawn(&crate::workspace_bin(function), function, env);
+    let outcome = api.invoke(&format!("req-{function}-once"), event, Duration::from_secs(30)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    match outcome {
+        Outcome::Response(v) => v,
+        Outcome::Error(e) => panic!("{function}: {e}"),
+    }
+}
+
 impl RuntimeApi {
     pub async fn start() -> RuntimeApi {
         let inner = Arc::new(Inner::default());

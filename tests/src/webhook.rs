@@ -33,11 +33,12 @@ impl Receiver {
         self.got.lock().map(|g| g.clone()).unwrap_or_default()
     }
 
-    /// Serves on `addr` until the test ends.
-    pub async fn serve(&self, addr: SocketAddr) {
+    /// Serves on `addr` until the test ends; returns the webhook's URL.
+    pub async fn serve(&self, addr: SocketAddr) -> String {
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| panic!("bind {addr}: {e}"));
         let app = axum::Router::new().route("/hook", post(receive)).with_state(self.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
+        hook_url(addr)
     }
 }
 
@@ -48,6 +49,11 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
         got.push(Delivery { headers, body, answered });
     }
     StatusCode::from_u16(answered).unwrap_or(StatusCode::OK)
+}
+
+/// The URL a receiver serving on `addr` answers at (or will, once it serves).
+pub fn hook_url(addr: SocketAddr) -> String {
+    format!("http://{addr}/hook")
 }
 
 /// A loopback port nothing listens on (yet).

@@ -200,30 +200,13 @@ async fn a_stalled_backend_gives_503_then_recovers() {
 /// read region, credentials and endpoint from the environment, as Lambda provides them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambda_functions_run_on_the_aws_backend() {
-    use sti_e2e::runtime_api::{Outcome, RuntimeApi};
+    use sti_e2e::runtime_api::invoke_once;
+    use sti_e2e::sample_event as event;
     let moto = Moto::start();
     let stack = Stack::new(&moto);
     stack.bootstrap(&moto);
-    let invoke = |function: &'static str, event: serde_json::Value| {
-        let env: Vec<(String, String)> = stack.env.clone();
-        async move {
-            let api = RuntimeApi::start().await;
-            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let mut child = api.spawn(&sti_e2e::workspace_bin(function), function, &env);
-            let outcome = api.invoke("req-aws-1", event, Duration::from_secs(30)).await;
-            let _ = child.kill();
-            let _ = child.wait();
-            match outcome {
-                Outcome::Response(v) => v,
-                Outcome::Error(e) => panic!("{function}: {e}"),
-            }
-        }
-    };
-    let event = |name: &str| -> serde_json::Value {
-        let text = std::fs::read_to_string(sti_e2e::repo_root().join("events").join(format!("{name}.json")))
-            .unwrap_or_else(|e| panic!("{e}"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
-    };
+    let env = stack.env();
+    let invoke = |function: &'static str, event: serde_json::Value| invoke_once(function, &env, event);
     let health = invoke("health", event("health")).await;
     assert_eq!(health["statusCode"], 200, "{health}");
     assert!(health["body"].as_str().is_some_and(|b| b.contains("\"backend\":\"aws\"")), "{health}");
@@ -535,7 +518,8 @@ async fn secrets_reach_neither_the_ticket_nor_the_export_on_aws() {
 /// to the webhook, signed; the ticket records both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws() {
-    use sti_e2e::runtime_api::{Outcome, RuntimeApi};
+    use sti_e2e::runtime_api::invoke_once;
+    use sti_e2e::sample_event as event;
     use sti_e2e::webhook::{Receiver, free_port};
     let moto = Moto::start();
     let mut stack = Stack::new(&moto);
@@ -553,8 +537,7 @@ async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws
     assert!(subscribed.is_ok(), "{subscribed:?}");
     let addr = free_port();
     let receiver = Receiver::default();
-    receiver.serve(addr).await;
-    let hook = format!("http://{addr}/hook");
+    let hook = receiver.serve(addr).await;
     for (k, v) in [
         ("TICKETS_TOPIC_ARN", topic.as_str()),
         ("TICKET_WEBHOOK_URL", &hook),
@@ -562,26 +545,8 @@ async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws
     ] {
         stack.env.push((k.to_owned(), v.to_owned()));
     }
-    let invoke = |function: &'static str, event: serde_json::Value| {
-        let env: Vec<(String, String)> = stack.env.clone();
-        async move {
-            let api = RuntimeApi::start().await;
-            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let mut child = api.spawn(&sti_e2e::workspace_bin(function), function, &env);
-            let outcome = api.invoke("req-aws-notify", event, Duration::from_secs(30)).await;
-            let _ = child.kill();
-            let _ = child.wait();
-            match outcome {
-                Outcome::Response(v) => v,
-                Outcome::Error(e) => panic!("{function}: {e}"),
-            }
-        }
-    };
-    let event = |name: &str| -> serde_json::Value {
-        let text = std::fs::read_to_string(sti_e2e::repo_root().join("events").join(format!("{name}.json")))
-            .unwrap_or_else(|e| panic!("{e}"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
-    };
+    let env = stack.env();
+    let invoke = |function: &'static str, event: serde_json::Value| invoke_once(function, &env, event);
     let body = |answer: &serde_json::Value| -> serde_json::Value {
         serde_json::from_str(answer["body"].as_str().unwrap_or("{}")).unwrap_or_default()
     };

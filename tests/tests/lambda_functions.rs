@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sti_e2e::runtime_api::{Outcome, RuntimeApi};
-use sti_e2e::{data_dir, repo_root, sti_bin, workspace_bin};
+use sti_e2e::{data_dir, sample_event as event, sti_bin, workspace_bin};
 
 const LOG_TOKEN: &str = "local-dev-log-token-0001";
 
@@ -72,12 +72,6 @@ const HTTP_CASES: &[Expect] = &[
     // By now the demo conversation handed its case to a technician (whatsapp-ticket): it can be rated.
     Expect { function: "chat", event: "feedback", status: 201, keys: &["caseNo", "outcome", "up"] },
 ];
-
-fn event(name: &str) -> Value {
-    let path = repo_root().join("events").join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// Runs one function process, invokes it once with `event`, returns its answer and log.
 async fn run_once(function: &str, event: Value, env: &[(&str, &str)]) -> (Value, Vec<String>) {
@@ -238,8 +232,7 @@ async fn the_ticket_notifier_posts_new_tickets_and_reports_the_ones_to_retry() {
     use sti_e2e::webhook::{Receiver, free_port};
     let addr = free_port();
     let receiver = Receiver::answering(&[500]);
-    receiver.serve(addr).await;
-    let hook = format!("http://{addr}/hook");
+    let hook = receiver.serve(addr).await;
     let dir = data_dir();
     seed(dir.path());
     let data = dir.path().to_string_lossy().into_owned();

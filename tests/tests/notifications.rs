@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use serde_json::Value;
 use sti_e2e::aws_stack::wait_for;
-use sti_e2e::webhook::{Delivery, Receiver, free_port};
+use sti_e2e::webhook::{Delivery, Receiver, free_port, hook_url};
 use sti_e2e::{Api, Server, data_dir};
 use sti_shared::services::notify::signature;
 
@@ -58,8 +58,7 @@ async fn until_delivered(api: &Api, path: &str) {
 async fn each_ticket_is_posted_once_signed_with_its_facts_and_link() {
     let addr = free_port();
     let receiver = Receiver::default();
-    receiver.serve(addr).await;
-    let hook = format!("http://{addr}/hook");
+    let hook = receiver.serve(addr).await;
     let dir = data_dir();
     let server = Server::start(dir.path(), &env(&hook, &[]));
     let api = Api::new(&server.base);
@@ -90,7 +89,7 @@ async fn each_ticket_is_posted_once_signed_with_its_facts_and_link() {
 #[tokio::test]
 async fn refused_connections_and_500s_are_retried_under_one_delivery_id() {
     let addr = free_port();
-    let hook = format!("http://{addr}/hook");
+    let hook = hook_url(addr);
     let dir = data_dir();
     let server = Server::start(dir.path(), &env(&hook, &[]));
     let api = Api::new(&server.base);
@@ -113,7 +112,7 @@ async fn refused_connections_and_500s_are_retried_under_one_delivery_id() {
 #[tokio::test]
 async fn a_ticket_whose_server_was_killed_before_delivery_is_delivered_after_restart() {
     let addr = free_port();
-    let hook = format!("http://{addr}/hook");
+    let hook = hook_url(addr);
     let dir = data_dir();
     let server = Server::start(dir.path(), &env(&hook, &[]));
     let api = Api::new(&server.base);
@@ -133,8 +132,7 @@ async fn a_ticket_whose_server_was_killed_before_delivery_is_delivered_after_res
 async fn a_gone_webhook_fails_for_good_and_is_counted() {
     let addr = free_port();
     let receiver = Receiver::answering(&[410]);
-    receiver.serve(addr).await;
-    let hook = format!("http://{addr}/hook");
+    let hook = receiver.serve(addr).await;
     let dir = data_dir();
     let server = Server::start(dir.path(), &env(&hook, &[]));
     let api = Api::new(&server.base);
@@ -155,8 +153,7 @@ async fn a_gone_webhook_fails_for_good_and_is_counted() {
 async fn the_slack_format_posts_one_text_with_the_ticket_link() {
     let addr = free_port();
     let receiver = Receiver::default();
-    receiver.serve(addr).await;
-    let hook = format!("http://{addr}/hook");
+    let hook = receiver.serve(addr).await;
     let dir = data_dir();
     let server = Server::start(dir.path(), &env(&hook, &[("TICKET_WEBHOOK_FORMAT", "slack")]));
     let api = Api::new(&server.base);

@@ -95,9 +95,11 @@ after(async () => {
 });
 
 /** A fresh browser context at `url`, recording console errors, CSP violations and any
-    browser dialog; `options` go to the context (javaScriptEnabled, viewport…). */
-export async function open_page(url, options = {}) {
+    browser dialog (the widget never opens one); WhatsApp links answer a stub, never the
+    real site. `options` go to the context (javaScriptEnabled, viewport…). */
+export async function openPage(url, options = {}) {
   const context = await browser.newContext({ viewport: DESKTOP, ...options });
+  await context.route("https://wa.me/**", (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<p>WhatsApp</p>" }));
   await context.addInitScript(() => {
     window.__violations = [];
     document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`), true);
@@ -114,26 +116,10 @@ export async function open_page(url, options = {}) {
   return visit;
 }
 
-/** A fresh browser context on the host page, recording console errors, CSP violations and
-    any browser dialog (the widget never opens one). */
+/** The host page with the widget's script tag carrying `attrs` (data-*), in a fresh context. */
 export async function visit({ locale = "es", viewport = DESKTOP, storageState, colorScheme = "light", ...attrs } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme, ...(storageState ? { storageState } : {}) });
-  await context.route("https://wa.me/**", (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<p>WhatsApp</p>" }));
-  await context.addInitScript(() => {
-    window.__violations = [];
-    document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`), true);
-  });
-  const page = await context.newPage();
-  const problems = [];
-  const dialogs = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("dialog", (d) => { dialogs.push(d.message()); d.accept(); });
   const query = new URLSearchParams({ locale, ...Object.fromEntries(Object.entries(attrs).filter(([, v]) => v != null)) });
-  await page.goto(`${server.hostOrigin}/?${query}`);
-  const visit = { context, page, problems, dialogs, expectedErrors: [] };
-  open.push(visit);
-  return visit;
+  return openPage(`${server.hostOrigin}/?${query}`, { viewport, colorScheme, ...(storageState ? { storageState } : {}) });
 }
 
 afterEach(async () => {

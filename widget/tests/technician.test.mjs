@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { axeClean, botMessage, open_page, opened, server, sessionOf, shots, toTicket, visit, widgetDir } from "./harness.mjs";
+import { axeClean, botMessage, openPage, opened, server, sessionOf, shots, toTicket, visit, widgetDir } from "./harness.mjs";
 
 const png = fs.readFileSync(path.resolve(widgetDir, "..", "shared", "src", "services", "demo.png"));
 
@@ -22,7 +22,7 @@ async function ticketLink() {
 
 test("the ticket page shows the screenshot, reads in words, and is resolved without scripts", async () => {
   const { link, widget } = await ticketLink();
-  const v = await open_page("about:blank", { javaScriptEnabled: false });
+  const v = await openPage("about:blank", { javaScriptEnabled: false });
   const thumbnail = v.page.waitForResponse((r) => r.url().includes("/api/files/"));
   await v.page.goto(link);
   await v.page.getByRole("heading", { name: /^Ticket STI-\d{8}-[A-Z0-9]{6}$/ }).waitFor();
@@ -57,7 +57,7 @@ test("the ticket page shows the screenshot, reads in words, and is resolved with
 
 test("the ticket page passes axe, with its copy button working under the page's strict policy", async () => {
   const { link } = await ticketLink();
-  const v = await open_page(link);
+  const v = await openPage(link);
   await v.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(link).origin });
   await v.page.getByRole("button", { name: "Copiar resumen" }).click();
   await v.page.getByRole("button", { name: "Copiado" }).waitFor();

@@ -121,6 +121,17 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// Marks the ticket resolved with `resolution` unless it already is (the first
+    /// resolution stays); true when it changed.
+    pub fn mark_resolved(&mut self, resolution: &Resolution) -> bool {
+        if self.status == TicketStatus::Resolved {
+            return false;
+        }
+        self.status = TicketStatus::Resolved;
+        self.resolution = Some(resolution.clone());
+        true
+    }
+
     /// The technician's link to this ticket on the service at `base_url`.
     pub fn url(&self, base_url: &str) -> String {
         format!("{base_url}/api/ticket/{}?t={}", self.id, self.access_token)

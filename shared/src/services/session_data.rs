@@ -11,7 +11,7 @@ use crate::ids::{SessionId, TicketId, UploadId};
 use crate::images::Analysis;
 use crate::ports::{LogLevel, Role, StoreResult};
 use crate::services::sessions::privacy_terms;
-use crate::services::tickets::{TicketLinks, links_for, ticket_url, whatsapp_number};
+use crate::services::tickets::{TicketLinks, links_for, whatsapp_number};
 use crate::time::rfc3339;
 
 /// Everything held for a session, as the visitor downloads it.
@@ -128,7 +128,7 @@ pub async fn export(app: &App, id: &SessionId, base_url: &str) -> Result<Export>
                 expires_at: rfc3339(t.expires_at),
                 category: t.category.clone(),
                 summary: t.summary.clone(),
-                ticket_url: ticket_url(base_url, t),
+                ticket_url: t.url(base_url),
             })
             .collect(),
     })

@@ -40,10 +40,6 @@ const MAX_ID_ATTEMPTS: usize = 5;
 /// ticket number stays readable in the link.
 const MESSAGE_TEXT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-pub fn ticket_url(base_url: &str, ticket: &Ticket) -> String {
-    ticket.url(base_url)
-}
-
 fn whatsapp_text(locale: Locale, name: Option<&str>, ticket_id: &str, title: Option<&str>, url: &str) -> String {
     let who = name.map(|n| format!(", soy {n}")).unwrap_or_default();
     let who_en = name.map(|n| format!(", I'm {n}")).unwrap_or_default();
@@ -60,7 +56,7 @@ fn whatsapp_text(locale: Locale, name: Option<&str>, ticket_id: &str, title: Opt
 }
 
 pub fn links_for(ticket: &Ticket, base_url: &str, number: Option<&str>) -> TicketLinks {
-    let url = ticket_url(base_url, ticket);
+    let url = ticket.url(base_url);
     let text = whatsapp_text(
         ticket.locale,
         ticket.name.as_deref(),
@@ -191,14 +187,16 @@ async fn authorised(app: &App, raw_id: &str, token: Option<&str>) -> Result<Tick
 }
 
 async fn image_links(app: &App, ticket: &Ticket, base_url: &str) -> Result<Vec<ImageLinks>> {
+    // One look-up of the session's uploads (erased ones are simply missing), not one per image.
+    let uploads = if ticket.images.is_empty() {
+        Vec::new()
+    } else {
+        app.backend().uploads.list_for_session(&ticket.session_id, app.now_ms()).await?
+    };
     let mut out = Vec::with_capacity(ticket.images.len());
     for image in &ticket.images {
-        let upload = match crate::ids::UploadId::parse(&image.upload_id) {
-            Ok(id) => app.backend().uploads.get(&ticket.session_id, &id, app.now_ms()).await?,
-            Err(_) => None,
-        };
-        let links = match upload {
-            Some(u) => crate::services::files::links(app, &u, base_url).await?,
+        let links = match uploads.iter().find(|u| u.id.as_str() == image.upload_id) {
+            Some(u) => crate::services::files::links(app, u, base_url).await?,
             None => None,
         };
         out.push(ImageLinks { upload_id: image.upload_id.clone(), links });

@@ -146,17 +146,22 @@ impl S3Signer {
     }
 }
 
+/// A presigned request valid from now until `expires_at` (ms), at least a second.
+fn presigning_until(expires_at: i64) -> StoreResult<aws_sdk_s3::presigning::PresigningConfig> {
+    let now = crate::time::now_ms();
+    let lifetime = std::time::Duration::from_millis(u64::try_from(expires_at - now).unwrap_or(0).max(1_000));
+    let start = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
+    aws_sdk_s3::presigning::PresigningConfig::builder()
+        .start_time(start)
+        .expires_in(lifetime)
+        .build()
+        .map_err(|e| StoreError::Corrupt(format!("cannot presign for {lifetime:?}: {e}")))
+}
+
 #[async_trait]
 impl crate::ports::UploadSigner for S3Signer {
     async fn sign(&self, grant: &crate::ports::PutGrant, _base_url: &str) -> StoreResult<crate::ports::SignedPut> {
-        let now = crate::time::now_ms();
-        let lifetime = std::time::Duration::from_millis(u64::try_from(grant.expires_at - now).unwrap_or(0).max(1_000));
-        let start = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
-        let presigning = aws_sdk_s3::presigning::PresigningConfig::builder()
-            .start_time(start)
-            .expires_in(lifetime)
-            .build()
-            .map_err(|e| StoreError::Corrupt(format!("cannot presign for {lifetime:?}: {e}")))?;
+        let presigning = presigning_until(grant.expires_at)?;
         let length = i64::try_from(grant.length).map_err(|_| StoreError::Corrupt("upload length overflows".into()))?;
         let mut request = self
             .client
@@ -181,14 +186,7 @@ impl crate::ports::UploadSigner for S3Signer {
     }
 
     async fn sign_get(&self, key: &str, expires_at: i64, _base_url: &str) -> StoreResult<String> {
-        let now = crate::time::now_ms();
-        let lifetime = std::time::Duration::from_millis(u64::try_from(expires_at - now).unwrap_or(0).max(1_000));
-        let start = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
-        let presigning = aws_sdk_s3::presigning::PresigningConfig::builder()
-            .start_time(start)
-            .expires_in(lifetime)
-            .build()
-            .map_err(|e| StoreError::Corrupt(format!("cannot presign for {lifetime:?}: {e}")))?;
+        let presigning = presigning_until(expires_at)?;
         let presigned = self
             .client
             .get_object()

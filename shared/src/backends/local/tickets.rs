@@ -4,14 +4,39 @@ use rusqlite::{OptionalExtension, params};
 use super::Local;
 use super::db::{map_err, query_all, query_one, to_json};
 use crate::ids::{SessionId, TicketId};
-use crate::ports::{
-    CreateTicketOutcome, Notification, NotifyState, Resolution, StoreResult, Ticket, TicketStatus, TicketStore,
-};
+use crate::ports::{CreateTicketOutcome, Notification, NotifyState, Resolution, StoreResult, Ticket, TicketStore};
 
 /// The `notify_at` column: when the ticket's pending notification is due, else NULL (the
 /// deliverer's index holds only tickets with something to send).
 fn notify_at(n: &Notification) -> Option<i64> {
     (n.state == NotifyState::Pending).then_some(n.next_at)
+}
+
+impl Local {
+    /// Applies `change` to the stored ticket in one transaction (when it says it changed
+    /// something), keeping `notify_at` in step with its notification. The ticket after;
+    /// `None` when it is gone.
+    async fn update_ticket(
+        &self,
+        id: &TicketId,
+        change: impl FnOnce(&mut Ticket) -> bool + Send + 'static,
+    ) -> StoreResult<Option<Ticket>> {
+        let id = id.to_string();
+        self.db
+            .write(move |tx| {
+                let ticket: Option<Ticket> = query_one(tx, "SELECT body FROM tickets WHERE id = ?1", params![id])?;
+                let Some(mut ticket) = ticket else {
+                    return Ok(None);
+                };
+                if change(&mut ticket) {
+                    let (body, due) = (to_json(&ticket)?, notify_at(&ticket.notification));
+                    tx.execute("UPDATE tickets SET body = ?2, notify_at = ?3 WHERE id = ?1", params![id, body, due])
+                        .map_err(map_err)?;
+                }
+                Ok(Some(ticket))
+            })
+            .await
+    }
 }
 
 #[async_trait]
@@ -104,41 +129,19 @@ impl TicketStore for Local {
     }
 
     async fn save_notification(&self, id: &TicketId, notification: &Notification) -> StoreResult<bool> {
-        let (id, notification) = (id.to_string(), notification.clone());
-        self.db
-            .write(move |tx| {
-                let ticket: Option<Ticket> = query_one(tx, "SELECT body FROM tickets WHERE id = ?1", params![id])?;
-                let Some(mut ticket) = ticket else {
-                    return Ok(false);
-                };
-                let due = notify_at(&notification);
-                ticket.notification = notification;
-                let body = to_json(&ticket)?;
-                tx.execute("UPDATE tickets SET body = ?2, notify_at = ?3 WHERE id = ?1", params![id, body, due])
-                    .map_err(map_err)?;
-                Ok(true)
+        let notification = notification.clone();
+        let updated = self
+            .update_ticket(id, move |t| {
+                t.notification = notification;
+                true
             })
-            .await
+            .await?;
+        Ok(updated.is_some())
     }
 
     async fn resolve(&self, id: &TicketId, resolution: &Resolution) -> StoreResult<Option<Ticket>> {
-        let (id, resolution) = (id.to_string(), resolution.clone());
-        self.db
-            .write(move |tx| {
-                let ticket: Option<Ticket> = query_one(tx, "SELECT body FROM tickets WHERE id = ?1", params![id])?;
-                let Some(mut ticket) = ticket else {
-                    return Ok(None);
-                };
-                if ticket.status == TicketStatus::Resolved {
-                    return Ok(Some(ticket));
-                }
-                ticket.status = TicketStatus::Resolved;
-                ticket.resolution = Some(resolution);
-                tx.execute("UPDATE tickets SET body = ?2 WHERE id = ?1", params![id, to_json(&ticket)?])
-                    .map_err(map_err)?;
-                Ok(Some(ticket))
-            })
-            .await
+        let resolution = resolution.clone();
+        self.update_ticket(id, move |t| t.mark_resolved(&resolution)).await
     }
 
     async fn due_notifications(&self, now: i64, limit: usize) -> StoreResult<Vec<Ticket>> {

@@ -8,8 +8,7 @@ use super::super::errors::sdk;
 use super::{Dynamo, Item, alive, attr_s, body, build, condition_failed, json, n, record, s};
 use crate::ids::{SessionId, TicketId};
 use crate::ports::{
-    CreateTicketOutcome, Notification, NotifyState, Resolution, StoreError, StoreResult, Ticket, TicketStatus,
-    TicketStore,
+    CreateTicketOutcome, Notification, NotifyState, Resolution, StoreError, StoreResult, Ticket, TicketStore,
 };
 
 /// Read-modify-write rounds before a ticket that keeps changing is reported busy.
@@ -175,15 +174,7 @@ impl TicketStore for Dynamo {
     }
 
     async fn resolve(&self, id: &TicketId, resolution: &Resolution) -> StoreResult<Option<Ticket>> {
-        self.update_ticket(id, |t| {
-            if t.status == TicketStatus::Resolved {
-                return false;
-            }
-            t.status = TicketStatus::Resolved;
-            t.resolution = Some(resolution.clone());
-            true
-        })
-        .await
+        self.update_ticket(id, |t| t.mark_resolved(resolution)).await
     }
 
     async fn due_notifications(&self, now: i64, limit: usize) -> StoreResult<Vec<Ticket>> {
