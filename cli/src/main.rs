@@ -4,6 +4,7 @@
 mod aws;
 mod backup;
 mod mask;
+mod report;
 mod seed;
 mod serve;
 mod smart;
@@ -64,6 +65,18 @@ enum Command {
     Smart {
         #[arg(value_enum)]
         switch: Switch,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// How cases ended (by category and outcome), the visitors' ratings and the tickets
+    /// over the last days, from the store.
+    Report {
+        /// The period, today included: "7d", "30d", "48h" (whole UTC days, rounded up).
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// Print JSON (the `/api/metrics` shapes) instead of a table.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -158,6 +171,7 @@ async fn main() -> ExitCode {
             aws::restore_drill(endpoint_url.as_deref(), &target_table, &session).await
         }
         Command::Seed { store } => seed::run(&store).await,
+        Command::Report { since, json, store } => report::run(&since, json, &store).await,
         Command::Backup { data_dir, out } => backup::backup(&data_dir, &out),
         Command::Restore { from, data_dir } => backup::restore(&from, &data_dir),
         Command::Mask => mask::run(),

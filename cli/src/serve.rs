@@ -1,5 +1,6 @@
-//! `sti serve`: every endpoint on one port, the image worker, the janitor and the
-//! ticket-notification deliverer in-process; graceful shutdown on SIGTERM or Ctrl-C.
+//! `sti serve`: every endpoint on one port, the image worker, the janitor, the
+//! ticket-notification deliverer and the count of abandoned cases in-process; graceful
+//! shutdown on SIGTERM or Ctrl-C.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -15,13 +16,16 @@ use axum::response::Response;
 use sti_shared::app::Hosting;
 use sti_shared::handlers;
 use sti_shared::http::{ClientIp, router};
-use sti_shared::services::{janitor, notify, worker};
+use sti_shared::services::{janitor, notify, outcomes, worker};
 use tokio::sync::{Notify, watch};
 use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::store::{StoreArgs, open_app, shutdown_signal};
 
 const JANITOR_EVERY: Duration = Duration::from_secs(600);
+/// How often cases left at the bot's steps are looked for (an indexed look-up): a case
+/// counts as abandoned within a minute of its thirty.
+const ABANDONED_EVERY: Duration = Duration::from_secs(60);
 /// How often the outbox of ticket notifications is swept (an indexed look-up).
 const NOTIFY_EVERY: Duration = Duration::from_secs(1);
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -71,6 +75,7 @@ pub async fn run(addr: SocketAddr, store: &StoreArgs, with_worker: bool, limits:
     let worker_task =
         with_worker.then(|| tokio::spawn(worker::run_queue_worker(app.clone(), wake.clone(), stop_rx.clone())));
     let notify_task = tokio::spawn(notify::deliver::run(app.clone(), NOTIFY_EVERY, stop_rx.clone()));
+    let outcomes_task = tokio::spawn(outcomes::run(app.clone(), ABANDONED_EVERY, stop_rx.clone()));
     let janitor_task = tokio::spawn(janitor::run(app.clone(), JANITOR_EVERY, stop_rx));
 
     let service = router(app, handlers::all())
@@ -96,7 +101,7 @@ pub async fn run(addr: SocketAddr, store: &StoreArgs, with_worker: bool, limits:
     };
     tracing::info!("no longer accepting requests; stopping background tasks");
     let _ = stop_tx.send(true);
-    for task in worker_task.into_iter().chain([janitor_task, notify_task]) {
+    for task in worker_task.into_iter().chain([janitor_task, notify_task, outcomes_task]) {
         if tokio::time::timeout(DRAIN_TIMEOUT, task).await.is_err() {
             tracing::warn!("a background task did not stop in time");
         }

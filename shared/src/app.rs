@@ -210,6 +210,18 @@ impl App {
         self.inner.tally.add_keyed(keyed).await;
     }
 
+    /// Adds to the counters of single days (what a report over a period sums).
+    pub async fn count_daily(&self, deltas: &[crate::ports::DailyDelta]) {
+        self.inner.tally.add_daily(deltas).await;
+    }
+
+    /// Counts what the support lead's report reads (case outcomes, ratings, tickets):
+    /// in the running totals and in the counters of the day it happened, `at`.
+    pub async fn count_event(&self, at: i64, keyed: &[(&str, i64)]) {
+        self.inner.tally.add_keyed(keyed).await;
+        self.inner.tally.add_daily(&crate::counters::daily(at, keyed)).await;
+    }
+
     /// The application-log line of an event (its message masked here) and its expiry.
     pub fn log_line(&self, level: LogLevel, event: &str, about: LogSubject<'_>, message: &str) -> (LogEntry, i64) {
         let at = self.now_ms();
@@ -248,6 +260,9 @@ impl App {
         tokio::spawn(async move {
             if !riders.counters.is_empty() {
                 app.inner.tally.add_keyed(&riders.counters).await;
+            }
+            if !riders.daily.is_empty() {
+                app.inner.tally.add_daily(&riders.daily).await;
             }
             if let Some((entry, expires)) = &riders.log {
                 append_log(&app.inner.backend, entry, *expires).await;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ports::Counters;
+use crate::ports::{Counters, DailyDelta};
 
 macro_rules! counters {
     ($($variant:ident = $key:literal, $prometheus:literal, $help:literal;)+) => {
@@ -96,6 +96,12 @@ pub fn feedback_key(outcome: &str, category: &str, up: bool) -> String {
 /// The prefix of [`feedback_key`]s.
 pub const FEEDBACK_BY: &str = "feedback.by.";
 
+/// `keyed` as changes to the counters of the day `at` falls on (UTC).
+pub fn daily(at: i64, keyed: &[(&str, i64)]) -> Vec<DailyDelta> {
+    let day = crate::time::utc_day(at);
+    keyed.iter().map(|(name, delta)| DailyDelta { day: day.clone(), name: (*name).to_owned(), delta: *delta }).collect()
+}
+
 /// How long a counter write may hold up a response.
 const WRITE_TIMEOUT: Duration = Duration::from_millis(1_000);
 
@@ -121,6 +127,15 @@ impl Tally {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "could not update counters"),
             Err(_) => tracing::warn!("counters update timed out"),
+        }
+    }
+
+    /// [`Tally::add_keyed`] for the counters of single days.
+    pub async fn add_daily(&self, deltas: &[DailyDelta]) {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.counters.add_daily(deltas)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not update daily counters"),
+            Err(_) => tracing::warn!("daily counters update timed out"),
         }
     }
 

@@ -118,6 +118,23 @@ pub fn utc_date_compact(ms: i64) -> String {
     format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// "2026-11-22": the UTC day that daily counters are kept by.
+pub fn utc_day(ms: i64) -> String {
+    let d = datetime(ms);
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The start of a UTC day written as [`utc_day`] writes it, in epoch milliseconds.
+pub fn parse_day(day: &str) -> Option<i64> {
+    let mut parts = day.splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (Some(Some(y)), Some(Some(m)), Some(Some(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * SECOND_MS)
+}
+
 /// A duration in whole milliseconds, for arithmetic with `now_ms()` timestamps.
 pub fn ms(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
@@ -132,6 +149,12 @@ mod tests {
         assert_eq!(utc_date_compact(1_763_769_600_000), "20251122");
         assert_eq!(rfc3339(1_763_769_600_123), "2025-11-22T00:00:00.123Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_day(1_763_769_600_000 - 1), "2025-11-21");
+        assert_eq!(utc_day(1_763_769_600_000), "2025-11-22");
+        assert_eq!(parse_day("2025-11-22"), Some(1_763_769_600_000));
+        for bad in ["2025-13-01", "2025-11", "yesterday", "2025-02-30", ""] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -88,6 +88,12 @@ impl Counters for Stalled {
     async fn snapshot(&self) -> StoreResult<std::collections::BTreeMap<String, i64>> {
         self.inner.snapshot().await
     }
+    async fn add_daily(&self, deltas: &[sti_shared::ports::DailyDelta]) -> StoreResult<()> {
+        self.inner.add_daily(deltas).await
+    }
+    async fn daily_sums(&self, from: &str, to: &str) -> StoreResult<std::collections::BTreeMap<String, i64>> {
+        self.inner.daily_sums(from, to).await
+    }
 }
 
 async fn eventually(counters: &Arc<dyn Counters>, name: &str, want: i64) {
@@ -142,7 +148,7 @@ async fn turn_bookkeeping_is_off_the_critical_path_when_the_store_cannot_carry_i
     // With the store stalled again, the background writes are bounded.
     let max = sti_shared::app::MAX_RIDERS_IN_FLIGHT;
     for _ in 0..max + 10 {
-        app.ride_behind(Riders { counters: vec![("bounded", 1)], log: None });
+        app.ride_behind(Riders { counters: vec![("bounded", 1)], daily: Vec::new(), log: None });
     }
     assert_eq!(app.riders_dropped(), 10, "the writes past the bound are dropped and counted");
     gate.add_permits(max + 10);

@@ -76,6 +76,7 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
         last_visitor_line: None,
         last_options: Vec::new(),
         feedback: Vec::new(),
+        abandoned: None,
     };
     assert!(dynamo.create(&session).await.unwrap_or_else(|e| panic!("{e}")));
     for hour in 1..=10 {

@@ -65,32 +65,48 @@ mod tests {
     }
 }
 
+/// How long a case may wait on the visitor to say how the bot's steps went before it
+/// counts as abandoned.
+pub const ABANDONED_AFTER_MS: i64 = 30 * 60 * 1_000;
+
 /// How a case ended, as the support lead counts it: solved by the bot's first or second
-/// round of steps, or handed to a technician.
+/// round of steps, handed to a technician, or left by the visitor at the steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseOutcome {
     SolvedRound1,
     SolvedRound2,
     Ticket,
+    Abandoned,
 }
 
 impl CaseOutcome {
-    pub const ALL: [CaseOutcome; 3] = [CaseOutcome::SolvedRound1, CaseOutcome::SolvedRound2, CaseOutcome::Ticket];
+    pub const ALL: [CaseOutcome; 4] =
+        [CaseOutcome::SolvedRound1, CaseOutcome::SolvedRound2, CaseOutcome::Ticket, CaseOutcome::Abandoned];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CaseOutcome::SolvedRound1 => "solved_round_1",
             CaseOutcome::SolvedRound2 => "solved_round_2",
             CaseOutcome::Ticket => "ticket",
+            CaseOutcome::Abandoned => "abandoned",
         }
+    }
+
+    /// Whether the conversation waits on the visitor to say how the bot's steps went (or
+    /// whether to open a ticket): a case left there for [`ABANDONED_AFTER_MS`] is abandoned.
+    pub fn awaited(c: &super::Conversation) -> bool {
+        matches!(c.state, State::Steps | State::OfferTicket)
+    }
+
+    /// The category a case of `c` is counted under.
+    pub fn category_of(c: &super::Conversation) -> &'static str {
+        c.category.as_deref().and_then(super::kb::category).map(|k| k.id).unwrap_or(super::kb::GENERAL.id)
     }
 
     /// The outcome a turn reached, going from `before` to `after`, with the case's
     /// category; `None` when the turn closed no case.
     pub fn reached(before: &super::Conversation, after: &super::Conversation) -> Option<(&'static str, CaseOutcome)> {
-        let category = |c: &super::Conversation| {
-            c.category.as_deref().and_then(super::kb::category).map(|k| k.id).unwrap_or(super::kb::GENERAL.id)
-        };
+        let category = CaseOutcome::category_of;
         if after.ticket_id.is_some() && after.ticket_id != before.ticket_id {
             return Some((category(after), CaseOutcome::Ticket));
         }
@@ -133,5 +149,24 @@ mod outcome_tests {
         assert_eq!(CaseOutcome::reached(&ticketed, &ticketed), None, "the same ticket again counts nothing");
         let after = say(&solved, "gracias");
         assert_eq!(CaseOutcome::reached(&solved, &after), None);
+    }
+
+    #[test]
+    fn only_steps_and_a_ticket_offer_wait_on_the_visitor() {
+        let named = say(&Conversation::new(Locale::Es), "soy Ana");
+        let steps = say(&named, "la impresora no imprime");
+        let round2 = tap(&steps, "no");
+        let offered = tap(&round2, "tech");
+        for waiting in [&steps, &round2] {
+            assert!(CaseOutcome::awaited(waiting), "{:?}", waiting.state);
+        }
+        assert_eq!(offered.state, State::OfferTicket);
+        assert!(CaseOutcome::awaited(&offered));
+        let (ticketed, _) = ticket_opened(&offered, "STI-20261205-ABCDEF");
+        for closed in [&Conversation::new(Locale::Es), &named, &tap(&steps, "yes"), &ticketed] {
+            assert!(!CaseOutcome::awaited(closed), "{:?}", closed.state);
+        }
+        assert_eq!(CaseOutcome::category_of(&steps), "printer");
+        assert_eq!(CaseOutcome::category_of(&named), "general");
     }
 }

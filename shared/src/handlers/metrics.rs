@@ -8,11 +8,15 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::counters::{Counter, FEEDBACK_BY, OUTCOMES};
+use crate::counters::Counter;
 use crate::http::extract::Query;
 use crate::http::guards::{self, WithoutToken};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes};
 use crate::services::operations::{self, Figures};
+use crate::services::report::{
+    FeedbackFigures, OutcomeFigures, feedback_figures, feedback_lines, minutes_to_resolution, outcome_figures,
+    outcome_lines,
+};
 use crate::time::rfc3339;
 
 pub fn routes() -> Routes {
@@ -38,85 +42,6 @@ struct MetricsJson {
     feedback: FeedbackFigures,
     outcomes: OutcomeFigures,
     generated_at: String,
-}
-
-/// How cases ended: per category and outcome, and the share the bot solved.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OutcomeFigures {
-    /// Cases the bot solved over cases closed (solved or ticket), to two decimals.
-    solved_rate: Option<f64>,
-    by_category: Vec<OutcomeLine>,
-}
-
-#[derive(Serialize)]
-struct OutcomeLine {
-    category: String,
-    outcome: String,
-    count: i64,
-}
-
-fn outcome_lines(f: &Figures) -> Vec<OutcomeLine> {
-    f.with_prefix(OUTCOMES)
-        .filter_map(|(key, count)| {
-            let (category, outcome) = key.split_once('.')?;
-            Some(OutcomeLine { category: category.to_owned(), outcome: outcome.to_owned(), count })
-        })
-        .collect()
-}
-
-fn outcome_figures(f: &Figures) -> OutcomeFigures {
-    let lines = outcome_lines(f);
-    let solved: i64 = lines.iter().filter(|l| l.outcome.starts_with("solved")).map(|l| l.count).sum();
-    let closed: i64 = lines.iter().map(|l| l.count).sum();
-    OutcomeFigures {
-        solved_rate: (closed > 0).then(|| ((solved as f64 / closed as f64) * 100.0).round() / 100.0),
-        by_category: lines,
-    }
-}
-
-/// The visitors' ratings: totals, the share of good ones, and each outcome × category.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FeedbackFigures {
-    up: i64,
-    down: i64,
-    /// `up / (up + down)`, to two decimals; absent before the first rating.
-    satisfaction: Option<f64>,
-    by_outcome: Vec<FeedbackLine>,
-}
-
-#[derive(Serialize)]
-struct FeedbackLine {
-    outcome: String,
-    category: String,
-    up: i64,
-    down: i64,
-}
-
-fn feedback_lines(f: &Figures) -> Vec<FeedbackLine> {
-    let mut lines: Vec<FeedbackLine> = Vec::new();
-    for (key, value) in f.with_prefix(FEEDBACK_BY) {
-        let mut parts = key.split('.');
-        let (Some(outcome), Some(category), Some(rating), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        let at = match lines.iter().position(|l| l.outcome == outcome && l.category == category) {
-            Some(at) => at,
-            None => {
-                lines.push(FeedbackLine { outcome: outcome.to_owned(), category: category.to_owned(), up: 0, down: 0 });
-                lines.len() - 1
-            }
-        };
-        match rating {
-            "up" => lines[at].up += value,
-            "down" => lines[at].down += value,
-            _ => {}
-        }
-    }
-    lines
 }
 
 #[derive(Serialize)]
@@ -196,22 +121,11 @@ impl From<&Figures> for MetricsJson {
                 notified: f.get(TicketsNotified),
                 notifications_failed: f.get(TicketNotificationsFailed),
                 resolved: f.get(TicketsResolved),
-                avg_minutes_to_resolution: (f.average(TicketResolutionMsTotal, TicketsResolved) / 60_000.0 * 10.0)
-                    .round()
-                    / 10.0,
+                avg_minutes_to_resolution: minutes_to_resolution(f),
             },
             ratelimit: RateLimitFigures { rejected: f.get(RateLimitRejected) },
             http: HttpFigures { errors5xx: f.get(Http5xx) },
-            feedback: {
-                let (up, down) = (f.get(FeedbackUp), f.get(FeedbackDown));
-                let rated = up + down;
-                FeedbackFigures {
-                    up,
-                    down,
-                    satisfaction: (rated > 0).then(|| ((up as f64 / rated as f64) * 100.0).round() / 100.0),
-                    by_outcome: feedback_lines(f),
-                }
-            },
+            feedback: feedback_figures(f),
             outcomes: outcome_figures(f),
             generated_at: rfc3339(crate::time::now_ms()),
         }

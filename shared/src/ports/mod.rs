@@ -20,11 +20,11 @@ use std::sync::Arc;
 
 pub use applog::{AppLog, LogEntry, LogLevel};
 pub use blobs::{BlobStore, is_valid_blob_key};
-pub use counters::Counters;
+pub use counters::{Counters, DailyDelta};
 pub use queue::{Delivery, Job, JobQueue};
 pub use ratelimit::{RateDecision, RateLimiter, SlidingWindow};
 pub use secrets::{Secret, SecretValues, Secrets};
-pub use sessions::{CommitOutcome, Riders, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
+pub use sessions::{Abandoned, CommitOutcome, Riders, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
 pub use signing::{PutGrant, SignedPut, UploadSigner};
 pub use tickets::{
     CreateTicketOutcome, NewTicket, Notification, NotifyState, Resolution, Ticket, TicketAnnouncer, TicketImage,

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{LogEntry, StoreResult};
+use super::{DailyDelta, LogEntry, StoreResult};
 use crate::chat::{Conversation, QuickReply};
 use crate::ids::SessionId;
 
@@ -32,6 +32,30 @@ pub struct Session {
     /// The visitor's ratings of how its cases ended.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feedback: Vec<crate::chat::Feedback>,
+    /// The case the visitor walked away from, once counted abandoned: should the same case
+    /// end later after all, its count moves to that outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandoned: Option<Abandoned>,
+}
+
+/// A case counted abandoned: which, when, and under which category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Abandoned {
+    pub case_no: u32,
+    pub at: i64,
+    pub category: String,
+}
+
+impl Session {
+    /// When the current case counts as abandoned if the visitor stays silent: set while
+    /// the bot waits to hear how its steps went and the case is not counted yet. Stores
+    /// index sessions by it, for the sweep that counts them.
+    pub fn idle_watch_at(&self) -> Option<i64> {
+        let c = &self.conversation;
+        let counted = self.abandoned.as_ref().is_some_and(|a| a.case_no == c.case_no);
+        (crate::chat::CaseOutcome::awaited(c) && !counted).then_some(self.updated_at + crate::chat::ABANDONED_AFTER_MS)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +98,8 @@ pub struct TurnRecord {
 #[derive(Debug, Clone, Default)]
 pub struct Riders {
     pub counters: Vec<(&'static str, i64)>,
+    /// The same events counted for their day, where a report over a period needs them.
+    pub daily: Vec<DailyDelta>,
     pub log: Option<(LogEntry, i64)>,
 }
 
@@ -128,6 +154,9 @@ pub trait SessionStore: Send + Sync {
     async fn save_resume_token(&self, token_hash: &str, session: &SessionId, expires_at: i64) -> StoreResult<()>;
     /// The session of a live resume token, which is used up: a token resumes once.
     async fn take_resume_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionId>>;
+    /// Up to `limit` sessions whose [`Session::idle_watch_at`] came at or before `now`,
+    /// earliest first (the sweep re-reads each before it counts anything).
+    async fn idle_cases(&self, now: i64, limit: usize) -> StoreResult<Vec<SessionId>>;
     /// Removes what expired before `now` (backends with native TTL may do nothing).
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
     /// A cheap round trip proving the store answers.

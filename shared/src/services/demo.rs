@@ -46,6 +46,7 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         last_visitor_line: None,
         last_options: Vec::new(),
         feedback: Vec::new(),
+        abandoned: None,
     };
     b.sessions.create(&session).await?;
 

@@ -59,7 +59,7 @@ pub async fn rate(app: &App, rating: &Rating<'_>) -> Result<Feedback> {
             CommitOutcome::Committed | CommitOutcome::Duplicate(_) => {
                 let by = feedback_key(outcome.as_str(), &category, rating.up);
                 let total = if rating.up { Counter::FeedbackUp } else { Counter::FeedbackDown };
-                app.count_keyed(&[(total.key(), 1), (by.as_str(), 1)]).await;
+                app.count_event(now, &[(total.key(), 1), (by.as_str(), 1)]).await;
                 crate::metrics::emf_feedback(if rating.up { "up" } else { "down" }, outcome.as_str());
                 let message = format!(
                     "{} for {} ({category}){}",

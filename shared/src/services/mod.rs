@@ -10,6 +10,8 @@ pub mod files;
 pub mod janitor;
 pub mod notify;
 pub mod operations;
+pub mod outcomes;
+pub mod report;
 pub mod session_data;
 pub mod sessions;
 pub mod tickets;

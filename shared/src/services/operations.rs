@@ -94,6 +94,11 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// Counters alone, as a report over a period sums them.
+    pub fn of_counters(counters: BTreeMap<String, i64>) -> Figures {
+        Figures { counters, queue_depth: None, circuit_state: "" }
+    }
+
     pub fn get(&self, counter: Counter) -> i64 {
         self.counters.get(counter.key()).copied().unwrap_or(0)
     }

@@ -46,6 +46,7 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
             last_visitor_line: None,
             last_options: Vec::new(),
             feedback: Vec::new(),
+            abandoned: None,
         };
         if app.backend().sessions.create(&session).await? {
             app.count(&[(Counter::SessionsCreated, 1)]).await;

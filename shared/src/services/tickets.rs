@@ -125,7 +125,7 @@ pub async fn open_for_session(app: &App, session: &Session, origin: &Origin<'_>,
         ticket.whatsapp_url = links.whatsapp_url.clone();
         match backend.tickets.create(&ticket).await? {
             CreateTicketOutcome::Created => {
-                app.count(&[(Counter::TicketsCreated, 1)]).await;
+                app.count_event(now, &[(Counter::TicketsCreated.key(), 1)]).await;
                 let message = format!(
                     "ticket {} opened (case {}, category {})",
                     ticket.id,
@@ -216,7 +216,8 @@ pub async fn resolve(app: &App, raw_id: &str, token: Option<&str>, note: Option<
     let after = app.backend().tickets.resolve(&ticket.id, &resolution).await?.ok_or(Error::TicketNotFound)?;
     if after.resolution.as_ref().is_some_and(|r| r.at == now) {
         let open_ms = now - after.created_at;
-        app.count(&[(Counter::TicketsResolved, 1), (Counter::TicketResolutionMsTotal, open_ms)]).await;
+        let resolved = [(Counter::TicketsResolved.key(), 1), (Counter::TicketResolutionMsTotal.key(), open_ms)];
+        app.count_event(now, &resolved).await;
         let message = format!("ticket {} resolved after {} min", after.id, open_ms / 60_000);
         let about = LogSubject::session(after.session_id.as_str());
         app.log_event(LogLevel::Info, "ticket.resolved", about, &message).await;

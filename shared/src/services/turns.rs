@@ -8,17 +8,17 @@ use serde::Serialize;
 
 use crate::app::{App, LogSubject};
 use crate::chat::{self, Action, ImageNote, Input, QuickReply, Reply};
-use crate::counters::{Counter, outcome_key};
+use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
 };
-use crate::services::Origin;
 use crate::services::admission::{Quota, admit};
 use crate::services::sessions::{load, load_for_turn};
 use crate::services::tickets::{self, TicketLinks};
+use crate::services::{Origin, outcomes};
 use crate::smart::Failure;
 use crate::time::ms;
 
@@ -290,10 +290,11 @@ async fn chat_turn(
             ticket: ticket.as_ref(),
         })
         .map_err(|e| StoreError::Corrupt(format!("cannot encode the reply: {e}")))?;
-        let closed = chat::CaseOutcome::reached(&session.conversation, &conversation);
+        let closing = outcomes::closing(&session, &conversation, now);
         let version = session.version + 1;
         let visitor_line = visitor_entry(version * 2, now, &masked);
         let mut next = next_session(app, session, conversation, &reply, now);
+        next.abandoned = closing.abandoned.clone();
         next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
         let record = TurnRecord {
             rewritten,
@@ -312,11 +313,10 @@ async fn chat_turn(
             masked.chars().count()
         );
         let mut counters = vec![(Counter::ChatMessages.key(), 1)];
-        if let Some((category, outcome)) = closed {
-            counters.push((outcome_key(category, outcome), 1));
-        }
+        counters.extend_from_slice(&closing.totals);
         let riders = Riders {
             counters,
+            daily: closing.daily.clone(),
             log: Some(app.log_line(
                 LogLevel::Info,
                 "chat.turn",
@@ -329,9 +329,7 @@ async fn chat_turn(
                 if !written {
                     app.ride_behind(riders);
                 }
-                if let Some((category, outcome)) = closed {
-                    crate::metrics::emf_case_outcome(category, outcome.as_str());
-                }
+                closing.publish();
                 return Ok(response);
             }
             (CommitOutcome::Duplicate(stored), _) => return Ok(stored),
@@ -363,26 +361,29 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
             return Ok((opened.links, opened.created));
         }
         let (conversation, reply) = chat::ticket_opened(&session.conversation, opened.ticket.id.as_str());
-        let closed = chat::CaseOutcome::reached(&session.conversation, &conversation);
+        let closing = outcomes::closing(&session, &conversation, now);
         let version = session.version + 1;
+        let mut next = next_session(app, session, conversation, &reply, now);
+        next.abandoned = closing.abandoned.clone();
         let record = TurnRecord {
             rewritten: None,
             entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
-            expected_version: session.version,
-            session: next_session(app, session, conversation, &reply, now),
+            expected_version: next.version - 1,
+            session: next,
             message_id: None,
             response_json: String::new(),
         };
-        match app.backend().sessions.commit_turn(&record).await? {
-            CommitOutcome::Committed => {
-                if let Some((category, outcome)) = closed {
-                    app.count_keyed(&[(outcome_key(category, outcome), 1)]).await;
-                    crate::metrics::emf_case_outcome(category, outcome.as_str());
+        let riders = Riders { counters: closing.totals.clone(), daily: closing.daily.clone(), log: None };
+        match app.backend().sessions.commit_turn_with(&record, &riders).await? {
+            (CommitOutcome::Committed, written) => {
+                if !written {
+                    closing.count(app).await;
                 }
+                closing.publish();
                 return Ok((opened.links, opened.created));
             }
-            CommitOutcome::Duplicate(_) => return Ok((opened.links, opened.created)),
-            CommitOutcome::Conflict => backoff(attempt).await,
+            (CommitOutcome::Duplicate(_), _) => return Ok((opened.links, opened.created)),
+            (CommitOutcome::Conflict, _) => backoff(attempt).await,
         }
     }
     Err(Error::SessionBusy)

@@ -83,6 +83,24 @@ async fn a_technician_resolves_a_ticket_once_from_the_page_or_as_json() {
     assert_eq!(api.post_raw(&wrong, "application/x-www-form-urlencoded", "").await.error_code(), "ticket_not_found");
 }
 
+/// `outcomes.byCategory` as sorted (category, outcome, count).
+fn outcome_lines(outcomes: &Value) -> Vec<(String, String, i64)> {
+    let mut lines: Vec<(String, String, i64)> = outcomes["byCategory"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            (
+                l["category"].as_str().unwrap_or("").to_owned(),
+                l["outcome"].as_str().unwrap_or("").to_owned(),
+                l["count"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
 /// A scripted set of conversations gives exact outcome counts, by category, in JSON and
 /// for Prometheus: solved in the first or second round, handed to a technician (by the
 /// button or the WhatsApp-ticket endpoint); a case still open counts nothing.
@@ -111,19 +129,7 @@ async fn case_outcomes_are_counted_exactly_by_category() {
     conversation("la impresora no imprime", &["no"]).await;
 
     let metrics = api.get("/api/metrics", &[]).await.json();
-    let mut lines: Vec<(String, String, i64)> = metrics["outcomes"]["byCategory"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|l| {
-            (
-                l["category"].as_str().unwrap_or("").to_owned(),
-                l["outcome"].as_str().unwrap_or("").to_owned(),
-                l["count"].as_i64().unwrap_or(0),
-            )
-        })
-        .collect();
-    lines.sort();
+    let lines = outcome_lines(&metrics["outcomes"]);
     let expected = [
         ("internet", "ticket", 1),
         ("printer", "solved_round_1", 1),
@@ -137,4 +143,62 @@ async fn case_outcomes_are_counted_exactly_by_category() {
         let line = format!("sti_conversation_outcomes_total{{category=\"{c}\",outcome=\"{o}\"}} {n}");
         assert!(prometheus.contains(&line), "{line} in {prometheus}");
     }
+}
+
+/// Cases left at the bot's steps count as abandoned after thirty silent minutes, once; a
+/// visitor who comes back and ends the case moves the count to how it ended. The report
+/// over the last days (what `sti report` prints) agrees with `/api/metrics`.
+#[tokio::test]
+async fn abandoned_cases_are_counted_once_after_thirty_silent_minutes() {
+    use sti_shared::services::{outcomes::count_abandoned, report};
+    let clock = Arc::new(ManualClock::new());
+    let api = api_with(&[], Hosting { clock: Some(clock.clone()), ..Hosting::default() }, |_| {}).await;
+    let press = |session: &str, value: &str| json!({ "sessionId": session, "action": "button", "value": value });
+    let at_steps = |problem: &'static str| {
+        let api = &api;
+        async move {
+            let session = api.greet().await;
+            api.chat(&session, "soy Ana").await;
+            assert_eq!(api.chat(&session, problem).await.json()["state"], "steps");
+            session
+        }
+    };
+    let comes_back = at_steps("la impresora no imprime").await;
+    at_steps("no tengo internet").await;
+    let second_round = at_steps("la impresora no imprime").await;
+    api.post_json("/api/chat", press(&second_round, "no")).await;
+    let solved = at_steps("la impresora no imprime").await;
+    api.post_json("/api/chat", press(&solved, "yes")).await;
+
+    clock.advance(Duration::from_secs(29 * 60));
+    assert_eq!(count_abandoned(&api.app, api.app.now_ms()).await.ok(), Some(0), "not yet");
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(count_abandoned(&api.app, api.app.now_ms()).await.ok(), Some(3));
+    clock.advance(Duration::from_secs(60 * 60));
+    assert_eq!(count_abandoned(&api.app, api.app.now_ms()).await.ok(), Some(0), "each case once");
+    let abandoned = outcome_lines(&api.get("/api/metrics", &[]).await.json()["outcomes"]);
+    let expected = [("internet", "abandoned", 1), ("printer", "abandoned", 2), ("printer", "solved_round_1", 1)];
+    assert_eq!(abandoned, expected.map(|(c, o, n)| (c.to_owned(), o.to_owned(), n)));
+
+    let back = api.post_json("/api/chat", press(&comes_back, "yes")).await.json();
+    assert_eq!(back["state"], "solved", "{back}");
+    let metrics = api.get("/api/metrics", &[]).await.json();
+    let expected = [("internet", "abandoned", 1), ("printer", "abandoned", 1), ("printer", "solved_round_1", 2)];
+    assert_eq!(outcome_lines(&metrics["outcomes"]), expected.map(|(c, o, n)| (c.to_owned(), o.to_owned(), n)));
+    assert_eq!(metrics["outcomes"]["solvedRate"], 0.5, "{metrics}");
+    let prometheus = api.get("/api/metrics?format=prometheus", &[]).await.text();
+    for (c, o, n) in expected {
+        let line = format!("sti_conversation_outcomes_total{{category=\"{c}\",outcome=\"{o}\"}} {n}");
+        assert!(prometheus.contains(&line), "{line} in {prometheus}");
+    }
+
+    let week = report::last_days(&api.app, 7).await.unwrap_or_else(|e| panic!("{e}"));
+    let as_json = serde_json::to_value(&week).unwrap_or_default();
+    assert_eq!(outcome_lines(&as_json["outcomes"]), outcome_lines(&metrics["outcomes"]), "{as_json}");
+    assert_eq!(as_json["outcomes"]["solvedRate"], 0.5);
+    let table = week.table();
+    let row =
+        |name: &str| table.lines().find(|l| l.starts_with(name)).map(|l| l.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(row("printer"), Some(vec!["printer", "2", "0", "0", "1", "3", "67", "%"]), "{table}");
+    assert_eq!(row("all"), Some(vec!["all", "2", "0", "0", "2", "4", "50", "%"]), "{table}");
 }

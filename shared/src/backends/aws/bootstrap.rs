@@ -5,8 +5,9 @@
 //! (with the queue policy that lets S3 send), and the secret. Safe to run again.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PointInTimeRecoverySpecification, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, PointInTimeRecoverySpecification, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Event, FilterRule, FilterRuleName, NotificationConfiguration,
@@ -15,6 +16,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
+use super::IDLE_INDEX;
 use super::errors::sdk;
 use crate::config::AwsResources;
 use crate::ports::{StoreError, StoreResult};
@@ -74,20 +76,31 @@ pub async fn bootstrap_with(
 async fn table(client: &aws_sdk_dynamodb::Client, name: &str) -> StoreResult<()> {
     let key =
         |n: &str, t: KeyType| built("key schema", KeySchemaElement::builder().attribute_name(n).key_type(t).build());
-    let attr = |n: &str| {
-        built(
-            "attribute",
-            AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build(),
-        )
+    let attr = |n: &str, t: ScalarAttributeType| {
+        built("attribute", AttributeDefinition::builder().attribute_name(n).attribute_type(t).build())
     };
+    // The sparse index of sessions whose case may go quiet (see `dynamo::sessions`).
+    let idle_keys = vec![key("iw", KeyType::Hash)?, key("wa", KeyType::Range)?];
+    let idle_projection =
+        Projection::builder().projection_type(ProjectionType::Include).non_key_attributes("exp").build();
     let result = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
-        .attribute_definitions(attr("pk")?)
-        .attribute_definitions(attr("sk")?)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("sk", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("iw", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("wa", ScalarAttributeType::N)?)
+        .global_secondary_indexes(built(
+            "index",
+            GlobalSecondaryIndex::builder()
+                .index_name(IDLE_INDEX)
+                .set_key_schema(Some(idle_keys.clone()))
+                .projection(idle_projection.clone())
+                .build(),
+        )?)
         .send()
         .await;
     if let Err(e) = result
@@ -102,6 +115,31 @@ async fn table(client: &aws_sdk_dynamodb::Client, name: &str) -> StoreResult<()>
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    // A table made before the index existed gains it.
+    let described = client.describe_table().table_name(name).send().await.map_err(|e| sdk("DescribeTable", e))?;
+    let has_index = described
+        .table
+        .and_then(|t| t.global_secondary_indexes)
+        .is_some_and(|ix| ix.iter().any(|i| i.index_name() == Some(IDLE_INDEX)));
+    if !has_index {
+        let create = built(
+            "index",
+            CreateGlobalSecondaryIndexAction::builder()
+                .index_name(IDLE_INDEX)
+                .set_key_schema(Some(idle_keys))
+                .projection(idle_projection)
+                .build(),
+        )?;
+        client
+            .update_table()
+            .table_name(name)
+            .attribute_definitions(attr("iw", ScalarAttributeType::S)?)
+            .attribute_definitions(attr("wa", ScalarAttributeType::N)?)
+            .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(create).build())
+            .send()
+            .await
+            .map_err(|e| sdk("UpdateTable", e))?;
     }
     let ttl = built("TTL", TimeToLiveSpecification::builder().attribute_name("ttl").enabled(true).build())?;
     if let Err(e) = client.update_time_to_live().table_name(name).time_to_live_specification(ttl).send().await {

@@ -25,7 +25,7 @@ use aws_types::SdkConfig;
 use crate::config::AwsResources;
 use crate::ports::{Backend, SecretValues, StoreResult};
 
-pub use dynamo::Dynamo;
+pub use dynamo::{Dynamo, IDLE_INDEX};
 pub use s3::S3Blobs;
 pub use secrets::SecretsManagerSecrets;
 pub use sqs::SqsQueue;

@@ -36,6 +36,7 @@ fn session(now: i64) -> Session {
         last_visitor_line: None,
         last_options: Vec::new(),
         feedback: Vec::new(),
+        abandoned: None,
     }
 }
 
@@ -61,7 +62,7 @@ fn riders(now: i64, event: &str) -> Riders {
         session_tag: None,
         message: "turn".into(),
     };
-    Riders { counters: vec![("chat.totalMessages", 1)], log: Some((entry, now + HOUR_MS)) }
+    Riders { counters: vec![("chat.totalMessages", 1)], daily: Vec::new(), log: Some((entry, now + HOUR_MS)) }
 }
 
 fn rows(local: &Local, sql: &str) -> i64 {

@@ -132,6 +132,7 @@ mod tests {
             last_visitor_line: None,
             last_options: Vec::new(),
             feedback: Vec::new(),
+            abandoned: None,
         };
         {
             let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));

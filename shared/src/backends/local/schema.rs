@@ -8,7 +8,7 @@ use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 /// Bumped with every change to [`SCHEMA`]; a file newer than this build is refused.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// The current schema; every statement is idempotent.
 ///
@@ -24,9 +24,17 @@ CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    watch_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
+CREATE INDEX IF NOT EXISTS sessions_idle ON sessions(watch_at) WHERE watch_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS daily_counters (
+    day TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (day, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS resume_tokens (
     hash TEXT PRIMARY KEY,
     session_id TEXT NOT NULL,
@@ -100,6 +108,10 @@ DROP TABLE replies;
 ALTER TABLE replies_v2 RENAME TO replies;
 ";
 
+/// Version 8 gives sessions a column for when their case counts as abandoned (the
+/// daily counters are a new table).
+const V7_TO_V8: &str = "ALTER TABLE sessions ADD COLUMN watch_at INTEGER;";
+
 /// Version 7 gives tickets an outbox column: when their notification is due.
 const V6_TO_V7: &str = "ALTER TABLE tickets ADD COLUMN notify_at INTEGER;";
 
@@ -144,12 +156,15 @@ pub fn bring_up_to_date(tx: &Connection, path: &Path) -> StoreResult<()> {
     if (1..=2).contains(&version) {
         tx.execute_batch(V2_TO_V3).map_err(map_err)?;
     }
-    let column = |name: &str| -> StoreResult<i64> {
-        let sql = format!("SELECT COUNT(*) FROM pragma_table_info('tickets') WHERE name LIKE '{name}'");
+    let column = |table: &str, name: &str| -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name LIKE '{name}'");
         tx.query_row(&sql, [], |r| r.get(0)).map_err(map_err)
     };
-    if column("%")? > 0 && column("notify_at")? == 0 {
+    if column("tickets", "%")? > 0 && column("tickets", "notify_at")? == 0 {
         tx.execute_batch(V6_TO_V7).map_err(map_err)?;
+    }
+    if column("sessions", "%")? > 0 && column("sessions", "watch_at")? == 0 {
+        tx.execute_batch(V7_TO_V8).map_err(map_err)?;
     }
     tx.execute_batch(SCHEMA).map_err(map_err)?;
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(map_err)
@@ -273,6 +288,26 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
         assert_eq!(
             strings(&conn, "SELECT name FROM sqlite_master WHERE name = 'tickets_to_notify'"),
             ["tickets_to_notify"]
+        );
+    }
+
+    #[test]
+    fn a_version_7_file_keeps_its_sessions_and_gains_the_idle_watch_and_daily_counters() {
+        let conn = open(
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, version INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+             INSERT INTO sessions VALUES ('web-a', 3, 9, '{}');
+             PRAGMA user_version = 7;",
+        );
+        if let Err(e) = bring_up_to_date(&conn, Path::new("v7.db")) {
+            panic!("{e}");
+        }
+        assert_eq!(strings(&conn, "SELECT id || ':' || IFNULL(watch_at, 'none') FROM sessions"), ["web-a:none"]);
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT name FROM sqlite_master WHERE name IN ('sessions_idle', 'daily_counters') ORDER BY name"
+            ),
+            ["daily_counters", "sessions_idle"]
         );
     }
 

@@ -81,6 +81,7 @@ mod tests {
             last_visitor_line: None,
             last_options: Vec::new(),
             feedback: Vec::new(),
+            abandoned: None,
         }
     }
 

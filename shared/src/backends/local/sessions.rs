@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::applog::insert_log;
-use super::counters::add_counters;
+use super::counters::{add_counters, add_daily_counters};
 use super::db::{execute, map_err, query_all, query_value, to_json};
 use super::{Local, session_body};
 use crate::ids::SessionId;
@@ -22,12 +22,14 @@ impl SessionStore for Local {
     async fn create(&self, session: &Session) -> StoreResult<bool> {
         let body = session_body::encode(session)?;
         let (id, version, expires) = (session.id.to_string(), session.version as i64, session.expires_at);
+        let watch = session.idle_watch_at();
         self.db
             .write(move |tx| {
                 let inserted = tx
                     .execute(
-                        "INSERT INTO sessions (id, version, expires_at, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING",
-                        params![id, version, expires, body],
+                        "INSERT INTO sessions (id, version, expires_at, body, watch_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                         ON CONFLICT(id) DO NOTHING",
+                        params![id, version, expires, body, watch],
                     )
                     .map_err(map_err)?;
                 Ok(inserted == 1)
@@ -69,7 +71,9 @@ impl SessionStore for Local {
         );
         let message_id = turn.message_id.clone();
         let response = turn.response_json.clone();
+        let watch = turn.session.idle_watch_at();
         let counters = riders.counters.clone();
+        let daily = riders.daily.clone();
         let log = riders
             .log
             .as_ref()
@@ -85,8 +89,9 @@ impl SessionStore for Local {
                 }
                 let updated = execute(
                     tx,
-                    "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3 WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
-                    params![version, expires, body, id, expected, now],
+                    "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3, watch_at = ?7 \
+                     WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
+                    params![version, expires, body, id, expected, now, watch],
                 )?;
                 if updated == 0 {
                     return Ok(CommitOutcome::Conflict);
@@ -101,6 +106,7 @@ impl SessionStore for Local {
                     rewrite_entry(tx, &id, entry)?;
                 }
                 add_counters(tx, &counters)?;
+                add_daily_counters(tx, &daily)?;
                 if let Some((at, expires, body)) = &log {
                     insert_log(tx, *at, *expires, body)?;
                 }
@@ -195,6 +201,24 @@ impl SessionStore for Local {
                 Ok(existed)
             })
             .await
+    }
+
+    async fn idle_cases(&self, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
+        let ids: Vec<String> = self
+            .db
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT id FROM sessions WHERE watch_at <= ?1 AND expires_at > ?1 ORDER BY watch_at LIMIT ?2",
+                    )
+                    .map_err(map_err)?;
+                let rows = stmt.query_map(params![now, limit as i64], |r| r.get::<_, String>(0)).map_err(map_err)?;
+                rows.map(|r| r.map_err(map_err)).collect()
+            })
+            .await?;
+        ids.iter()
+            .map(|id| SessionId::parse(id).map_err(|e| StoreError::Corrupt(format!("session id {id}: {e}"))))
+            .collect()
     }
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {

@@ -100,3 +100,26 @@ pub async fn applog_recent_and_expiry(b: &Backend) {
         .collect();
     assert_eq!(after, vec!["entry 1", "entry 2", "entry 3", "entry 4"], "live entries survive the purge");
 }
+
+pub async fn daily_counters_sum_over_days(b: &Backend) {
+    let name = format!("test.daily.{}", new_session(0).id);
+    let other = format!("{name}.other");
+    let delta = |day: &str, name: &str, delta: i64| DailyDelta { day: day.into(), name: name.into(), delta };
+    let deltas = [
+        delta("2026-11-30", &name, 100),
+        delta("2026-12-01", &name, 2),
+        delta("2026-12-02", &name, 3),
+        delta("2026-12-02", &other, 7),
+        delta("2026-12-03", &name, -1),
+        delta("2026-12-04", &name, 1_000),
+    ];
+    ok(b.counters.add_daily(&deltas).await, "add daily");
+    ok(b.counters.add_daily(&[delta("2026-12-01", &name, 2)]).await, "add again");
+    let sums = ok(b.counters.daily_sums("2026-12-01", "2026-12-03").await, "sums");
+    assert_eq!(sums.get(&name), Some(&6), "4 + 3 - 1, the days outside left out: {sums:?}");
+    assert_eq!(sums.get(&other), Some(&7));
+    let one_day = ok(b.counters.daily_sums("2026-12-02", "2026-12-02").await, "one day");
+    assert_eq!((one_day.get(&name), one_day.get(&other)), (Some(&3), Some(&7)));
+    let snapshot = ok(b.counters.snapshot().await, "snapshot");
+    assert!(!snapshot.keys().any(|k| k.starts_with("test.daily.")), "the running totals hold no daily counter");
+}

@@ -184,3 +184,51 @@ pub async fn sessions_expire_and_delete(b: &Backend) {
         assert!(purged >= 1 && !still_stored, "the expired session was purged ({purged} purged)");
     }
 }
+
+pub async fn sessions_idle_cases_are_found_once_due(b: &Backend) {
+    use crate::chat::{ABANDONED_AFTER_MS, State};
+    // Long ago, so that no other test's session is due by then.
+    let t0 = 1_000_000_000 + i64::from(new_session(0).id.as_str().as_bytes()[10]) * 1_000;
+    let at_steps = |updated: i64| {
+        let mut s = new_session(updated);
+        s.conversation.state = State::Steps;
+        s
+    };
+    let first = at_steps(t0);
+    let second = at_steps(t0 + 10 * MINUTE_MS);
+    let chatting = new_session(t0);
+    let counted =
+        Session { abandoned: Some(Abandoned { case_no: 1, at: t0, category: "printer".into() }), ..at_steps(t0) };
+    let mut expired = at_steps(t0);
+    expired.expires_at = t0 + 20 * MINUTE_MS;
+    for s in [&first, &second, &chatting, &counted, &expired] {
+        assert!(ok(b.sessions.create(s).await, "create"));
+    }
+    let mine = [&first.id, &second.id, &chatting.id, &counted.id, &expired.id];
+    let due = |now: i64| async move {
+        let found = ok(b.sessions.idle_cases(now, 100).await, "idle cases");
+        found.into_iter().filter(|id| mine.contains(&id)).collect::<Vec<_>>()
+    };
+    assert_eq!(due(t0 + ABANDONED_AFTER_MS - 1).await, [] as [SessionId; 0], "not due yet");
+    assert_eq!(
+        due(t0 + ABANDONED_AFTER_MS).await,
+        std::slice::from_ref(&first.id),
+        "due, and the expired one is nobody's"
+    );
+    assert_eq!(
+        due(t0 + ABANDONED_AFTER_MS + 10 * MINUTE_MS).await,
+        [first.id.clone(), second.id.clone()],
+        "earliest first"
+    );
+
+    // A turn that leaves the steps takes the session out; one that stays moves its time.
+    let mut solved = turn(&first, t0 + 35 * MINUTE_MS, "sí", None);
+    solved.session.conversation.state = State::Solved;
+    assert_eq!(ok(b.sessions.commit_turn(&solved).await, "commit"), CommitOutcome::Committed);
+    let still = turn(&second, t0 + 36 * MINUTE_MS, "no", None);
+    assert_eq!(ok(b.sessions.commit_turn(&still).await, "commit"), CommitOutcome::Committed);
+    assert_eq!(due(t0 + 50 * MINUTE_MS).await, [] as [SessionId; 0]);
+    assert_eq!(due(t0 + 36 * MINUTE_MS + ABANDONED_AFTER_MS).await, std::slice::from_ref(&second.id));
+    assert!(ok(b.sessions.delete(&second.id).await, "delete"));
+    assert_eq!(due(t0 + 2 * HOUR_MS).await, [] as [SessionId; 0], "an erased session is gone from the index");
+}

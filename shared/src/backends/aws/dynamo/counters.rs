@@ -6,7 +6,14 @@ use async_trait::async_trait;
 
 use super::super::errors::sdk;
 use super::{Dynamo, attr_n, attr_s, n, s};
-use crate::ports::{Counters, StoreResult};
+use crate::ports::{Counters, DailyDelta, StoreResult};
+
+/// The partition of the daily counters (sort key `<day>#<name>`), apart from the running
+/// totals so that `/api/metrics` never reads them.
+const DAILY: &str = "DAILY";
+
+/// How long a daily counter is kept: a year of reports, and a month to spare.
+const DAILY_KEPT_SECS: i64 = 400 * 24 * 3_600;
 
 #[async_trait]
 impl Counters for Dynamo {
@@ -25,6 +32,58 @@ impl Counters for Dynamo {
             result.map_err(|e| sdk("UpdateItem", e))?;
         }
         Ok(())
+    }
+
+    async fn add_daily(&self, deltas: &[DailyDelta]) -> StoreResult<()> {
+        let updates = deltas.iter().map(|d| {
+            let day_secs = crate::time::parse_day(&d.day).unwrap_or_default() / 1_000;
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(DAILY))
+                .key("sk", s(format!("{}#{}", d.day, d.name)))
+                .update_expression("ADD v :d SET #ttl = :ttl")
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":d", n(d.delta))
+                .expression_attribute_values(":ttl", n(day_secs + DAILY_KEPT_SECS))
+                .send()
+        });
+        for result in futures::future::join_all(updates).await {
+            result.map_err(|e| sdk("UpdateItem", e))?;
+        }
+        Ok(())
+    }
+
+    async fn daily_sums(&self, from: &str, to: &str) -> StoreResult<BTreeMap<String, i64>> {
+        let mut sums = BTreeMap::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(DAILY))
+                .expression_attribute_values(":from", s(format!("{from}#")))
+                // '$' sorts right after '#': every name of the last day.
+                .expression_attribute_values(":to", s(format!("{to}$")))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk("Query", e))?;
+            for item in out.items.unwrap_or_default() {
+                if let (Some((_, name)), Some(v)) =
+                    (attr_s(&item, "sk").and_then(|k| k.split_once('#')), attr_n(&item, "v"))
+                {
+                    *sums.entry(name.to_owned()).or_insert(0) += v;
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(sums),
+            }
+        }
     }
 
     async fn set(&self, name: &str, value: i64) -> StoreResult<()> {

@@ -21,6 +21,7 @@ mod applog;
 mod counters;
 mod limiter;
 mod sessions;
+pub use sessions::IDLE_INDEX;
 mod tickets;
 mod uploads;
 

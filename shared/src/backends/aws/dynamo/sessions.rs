@@ -13,11 +13,26 @@ fn session_pk(id: &SessionId) -> String {
     format!("S#{id}")
 }
 
+/// The sparse index of sessions whose case may go quiet: its partition attribute (one
+/// value) and its sort attribute (when the case counts as abandoned).
+pub const IDLE_INDEX: &str = "IdleCases";
+const IDLE_PARTITION: &str = "IDLE";
+
+/// Puts the session's item in the idle-case index while its case waits on the visitor
+/// (the item is written whole, so out of it otherwise).
+fn watch_idle(item: &mut Item, session: &Session) {
+    if let Some(at) = session.idle_watch_at() {
+        item.insert("iw".into(), s(IDLE_PARTITION));
+        item.insert("wa".into(), n(at));
+    }
+}
+
 #[async_trait]
 impl SessionStore for Dynamo {
     async fn create(&self, session: &Session) -> StoreResult<bool> {
         let mut item = record(session_pk(&session.id), "META".into(), Some(session.expires_at), json(session)?);
         item.insert("ver".into(), n(session.version as i64));
+        watch_idle(&mut item, session);
         self.put_if(item, "attribute_not_exists(pk)", &[]).await
     }
 
@@ -47,6 +62,7 @@ impl SessionStore for Dynamo {
         let transcript_expires = stored.transcript_expires_at;
         let mut session = record(pk.clone(), "META".into(), Some(expires), json(&stored)?);
         session.insert("ver".into(), n(turn.session.version as i64));
+        watch_idle(&mut session, &turn.session);
         let meta = Put::builder()
             .table_name(&self.table)
             .set_item(Some(session))
@@ -132,6 +148,41 @@ impl SessionStore for Dynamo {
         let keys = items.iter().filter_map(|i| attr_s(i, "sk")).map(|sk| (pk.clone(), sk.to_owned())).collect();
         self.delete_keys(keys).await?;
         Ok(existed)
+    }
+
+    async fn idle_cases(&self, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(IDLE_INDEX)
+                .key_condition_expression("iw = :iw AND wa <= :now")
+                // An expired session waits for TTL to remove it; it is nobody's case.
+                .filter_expression("exp > :now")
+                .expression_attribute_values(":iw", s(IDLE_PARTITION))
+                .expression_attribute_values(":now", n(now))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk("Query", e))?;
+            let found = out.items.unwrap_or_default();
+            ids.extend(
+                found
+                    .iter()
+                    .filter_map(|i| attr_s(i, "pk")?.strip_prefix("S#").and_then(|id| SessionId::parse(id).ok())),
+            );
+            match out.last_evaluated_key {
+                Some(key) if ids.len() < limit => start = Some(key),
+                _ => {
+                    ids.truncate(limit);
+                    return Ok(ids);
+                }
+            }
+        }
     }
 
     async fn purge_expired(&self, _now: i64) -> StoreResult<u64> {
