@@ -65,10 +65,6 @@ mod tests {
     }
 }
 
-/// How long a case may wait on the visitor to say how the bot's steps went before it
-/// counts as abandoned.
-pub const ABANDONED_AFTER_MS: i64 = 30 * 60 * 1_000;
-
 /// How a case ended, as the support lead counts it: solved by the bot's first or second
 /// round of steps, handed to a technician, or left by the visitor at the steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +89,8 @@ impl CaseOutcome {
     }
 
     /// Whether the conversation waits on the visitor to say how the bot's steps went (or
-    /// whether to open a ticket): a case left there for [`ABANDONED_AFTER_MS`] is abandoned.
+    /// whether to open a ticket): a case left there long enough (`CASE_ABANDONED_AFTER`)
+    /// counts as abandoned.
     pub fn awaited(c: &super::Conversation) -> bool {
         matches!(c.state, State::Steps | State::OfferTicket)
     }

@@ -12,7 +12,7 @@ pub mod replies;
 mod stored_attempt;
 
 pub use engine::{greet, is_known_button, replace_steps, respond, steps_request, ticket_opened, ticket_unavailable};
-pub use feedback::{ABANDONED_AFTER_MS, CaseEnd, CaseOutcome, Feedback};
+pub use feedback::{CaseEnd, CaseOutcome, Feedback};
 pub use replies::{PrivacyTerms, button_label};
 pub use stored_attempt::steps_by_reference;
 

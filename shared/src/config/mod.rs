@@ -151,6 +151,9 @@ pub struct Config {
     pub webhook: WebhookConfig,
     /// The support team's time zone, for the times on ticket pages (an IANA name).
     pub ticket_time_zone: String,
+    /// How long a case may wait on the visitor at the bot's steps before it counts as
+    /// abandoned.
+    pub case_abandoned_after: Duration,
     pub aws: AwsResources,
 }
 
@@ -210,6 +213,7 @@ mod tests {
             (("RATE_LIMIT_UPLOAD_PER_MIN", "three"), "RATE_LIMIT_UPLOAD_PER_MIN"),
             (("RATE_LIMIT_CHAT_PER_MIN_IP", "0"), "RATE_LIMIT_CHAT_PER_MIN_IP"),
             (("SESSION_TTL", "48"), "SESSION_TTL"),
+            (("CASE_ABANDONED_AFTER", "half an hour"), "CASE_ABANDONED_AFTER"),
             (("OPENAI_TIMEOUT", "5s"), "OPENAI_TIMEOUT"),
             (("WHATSAPP_NUMBER", "call me"), "WHATSAPP_NUMBER"),
             (("ALLOWED_ORIGINS", "example.com"), "ALLOWED_ORIGINS"),

@@ -296,6 +296,7 @@ impl Config {
             worker_claim: r.duration("WORKER_CLAIM", 120 * SECOND_MS)?,
             webhook: r.webhook()?,
             ticket_time_zone: r.time_zone()?,
+            case_abandoned_after: r.duration("CASE_ABANDONED_AFTER", 30 * MINUTE_MS)?,
             aws: r.aws()?,
         })
     }

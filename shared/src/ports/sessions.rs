@@ -48,13 +48,13 @@ pub struct Abandoned {
 }
 
 impl Session {
-    /// When the current case counts as abandoned if the visitor stays silent: set while
-    /// the bot waits to hear how its steps went and the case is not counted yet. Stores
-    /// index sessions by it, for the sweep that counts them.
-    pub fn idle_watch_at(&self) -> Option<i64> {
+    /// Since when the current case has waited on the visitor: set while the bot waits to
+    /// hear how its steps went and the case is not counted abandoned yet. Stores index
+    /// sessions by it, for the sweep that counts the cases left too long.
+    pub fn waiting_since(&self) -> Option<i64> {
         let c = &self.conversation;
         let counted = self.abandoned.as_ref().is_some_and(|a| a.case_no == c.case_no);
-        (crate::chat::CaseOutcome::awaited(c) && !counted).then_some(self.updated_at + crate::chat::ABANDONED_AFTER_MS)
+        (crate::chat::CaseOutcome::awaited(c) && !counted).then_some(self.updated_at)
     }
 }
 
@@ -154,9 +154,10 @@ pub trait SessionStore: Send + Sync {
     async fn save_resume_token(&self, token_hash: &str, session: &SessionId, expires_at: i64) -> StoreResult<()>;
     /// The session of a live resume token, which is used up: a token resumes once.
     async fn take_resume_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionId>>;
-    /// Up to `limit` sessions whose [`Session::idle_watch_at`] came at or before `now`,
-    /// earliest first (the sweep re-reads each before it counts anything).
-    async fn idle_cases(&self, now: i64, limit: usize) -> StoreResult<Vec<SessionId>>;
+    /// Up to `limit` sessions alive at `now` whose case has been waiting on the visitor
+    /// ([`Session::waiting_since`]) since `quiet_since` or earlier, longest first (the
+    /// sweep re-reads each before it counts anything).
+    async fn idle_cases(&self, quiet_since: i64, now: i64, limit: usize) -> StoreResult<Vec<SessionId>>;
     /// Removes what expired before `now` (backends with native TTL may do nothing).
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
     /// A cheap round trip proving the store answers.

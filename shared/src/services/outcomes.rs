@@ -59,15 +59,16 @@ impl Closing {
 pub const SWEEP_BATCH: usize = 100;
 
 /// Counts as abandoned every case whose visitor has been silent at the bot's steps (or its
-/// ticket offer) for [`crate::chat::ABANDONED_AFTER_MS`]; returns how many. A case is
+/// ticket offer) for `CASE_ABANDONED_AFTER`; returns how many. A case is
 /// counted once: the mark is committed on the condition that the session did not move
 /// meanwhile (a visitor who speaks first wins, and the case is not abandoned).
 pub async fn count_abandoned(app: &App, now: i64) -> StoreResult<u64> {
     let sessions = &app.backend().sessions;
+    let quiet_since = now - crate::time::ms(app.config().case_abandoned_after);
     let mut counted = 0;
-    for id in sessions.idle_cases(now, SWEEP_BATCH).await? {
+    for id in sessions.idle_cases(quiet_since, now, SWEEP_BATCH).await? {
         let Some(session) = sessions.get(&id, now).await? else { continue };
-        if session.idle_watch_at().is_none_or(|due| due > now) {
+        if session.waiting_since().is_none_or(|since| since > quiet_since) {
             continue;
         }
         let category = CaseOutcome::category_of(&session.conversation);
@@ -198,12 +199,12 @@ mod tests {
     #[test]
     fn only_a_case_waiting_on_the_visitor_and_not_yet_counted_is_watched() {
         let waiting = session(steps(), None);
-        assert_eq!(waiting.idle_watch_at(), Some(NOW + crate::chat::ABANDONED_AFTER_MS));
+        assert_eq!(waiting.waiting_since(), Some(NOW));
         let counted = session(steps(), Some(Abandoned { case_no: 1, at: NOW, category: "printer".into() }));
-        assert_eq!(counted.idle_watch_at(), None);
+        assert_eq!(counted.waiting_since(), None);
         let older_mark = session(steps(), Some(Abandoned { case_no: 0, at: NOW, category: "printer".into() }));
-        assert!(older_mark.idle_watch_at().is_some(), "a mark of an earlier case does not cover this one");
+        assert!(older_mark.waiting_since().is_some(), "a mark of an earlier case does not cover this one");
         let solved = session(tap(&steps(), "yes"), None);
-        assert_eq!(solved.idle_watch_at(), None);
+        assert_eq!(solved.waiting_since(), None);
     }
 }

@@ -67,8 +67,8 @@ impl SessionStore for FaultySessions {
     async fn take_resume_token(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionId>> {
         self.inner.take_resume_token(token_hash, now).await
     }
-    async fn idle_cases(&self, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
-        self.inner.idle_cases(now, limit).await
+    async fn idle_cases(&self, quiet_since: i64, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
+        self.inner.idle_cases(quiet_since, now, limit).await
     }
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
         self.inner.purge_expired(now).await

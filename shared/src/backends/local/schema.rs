@@ -25,10 +25,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     version INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     body TEXT NOT NULL,
-    watch_at INTEGER
+    waiting_since INTEGER
 );
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);
-CREATE INDEX IF NOT EXISTS sessions_idle ON sessions(watch_at) WHERE watch_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sessions_waiting ON sessions(waiting_since) WHERE waiting_since IS NOT NULL;
 CREATE TABLE IF NOT EXISTS daily_counters (
     day TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -108,9 +108,9 @@ DROP TABLE replies;
 ALTER TABLE replies_v2 RENAME TO replies;
 ";
 
-/// Version 8 gives sessions a column for when their case counts as abandoned (the
+/// Version 8 gives sessions a column for since when their case has waited on the visitor (the
 /// daily counters are a new table).
-const V7_TO_V8: &str = "ALTER TABLE sessions ADD COLUMN watch_at INTEGER;";
+const V7_TO_V8: &str = "ALTER TABLE sessions ADD COLUMN waiting_since INTEGER;";
 
 /// Version 7 gives tickets an outbox column: when their notification is due.
 const V6_TO_V7: &str = "ALTER TABLE tickets ADD COLUMN notify_at INTEGER;";
@@ -163,7 +163,7 @@ pub fn bring_up_to_date(tx: &Connection, path: &Path) -> StoreResult<()> {
     if column("tickets", "%")? > 0 && column("tickets", "notify_at")? == 0 {
         tx.execute_batch(V6_TO_V7).map_err(map_err)?;
     }
-    if column("sessions", "%")? > 0 && column("sessions", "watch_at")? == 0 {
+    if column("sessions", "%")? > 0 && column("sessions", "waiting_since")? == 0 {
         tx.execute_batch(V7_TO_V8).map_err(map_err)?;
     }
     tx.execute_batch(SCHEMA).map_err(map_err)?;
@@ -292,7 +292,7 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
     }
 
     #[test]
-    fn a_version_7_file_keeps_its_sessions_and_gains_the_idle_watch_and_daily_counters() {
+    fn a_version_7_file_keeps_its_sessions_and_gains_the_waiting_column_and_daily_counters() {
         let conn = open(
             "CREATE TABLE sessions (id TEXT PRIMARY KEY, version INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
              INSERT INTO sessions VALUES ('web-a', 3, 9, '{}');
@@ -301,13 +301,13 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
         if let Err(e) = bring_up_to_date(&conn, Path::new("v7.db")) {
             panic!("{e}");
         }
-        assert_eq!(strings(&conn, "SELECT id || ':' || IFNULL(watch_at, 'none') FROM sessions"), ["web-a:none"]);
+        assert_eq!(strings(&conn, "SELECT id || ':' || IFNULL(waiting_since, 'none') FROM sessions"), ["web-a:none"]);
         assert_eq!(
             strings(
                 &conn,
-                "SELECT name FROM sqlite_master WHERE name IN ('sessions_idle', 'daily_counters') ORDER BY name"
+                "SELECT name FROM sqlite_master WHERE name IN ('sessions_waiting', 'daily_counters') ORDER BY name"
             ),
-            ["daily_counters", "sessions_idle"]
+            ["daily_counters", "sessions_waiting"]
         );
     }
 

@@ -22,14 +22,14 @@ impl SessionStore for Local {
     async fn create(&self, session: &Session) -> StoreResult<bool> {
         let body = session_body::encode(session)?;
         let (id, version, expires) = (session.id.to_string(), session.version as i64, session.expires_at);
-        let watch = session.idle_watch_at();
+        let waiting = session.waiting_since();
         self.db
             .write(move |tx| {
                 let inserted = tx
                     .execute(
-                        "INSERT INTO sessions (id, version, expires_at, body, watch_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                        "INSERT INTO sessions (id, version, expires_at, body, waiting_since) VALUES (?1, ?2, ?3, ?4, ?5) \
                          ON CONFLICT(id) DO NOTHING",
-                        params![id, version, expires, body, watch],
+                        params![id, version, expires, body, waiting],
                     )
                     .map_err(map_err)?;
                 Ok(inserted == 1)
@@ -71,7 +71,7 @@ impl SessionStore for Local {
         );
         let message_id = turn.message_id.clone();
         let response = turn.response_json.clone();
-        let watch = turn.session.idle_watch_at();
+        let waiting = turn.session.waiting_since();
         let counters = riders.counters.clone();
         let daily = riders.daily.clone();
         let log = riders
@@ -89,9 +89,9 @@ impl SessionStore for Local {
                 }
                 let updated = execute(
                     tx,
-                    "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3, watch_at = ?7 \
+                    "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3, waiting_since = ?7 \
                      WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
-                    params![version, expires, body, id, expected, now, watch],
+                    params![version, expires, body, id, expected, now, waiting],
                 )?;
                 if updated == 0 {
                     return Ok(CommitOutcome::Conflict);
@@ -203,16 +203,16 @@ impl SessionStore for Local {
             .await
     }
 
-    async fn idle_cases(&self, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
+    async fn idle_cases(&self, quiet_since: i64, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
         let ids: Vec<String> = self
             .db
             .read(|conn| {
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT id FROM sessions WHERE watch_at <= ?1 AND expires_at > ?1 ORDER BY watch_at LIMIT ?2",
+                        "SELECT id FROM sessions WHERE waiting_since <= ?1 AND expires_at > ?2 ORDER BY waiting_since LIMIT ?3",
                     )
                     .map_err(map_err)?;
-                let rows = stmt.query_map(params![now, limit as i64], |r| r.get::<_, String>(0)).map_err(map_err)?;
+                let rows = stmt.query_map(params![quiet_since, now, limit as i64], |r| r.get::<_, String>(0)).map_err(map_err)?;
                 rows.map(|r| r.map_err(map_err)).collect()
             })
             .await?;

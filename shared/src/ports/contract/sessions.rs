@@ -186,7 +186,8 @@ pub async fn sessions_expire_and_delete(b: &Backend) {
 }
 
 pub async fn sessions_idle_cases_are_found_once_due(b: &Backend) {
-    use crate::chat::{ABANDONED_AFTER_MS, State};
+    use crate::chat::State;
+    const QUIET: i64 = 30 * MINUTE_MS;
     // Long ago, so that no other test's session is due by then.
     let t0 = 1_000_000_000 + i64::from(new_session(0).id.as_str().as_bytes()[10]) * 1_000;
     let at_steps = |updated: i64| {
@@ -206,17 +207,17 @@ pub async fn sessions_idle_cases_are_found_once_due(b: &Backend) {
     }
     let mine = [&first.id, &second.id, &chatting.id, &counted.id, &expired.id];
     let due = |now: i64| async move {
-        let found = ok(b.sessions.idle_cases(now, 100).await, "idle cases");
+        let found = ok(b.sessions.idle_cases(now - QUIET, now, 100).await, "idle cases");
         found.into_iter().filter(|id| mine.contains(&id)).collect::<Vec<_>>()
     };
-    assert_eq!(due(t0 + ABANDONED_AFTER_MS - 1).await, [] as [SessionId; 0], "not due yet");
+    assert_eq!(due(t0 + QUIET - 1).await, [] as [SessionId; 0], "not due yet");
     assert_eq!(
-        due(t0 + ABANDONED_AFTER_MS).await,
+        due(t0 + QUIET).await,
         std::slice::from_ref(&first.id),
         "due, and the expired one is nobody's"
     );
     assert_eq!(
-        due(t0 + ABANDONED_AFTER_MS + 10 * MINUTE_MS).await,
+        due(t0 + QUIET + 10 * MINUTE_MS).await,
         [first.id.clone(), second.id.clone()],
         "earliest first"
     );
@@ -228,7 +229,7 @@ pub async fn sessions_idle_cases_are_found_once_due(b: &Backend) {
     let still = turn(&second, t0 + 36 * MINUTE_MS, "no", None);
     assert_eq!(ok(b.sessions.commit_turn(&still).await, "commit"), CommitOutcome::Committed);
     assert_eq!(due(t0 + 50 * MINUTE_MS).await, [] as [SessionId; 0]);
-    assert_eq!(due(t0 + 36 * MINUTE_MS + ABANDONED_AFTER_MS).await, std::slice::from_ref(&second.id));
+    assert_eq!(due(t0 + 36 * MINUTE_MS + QUIET).await, std::slice::from_ref(&second.id));
     assert!(ok(b.sessions.delete(&second.id).await, "delete"));
     assert_eq!(due(t0 + 2 * HOUR_MS).await, [] as [SessionId; 0], "an erased session is gone from the index");
 }

@@ -13,15 +13,15 @@ fn session_pk(id: &SessionId) -> String {
     format!("S#{id}")
 }
 
-/// The sparse index of sessions whose case may go quiet: its partition attribute (one
-/// value) and its sort attribute (when the case counts as abandoned).
+/// The sparse index of sessions whose case waits on the visitor: its partition attribute
+/// (one value) and its sort attribute (since when the case has waited).
 pub const IDLE_INDEX: &str = "IdleCases";
 const IDLE_PARTITION: &str = "IDLE";
 
 /// Puts the session's item in the idle-case index while its case waits on the visitor
 /// (the item is written whole, so out of it otherwise).
 fn watch_idle(item: &mut Item, session: &Session) {
-    if let Some(at) = session.idle_watch_at() {
+    if let Some(at) = session.waiting_since() {
         item.insert("iw".into(), s(IDLE_PARTITION));
         item.insert("wa".into(), n(at));
     }
@@ -150,7 +150,7 @@ impl SessionStore for Dynamo {
         Ok(existed)
     }
 
-    async fn idle_cases(&self, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
+    async fn idle_cases(&self, quiet_since: i64, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
         let mut ids = Vec::new();
         let mut start = None;
         loop {
@@ -159,10 +159,11 @@ impl SessionStore for Dynamo {
                 .query()
                 .table_name(&self.table)
                 .index_name(IDLE_INDEX)
-                .key_condition_expression("iw = :iw AND wa <= :now")
+                .key_condition_expression("iw = :iw AND wa <= :quiet")
                 // An expired session waits for TTL to remove it; it is nobody's case.
                 .filter_expression("exp > :now")
                 .expression_attribute_values(":iw", s(IDLE_PARTITION))
+                .expression_attribute_values(":quiet", n(quiet_since))
                 .expression_attribute_values(":now", n(now))
                 .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
