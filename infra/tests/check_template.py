@@ -322,10 +322,15 @@ def check_bootstrap_agrees(t, problems):
         problems.append("bootstrap: MAX_RECEIVE_COUNT differs from the template's maxReceiveCount")
     if int(consts.get("VISIBILITY_TIMEOUT_SECS", -1)) != int(main[0].get("VisibilityTimeout", 30)):
         problems.append("bootstrap: VISIBILITY_TIMEOUT_SECS differs from the template's VisibilityTimeout")
+    sessions = read(os.path.join(REPO, "shared", "src", "backends", "aws", "dynamo", "sessions.rs"))
     for table in resources(t, "AWS::DynamoDB::Table").values():
         p = table["Properties"]
         keys = [k["AttributeName"] for k in p.get("KeySchema", [])]
         ttl = p.get("TimeToLiveSpecification", {}).get("AttributeName")
+        for index in p.get("GlobalSecondaryIndexes", []):
+            keys += [k["AttributeName"] for k in index["KeySchema"]]
+            if f'"{index["IndexName"]}"' not in sessions:
+                problems.append(f"bootstrap: the index {index['IndexName']!r} of the template is not the code's")
         for name in keys + [ttl]:
             if f'"{name}"' not in text:
                 problems.append(f"bootstrap: the table attribute {name!r} of the template is not created by sti aws bootstrap")

@@ -198,6 +198,21 @@ class TemplateInvariants(unittest.TestCase):
             self.assertEqual(res(TEMPLATE, subscription)["TopicArn"], {"Ref": "TicketsTopic"})
             self.assertEqual(res(TEMPLATE, subscription)["Endpoint"], {"Ref": parameter})
         self.assertFlags(lambda t: res(t, "Table").pop("StreamSpecification"), "Table: no stream feeds the ticket notifier")
+        schedule = notifier["Events"]["AbandonedCases"]
+        self.assertEqual((schedule["Type"], schedule["Properties"]["Schedule"]), ("Schedule", "rate(5 minutes)"))
+        self.assertEqual(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["CASE_ABANDONED_AFTER"], "30m")
+        index = table["GlobalSecondaryIndexes"][0]
+        self.assertEqual(index["IndexName"], "IdleCases")
+        self.assertIn({"Effect": "Allow", "Action": "dynamodb:Query", "Resource": {"Fn::Sub": "${Table.Arn}/index/IdleCases"}},
+                      [s for p in notifier["Policies"] if isinstance(p, dict) for s in p.get("Statement", [])])
+        self.assertFlags(
+            lambda t: res(t, "Table")["GlobalSecondaryIndexes"][0].__setitem__("IndexName", "Idle"),
+            "the index 'Idle' of the template is not the code's",
+        )
+        self.assertFlags(
+            lambda t: res(t, "Table")["GlobalSecondaryIndexes"][0]["KeySchema"][1].__setitem__("AttributeName", "since"),
+            "'since' of the template is not created",
+        )
         self.assertFlags(
             lambda t: res(t, "TicketNotifierFunction")["Events"]["NewTickets"]["Properties"].pop("DestinationConfig"),
             "no on-failure destination",

@@ -144,11 +144,12 @@ mod sqs_worker {
 }
 
 #[cfg(all(feature = "webhooks", feature = "aws"))]
-pub use ticket_notifier::{handle_ticket_stream, serve_ticket_notifier};
+pub use ticket_notifier::{handle_notifier_event, serve_ticket_notifier};
 
 /// The ticket-notifier function: the tickets table's stream adapted to the notifier's
 /// batch, its first failure adapted to a partial batch response (Lambda retries from
-/// there, and after a day sends the record to the on-failure destination).
+/// there, and after a day sends the record to the on-failure destination); and, on its
+/// schedule, the count of cases visitors walked away from.
 #[cfg(all(feature = "webhooks", feature = "aws"))]
 mod ticket_notifier {
     use lambda_runtime::{LambdaEvent, service_fn};
@@ -157,18 +158,34 @@ mod ticket_notifier {
     use super::{Error, app_from_env, init_tracing};
     use crate::app::App;
     use crate::backends::aws::{TicketsTopic, sdk_config};
-    use crate::backends::ticket_stream::new_tickets;
+    use crate::backends::ticket_stream::{is_schedule, new_tickets};
     use crate::config::BackendKind;
     use crate::ports::TicketAnnouncer;
     use crate::services::notify::deliver::Deliverer;
+    use crate::services::outcomes::{SWEEP_BATCH, count_abandoned};
 
-    /// One stream event through the deliverer; the answer Lambda reads.
-    pub async fn handle_ticket_stream(
+    /// Sweeps per scheduled invocation, at most (each looks at up to `SWEEP_BATCH` cases).
+    const SWEEPS_PER_SCHEDULE: usize = 10;
+
+    /// One event, the stream's or the schedule's; the answer Lambda reads.
+    pub async fn handle_notifier_event(
         app: &App,
         deliverer: &Deliverer,
         topic: Option<&dyn TicketAnnouncer>,
         event: &Value,
     ) -> Result<Value, Error> {
+        if is_schedule(event) {
+            let mut counted = 0;
+            for _ in 0..SWEEPS_PER_SCHEDULE {
+                let n = count_abandoned(app, app.now_ms()).await.map_err(|e| Error::from(e.to_string()))?;
+                counted += n;
+                if (n as usize) < SWEEP_BATCH {
+                    break;
+                }
+            }
+            tracing::info!(counted, "schedule: cases left at the bot's steps counted");
+            return Ok(json!({ "abandonedCases": counted }));
+        }
         let records = new_tickets(event).map_err(Error::from)?;
         let failed = deliverer.handle_stream(app, &records, topic).await;
         let tickets = records.iter().filter(|r| r.ticket.is_some()).count();
@@ -187,7 +204,7 @@ mod ticket_notifier {
         };
         let (app, deliverer, topic) = (&app, &deliverer, topic.as_ref());
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-            handle_ticket_stream(app, deliverer, topic.map(|t| t as &dyn TicketAnnouncer), &event.payload).await
+            handle_notifier_event(app, deliverer, topic.map(|t| t as &dyn TicketAnnouncer), &event.payload).await
         }))
         .await
     }

@@ -117,3 +117,44 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A tickets topic on moto with a queue subscribed to it, to read what was published.
+pub struct TicketsInbox {
+    pub topic_arn: String,
+    queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl TicketsInbox {
+    pub async fn create(moto: &Moto) -> TicketsInbox {
+        let sdk = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
+        let sns = aws_sdk_sns::Client::new(&sdk);
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let topic = sns.create_topic().name(Moto::unique("tickets")).send().await.ok().and_then(|t| t.topic_arn);
+        let topic_arn = topic.unwrap_or_else(|| panic!("no topic"));
+        let queue =
+            sqs.create_queue().queue_name(Moto::unique("tickets-inbox")).send().await.ok().and_then(|q| q.queue_url);
+        let queue_url = queue.unwrap_or_else(|| panic!("no queue"));
+        let queue_arn =
+            format!("arn:aws:sqs:us-east-1:123456789012:{}", queue_url.rsplit('/').next().unwrap_or_default());
+        let subscribed = sns.subscribe().topic_arn(&topic_arn).protocol("sqs").endpoint(&queue_arn).send().await;
+        assert!(subscribed.is_ok(), "{subscribed:?}");
+        TicketsInbox { topic_arn, queue_url, sqs }
+    }
+
+    /// The messages published so far (taken off the queue).
+    pub async fn published(&self) -> Vec<String> {
+        let messages = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(2)
+            .send()
+            .await;
+        messages
+            .ok()
+            .map(|m| m.messages().iter().filter_map(|m| m.body().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+}

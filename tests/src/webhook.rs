@@ -17,6 +17,20 @@ pub struct Delivery {
     pub answered: u16,
 }
 
+impl Delivery {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The check a receiver makes: HMAC-SHA256 of "<timestamp>.<body>" with the shared
+    /// secret, and a plausible timestamp.
+    pub fn signed_with(&self, secret: &str) -> bool {
+        let timestamp: i64 = self.header("x-sti-timestamp").parse().unwrap_or(0);
+        timestamp > 1_700_000_000
+            && self.header("x-sti-signature") == sti_shared::services::notify::signature(secret, timestamp, &self.body)
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct Receiver {
     /// Statuses to answer, in order; 200 once they run out.

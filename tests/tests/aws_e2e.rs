@@ -524,24 +524,15 @@ async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws
     let moto = Moto::start();
     let mut stack = Stack::new(&moto);
     stack.bootstrap(&moto);
-    let sdk = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let topic = sns.create_topic().name(Moto::unique("tickets")).send().await.ok().and_then(|t| t.topic_arn);
-    let topic = topic.unwrap_or_else(|| panic!("no topic"));
-    let inbox =
-        sqs.create_queue().queue_name(Moto::unique("tickets-inbox")).send().await.ok().and_then(|q| q.queue_url);
-    let inbox = inbox.unwrap_or_else(|| panic!("no queue"));
-    let inbox_arn = format!("arn:aws:sqs:us-east-1:123456789012:{}", inbox.rsplit('/').next().unwrap_or_default());
-    let subscribed = sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&inbox_arn).send().await;
-    assert!(subscribed.is_ok(), "{subscribed:?}");
+    let inbox = sti_e2e::aws_stack::TicketsInbox::create(&moto).await;
     let addr = free_port();
     let receiver = Receiver::default();
     let hook = receiver.serve(addr).await;
     for (k, v) in [
-        ("TICKETS_TOPIC_ARN", topic.as_str()),
+        ("TICKETS_TOPIC_ARN", inbox.topic_arn.as_str()),
         ("TICKET_WEBHOOK_URL", &hook),
         ("TICKET_WEBHOOK_SECRET", "aws-hook-secret"),
+        ("CASE_ABANDONED_AFTER", "1s"),
     ] {
         stack.env.push((k.to_owned(), v.to_owned()));
     }
@@ -566,16 +557,8 @@ async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws
 
     let got = receiver.deliveries();
     assert_eq!(got.len(), 1, "posted once: {got:?}");
-    let d = &got[0];
-    let timestamp: i64 = d.headers.get("x-sti-timestamp").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0);
-    let signature = d.headers.get("x-sti-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    assert_eq!(signature, sti_shared::services::notify::signature("aws-hook-secret", timestamp, &d.body));
-    assert!(d.body.contains(&ticket_id));
-    let messages = sqs.receive_message().queue_url(&inbox).max_number_of_messages(10).wait_time_seconds(2).send().await;
-    let published: Vec<String> = messages
-        .ok()
-        .map(|m| m.messages().iter().filter_map(|m| m.body().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    assert!(got[0].signed_with("aws-hook-secret") && got[0].body.contains(&ticket_id), "{got:?}");
+    let published = inbox.published().await;
     assert_eq!(published.len(), 1, "published once: {published:?}");
     assert!(published[0].contains(&ticket_id) && published[0].contains("/api/ticket/"), "{}", published[0]);
     let aws = stack.backend(&moto).await;
@@ -586,4 +569,19 @@ async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws
     let notification = stored.ok().flatten().map(|t| t.notification).unwrap_or_default();
     assert_eq!(notification.state, sti_shared::ports::NotifyState::Delivered);
     assert!(notification.announced);
+
+    // The schedule counts a case left at the bot's steps (CASE_ABANDONED_AFTER, 1s here), once.
+    let left = body(&invoke("greeting", event("greeting")).await)["sessionId"].as_str().unwrap_or_default().to_owned();
+    for message in ["soy Ana", "la impresora no imprime"] {
+        let mut say = event("chat");
+        say["body"] = serde_json::Value::String(json!({ "sessionId": left, "message": message }).to_string());
+        invoke("chat", say).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let swept = invoke("ticket-notifier", event("ticket-notifier-schedule")).await;
+    assert_eq!(swept, json!({ "abandonedCases": 1 }));
+    let again = invoke("ticket-notifier", event("ticket-notifier-schedule")).await;
+    assert_eq!(again, json!({ "abandonedCases": 0 }), "each case once");
+    let counters = aws.counters.snapshot().await.unwrap_or_default();
+    assert_eq!(counters.get("outcomes.printer.abandoned"), Some(&1), "{counters:?}");
 }

@@ -249,3 +249,68 @@ async fn the_load_tool_runs_against_cargo_lambda_watch() {
     assert!(printed.contains("cold starts (not in the figures): /lambda-url/health/api/health"), "{printed}");
     println!("{printed}");
 }
+
+/// The ticket-notifier under `cargo lambda watch` on the AWS backend (moto), invoked as
+/// Lambda invokes it: the table stream's record from `events/` naming a new ticket is
+/// posted to the webhook, signed, and published to the tickets topic, once (a redelivery
+/// changes nothing); the schedule's event from `events/` counts the case left at the
+/// bot's steps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_notifier_under_cargo_lambda_watch_on_moto() {
+    use sti_e2e::aws_stack::{Stack, TicketsInbox};
+    use sti_e2e::moto::Moto;
+    use sti_e2e::sample_event;
+    use sti_e2e::webhook::{Receiver, free_port};
+    let moto = Moto::start();
+    let mut stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let inbox = TicketsInbox::create(&moto).await;
+    let receiver = Receiver::default();
+    let hook = receiver.serve(free_port()).await;
+    for (k, v) in [
+        ("TICKETS_TOPIC_ARN", inbox.topic_arn.as_str()),
+        ("TICKET_WEBHOOK_URL", &hook),
+        ("TICKET_WEBHOOK_SECRET", "watch-hook-secret"),
+        ("CASE_ABANDONED_AFTER", "1s"),
+    ] {
+        stack.env.push((k.to_owned(), v.to_owned()));
+    }
+    let dir = data_dir();
+    let watch = start_watch(dir.path(), &stack.env()).await;
+    let api = Api::new(&watch.base);
+    let post = |function: &'static str, path: &'static str, body: Value| {
+        let api = api.clone();
+        let target = url(&watch, function, path);
+        async move { api.send(api.client.post(target).json(&body)).await }
+    };
+    let invoke = |function: &'static str, event: Value| {
+        let api = api.clone();
+        let target = format!("{}/2015-03-31/functions/{function}/invocations", watch.base);
+        async move { api.send(api.client.post(target).json(&event)).await.json() }
+    };
+    let greet = || async { post("greeting", "/api/greeting", json!({})).await.json()["sessionId"].clone() };
+
+    let left = greet().await;
+    for message in ["soy Ana", "la impresora no imprime"] {
+        let r = post("chat", "/api/chat", json!({ "sessionId": left, "message": message })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let opened = post("whatsapp-ticket", "/api/whatsapp-ticket", json!({ "sessionId": greet().await })).await;
+    let ticket_id = opened.json()["ticketId"].as_str().unwrap_or_else(|| panic!("{}", opened.body)).to_owned();
+
+    let mut stream = sample_event("ticket-notifier");
+    stream["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = json!(format!("T#{ticket_id}"));
+    assert_eq!(invoke("ticket-notifier", stream.clone()).await["batchItemFailures"], json!([]));
+    assert_eq!(invoke("ticket-notifier", stream).await["batchItemFailures"], json!([]), "a redelivery");
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 1, "posted once: {got:?}");
+    assert!(got[0].signed_with("watch-hook-secret") && got[0].body.contains(&ticket_id), "{got:?}");
+    let published = inbox.published().await;
+    assert_eq!(published.len(), 1, "published once: {published:?}");
+    assert!(published[0].contains(&ticket_id), "{}", published[0]);
+
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let schedule = sample_event("ticket-notifier-schedule");
+    assert_eq!(invoke("ticket-notifier", schedule.clone()).await, json!({ "abandonedCases": 1 }));
+    assert_eq!(invoke("ticket-notifier", schedule).await, json!({ "abandonedCases": 0 }), "each case once");
+}

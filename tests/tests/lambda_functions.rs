@@ -261,3 +261,34 @@ async fn the_ticket_notifier_posts_new_tickets_and_reports_the_ones_to_retry() {
     assert_eq!(answered, [500, 200], "posted until delivered, then never again");
     assert!(got[1].body.contains(&id));
 }
+
+/// The ticket-notifier's schedule under the runtime client: the demo session, at the
+/// bot's steps and then silent for `CASE_ABANDONED_AFTER`, is counted abandoned once, and
+/// the metrics function shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_notifiers_schedule_counts_the_cases_left_at_the_steps() {
+    let dir = data_dir();
+    seed(dir.path());
+    let data = dir.path().to_string_lossy().into_owned();
+    let env = [
+        ("STI_DATA_DIR", data.as_str()),
+        ("LOG_TOKEN", LOG_TOKEN),
+        ("RUST_LOG", "info"),
+        ("CASE_ABANDONED_AFTER", "1s"),
+    ];
+    let (answer, _) = run_once("chat", event("chat"), &env).await;
+    let body: Value = serde_json::from_str(&body_of(&answer)).unwrap_or_default();
+    assert_eq!(body["state"], "steps", "{body}");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (swept, _) = run_once("ticket-notifier", event("ticket-notifier-schedule"), &env).await;
+    assert_eq!(swept, serde_json::json!({ "abandonedCases": 1 }));
+    let (again, _) = run_once("ticket-notifier", event("ticket-notifier-schedule"), &env).await;
+    assert_eq!(again, serde_json::json!({ "abandonedCases": 0 }), "each case once");
+    let (metrics, _) = run_once("metrics", event("metrics"), &env).await;
+    let metrics: Value = serde_json::from_str(&body_of(&metrics)).unwrap_or_default();
+    let lines = metrics["outcomes"]["byCategory"].as_array().cloned().unwrap_or_default();
+    assert!(
+        lines.iter().any(|l| l["outcome"] == "abandoned" && l["count"] == 1 && l["category"] == "printer"),
+        "{metrics}"
+    );
+}

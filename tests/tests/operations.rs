@@ -196,3 +196,63 @@ async fn requests_beyond_the_in_flight_limit_wait_for_a_slot() {
     assert_eq!(api.get("/api/health").await.status, StatusCode::OK);
     assert!(asked.elapsed() < Duration::from_millis(1_500), "a free slot answers at once");
 }
+
+/// `sti report` reads the store `sti serve` writes (while it serves): a case solved in the
+/// first round, one handed to a technician, a rating and the ticket resolved, in a table
+/// and as JSON — the same figures as `/api/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_prints_how_cases_ended_from_the_store() {
+    use serde_json::json;
+    let dir = data_dir();
+    let server = Server::start(dir.path(), &[]);
+    let api = Api::new(&server.base);
+    let press = |sid: &str, value: &str| json!({ "sessionId": sid, "action": "button", "value": value });
+    let solved = api.greeting().await;
+    api.chat(&solved, "soy Ana").await;
+    api.chat(&solved, "la impresora no imprime").await;
+    assert_eq!(api.post_json("/api/chat", &press(&solved, "yes")).await.json()["state"], "solved");
+    let rated = api.post_json("/api/feedback", &json!({ "sessionId": solved, "rating": "up" })).await;
+    assert_eq!(rated.status, StatusCode::CREATED, "{}", rated.body);
+    let handed = api.greeting().await;
+    api.chat(&handed, "soy Beto").await;
+    api.chat(&handed, "no tengo internet").await;
+    let (_, ticket_path) = api.open_ticket(&handed).await;
+    let resolve = ticket_path.replacen('?', "/resolve?", 1);
+    let resolved = api.post_raw(&resolve, "application/x-www-form-urlencoded", "note=listo").await;
+    assert!(resolved.status.is_success() || resolved.status == StatusCode::SEE_OTHER, "{}", resolved.body);
+
+    let report = |args: &'static [&'static str]| {
+        let data = dir.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            Command::new(sti_bin())
+                .arg("report")
+                .args(args)
+                .arg("--data-dir")
+                .arg(&data)
+                .env_remove("STI_BACKEND")
+                .env_remove("STI_ENV")
+                .output()
+                .unwrap_or_else(|e| panic!("sti report: {e}"))
+        })
+    };
+    let table = report(&["--since", "7d"]).await.unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(table.status.success(), "{text}{}", String::from_utf8_lossy(&table.stderr));
+    let row = |name: &str| text.lines().find(|l| l.starts_with(name)).map(|l| l.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(row("internet"), Some(vec!["internet", "0", "0", "1", "0", "1", "0", "%"]), "{text}");
+    assert_eq!(row("printer"), Some(vec!["printer", "1", "0", "0", "0", "1", "100", "%"]), "{text}");
+    assert_eq!(row("all"), Some(vec!["all", "1", "0", "1", "0", "2", "50", "%"]), "{text}");
+    assert!(text.contains("ratings: 1 up, 0 down; satisfaction 100 %"), "{text}");
+    assert!(text.contains("tickets: 1 opened, 1 resolved;"), "{text}");
+
+    let as_json = report(&["--since", "1d", "--json"]).await.unwrap_or_else(|e| panic!("{e}"));
+    let reported: serde_json::Value = serde_json::from_slice(&as_json.stdout).unwrap_or_default();
+    let metrics = api.get("/api/metrics").await.json();
+    assert_eq!(reported["outcomes"], metrics["outcomes"], "{reported}");
+    assert_eq!(reported["feedback"], metrics["feedback"]);
+    assert_eq!(reported["tickets"]["resolved"], 1);
+
+    let refused = report(&["--since", "a while"]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--since a while: expected a period such as 7d"));
+}

@@ -42,6 +42,13 @@ struct StringAttribute {
     s: String,
 }
 
+/// Whether the event is the function's EventBridge schedule rather than the stream: then
+/// it counts the cases visitors walked away from.
+pub fn is_schedule(event: &serde_json::Value) -> bool {
+    event.get("source").and_then(serde_json::Value::as_str) == Some("aws.events")
+        && event.get("detail-type").and_then(serde_json::Value::as_str) == Some("Scheduled Event")
+}
+
 /// The records of a stream event in order; `ticket` is set for an inserted ticket item
 /// (`pk = T#<id>`, `sk = T`), not for pointers, other items, updates or removals. An event
 /// that is not a stream event at all is an error (the function's input is wrong).
@@ -100,6 +107,15 @@ mod tests {
                 ("104".to_owned(), None),
             ]
         );
+    }
+
+    #[test]
+    fn the_schedule_is_told_from_the_stream() {
+        let schedule = json!({ "version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-12-06T01:00:00Z", "region": "us-east-1", "resources": [], "detail": {} });
+        assert!(is_schedule(&schedule));
+        assert!(!is_schedule(&json!({ "Records": [record("INSERT", "T#STI-20261205-ABCDEF", "T", "1")] })));
+        assert!(!is_schedule(&json!({ "detail-type": "Scheduled Event", "source": "someone.else" })));
     }
 
     #[test]

@@ -211,16 +211,8 @@ pub async fn sessions_idle_cases_are_found_once_due(b: &Backend) {
         found.into_iter().filter(|id| mine.contains(&id)).collect::<Vec<_>>()
     };
     assert_eq!(due(t0 + QUIET - 1).await, [] as [SessionId; 0], "not due yet");
-    assert_eq!(
-        due(t0 + QUIET).await,
-        std::slice::from_ref(&first.id),
-        "due, and the expired one is nobody's"
-    );
-    assert_eq!(
-        due(t0 + QUIET + 10 * MINUTE_MS).await,
-        [first.id.clone(), second.id.clone()],
-        "earliest first"
-    );
+    assert_eq!(due(t0 + QUIET).await, std::slice::from_ref(&first.id), "due, and the expired one is nobody's");
+    assert_eq!(due(t0 + QUIET + 10 * MINUTE_MS).await, [first.id.clone(), second.id.clone()], "earliest first");
 
     // A turn that leaves the steps takes the session out; one that stays moves its time.
     let mut solved = turn(&first, t0 + 35 * MINUTE_MS, "sí", None);
