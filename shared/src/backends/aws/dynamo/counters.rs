@@ -55,35 +55,25 @@ impl Counters for Dynamo {
     }
 
     async fn daily_sums(&self, from: &str, to: &str) -> StoreResult<BTreeMap<String, i64>> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(DAILY))
+            .expression_attribute_values(":from", s(format!("{from}#")))
+            // '$' sorts right after '#': every name of the last day.
+            .expression_attribute_values(":to", s(format!("{to}$")))
+            .consistent_read(true);
         let mut sums = BTreeMap::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(DAILY))
-                .expression_attribute_values(":from", s(format!("{from}#")))
-                // '$' sorts right after '#': every name of the last day.
-                .expression_attribute_values(":to", s(format!("{to}$")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk("Query", e))?;
-            for item in out.items.unwrap_or_default() {
-                if let (Some((_, name)), Some(v)) =
-                    (attr_s(&item, "sk").and_then(|k| k.split_once('#')), attr_n(&item, "v"))
-                {
-                    *sums.entry(name.to_owned()).or_insert(0) += v;
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(sums),
+        for item in self.query_pages(query, None).await? {
+            if let (Some((_, name)), Some(v)) =
+                (attr_s(&item, "sk").and_then(|k| k.split_once('#')), attr_n(&item, "v"))
+            {
+                *sums.entry(name.to_owned()).or_insert(0) += v;
             }
         }
+        Ok(sums)
     }
 
     async fn set(&self, name: &str, value: i64) -> StoreResult<()> {

@@ -144,32 +144,40 @@ impl Dynamo {
         Ok(out.item)
     }
 
-    /// Every item of partition `pk` whose sort key starts with `prefix`, in order.
-    async fn query(&self, pk: &str, prefix: &str, newest_first: bool, limit: Option<i32>) -> StoreResult<Vec<Item>> {
+    /// The items `query` finds, page after page, until `limit` of them (if given).
+    async fn query_pages(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: Option<usize>,
+    ) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
-        let mut start: Option<Item> = None;
+        let mut start = None;
         loop {
-            let mut request = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(pk));
-            // DynamoDB refuses an empty begins_with operand: the whole partition then.
-            request = if prefix.is_empty() {
-                request.key_condition_expression("pk = :pk")
-            } else {
-                request
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expression_attribute_values(":prefix", s(prefix))
-            };
-            let mut request =
-                request.consistent_read(true).scan_index_forward(!newest_first).set_exclusive_start_key(start.take());
-            if let Some(limit) = limit {
-                request = request.limit(limit - items.len() as i32);
-            }
-            let out = request.send().await.map_err(|e| sdk("Query", e))?;
+            let out = query.clone().set_exclusive_start_key(start.take()).send().await.map_err(|e| sdk("Query", e))?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
-                Some(key) if limit.is_none_or(|l| (items.len() as i32) < l) => start = Some(key),
-                _ => return Ok(items),
+                Some(key) if limit.is_none_or(|l| items.len() < l) => start = Some(key),
+                _ => {
+                    items.truncate(limit.unwrap_or(usize::MAX));
+                    return Ok(items);
+                }
             }
         }
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix`, in order.
+    async fn query(&self, pk: &str, prefix: &str, newest_first: bool, limit: Option<i32>) -> StoreResult<Vec<Item>> {
+        let request = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(pk));
+        // DynamoDB refuses an empty begins_with operand: the whole partition then.
+        let request = if prefix.is_empty() {
+            request.key_condition_expression("pk = :pk")
+        } else {
+            request
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix))
+        };
+        let request = request.consistent_read(true).scan_index_forward(!newest_first).set_limit(limit);
+        self.query_pages(request, limit.and_then(|l| usize::try_from(l).ok())).await
     }
 
     async fn delete_keys(&self, keys: Vec<(String, String)>) -> StoreResult<()> {

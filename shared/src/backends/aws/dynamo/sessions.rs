@@ -151,39 +151,23 @@ impl SessionStore for Dynamo {
     }
 
     async fn idle_cases(&self, quiet_since: i64, now: i64, limit: usize) -> StoreResult<Vec<SessionId>> {
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(IDLE_INDEX)
-                .key_condition_expression("iw = :iw AND wa <= :quiet")
-                // An expired session waits for TTL to remove it; it is nobody's case.
-                .filter_expression("exp > :now")
-                .expression_attribute_values(":iw", s(IDLE_PARTITION))
-                .expression_attribute_values(":quiet", n(quiet_since))
-                .expression_attribute_values(":now", n(now))
-                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk("Query", e))?;
-            let found = out.items.unwrap_or_default();
-            ids.extend(
-                found
-                    .iter()
-                    .filter_map(|i| attr_s(i, "pk")?.strip_prefix("S#").and_then(|id| SessionId::parse(id).ok())),
-            );
-            match out.last_evaluated_key {
-                Some(key) if ids.len() < limit => start = Some(key),
-                _ => {
-                    ids.truncate(limit);
-                    return Ok(ids);
-                }
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(IDLE_INDEX)
+            .key_condition_expression("iw = :iw AND wa <= :quiet")
+            // An expired session waits for TTL to remove it; it is nobody's case.
+            .filter_expression("exp > :now")
+            .expression_attribute_values(":iw", s(IDLE_PARTITION))
+            .expression_attribute_values(":quiet", n(quiet_since))
+            .expression_attribute_values(":now", n(now))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        let items = self.query_pages(query, Some(limit)).await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| attr_s(i, "pk")?.strip_prefix("S#").and_then(|id| SessionId::parse(id).ok()))
+            .collect())
     }
 
     async fn purge_expired(&self, _now: i64) -> StoreResult<u64> {
