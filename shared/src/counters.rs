@@ -74,7 +74,7 @@ pub fn outcome_key(category: &str, outcome: crate::chat::CaseOutcome) -> &'stati
     use std::collections::HashMap;
     use std::sync::LazyLock;
     static KEYS: LazyLock<HashMap<(&'static str, &'static str), &'static str>> = LazyLock::new(|| {
-        let categories = crate::chat::kb::CATEGORIES.iter().chain(std::iter::once(&crate::chat::kb::GENERAL));
+        let categories = crate::chat::kb::categories().chain(std::iter::once(&crate::chat::kb::GENERAL));
         categories
             .flat_map(|c| crate::chat::CaseOutcome::ALL.map(|o| (c.id, o.as_str())))
             .map(|(c, o)| ((c, o), &*Box::leak(format!("{OUTCOMES}{c}.{o}").into_boxed_str())))

@@ -1,9 +1,11 @@
 //! Problem classification: free text → knowledge-base category, tolerant of accents,
-//! typos and word order.
+//! typos and word order. Every category's keywords score the words; then a named device
+//! narrows the choice to its family (`devices`), and a request for help doing something
+//! prefers a guide while a report of something broken prefers troubleshooting (`requests`).
 
 use std::sync::LazyLock;
 
-use super::kb::{CATEGORIES, Category};
+use super::kb::{self, Category, Kind};
 use crate::text::{fuzzy_eq_sized, words};
 
 /// One word of a keyword pattern.
@@ -11,6 +13,7 @@ struct PatternWord {
     word: String,
     chars: usize,
     stem: bool,
+    exact: bool,
 }
 
 impl PatternWord {
@@ -18,6 +21,8 @@ impl PatternWord {
         let token = &message.tokens[at];
         if self.stem {
             token.starts_with(&self.word)
+        } else if self.exact {
+            *token == self.word
         } else {
             fuzzy_eq_sized(token, message.chars[at], &self.word, self.chars)
         }
@@ -43,13 +48,18 @@ impl Keyword {
             Some(b'~') => (Strength::Weak, &raw[1..]),
             _ => (Strength::Normal, raw),
         };
+        // `=word`: that word exactly, where a typo would make another word ("raton", "rato").
+        let (exact, raw) = match raw.strip_prefix('=') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
         let mut out = Vec::new();
         for piece in raw.split_whitespace() {
             let stem = piece.ends_with('*');
             let tokens = words(piece.trim_end_matches('*'));
             let last = tokens.len().saturating_sub(1);
             for (i, word) in tokens.into_iter().enumerate() {
-                out.push(PatternWord { chars: word.chars().count(), word, stem: stem && i == last });
+                out.push(PatternWord { chars: word.chars().count(), word, stem: stem && i == last, exact });
             }
         }
         Keyword { words: out, strength }
@@ -103,8 +113,29 @@ struct Message {
     by_first_char: Vec<(char, Vec<usize>)>,
 }
 
+/// "leeenta" → "lenta", "nooo" → "no": a vowel typed three or more times in a row is one
+/// vowel (no Spanish or English word has such a run; consonants may: "pppoe", "www").
+fn collapse_runs(token: String) -> String {
+    let vowel = |b: u8| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u');
+    // Bytes first: most tokens have no run at all, and need no copy.
+    if !token.as_bytes().windows(3).any(|w| vowel(w[0]) && w[0] == w[1] && w[1] == w[2]) {
+        return token;
+    }
+    let chars: Vec<char> = token.chars().collect();
+    let mut out = String::with_capacity(token.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|&&c| c == chars[i]).count();
+        let keep = if run >= 3 && chars[i].is_ascii() && vowel(chars[i] as u8) { 1 } else { run };
+        out.extend(std::iter::repeat_n(chars[i], keep));
+        i += run;
+    }
+    out
+}
+
 impl Message {
     fn new(tokens: Vec<String>) -> Message {
+        let tokens: Vec<String> = tokens.into_iter().map(collapse_runs).collect();
         let mut by_first_char: Vec<(char, Vec<usize>)> = Vec::new();
         for (i, t) in tokens.iter().enumerate() {
             let Some(c) = t.chars().next() else { continue };
@@ -154,8 +185,7 @@ struct CompiledCategory {
 }
 
 static COMPILED: LazyLock<Vec<CompiledCategory>> = LazyLock::new(|| {
-    CATEGORIES
-        .iter()
+    kb::categories()
         .map(|category| CompiledCategory {
             category,
             keywords: category.keywords.iter().map(|k| Keyword::parse(k)).collect(),
@@ -219,22 +249,93 @@ pub enum Classification {
 
 /// Scores every category against `text`, best first; categories that match nothing are left out.
 pub fn scores(text: &str) -> Vec<(&'static str, u32)> {
-    scores_of(&Message::new(words(text)))
+    scores_of(&Message::new(words(text))).into_iter().map(|(c, s)| (c.id, s)).collect()
 }
 
-fn scores_of(message: &Message) -> Vec<(&'static str, u32)> {
-    let mut scored: Vec<(&'static str, u32)> = COMPILED
+fn scores_of(message: &Message) -> Vec<(&'static Category, u32)> {
+    let mut scored: Vec<(&'static Category, u32)> = COMPILED
         .iter()
-        .map(|c| (c.category.id, category_score(&c.keywords, message)))
+        .map(|c| (c.category, category_score(&c.keywords, message)))
         .filter(|&(_, score)| score > 0)
         .collect();
     scored.sort_by_key(|s| std::cmp::Reverse(s.1));
     scored
 }
 
+/// The scored categories the message is about, best first: a named device keeps its
+/// family's (or, when none of them matched, or a request matched no guide, the family's
+/// first of the wanted kind); devices that share nothing each keep their best, as equals;
+/// then a request
+/// keeps the guides and a report the faults, when any of those are left.
+fn focus(message: &Message, scored: Vec<(&'static Category, u32)>) -> Vec<(&'static Category, u32)> {
+    let families = devices::families(message);
+    let want = requests::want(message);
+    let kind = match want {
+        requests::Want::Task => Some(Kind::Guide),
+        requests::Want::Fix => Some(Kind::Fault),
+        requests::Want::Either => None,
+    };
+    let mut pool = scored;
+    if !families.is_empty() {
+        let allowed = devices::allowed(&families);
+        pool.retain(|(c, _)| allowed.contains(&c.id));
+        // A request about a device with a guide gets it, even worded unlike its keywords;
+        // a report keeps what its words matched (a TV's guide covers its troubles too).
+        let lacks_guide = want == requests::Want::Task && !pool.iter().any(|(c, _)| c.kind == Kind::Guide);
+        if pool.is_empty() || lacks_guide {
+            let defaults = family_defaults(&families, want);
+            if pool.is_empty() || defaults.iter().any(|(c, _)| Some(c.kind) == kind) {
+                pool = defaults;
+            }
+        } else if families.len() > 1 && !devices::share_any(&families) {
+            pool = best_of_each(&families, pool);
+        }
+    }
+    if let Some(kind) = kind
+        && pool.iter().any(|(c, _)| c.kind == kind)
+    {
+        pool.retain(|(c, _)| c.kind == kind);
+    }
+    pool
+}
+
+/// The best-scored category of each family that has one, all at the best score: the
+/// visitor is asked which device to start with.
+fn best_of_each(
+    families: &[&'static [&'static str]],
+    pool: Vec<(&'static Category, u32)>,
+) -> Vec<(&'static Category, u32)> {
+    let top = pool.first().map_or(0, |(_, s)| *s);
+    let mut picked: Vec<(&'static Category, u32)> = Vec::new();
+    for family in families {
+        if let Some((c, _)) = pool.iter().find(|(c, _)| family.contains(&c.id))
+            && !picked.iter().any(|(p, _)| p.id == c.id)
+        {
+            picked.push((c, top));
+        }
+    }
+    if picked.len() > 1 { picked } else { pool }
+}
+
+/// Each named device's first category of the wanted kind (its first at all otherwise),
+/// equally likely.
+fn family_defaults(families: &[&'static [&'static str]], want: requests::Want) -> Vec<(&'static Category, u32)> {
+    let wanted = if want == requests::Want::Task { Kind::Guide } else { Kind::Fault };
+    let mut defaults: Vec<(&'static Category, u32)> = Vec::new();
+    for family in families {
+        let members = || family.iter().filter_map(|id| kb::category(id));
+        let Some(pick) = members().find(|c| c.kind == wanted).or_else(|| members().next()) else { continue };
+        if !defaults.iter().any(|(c, _)| c.id == pick.id) {
+            defaults.push((pick, 1));
+        }
+    }
+    defaults
+}
+
 pub fn classify(text: &str) -> Classification {
     let message = Message::new(words(text));
-    let scored = scores_of(&message);
+    let scored: Vec<(&'static str, u32)> =
+        focus(&message, scores_of(&message)).into_iter().map(|(c, s)| (c.id, s)).collect();
     match scored.as_slice() {
         [] => {
             let n = message.tokens.len();
@@ -257,5 +358,7 @@ pub fn names_a_problem(text: &str) -> bool {
     matches!(classify(text), Classification::Category(_) | Classification::Ambiguous(_))
 }
 
+mod devices;
+mod requests;
 #[cfg(test)]
 mod tests;

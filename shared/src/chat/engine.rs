@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::classify::{Classification, classify, names_a_problem};
 use super::intents::{self, Intent};
-use super::kb::{self, CATEGORIES, Category, GENERAL};
+use super::kb::{self, Category, GENERAL};
 use super::names::{NameAnswer, RejectReason, parse_name};
 use super::replies::{self, OfferReason, PrivacyTerms};
 use super::{Action, Attempt, Conversation, ImageNote, Input, Outcome, QuickReply, Reply, State, Turn};
@@ -197,6 +197,9 @@ fn on_problem_text(mut c: Conversation, raw: &str, masked: &str) -> Turn {
     }
 }
 
+/// What a vague first message is asked about: the devices people bring most.
+const VAGUE_CHOICES: &[&str] = &["power", "slow", "internet", "printer", "input", "phone"];
+
 fn clarify(mut c: Conversation, candidates: &[&str]) -> Turn {
     c.state = State::Clarify;
     let locale = c.locale;
@@ -204,9 +207,8 @@ fn clarify(mut c: Conversation, candidates: &[&str]) -> Turn {
     let mut options: Vec<QuickReply> = if ambiguous {
         candidates.iter().filter_map(|id| kb::category(id)).map(|cat| replies::category_option(locale, cat)).collect()
     } else {
-        CATEGORIES
-            .iter()
-            .filter(|cat| ["power", "slow", "internet", "printer", "display", "malware"].contains(&cat.id))
+        kb::categories()
+            .filter(|cat| VAGUE_CHOICES.contains(&cat.id))
             .map(|cat| replies::category_option(locale, cat))
             .collect()
     };

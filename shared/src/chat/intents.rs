@@ -90,6 +90,33 @@ const TECHNICIAN_PHRASES: &[&str] = &[
     "contactar",
 ];
 
+/// Technician words that are also apps a visitor may have trouble with.
+const CHANNELS: &[&str] = &["whatsapp", "wsp", "wpp"];
+
+/// Ways of saying an app misbehaves.
+const APP_TROUBLE: &[&str] = &[
+    "no abre",
+    "no anda",
+    "no funciona",
+    "no me deja",
+    "no carga",
+    "no llegan",
+    "no me llegan",
+    "no envia",
+    "no manda",
+    "se cierra",
+    "se cerro",
+    "se traba",
+    "doesn't",
+    "won't",
+    "not working",
+    "keeps",
+];
+
+fn says_app_trouble(tokens: &[String]) -> bool {
+    APP_TROUBLE.iter().any(|p| contains_phrase(tokens, p))
+}
+
 const YES_START: &[&str] = &[
     "si",
     "sii",
@@ -178,8 +205,13 @@ pub fn detect(text: &str) -> Option<Intent> {
     if short && RESTART.iter().any(|p| starts_with_phrase(&tokens, p) && p.split(' ').count() + 1 >= tokens.len()) {
         return Some(Intent::Restart);
     }
-    let wants_person = tokens.iter().any(|t| TECHNICIAN_WORDS.contains(&t.as_str()));
-    if wants_person && (tokens.len() <= 6 || TECHNICIAN_PHRASES.iter().any(|p| contains_phrase(&tokens, p))) {
+    let asks_by_phrase = TECHNICIAN_PHRASES.iter().any(|p| contains_phrase(&tokens, p));
+    let wants_person = tokens.iter().any(|t| {
+        // "whatsapp no abre" is the app's trouble, not a wish to go on by WhatsApp.
+        TECHNICIAN_WORDS.contains(&t.as_str())
+            && (!CHANNELS.contains(&t.as_str()) || asks_by_phrase || !says_app_trouble(&tokens))
+    });
+    if wants_person && (tokens.len() <= 6 || asks_by_phrase) {
         return Some(Intent::Technician);
     }
     if NO_ANYWHERE.iter().any(|p| contains_phrase(&tokens, p)) {
@@ -272,6 +304,8 @@ mod tests {
             NO_ANYWHERE,
             EN_WORDS,
             ES_WORDS,
+            CHANNELS,
+            APP_TROUBLE,
         ];
         for phrase in lists.iter().flat_map(|list| list.iter()) {
             assert_eq!(words(phrase).join(" "), *phrase, "write {phrase:?} folded, one space between words");
@@ -315,6 +349,10 @@ mod tests {
             ("start over", Some(Intent::Restart)),
             ("ya probé reiniciar la compu y nada", None),
             ("mi whatsapp no me deja mandar fotos desde la computadora del trabajo", None),
+            ("whatsapp no abre", None),
+            ("el wsp no anda", None),
+            ("por whatsapp", Some(Intent::Technician)),
+            ("prefiero seguir por whatsapp, no anda nada", Some(Intent::Technician)),
             ("la impresora hace ruido", None),
         ];
         for (text, expected) in cases {

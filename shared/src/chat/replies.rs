@@ -158,6 +158,9 @@ pub fn steps(locale: Locale, category: &Category, round: u8, steps: &[impl AsRef
     let numbered =
         steps.iter().enumerate().map(|(i, s)| format!("{}. {}", i + 1, s.as_ref())).collect::<Vec<_>>().join("\n");
     let general = category.id == super::kb::GENERAL.id;
+    if category.kind == super::kb::Kind::Guide {
+        return guide(locale, category, round, &numbered);
+    }
     match (locale, round, general) {
         (Locale::Es, 1, false) => {
             format!(
@@ -186,6 +189,18 @@ pub fn solved_options(locale: Locale) -> Vec<QuickReply> {
     match locale {
         Locale::Es => vec![opt("Sí", "yes"), opt("No", "no"), opt("Hablar con un técnico", "tech")],
         Locale::En => vec![opt("Yes", "yes"), opt("No", "no"), opt("Talk to a technician", "tech")],
+    }
+}
+
+/// A task, step by step: the same buttons ("Sí", "No", "Hablar con un técnico") answer
+/// whether it worked.
+fn guide(locale: Locale, category: &Category, round: u8, numbered: &str) -> String {
+    let title = super::capitalize_sentence(category.title(locale));
+    match (locale, round) {
+        (Locale::Es, 1) => format!("{title}: te guío paso a paso.\n\n{numbered}\n\n¿Pudiste hacerlo?"),
+        (Locale::Es, _) => format!("Probemos de otra forma:\n\n{numbered}\n\n¿Y ahora, pudiste?"),
+        (Locale::En, 1) => format!("{title}: here's how, step by step.\n\n{numbered}\n\nDid it work?"),
+        (Locale::En, _) => format!("Let's try another way:\n\n{numbered}\n\nDid it work now?"),
     }
 }
 

@@ -291,7 +291,7 @@ fn buttons_are_validated() {
 
 #[test]
 fn every_category_has_valid_step_sets() {
-    for category in kb::CATEGORIES.iter().chain(std::iter::once(&kb::GENERAL)) {
+    for category in kb::categories().chain(std::iter::once(&kb::GENERAL)) {
         for (label, steps) in [
             ("steps_es", category.steps_es),
             ("more_es", category.more_es),
@@ -303,7 +303,7 @@ fn every_category_has_valid_step_sets() {
         assert_eq!(category.steps_es.len(), category.steps_en.len(), "{} translations", category.id);
         assert_eq!(category.more_es.len(), category.more_en.len(), "{} translations", category.id);
     }
-    assert!(kb::CATEGORIES.len() >= 14);
+    assert!(kb::categories().count() >= 14);
 }
 
 #[test]
@@ -387,4 +387,52 @@ fn steps_open_with_the_problem_as_a_heading_in_both_languages() {
     let en = crate::chat::replies::steps(Locale::En, printer, 1, &["One"]);
     assert!(en.starts_with("The printer doesn't print: let's try this.\n\n1. One"), "{en}");
     assert!(!es.contains("para la") && !en.contains("for the"), "no title glued into a sentence");
+}
+
+/// "I need help doing something": the guide, step by step, with its own heading and
+/// question; "no" brings the second way, then a technician. Never the troubleshooting
+/// of a fault, in either language.
+#[test]
+fn a_request_gets_a_guide_and_its_second_way() {
+    let mut s = Script::start(Locale::Es);
+    s.say("Ana").say("quiero instalar anydesk para que me ayuden");
+    assert_eq!((s.state(), s.c.category.as_deref()), (State::Steps, Some("remote_help")));
+    assert!(s.last.text.starts_with("Instalar una app de asistencia remota: te guío paso a paso."), "{}", s.last.text);
+    assert!(s.last.text.contains("anydesk.com") && s.last.text.contains("Nunca le des ese número"), "{}", s.last.text);
+    assert!(s.last.text.ends_with("¿Pudiste hacerlo?"), "{}", s.last.text);
+    s.tap("no");
+    assert_eq!((s.state(), s.c.round), (State::Steps, 2));
+    assert!(
+        s.last.text.starts_with("Probemos de otra forma:") && s.last.text.contains("Asistencia rápida"),
+        "{}",
+        s.last.text
+    );
+    s.tap("no");
+    assert_eq!(s.state(), State::OfferTicket);
+
+    let mut en = Script::start(Locale::En);
+    en.say("Bob").say("how do I change my wifi password?");
+    assert_eq!(en.c.category.as_deref(), Some("router_setup"));
+    assert!(en.last.text.starts_with("Setting up the router: here's how, step by step."), "{}", en.last.text);
+    en.tap("no");
+    assert!(
+        en.last.text.contains("PPPoE") && en.last.text.contains("technician"),
+        "the WAN and the early ticket: {}",
+        en.last.text
+    );
+}
+
+/// Every guide, in both languages, has concrete steps for both rounds, and the remote-help
+/// one warns against giving its code to anyone but our technician.
+#[test]
+fn every_guide_has_two_rounds_in_both_languages() {
+    let guides: Vec<_> = kb::categories().filter(|c| c.kind == kb::Kind::Guide).collect();
+    assert!(guides.len() >= 7, "{}", guides.len());
+    for g in &guides {
+        for (locale, round) in [(Locale::Es, 1), (Locale::Es, 2), (Locale::En, 1), (Locale::En, 2)] {
+            assert!(g.steps(locale, round).len() >= 3, "{} {locale:?} round {round}", g.id);
+        }
+    }
+    let remote = kb::category("remote_help").unwrap_or(&kb::GENERAL);
+    assert!(remote.steps_es.iter().any(|s| s.contains("Nunca")) && remote.steps_en.iter().any(|s| s.contains("Never")));
 }

@@ -1,84 +1,19 @@
-//! The knowledge base: common problems, the words people use for them, and two rounds of
-//! concrete steps in Rioplatense Spanish and English.
-//!
-//! Keyword syntax (already folded: lowercase, no accents): `word` matches with typos,
-//! `stem*` matches any word starting with the stem, and several words form a phrase that
-//! must appear in order (one extra word may sit between two phrase words). A leading `!`
-//! marks a keyword that settles the category on its own (the device: "celular"), a
-//! leading `~` one that only hints at it (an app name: "zoom").
+//! Problems to troubleshoot.
 
-use super::Locale;
+use super::{Category, Kind};
 
-pub struct Category {
-    pub id: &'static str,
-    pub title_es: &'static str,
-    pub title_en: &'static str,
-    pub keywords: &'static [&'static str],
-    pub steps_es: &'static [&'static str],
-    pub more_es: &'static [&'static str],
-    pub steps_en: &'static [&'static str],
-    pub more_en: &'static [&'static str],
-}
-
-impl Category {
-    pub fn title(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => self.title_es,
-            Locale::En => self.title_en,
-        }
-    }
-
-    /// Round 1 is the first set of steps, round 2 the set for "no, sigo igual".
-    pub fn steps(&self, locale: Locale, round: u8) -> &'static [&'static str] {
-        match (locale, round) {
-            (Locale::Es, 1) => self.steps_es,
-            (Locale::Es, _) => self.more_es,
-            (Locale::En, 1) => self.steps_en,
-            (Locale::En, _) => self.more_en,
-        }
-    }
-}
-
-pub fn category(id: &str) -> Option<&'static Category> {
-    CATEGORIES.iter().chain(std::iter::once(&GENERAL)).find(|c| c.id == id)
-}
-
-/// Steps for problems that match nothing in the knowledge base.
-pub static GENERAL: Category = Category {
-    id: "general",
-    title_es: "tu consulta",
-    title_en: "your issue",
-    keywords: &[],
-    steps_es: &[
-        "Guardá lo que estés haciendo y reiniciá el equipo (Inicio → Reiniciar, no \"Apagar\").",
-        "Desconectá y volvé a conectar los cables o accesorios relacionados con el problema.",
-        "Si aparece un mensaje de error, anotalo tal cual o mandame una captura con el botón de imagen.",
-        "Fijate si el problema pasa con otro programa, otro usuario u otro equipo: eso ayuda a saber dónde está la falla.",
-    ],
-    more_es: &[
-        "Instalá las actualizaciones pendientes (Configuración → Windows Update) y reiniciá.",
-        "Si el problema empezó después de instalar algo, desinstalalo desde Configuración → Aplicaciones.",
-        "Probá volver a un punto de restauración anterior (buscá \"Crear un punto de restauración\" → Restaurar sistema).",
-    ],
-    steps_en: &[
-        "Save your work and restart the computer (Start → Restart, not \"Shut down\").",
-        "Unplug and reconnect the cables or accessories involved in the problem.",
-        "If an error message shows up, write it down exactly or send me a screenshot with the image button.",
-        "Check whether it also happens with another program, another user or another device: that tells where the fault is.",
-    ],
-    more_en: &[
-        "Install pending updates (Settings → Windows Update) and restart.",
-        "If the problem started after installing something, uninstall it from Settings → Apps.",
-        "Try going back to an earlier restore point (search \"Create a restore point\" → System Restore).",
-    ],
-};
-
-pub static CATEGORIES: &[Category] = &[
+pub static FAULTS: &[Category] = &[
     Category {
         id: "power",
         title_es: "el equipo no enciende",
         title_en: "the computer won't turn on",
+        kind: Kind::Fault,
         keywords: &[
+            "power on",
+            "won't power on",
+            "aprieto el boton",
+            "apreto el boton",
+            "aprete el boton",
             "no enciende",
             "no prende",
             "no arranca",
@@ -144,7 +79,10 @@ pub static CATEGORIES: &[Category] = &[
         id: "slow",
         title_es: "el equipo anda lento",
         title_en: "the computer is slow",
+        kind: Kind::Fault,
         keywords: &[
+            "tarda en arrancar",
+            "takes ages",
             "lento",
             "lenta",
             "lentitud",
@@ -195,7 +133,14 @@ pub static CATEGORIES: &[Category] = &[
         id: "frozen",
         title_es: "el equipo se colgó",
         title_en: "the computer froze",
+        kind: Kind::Fault,
         keywords: &[
+            "mouse doesn't move",
+            "mouse won't move",
+            "=se tildo todo",
+            "quedo todo trabado",
+            "congelada la pantalla",
+            "no puedo hacer nada",
             "se colgo",
             "colgo",
             "colgada",
@@ -252,6 +197,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "phone_charging",
         title_es: "el celular no carga",
         title_en: "the phone won't charge",
+        kind: Kind::Fault,
         keywords: &[
             "celular no carga",
             "celu no carga",
@@ -298,6 +244,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "internet",
         title_es: "no tenés internet o Wi-Fi",
         title_en: "no internet or Wi-Fi",
+        kind: Kind::Fault,
         keywords: &[
             "internet",
             "wifi",
@@ -321,7 +268,6 @@ pub static CATEGORIES: &[Category] = &[
             "ethernet",
             "cable de red",
             "dns",
-            "no tengo internet",
             "network",
             "connection",
             "offline",
@@ -361,6 +307,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "printer",
         title_es: "la impresora no imprime",
         title_en: "the printer doesn't print",
+        kind: Kind::Fault,
         keywords: &[
             "!impresora",
             "imprim*",
@@ -417,6 +364,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "bsod",
         title_es: "pantalla azul o errores de Windows",
         title_en: "blue screen or Windows errors",
+        kind: Kind::Fault,
         keywords: &[
             "pantalla azul",
             "bsod",
@@ -476,7 +424,9 @@ pub static CATEGORIES: &[Category] = &[
         id: "malware",
         title_es: "virus o programas maliciosos",
         title_en: "virus or malware",
+        kind: Kind::Fault,
         keywords: &[
+            "propaganda*",
             "virus",
             "malware",
             "troyano",
@@ -535,6 +485,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "account",
         title_es: "contraseña o cuenta bloqueada",
         title_en: "password or locked account",
+        kind: Kind::Fault,
         keywords: &[
             "contrasena",
             "clave",
@@ -594,7 +545,13 @@ pub static CATEGORIES: &[Category] = &[
         id: "email",
         title_es: "problemas con el correo",
         title_en: "email problems",
+        kind: Kind::Fault,
         keywords: &[
+            "!entrar al gmail",
+            "!entrar al correo",
+            "!entrar al mail",
+            "!entrar al hotmail",
+            "!entrar al outlook",
             "correo",
             "correos",
             "mail",
@@ -649,6 +606,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "sound",
         title_es: "no hay sonido",
         title_en: "no sound",
+        kind: Kind::Fault,
         keywords: &[
             "sonido",
             "audio",
@@ -701,6 +659,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "display",
         title_es: "problemas con el monitor o la pantalla",
         title_en: "monitor or screen problems",
+        kind: Kind::Fault,
         keywords: &[
             "monitor",
             "pantalla",
@@ -762,10 +721,11 @@ pub static CATEGORIES: &[Category] = &[
         id: "input",
         title_es: "el teclado o el mouse no andan",
         title_en: "keyboard or mouse not working",
+        kind: Kind::Fault,
         keywords: &[
             "teclado",
             "mouse",
-            "raton",
+            "=raton",
             "touchpad",
             "panel tactil",
             "teclas",
@@ -813,7 +773,9 @@ pub static CATEGORIES: &[Category] = &[
         id: "software",
         title_es: "instalar o abrir programas",
         title_en: "installing or opening programs",
+        kind: Kind::Fault,
         keywords: &[
+            "keeps crashing",
             "instalar",
             "instalacion",
             "instalo",
@@ -875,6 +837,7 @@ pub static CATEGORIES: &[Category] = &[
         id: "phone",
         title_es: "problemas con el celular",
         title_en: "phone problems",
+        kind: Kind::Fault,
         keywords: &[
             "!celular",
             "!celu",
@@ -890,7 +853,7 @@ pub static CATEGORIES: &[Category] = &[
             "no carga el celular",
             "chip",
             "sim",
-            "no tengo senal en el celular",
+            "sin senal",
             "play store",
             "app store",
             "!phone",
@@ -924,8 +887,9 @@ pub static CATEGORIES: &[Category] = &[
     },
     Category {
         id: "files",
-        title_es: "archivos borrados o copias de seguridad",
-        title_en: "deleted files or backups",
+        title_es: "recuperar archivos borrados o perdidos",
+        title_en: "recovering deleted or lost files",
+        kind: Kind::Fault,
         keywords: &[
             "borre",
             "borrado",
@@ -940,13 +904,9 @@ pub static CATEGORIES: &[Category] = &[
             "perdi archivos",
             "desaparecieron",
             "papelera",
-            "backup",
-            "copia de seguridad",
-            "respaldo",
             "archivos",
             "carpeta",
             "fotos borradas",
-            "pendrive",
             "deleted",
             "recover",
             "lost files",
@@ -981,7 +941,10 @@ pub static CATEGORIES: &[Category] = &[
         id: "storage",
         title_es: "el disco está lleno",
         title_en: "the disk is full",
+        kind: Kind::Fault,
         keywords: &[
+            "almost full",
+            "casi lleno",
             "disco lleno",
             "sin espacio",
             "espacio",
@@ -1021,8 +984,9 @@ pub static CATEGORIES: &[Category] = &[
     },
     Category {
         id: "battery",
-        title_es: "la batería o el cargador",
-        title_en: "battery or charger",
+        title_es: "la batería no carga o dura poco",
+        title_en: "the battery won't charge or runs down fast",
+        kind: Kind::Fault,
         keywords: &[
             "bateria",
             "cargador",
@@ -1060,6 +1024,91 @@ pub static CATEGORIES: &[Category] = &[
             "Update the BIOS and power drivers from the laptop manufacturer's site.",
             "If it says \"Plugged in, not charging\", in Device Manager → Batteries uninstall \"Microsoft ACPI-Compliant Control Method Battery\" and restart.",
             "If the battery is swollen (the case bulges), stop using it and ask for a technician.",
+        ],
+    },
+    Category {
+        id: "camera",
+        title_es: "la cámara no anda",
+        title_en: "the camera isn't working",
+        kind: Kind::Fault,
+        keywords: &[
+            "!webcam",
+            "!web cam",
+            "=camara",
+            "=camarita",
+            "no me ven",
+            "no se me ve",
+            "imagen negra",
+            "=camera",
+            "can't see me",
+            "black image",
+        ],
+        steps_es: &[
+            "Fijate si la cámara tiene una tapita o un botón o tecla con el dibujo de una cámara tachada (F8 o F10 en muchas notebooks) y destapala o activala.",
+            "Cerrá todas las apps que puedan estar usándola (Zoom, Meet, Teams, WhatsApp) y abrí solo la que necesitás: la cámara la usa un programa por vez.",
+            "En Windows: Configuración → Privacidad y seguridad → Cámara, y activá \"Acceso a la cámara\" y el permiso para la app; en el navegador, tocá el candado junto a la dirección y permití la cámara.",
+            "Probala con la app \"Cámara\" de Windows: si ahí se ve, el problema es de la otra app (en sus ajustes elegí la cámara correcta).",
+        ],
+        more_es: &[
+            "Si es una webcam USB, conectala en otro puerto, directo a la compu (sin hub).",
+            "En el Administrador de dispositivos → Cámaras, desinstalá la cámara y reiniciá para que se vuelva a instalar; si está con un triángulo amarillo, bajá el driver de la página del fabricante.",
+            "Instalá las actualizaciones pendientes de Windows (a veces traen el controlador de la cámara).",
+        ],
+        steps_en: &[
+            "Check whether the camera has a privacy shutter, or a switch or key with a crossed-out camera (F8 or F10 on many laptops), and open or enable it.",
+            "Close every app that may be using it (Zoom, Meet, Teams, WhatsApp) and open only the one you need: one program at a time can use the camera.",
+            "In Windows: Settings → Privacy & security → Camera, turn on \"Camera access\" and the app's permission; in the browser, click the padlock by the address and allow the camera.",
+            "Try it in the Windows \"Camera\" app: if it works there, the other app is at fault (pick the right camera in its settings).",
+        ],
+        more_en: &[
+            "If it's a USB webcam, plug it into another port, straight into the computer (no hub).",
+            "In Device Manager → Cameras, uninstall the camera and restart so it reinstalls; if it shows a yellow triangle, get the driver from the maker's site.",
+            "Install pending Windows updates (they sometimes bring the camera driver).",
+        ],
+    },
+    Category {
+        id: "usb_drive",
+        title_es: "el pendrive o el disco externo no aparece",
+        title_en: "the USB stick or external drive doesn't show up",
+        kind: Kind::Fault,
+        keywords: &[
+            "!pendrive",
+            "!pen drive",
+            "!disco externo",
+            "!usb stick",
+            "!flash drive",
+            "!external drive",
+            "!external hard drive",
+            "memoria usb",
+            "no lo reconoce",
+            "no reconoce",
+            "no lo detecta",
+            "tarjeta sd",
+            "sd card",
+            "not detected",
+            "doesn't show up",
+        ],
+        steps_es: &[
+            "Probá otro puerto USB, directo en la compu (en una PC, uno de atrás) y sin alargues ni hubs; si es un disco externo con fuente propia, verificá que esté enchufada.",
+            "Abrí el Explorador de archivos → Este equipo y fijate si aparece; si no, clic derecho en Inicio → \"Administración de discos\".",
+            "Si en Administración de discos aparece sin letra, clic derecho sobre él → \"Cambiar la letra y rutas de acceso\" → Agregar, y elegí una letra.",
+            "Probalo en otra compu o en un televisor: si tampoco aparece, el problema es del pendrive o del disco.",
+        ],
+        more_es: &[
+            "Si Windows ofrece \"Formatear\" al conectarlo, no aceptes si tiene archivos que necesitás: formatear los borra. Pedí un técnico para intentar recuperarlos.",
+            "En el Administrador de dispositivos → Unidades de disco o Controladoras USB, desinstalá el dispositivo y desconectalo y volvé a conectarlo.",
+            "Si el disco hace ruidos (clics, zumbidos), desconectalo y no insistas: cada intento puede empeorar la recuperación de los datos.",
+        ],
+        steps_en: &[
+            "Try another USB port, straight into the computer (a rear one on a desktop), without extension cables or hubs; if the external drive has its own power supply, check it's plugged in.",
+            "Open File Explorer → This PC and see whether it shows up; if not, right-click Start → \"Disk Management\".",
+            "If Disk Management lists it without a letter, right-click it → \"Change Drive Letter and Paths\" → Add, and pick a letter.",
+            "Try it on another computer or a TV: if it doesn't show up there either, the stick or the drive is at fault.",
+        ],
+        more_en: &[
+            "If Windows offers to \"Format\" it when plugged in, don't accept if it holds files you need: formatting erases them. Ask a technician to try to recover them.",
+            "In Device Manager → Disk drives or USB controllers, uninstall the device, then unplug it and plug it back in.",
+            "If the drive makes noises (clicks, buzzing), unplug it and stop trying: every attempt can make recovering the data harder.",
         ],
     },
 ];
