@@ -143,9 +143,34 @@ pub fn fuzzy_eq_sized(word: &str, word_chars: usize, keyword: &str, keyword_char
         return true;
     }
     let budget = typo_budget(keyword_chars);
-    budget > 0
-        && word.chars().next() == keyword.chars().next()
-        && edit_distance_within_sized(word, word_chars, keyword, keyword_chars, budget).is_some()
+    if budget == 0 || word_chars.abs_diff(keyword_chars) > budget || word.chars().next() != keyword.chars().next() {
+        return false;
+    }
+    // Most keywords allow one typo, and folded words are ASCII: no table needed for that.
+    if budget == 1 && word.is_ascii() && keyword.is_ascii() {
+        return within_one_edit(word.as_bytes(), keyword.as_bytes());
+    }
+    edit_distance_within_sized(word, word_chars, keyword, keyword_chars, budget).is_some()
+}
+
+/// Whether `a` and `b` (different) are one substitution, insertion, deletion or swap of
+/// neighbours apart: the optimal-string-alignment distance ≤ 1, in one pass.
+fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let at = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if short.len() == long.len() {
+        if at == short.len() {
+            return true;
+        }
+        let substituted = short[at + 1..] == long[at + 1..];
+        let swapped = at + 1 < short.len()
+            && short[at] == long[at + 1]
+            && short[at + 1] == long[at]
+            && short[at + 2..] == long[at + 2..];
+        substituted || swapped
+    } else {
+        long.len() == short.len() + 1 && short[at..] == long[at + 1..]
+    }
 }
 
 /// Uppercases the first character of `word` (which may be multi-byte).
@@ -160,6 +185,43 @@ pub fn capitalize_first(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_edit_shortcut_agrees_with_the_table() {
+        let words = [
+            "mouse",
+            "mause",
+            "muose",
+            "mous",
+            "mousse",
+            "house",
+            "impresora",
+            "imprsora",
+            "impresroa",
+            "lenta",
+            "lento",
+            "elnta",
+            "lentaa",
+            "lnta",
+            "teclado",
+            "teclaco",
+            "tecaldo",
+            "router",
+            "ruoter",
+            "ab",
+            "ba",
+            "a",
+        ];
+        for a in words {
+            for b in words {
+                if a == b {
+                    continue;
+                }
+                let table = edit_distance_within(a, b, 1).is_some();
+                assert_eq!(within_one_edit(a.as_bytes(), b.as_bytes()), table, "{a} / {b}");
+            }
+        }
+    }
 
     fn fuzzy_eq(word: &str, keyword: &str) -> bool {
         fuzzy_eq_sized(word, word.chars().count(), keyword, keyword.chars().count())

@@ -65,6 +65,10 @@ impl Keyword {
         Keyword { words: out, strength }
     }
 
+    fn first_letter(&self) -> Option<char> {
+        self.words.first()?.word.chars().next()
+    }
+
     /// The token positions of the first match. Phrase words must appear in order; one
     /// unrelated word may sit between two of them ("no enciende *la* pantalla").
     fn find(&self, message: &Message) -> Option<Vec<usize>> {
@@ -148,6 +152,11 @@ impl Message {
         Message { tokens, chars, by_first_char }
     }
 
+    /// The letters its words start with.
+    fn letters(&self) -> impl Iterator<Item = char> + '_ {
+        self.by_first_char.iter().map(|(c, _)| *c)
+    }
+
     /// Positions of the tokens that start with `letter`, in order.
     fn starting_with(&self, letter: char) -> &[usize] {
         match self.by_first_char.binary_search_by_key(&letter, |(c, _)| *c) {
@@ -157,11 +166,10 @@ impl Message {
     }
 }
 
-/// A category's score: each keyword adds its weight if it matches at least one word no
-/// other keyword of the category used ("lento" and "lenta" both matching "lenta" count once).
-fn category_score(keywords: &[Keyword], message: &Message) -> u32 {
-    let mut matches: Vec<(u32, Vec<usize>)> =
-        keywords.iter().filter_map(|k| k.find(message).map(|pos| (k.weight(), pos))).collect();
+/// A category's score from its keywords' matches (weight, positions): each keyword adds
+/// its weight if it matched at least one word no other keyword of the category used
+/// ("lento" and "lenta" both matching "lenta" count once).
+fn category_score(mut matches: Vec<(u32, Vec<usize>)>, message: &Message) -> u32 {
     if matches.is_empty() {
         return 0;
     }
@@ -179,18 +187,15 @@ fn category_score(keywords: &[Keyword], message: &Message) -> u32 {
     score
 }
 
-struct CompiledCategory {
-    category: &'static Category,
-    keywords: Vec<Keyword>,
-}
-
-static COMPILED: LazyLock<Vec<CompiledCategory>> = LazyLock::new(|| {
-    kb::categories()
-        .map(|category| CompiledCategory {
-            category,
-            keywords: category.keywords.iter().map(|k| Keyword::parse(k)).collect(),
-        })
-        .collect()
+/// Every category's keywords, tagged with the category's place in `kb::categories()`.
+static COMPILED: LazyLock<(Vec<&'static Category>, Indexed<u16>)> = LazyLock::new(|| {
+    let categories: Vec<&'static Category> = kb::categories().collect();
+    let keywords = categories.iter().enumerate().flat_map(|(i, c)| {
+        let tag = u16::try_from(i).unwrap_or(u16::MAX);
+        c.keywords.iter().map(move |k| (*k, tag))
+    });
+    let index = Indexed::parse(keywords);
+    (categories, index)
 });
 
 /// Phrases that say something is wrong without saying what.
@@ -232,7 +237,7 @@ const VAGUE: &[&str] = &[
     "error",
 ];
 
-static VAGUE_COMPILED: LazyLock<Vec<Keyword>> = LazyLock::new(|| VAGUE.iter().map(|k| Keyword::parse(k)).collect());
+static VAGUE_COMPILED: LazyLock<Indexed<()>> = LazyLock::new(|| Indexed::parse(VAGUE.iter().map(|k| (*k, ()))));
 
 /// How a description of a problem was understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,11 +258,23 @@ pub fn scores(text: &str) -> Vec<(&'static str, u32)> {
 }
 
 fn scores_of(message: &Message) -> Vec<(&'static Category, u32)> {
-    let mut scored: Vec<(&'static Category, u32)> = COMPILED
-        .iter()
-        .map(|c| (c.category, category_score(&c.keywords, message)))
-        .filter(|&(_, score)| score > 0)
-        .collect();
+    let (categories, index) = &*COMPILED;
+    let mut found: Vec<(u16, u32, Vec<usize>)> =
+        index.matches(message).map(|(keyword, tag, positions)| (tag, keyword.weight(), positions)).collect();
+    found.sort_by_key(|(tag, _, _)| *tag);
+    let mut scored: Vec<(&'static Category, u32)> = Vec::new();
+    let mut found = found.into_iter().peekable();
+    while let Some((tag, weight, positions)) = found.next() {
+        let mut matches = vec![(weight, positions)];
+        while let Some((_, weight, positions)) = found.next_if(|(next, _, _)| *next == tag) {
+            matches.push((weight, positions));
+        }
+        let Some(&category) = categories.get(usize::from(tag)) else { continue };
+        let score = category_score(matches, message);
+        if score > 0 {
+            scored.push((category, score));
+        }
+    }
     scored.sort_by_key(|s| std::cmp::Reverse(s.1));
     scored
 }
@@ -268,34 +285,33 @@ fn scores_of(message: &Message) -> Vec<(&'static Category, u32)> {
 /// then a request
 /// keeps the guides and a report the faults, when any of those are left.
 fn focus(message: &Message, scored: Vec<(&'static Category, u32)>) -> Vec<(&'static Category, u32)> {
+    // Read only when it can change the answer: most messages match one kind only.
+    let want_cell = std::cell::OnceCell::new();
+    let want = || *want_cell.get_or_init(|| requests::want(message));
     let families = devices::families(message);
-    let want = requests::want(message);
-    let kind = match want {
-        requests::Want::Task => Some(Kind::Guide),
-        requests::Want::Fix => Some(Kind::Fault),
-        requests::Want::Either => None,
-    };
     let mut pool = scored;
     if !families.is_empty() {
         let allowed = devices::allowed(&families);
         pool.retain(|(c, _)| allowed.contains(&c.id));
         // A request about a device with a guide gets it, even worded unlike its keywords;
         // a report keeps what its words matched (a TV's guide covers its troubles too).
-        let lacks_guide = want == requests::Want::Task && !pool.iter().any(|(c, _)| c.kind == Kind::Guide);
+        let lacks_guide = !pool.is_empty()
+            && !pool.iter().any(|(c, _)| c.kind == Kind::Guide)
+            && families.iter().flat_map(|f| f.iter()).any(|id| kb::category(id).is_some_and(|c| c.kind == Kind::Guide))
+            && want() == requests::Want::Task;
         if pool.is_empty() || lacks_guide {
-            let defaults = family_defaults(&families, want);
-            if pool.is_empty() || defaults.iter().any(|(c, _)| Some(c.kind) == kind) {
-                pool = defaults;
-            }
+            pool = family_defaults(&families, want());
         } else if families.len() > 1 && !devices::share_any(&families) {
             pool = best_of_each(&families, pool);
         }
     }
-    if let Some(kind) = kind
-        && pool.iter().any(|(c, _)| c.kind == kind)
-    {
-        pool.retain(|(c, _)| c.kind == kind);
-    }
+    let both_kinds = pool.iter().any(|(c, _)| c.kind == Kind::Guide) && pool.iter().any(|(c, _)| c.kind == Kind::Fault);
+    let kind = match (both_kinds, both_kinds.then(want)) {
+        (true, Some(requests::Want::Task)) => Kind::Guide,
+        (true, Some(requests::Want::Fix)) => Kind::Fault,
+        _ => return pool,
+    };
+    pool.retain(|(c, _)| c.kind == kind);
     pool
 }
 
@@ -339,11 +355,7 @@ pub fn classify(text: &str) -> Classification {
     match scored.as_slice() {
         [] => {
             let n = message.tokens.len();
-            if n <= 4 || VAGUE_COMPILED.iter().any(|k| k.find(&message).is_some()) {
-                Classification::Vague
-            } else {
-                Classification::Unknown
-            }
+            if n <= 4 || VAGUE_COMPILED.any(&message) { Classification::Vague } else { Classification::Unknown }
         }
         [(only, _)] => Classification::Category(only),
         [(first, best), (_, second), ..] if best > second => Classification::Category(first),
@@ -359,6 +371,9 @@ pub fn names_a_problem(text: &str) -> bool {
 }
 
 mod devices;
+mod index;
 mod requests;
+
+use index::Indexed;
 #[cfg(test)]
 mod tests;

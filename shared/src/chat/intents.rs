@@ -22,8 +22,12 @@ fn starts_with_phrase(tokens: &[String], phrase: &str) -> bool {
 }
 
 fn contains_phrase(tokens: &[String], phrase: &str) -> bool {
-    let len = phrase.split(' ').count();
-    tokens.windows(len).any(|w| w.iter().zip(phrase.split(' ')).all(|(t, p)| t == p))
+    let (first, rest) = phrase.split_once(' ').unwrap_or((phrase, ""));
+    // The rest of the phrase is read only where its first word is found.
+    tokens
+        .iter()
+        .enumerate()
+        .any(|(i, t)| t == first && (rest.is_empty() || starts_with_phrase(&tokens[i + 1..], rest)))
 }
 
 const RESTART: &[&str] = &[
@@ -205,14 +209,17 @@ pub fn detect(text: &str) -> Option<Intent> {
     if short && RESTART.iter().any(|p| starts_with_phrase(&tokens, p) && p.split(' ').count() + 1 >= tokens.len()) {
         return Some(Intent::Restart);
     }
-    let asks_by_phrase = TECHNICIAN_PHRASES.iter().any(|p| contains_phrase(&tokens, p));
-    let wants_person = tokens.iter().any(|t| {
+    let person_word = tokens.iter().find(|t| TECHNICIAN_WORDS.contains(&t.as_str()));
+    if let Some(word) = person_word {
+        let asks_by_phrase = TECHNICIAN_PHRASES.iter().any(|p| contains_phrase(&tokens, p));
         // "whatsapp no abre" is the app's trouble, not a wish to go on by WhatsApp.
-        TECHNICIAN_WORDS.contains(&t.as_str())
-            && (!CHANNELS.contains(&t.as_str()) || asks_by_phrase || !says_app_trouble(&tokens))
-    });
-    if wants_person && (tokens.len() <= 6 || asks_by_phrase) {
-        return Some(Intent::Technician);
+        let other_person_word =
+            tokens.iter().any(|t| TECHNICIAN_WORDS.contains(&t.as_str()) && !CHANNELS.contains(&t.as_str()));
+        let channel_only = CHANNELS.contains(&word.as_str()) && !other_person_word;
+        let wants_person = !channel_only || asks_by_phrase || !says_app_trouble(&tokens);
+        if wants_person && (tokens.len() <= 6 || asks_by_phrase) {
+            return Some(Intent::Technician);
+        }
     }
     if NO_ANYWHERE.iter().any(|p| contains_phrase(&tokens, p)) {
         return Some(Intent::No);

@@ -4,7 +4,8 @@
 
 use std::sync::LazyLock;
 
-use super::{Keyword, Message};
+use super::Message;
+use super::index::Indexed;
 
 struct Device {
     words: &'static [&'static str],
@@ -146,35 +147,36 @@ const STUCK: &[&str] = &[
 ];
 
 struct Compiled {
-    devices: Vec<(Vec<Keyword>, &'static [&'static str])>,
-    whole_computer: Vec<Keyword>,
-    stuck: Vec<Keyword>,
+    /// Every device's words, tagged with the device's place in `DEVICES`.
+    devices: Indexed<u8>,
+    whole_computer: Indexed<()>,
+    stuck: Indexed<()>,
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
-    let parse = |words: &[&str]| words.iter().map(|w| Keyword::parse(w)).collect::<Vec<_>>();
+    let words = DEVICES.iter().enumerate().flat_map(|(i, d)| {
+        let tag = u8::try_from(i).unwrap_or(u8::MAX);
+        d.words.iter().map(move |w| (*w, tag))
+    });
     Compiled {
-        devices: DEVICES.iter().map(|d| (parse(d.words), d.categories)).collect(),
-        whole_computer: parse(WHOLE_COMPUTER),
-        stuck: parse(STUCK),
+        devices: Indexed::parse(words),
+        whole_computer: Indexed::parse(WHOLE_COMPUTER.iter().map(|w| (*w, ()))),
+        stuck: Indexed::parse(STUCK.iter().map(|w| (*w, ()))),
     }
 });
-
-fn any(keywords: &[Keyword], message: &Message) -> bool {
-    keywords.iter().any(|k| k.find(message).is_some())
-}
 
 /// The category families of the devices the message names, in the order of the lexicon;
 /// none when it names none, or says the whole computer is stuck ("se colgó la compu y el
 /// mouse no se mueve" is about the computer).
 pub(super) fn families(message: &Message) -> Vec<&'static [&'static str]> {
     let c = &*COMPILED;
-    let named: Vec<&'static [&'static str]> =
-        c.devices.iter().filter(|(words, _)| any(words, message)).map(|(_, family)| *family).collect();
-    if named.is_empty() || (any(&c.stuck, message) && any(&c.whole_computer, message)) {
+    let mut named: Vec<u8> = c.devices.matches(message).map(|(_, device, _)| device).collect();
+    if named.is_empty() || (c.stuck.any(message) && c.whole_computer.any(message)) {
         return Vec::new();
     }
-    named
+    named.sort_unstable();
+    named.dedup();
+    named.iter().filter_map(|&i| DEVICES.get(usize::from(i))).map(|d| d.categories).collect()
 }
 
 /// Whether every named device's family shares a category with the others'.

@@ -4,7 +4,8 @@
 
 use std::sync::LazyLock;
 
-use super::{Keyword, Message};
+use super::Message;
+use super::index::Indexed;
 
 /// What the visitor is after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,22 +106,27 @@ const FAULTS: &[&str] = &[
     "no longer",
 ];
 
-struct Compiled {
-    openings: Vec<Keyword>,
-    how: Vec<Keyword>,
-    faults: Vec<Keyword>,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Said {
+    Opening,
+    How,
+    Fault,
 }
 
-static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
-    let parse = |words: &[&str]| words.iter().map(|w| Keyword::parse(w)).collect::<Vec<_>>();
-    Compiled { openings: parse(OPENINGS), how: parse(HOW), faults: parse(FAULTS) }
+static COMPILED: LazyLock<Indexed<Said>> = LazyLock::new(|| {
+    let tagged = |list: &'static [&'static str], said: Said| list.iter().map(move |w| (*w, said));
+    Indexed::parse(tagged(OPENINGS, Said::Opening).chain(tagged(HOW, Said::How)).chain(tagged(FAULTS, Said::Fault)))
 });
 
 pub(super) fn want(message: &Message) -> Want {
-    let c = &*COMPILED;
-    let opens = c.openings.iter().any(|k| k.find(message).is_some_and(|at| at[0] < OPENING_WITHIN));
-    let asks = opens || c.how.iter().any(|k| k.find(message).is_some());
-    let broken = c.faults.iter().any(|k| k.find(message).is_some());
+    let (mut asks, mut broken) = (false, false);
+    for (_, said, at) in COMPILED.matches(message) {
+        match said {
+            Said::Opening => asks |= at[0] < OPENING_WITHIN,
+            Said::How => asks = true,
+            Said::Fault => broken = true,
+        }
+    }
     match (asks, broken) {
         (true, false) => Want::Task,
         (false, true) => Want::Fix,
