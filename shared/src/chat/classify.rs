@@ -6,165 +6,7 @@
 use std::sync::LazyLock;
 
 use super::kb::{self, Category, Kind};
-use crate::text::{fuzzy_eq_sized, words};
-
-/// One word of a keyword pattern.
-struct PatternWord {
-    word: String,
-    chars: usize,
-    stem: bool,
-    exact: bool,
-}
-
-impl PatternWord {
-    fn matches(&self, message: &Message, at: usize) -> bool {
-        let token = &message.tokens[at];
-        if self.stem {
-            token.starts_with(&self.word)
-        } else if self.exact {
-            *token == self.word
-        } else {
-            fuzzy_eq_sized(token, message.chars[at], &self.word, self.chars)
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Strength {
-    Weak,
-    Normal,
-    Strong,
-}
-
-struct Keyword {
-    words: Vec<PatternWord>,
-    strength: Strength,
-}
-
-impl Keyword {
-    fn parse(raw: &str) -> Keyword {
-        let (strength, raw) = match raw.as_bytes().first() {
-            Some(b'!') => (Strength::Strong, &raw[1..]),
-            Some(b'~') => (Strength::Weak, &raw[1..]),
-            _ => (Strength::Normal, raw),
-        };
-        // `=word`: that word exactly, where a typo would make another word ("raton", "rato").
-        let (exact, raw) = match raw.strip_prefix('=') {
-            Some(rest) => (true, rest),
-            None => (false, raw),
-        };
-        let mut out = Vec::new();
-        for piece in raw.split_whitespace() {
-            let stem = piece.ends_with('*');
-            let tokens = words(piece.trim_end_matches('*'));
-            let last = tokens.len().saturating_sub(1);
-            for (i, word) in tokens.into_iter().enumerate() {
-                out.push(PatternWord { chars: word.chars().count(), word, stem: stem && i == last, exact });
-            }
-        }
-        Keyword { words: out, strength }
-    }
-
-    fn first_letter(&self) -> Option<char> {
-        self.words.first()?.word.chars().next()
-    }
-
-    /// The token positions of the first match. Phrase words must appear in order; one
-    /// unrelated word may sit between two of them ("no enciende *la* pantalla").
-    fn find(&self, message: &Message) -> Option<Vec<usize>> {
-        let first = self.words.first()?;
-        let tokens = message.tokens.len();
-        // Typo tolerance keeps the first letter, so only tokens sharing it can start a match.
-        let starts = message.starting_with(first.word.chars().next()?);
-        starts.iter().find_map(|&start| {
-            if !first.matches(message, start) {
-                return None;
-            }
-            let mut positions = vec![start];
-            for w in &self.words[1..] {
-                let at = positions[positions.len() - 1];
-                let found = (at + 1..tokens.min(at + 3)).find(|&k| w.matches(message, k))?;
-                positions.push(found);
-            }
-            Some(positions)
-        })
-    }
-
-    #[cfg(test)]
-    fn matches(&self, tokens: &[String]) -> bool {
-        self.find(&Message::new(tokens.to_vec())).is_some()
-    }
-
-    /// Longer phrases say more than single words.
-    fn weight(&self) -> u32 {
-        let n = self.words.len() as u32;
-        let normal = if n > 1 { 2 * n + 1 } else { 2 };
-        match self.strength {
-            Strength::Weak => 1,
-            Strength::Normal => normal,
-            Strength::Strong => normal + 3,
-        }
-    }
-}
-
-/// The visitor's words, folded, with where each first letter occurs.
-struct Message {
-    tokens: Vec<String>,
-    /// Each token's length in characters.
-    chars: Vec<usize>,
-    /// Sorted by letter: every keyword of every category looks its first letter up here,
-    /// and a binary search over a message's few distinct letters beats hashing each time.
-    by_first_char: Vec<(char, Vec<usize>)>,
-}
-
-/// "leeenta" → "lenta", "nooo" → "no": a vowel typed three or more times in a row is one
-/// vowel (no Spanish or English word has such a run; consonants may: "pppoe", "www").
-fn collapse_runs(token: String) -> String {
-    let vowel = |b: u8| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u');
-    // Bytes first: most tokens have no run at all, and need no copy.
-    if !token.as_bytes().windows(3).any(|w| vowel(w[0]) && w[0] == w[1] && w[1] == w[2]) {
-        return token;
-    }
-    let chars: Vec<char> = token.chars().collect();
-    let mut out = String::with_capacity(token.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let run = chars[i..].iter().take_while(|&&c| c == chars[i]).count();
-        let keep = if run >= 3 && chars[i].is_ascii() && vowel(chars[i] as u8) { 1 } else { run };
-        out.extend(std::iter::repeat_n(chars[i], keep));
-        i += run;
-    }
-    out
-}
-
-impl Message {
-    fn new(tokens: Vec<String>) -> Message {
-        let tokens: Vec<String> = tokens.into_iter().map(collapse_runs).collect();
-        let mut by_first_char: Vec<(char, Vec<usize>)> = Vec::new();
-        for (i, t) in tokens.iter().enumerate() {
-            let Some(c) = t.chars().next() else { continue };
-            match by_first_char.binary_search_by_key(&c, |(letter, _)| *letter) {
-                Ok(at) => by_first_char[at].1.push(i),
-                Err(at) => by_first_char.insert(at, (c, vec![i])),
-            }
-        }
-        let chars = tokens.iter().map(|t| t.chars().count()).collect();
-        Message { tokens, chars, by_first_char }
-    }
-
-    /// The letters its words start with.
-    fn letters(&self) -> impl Iterator<Item = char> + '_ {
-        self.by_first_char.iter().map(|(c, _)| *c)
-    }
-
-    /// Positions of the tokens that start with `letter`, in order.
-    fn starting_with(&self, letter: char) -> &[usize] {
-        match self.by_first_char.binary_search_by_key(&letter, |(c, _)| *c) {
-            Ok(at) => &self.by_first_char[at].1,
-            Err(_) => &[],
-        }
-    }
-}
+use crate::text::words;
 
 /// A category's score from its keywords' matches (weight, positions): each keyword adds
 /// its weight if it matched at least one word no other keyword of the category used
@@ -282,8 +124,7 @@ fn scores_of(message: &Message) -> Vec<(&'static Category, u32)> {
 /// The scored categories the message is about, best first: a named device keeps its
 /// family's (or, when none of them matched, or a request matched no guide, the family's
 /// first of the wanted kind); devices that share nothing each keep their best, as equals;
-/// then a request
-/// keeps the guides and a report the faults, when any of those are left.
+/// then a request keeps the guides and a report the faults, when any of those are left.
 fn focus(message: &Message, scored: Vec<(&'static Category, u32)>) -> Vec<(&'static Category, u32)> {
     // Read only when it can change the answer: most messages match one kind only.
     let want_cell = std::cell::OnceCell::new();
@@ -372,8 +213,10 @@ pub fn names_a_problem(text: &str) -> bool {
 
 mod devices;
 mod index;
+mod keyword;
 mod requests;
 
 use index::Indexed;
+use keyword::Message;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 //! message need only visit the keywords that start with a letter one of its words starts
 //! with — a third of them, typically — instead of asking every keyword to look.
 
-use super::{Keyword, Message};
+use super::keyword::{Keyword, Message};
 
 pub(super) struct Indexed<T> {
     keywords: Vec<(Keyword, T)>,

@@ -4,8 +4,8 @@
 
 use std::sync::LazyLock;
 
-use super::Message;
 use super::index::Indexed;
+use super::keyword::Message;
 
 /// What the visitor is after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

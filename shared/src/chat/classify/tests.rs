@@ -1,3 +1,4 @@
+use super::keyword::{Keyword, collapse_runs};
 use super::*;
 
 /// (visitor text, expected category id or "vague"/"unknown").
