@@ -369,7 +369,9 @@ fn restart(c: Conversation) -> Turn {
 pub fn steps_request(before: &Conversation, turn: &Turn) -> Option<(&'static str, u8, Vec<String>)> {
     let shown = turn.conversation.attempts.len() > before.attempts.len() || turn.conversation.case_no != before.case_no;
     let last = turn.conversation.attempts.last().filter(|_| shown && turn.conversation.state == State::Steps)?;
-    let category = kb::category(&last.category)?;
+    // A guide is written with care the model may not take (the remote-assistance code goes
+    // to our technician only; apps from official stores only): it is shown as it is.
+    let category = kb::category(&last.category).filter(|c| c.kind == kb::Kind::Fault)?;
     let tried = turn.conversation.attempts[..turn.conversation.attempts.len() - 1]
         .iter()
         .flat_map(|a| a.steps.iter().map(|s| s.to_string()))

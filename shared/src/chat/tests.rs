@@ -436,3 +436,21 @@ fn every_guide_has_two_rounds_in_both_languages() {
     let remote = kb::category("remote_help").unwrap_or(&kb::GENERAL);
     assert!(remote.steps_es.iter().any(|s| s.contains("Nunca")) && remote.steps_en.iter().any(|s| s.contains("Never")));
 }
+
+/// Smart mode rewrites troubleshooting steps, never a guide: its warnings stay as written.
+#[test]
+fn the_model_is_asked_for_fault_steps_only() {
+    let named = crate::chat::respond(&Conversation::new(Locale::Es), Input::Button("skip_name"), &[]).conversation;
+    let guide = crate::chat::respond(
+        &named,
+        Input::Text { raw: "quiero instalar anydesk", masked: "quiero instalar anydesk" },
+        &[],
+    );
+    assert_eq!(guide.conversation.category.as_deref(), Some("remote_help"));
+    assert_eq!(crate::chat::steps_request(&named, &guide), None);
+    let fault = crate::chat::respond(&named, Input::Text { raw: "el mouse no anda", masked: "el mouse no anda" }, &[]);
+    assert_eq!(
+        crate::chat::steps_request(&named, &fault).map(|(title, round, _)| (title, round)),
+        Some(("el teclado o el mouse no andan", 1))
+    );
+}
