@@ -95,16 +95,16 @@ pub fn name_rejected(locale: Locale, reason: RejectReason) -> String {
 pub fn ask_problem(locale: Locale, name: Option<&str>) -> String {
     match (locale, name) {
         (Locale::Es, Some(n)) => {
-            format!("¡Un gusto, {n}! Contame qué problema tenés con tu equipo: qué pasa y desde cuándo.")
+            format!("¡Un gusto, {n}! Contame qué problema tenés con tu equipo (qué pasa y desde cuándo) o qué necesitás hacer, y te guío.")
         }
         (Locale::Es, None) => {
-            "No hay problema, sigamos. Contame qué problema tenés con tu equipo: qué pasa y desde cuándo.".into()
+            "No hay problema, sigamos. Contame qué problema tenés con tu equipo (qué pasa y desde cuándo) o qué necesitás hacer, y te guío.".into()
         }
         (Locale::En, Some(n)) => {
-            format!("Nice to meet you, {n}! Tell me what's wrong with your device: what happens and since when.")
+            format!("Nice to meet you, {n}! Tell me what's wrong with your device (what happens and since when) or what you need to get done, and I'll guide you.")
         }
         (Locale::En, None) => {
-            "No problem, let's go on. Tell me what's wrong with your device: what happens and since when.".into()
+            "No problem, let's go on. Tell me what's wrong with your device (what happens and since when) or what you need to get done, and I'll guide you.".into()
         }
     }
 }
