@@ -16,6 +16,9 @@
 - every function has an alias and a deployment preference with the pre-traffic hook and
   its own errors alarm plus the shared gates, all of which exist;
 - no IAM statement grants data access on "*";
+- the read-only functions (logs, metrics, ticket) write only the partitions a
+  dynamodb:LeadingKeys condition names (counters; the ticket's page: its ticket and the app
+  log), and never delete;
 - in the uploads bucket, `upload-url` (whose presigned URLs carry its permission) may only
   put objects under uploads/, the worker may delete the originals it processed or refused,
   and browsers may only PUT to it from the widget's origins (CORS);
@@ -24,6 +27,7 @@
 Run: .venv/bin/python infra/tests/check_template.py (exit 1 and one line per problem).
 """
 
+import json
 import os
 import re
 import sys
@@ -241,6 +245,35 @@ def check_iam(t, problems):
             problems.append(f"{logical}: grants {data} on '*'")
 
 
+# Functions that only read the table, apart from what their page or endpoint must record.
+READ_ONLY_FUNCTIONS = ("LogsFunction", "MetricsFunction", "TicketFunction")
+TABLE_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*")
+
+
+def check_read_only_functions(t, problems):
+    """A read-only function may write the table only where a dynamodb:LeadingKeys condition
+    names the partitions, and never delete."""
+    for name in READ_ONLY_FUNCTIONS:
+        fn = t["Resources"].get(name, {}).get("Properties", {})
+        docs = [p for p in fn.get("Policies", []) if isinstance(p, dict) and "Statement" in p]
+        for p in fn.get("Policies", []):
+            managed = t["Resources"].get(ref_name(p) or "", {})
+            if managed.get("Type") == "AWS::IAM::ManagedPolicy":
+                docs.append(managed["Properties"].get("PolicyDocument", {}))
+        for doc in docs:
+            for s in doc.get("Statement", []):
+                actions = s.get("Action", [])
+                actions = [actions] if isinstance(actions, str) else actions
+                writes = [a for a in actions if a in TABLE_WRITES]
+                if not writes or s.get("Effect") != "Allow" or "Table" not in json.dumps(s.get("Resource")):
+                    continue
+                if any(a in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*") for a in writes):
+                    problems.append(f"{name}: a read-only function may not delete table items ({writes})")
+                keys = [v for cond in s.get("Condition", {}).values() for k, v in cond.items() if k == "dynamodb:LeadingKeys"]
+                if not keys:
+                    problems.append(f"{name}: writes the table ({writes}) without a dynamodb:LeadingKeys condition")
+
+
 def check_environment(t, problems):
     env = effective(t, {}).get("Environment", {}).get("Variables", {})
     read = env_vars_read()
@@ -368,6 +401,7 @@ def check(template):
     timeout = check_worker(template, problems)
     check_bucket(template, problems, timeout)
     check_iam(template, problems)
+    check_read_only_functions(template, problems)
     check_bucket_access(template, problems)
     check_widget(template, problems)
     check_environment(template, problems)

@@ -246,6 +246,27 @@ class TemplateInvariants(unittest.TestCase):
 
         self.assertFlags(inline_star, "ChatFunction: grants ['s3:GetObject']")
 
+    def test_read_only_functions_write_only_counters_and_what_they_record(self):
+        for name in ("LogsFunction", "MetricsFunction", "TicketFunction"):
+            self.assertNotIn({"Ref": "TableReadWritePolicy"}, res(TEMPLATE, name)["Policies"], name)
+        counters = res(TEMPLATE, "CountersWritePolicy")["PolicyDocument"]["Statement"][0]
+        self.assertEqual(counters["Action"], "dynamodb:UpdateItem")
+        self.assertEqual(counters["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"], ["COUNTERS", "DAILY"])
+        ticket = res(TEMPLATE, "TicketWritePolicy")["PolicyDocument"]["Statement"][0]
+        self.assertEqual(ticket["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], ["T#*", "LOG#*", "COUNTERS", "DAILY"])
+        self.assertFlags(
+            lambda t: res(t, "MetricsFunction")["Policies"].append({"Ref": "TableReadWritePolicy"}),
+            "MetricsFunction: writes the table",
+        )
+        self.assertFlags(
+            lambda t: res(t, "CountersWritePolicy")["PolicyDocument"]["Statement"][0].pop("Condition"),
+            "LogsFunction: writes the table",
+        )
+        self.assertFlags(
+            lambda t: res(t, "TicketWritePolicy")["PolicyDocument"]["Statement"][0]["Action"].append("dynamodb:DeleteItem"),
+            "TicketFunction: a read-only function may not delete",
+        )
+
     def test_environment_matches_the_code(self):
         self.assertFlags(
             lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop("STI_TABLE_NAME"),
