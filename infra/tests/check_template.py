@@ -22,7 +22,10 @@
 - in the uploads bucket, `upload-url` (whose presigned URLs carry its permission) may only
   put objects under uploads/, the worker may delete the originals it processed or refused,
   and browsers may only PUT to it from the widget's origins (CORS);
-- every environment variable the Lambda code reads is set, and every variable set is read.
+- every environment variable the Lambda code reads is set, and every variable set is read;
+- pages reach a person: the paging topic's key lets CloudWatch and EventBridge publish, prod
+  cannot deploy without a pager, failed backups and the outside canary page, and the SLOs
+  have multi-window burn-rate alarms.
 
 Run: .venv/bin/python infra/tests/check_template.py (exit 1 and one line per problem).
 """
@@ -35,7 +38,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from storage_checks import check_bucket, check_bucket_access, check_widget  # noqa: E402
-from template_model import REPO, effective, load, ref_name, resources, statements  # noqa: E402
+from template_model import REPO, dead_letter_queues, effective, load, ref_name, resources, statements  # noqa: E402
 
 HOOK_PREFIX = "CodeDeployHook_"
 # Variables the Lambda code reads that the template deliberately does not set.
@@ -274,6 +277,44 @@ def check_read_only_functions(t, problems):
                     problems.append(f"{name}: writes the table ({writes}) without a dynamodb:LeadingKeys condition")
 
 
+def check_paging(t, problems):
+    """Every page can reach a person: the paging topic's key lets CloudWatch and EventBridge
+    publish (the AWS managed key cannot), prod needs a pager, failed backups and the outside
+    canary page, and the SLOs burn on two windows."""
+    topics = {ref_name(a) for al in resources(t, "AWS::CloudWatch::Alarm").values() for a in al["Properties"].get("AlarmActions", [])}
+    for topic in sorted(x for x in topics if x):
+        key = t["Resources"].get(topic, {}).get("Properties", {}).get("KmsMasterKeyId")
+        if key == "alias/aws/sns":
+            problems.append(f"{topic}: encrypted with the AWS managed key: CloudWatch and EventBridge cannot publish to it")
+            continue
+        policy = json.dumps(t["Resources"].get(ref_name(key) or "", {}).get("Properties", {}).get("KeyPolicy", {}))
+        for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+            if key and service not in policy:
+                problems.append(f"{topic}: its key does not let {service} publish")
+    rule = json.dumps(t.get("Rules", {}))
+    if not all(p in rule for p in ("AlarmEmail", "AlarmHttpsEndpoint", "SlackChannelId", "prod")):
+        problems.append("Rules: prod may deploy with nobody to page")
+    backup_rules = [
+        r for r in resources(t, "AWS::Events::Rule").values()
+        if "aws.backup" in r["Properties"].get("EventPattern", {}).get("source", [])
+        and "FAILED" in r["Properties"]["EventPattern"].get("detail", {}).get("state", [])
+        and any(ref_name(x.get("Arn")) in topics for x in r["Properties"].get("Targets", []))
+    ]
+    if not backup_rules:
+        problems.append("paging: no EventBridge rule sends failed AWS Backup jobs to the paging topic")
+    canaries = resources(t, "AWS::Synthetics::Canary")
+    watched = [
+        a for a in resources(t, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "CloudWatchSynthetics" and a["Properties"].get("TreatMissingData") == "breaching"
+    ]
+    if not canaries or not watched:
+        problems.append("paging: no outside canary with an alarm that also fires when it stops running")
+    composites = [json.dumps(c["Properties"].get("AlarmRule")) for c in resources(t, "AWS::CloudWatch::CompositeAlarm").values()]
+    for short, long in (("AvailabilityBurn5m", "AvailabilityBurn1h"), ("AvailabilityBurn30m", "AvailabilityBurn6h")):
+        if not any(short in c and long in c and "AND" in c for c in composites):
+            problems.append(f"SLO: no burn-rate alarm on both {long} and {short}")
+
+
 def check_environment(t, problems):
     env = effective(t, {}).get("Environment", {}).get("Variables", {})
     read = env_vars_read()
@@ -323,24 +364,14 @@ def check_alarms(t, problems):
     for what, test in wanted.items():
         if not any(test(a) for a in alarms.values()):
             problems.append(f"alarms: none for {what}")
+    # An alarm that only feeds a composite alarm (one window of a burn rate) pages through it.
+    composites = " ".join(json.dumps(c["Properties"].get("AlarmRule")) for c in resources(t, "AWS::CloudWatch::CompositeAlarm").values())
     for logical, alarm in alarms.items():
-        if not alarm["Properties"].get("AlarmActions"):
+        if not alarm["Properties"].get("AlarmActions") and "${" + logical + "}" not in composites:
             problems.append(f"{logical}: pages nobody (no AlarmActions)")
-
-
-def dead_letter_queues(t):
-    """Queues that hold what failed for good: SQS redrive targets and functions' on-failure destinations."""
-    found = set()
-    for q in resources(t, "AWS::SQS::Queue").values():
-        redrive = q.get("Properties", {}).get("RedrivePolicy")
-        if redrive:
-            found.add(ref_name(redrive.get("deadLetterTargetArn")))
-    for fn in resources(t, "AWS::Serverless::Function").values():
-        for event in fn.get("Properties", {}).get("Events", {}).values():
-            destination = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-            if destination:
-                found.add(ref_name(destination))
-    return found
+    for logical, composite in resources(t, "AWS::CloudWatch::CompositeAlarm").items():
+        if not composite["Properties"].get("AlarmActions"):
+            problems.append(f"{logical}: pages nobody (no AlarmActions)")
 
 
 def check_bootstrap_agrees(t, problems):
@@ -402,6 +433,7 @@ def check(template):
     check_bucket(template, problems, timeout)
     check_iam(template, problems)
     check_read_only_functions(template, problems)
+    check_paging(template, problems)
     check_bucket_access(template, problems)
     check_widget(template, problems)
     check_environment(template, problems)

@@ -3,7 +3,7 @@ distribution in front of the widget, and who may do what in the uploads bucket."
 
 import json
 
-from template_model import effective, ref_name, resources
+from template_model import dead_letter_queues, effective, ref_name, resources
 
 
 def check_bucket(t, problems, worker_timeout):
@@ -53,17 +53,7 @@ def check_bucket(t, problems, worker_timeout):
                 problems.append(f"{logical}: notification queue does not exist")
     env = effective(t, {}).get("Environment", {}).get("Variables", {})
     attempts = int(env.get("WORKER_MAX_ATTEMPTS", "3"))
-    dead_letter_targets = {
-        ref_name(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
-        for q in queues.values()
-        if "RedrivePolicy" in q.get("Properties", {})
-    }
-    # A function's on-failure destination is a dead-letter queue too, not a work queue.
-    for fn in resources(t, "AWS::Serverless::Function").values():
-        for event in fn.get("Properties", {}).get("Events", {}).values():
-            destination = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-            if destination:
-                dead_letter_targets.add(ref_name(destination))
+    dead_letter_targets = dead_letter_queues(t)
     for logical, queue in queues.items():
         if logical in dead_letter_targets:
             continue

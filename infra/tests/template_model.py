@@ -65,3 +65,24 @@ def statements(t):
         for doc in docs:
             for s in doc.get("Statement", []):
                 yield logical, s
+
+
+def dead_letter_queues(t):
+    """Queues that hold what failed for good: SQS redrive targets, functions' on-failure
+    destinations and EventBridge targets' dead-letter queues."""
+    found = set()
+    for q in resources(t, "AWS::SQS::Queue").values():
+        redrive = q.get("Properties", {}).get("RedrivePolicy")
+        if redrive:
+            found.add(ref_name(redrive.get("deadLetterTargetArn")))
+    for fn in resources(t, "AWS::Serverless::Function").values():
+        for event in fn.get("Properties", {}).get("Events", {}).values():
+            destination = event.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if destination:
+                found.add(ref_name(destination))
+    for rule in resources(t, "AWS::Events::Rule").values():
+        for target in rule.get("Properties", {}).get("Targets", []):
+            arn = target.get("DeadLetterConfig", {}).get("Arn")
+            if arn:
+                found.add(ref_name(arn))
+    return found

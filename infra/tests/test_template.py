@@ -267,6 +267,38 @@ class TemplateInvariants(unittest.TestCase):
             "TicketFunction: a read-only function may not delete",
         )
 
+    def test_pages_reach_a_person(self):
+        self.assertEqual(res(TEMPLATE, "AlarmTopic")["KmsMasterKeyId"], {"Ref": "AlarmTopicKey"})
+        self.assertFlags(lambda t: res(t, "AlarmTopic").__setitem__("KmsMasterKeyId", "alias/aws/sns"), "CloudWatch and EventBridge cannot publish")
+        self.assertFlags(lambda t: res(t, "AlarmTopicKey")["KeyPolicy"]["Statement"].pop(2), "does not let events.amazonaws.com publish")
+        self.assertFlags(lambda t: t.pop("Rules"), "prod may deploy with nobody to page")
+        self.assertFlags(lambda t: t["Resources"].pop("BackupFailedRule"), "failed AWS Backup jobs")
+        self.assertFlags(lambda t: res(t, "ApiCanaryAlarm").__setitem__("TreatMissingData", "notBreaching"), "no outside canary")
+        self.assertFlags(lambda t: t["Resources"].pop("AvailabilitySloFastBurn"), "AvailabilityBurn1h and AvailabilityBurn5m")
+        self.assertFlags(lambda t: res(t, "AvailabilitySloSlowBurn").pop("AlarmActions"), "AvailabilitySloSlowBurn: pages nobody")
+        for parameter, condition in [("AlarmEmail", "HasAlarmEmail"), ("AlarmHttpsEndpoint", "HasAlarmHttpsEndpoint")]:
+            self.assertIn(parameter, TEMPLATE["Parameters"])
+            subscription = [r for r in TEMPLATE["Resources"].values() if r.get("Condition") == condition]
+            self.assertEqual(subscription[0]["Properties"]["TopicArn"], {"Ref": "AlarmTopic"})
+        slack = TEMPLATE["Resources"]["SlackPages"]
+        self.assertEqual((slack["Type"], slack["Condition"]), ("AWS::Chatbot::SlackChannelConfiguration", "HasSlackPages"))
+        self.assertEqual(slack["Properties"]["SnsTopicArns"], [{"Ref": "AlarmTopic"}])
+        canary = res(TEMPLATE, "ApiCanary")
+        self.assertEqual(canary["Schedule"]["Expression"], "rate(5 minutes)")
+        for step in ("/api/health", "/api/greeting", "/api/chat", "/api/session/"):
+            self.assertIn(step, canary["Code"]["Script"])
+        with open(os.path.join(ct.REPO, "samconfig.toml"), encoding="utf-8") as f:
+            self.assertNotIn("@example.", f.read(), "no placeholder pager address: the deployer gives a real one")
+
+    def test_a_relative_latency_gate_rolls_back_beside_the_absolute_one(self):
+        gates = TEMPLATE["Globals"]["Function"]["DeploymentPreference"]["Alarms"]
+        self.assertIn({"Ref": "ChatLatencyAnomalyAlarm"}, gates)
+        self.assertIn({"Ref": "ChatLatencyP95Alarm"}, gates)
+        anomaly = res(TEMPLATE, "ChatLatencyAnomalyAlarm")
+        self.assertEqual(anomaly["ComparisonOperator"], "GreaterThanUpperThreshold")
+        self.assertIn("ANOMALY_DETECTION_BAND(p95", json.dumps(anomaly["Metrics"]))
+        self.assertFlags(lambda t: t["Resources"].pop("ChatLatencyAnomalyAlarm"), "deployment alarm ChatLatencyAnomalyAlarm does not exist")
+
     def test_environment_matches_the_code(self):
         self.assertFlags(
             lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop("STI_TABLE_NAME"),
