@@ -49,6 +49,7 @@ NOT_SET_ON_PURPOSE = {
     "AWS_REGION": "set by the Lambda runtime",
     "AWS_DEFAULT_REGION": "set by the Lambda runtime",
     "AWS_LAMBDA_FUNCTION_NAME": "set by the Lambda runtime",
+    "AWS_LAMBDA_FUNCTION_VERSION": "set by the Lambda runtime",
     "AWS_LAMBDA_LOG_LEVEL": "set by the Lambda runtime from LoggingConfig",
     "AWS_ENDPOINT_URL": "emulators only",
     "TICKET_WEBHOOK_SECRET": "comes from the app secret",
@@ -165,7 +166,11 @@ def check_routes(t, problems):
 
 def check_deployments(t, problems):
     alarms = resources(t, "AWS::CloudWatch::Alarm")
-    hooks = resources(t, "AWS::Lambda::Function")
+    # The pre-traffic hooks smoke-check every function (the post-traffic one only releases
+    # the canary's smart-mode marks).
+    pre_traffic = {ref_name((effective(t, fn).get("DeploymentPreference") or {}).get("Hooks", {}).get("PreTraffic"))
+                   for fn in resources(t, "AWS::Serverless::Function").values()}
+    hooks = {k: v for k, v in resources(t, "AWS::Lambda::Function").items() if k in pre_traffic}
     for logical, fn in resources(t, "AWS::Serverless::Function").items():
         props = effective(t, fn)
         if props.get("AutoPublishAlias") != "live":

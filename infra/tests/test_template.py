@@ -299,6 +299,21 @@ class TemplateInvariants(unittest.TestCase):
         self.assertIn("ANOMALY_DETECTION_BAND(p95", json.dumps(anomaly["Metrics"]))
         self.assertFlags(lambda t: t["Resources"].pop("ChatLatencyAnomalyAlarm"), "deployment alarm ChatLatencyAnomalyAlarm does not exist")
 
+    def test_smart_mode_waits_for_the_canary_to_take_all_the_traffic(self):
+        hooks = TEMPLATE["Globals"]["Function"]["DeploymentPreference"]["Hooks"]
+        self.assertEqual(hooks, {"PreTraffic": {"Ref": "PreTrafficHook"}, "PostTraffic": {"Ref": "PostTrafficHook"}})
+        post = res(TEMPLATE, "PostTrafficHook")
+        self.assertEqual(post["Handler"], "canary.post_traffic")
+        self.assertTrue(post["FunctionName"]["Fn::Sub"].startswith("CodeDeployHook_"), "SAM's CodeDeploy role invokes CodeDeployHook_* only")
+        for hook in ("PreTrafficHook", "PostTrafficHook"):
+            env = res(TEMPLATE, hook)["Environment"]["Variables"]
+            self.assertEqual(env["TABLE_NAME"], {"Ref": "Table"})
+            self.assertEqual(env["CHAT_FUNCTION"], {"Ref": "ChatFunction.Version"})
+            role = res(TEMPLATE, hook.replace("Hook", "HookRole"))
+            statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+            writes = [s for s in statements if s["Action"] == "dynamodb:UpdateItem"]
+            self.assertEqual(writes[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"], ["COUNTERS"], hook)
+
     def test_environment_matches_the_code(self):
         self.assertFlags(
             lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop("STI_TABLE_NAME"),

@@ -100,6 +100,9 @@ pub struct OpenAiConfig {
     pub breaker_cooldown: Duration,
     /// How long the operator's off switch is cached per instance.
     pub flag_cache: Duration,
+    /// The Lambda function and numbered version this instance runs as (the runtime sets
+    /// both): a version taking canary traffic is kept off the model until it takes all of it.
+    pub deployed_as: Option<(String, u64)>,
 }
 
 /// What a ticket webhook receives: our signed JSON, or a Slack incoming-webhook message.

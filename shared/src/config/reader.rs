@@ -123,6 +123,10 @@ impl Reader<'_> {
             breaker_failure_rate: failure_rate,
             breaker_cooldown: self.seconds("OPENAI_CB_COOLDOWN_SECS", 30)?,
             flag_cache: Duration::from_secs(self.parse("SMART_FLAG_CACHE_SECS", 15u64, "a number of seconds")?),
+            // `$LATEST` (or no Lambda at all) takes no canary traffic.
+            deployed_as: self
+                .raw("AWS_LAMBDA_FUNCTION_NAME")
+                .zip(self.raw("AWS_LAMBDA_FUNCTION_VERSION").and_then(|v| v.parse::<u64>().ok())),
         })
     }
 

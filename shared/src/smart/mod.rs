@@ -29,6 +29,13 @@ use crate::time::Clock;
 pub const CIRCUIT_GAUGE: &str = "openai.circuitState";
 pub const FORCED_OFF_FLAG: &str = "smart.forcedOff";
 
+/// The numbered version of `function` that must not call the model: the one taking canary
+/// traffic (the deployment's pre-traffic hook sets it, its post-traffic hook clears it once
+/// the alias points at that version alone), as the seeds' canary asks.
+pub fn canary_flag(function: &str) -> String {
+    format!("smart.canaryVersion.{function}")
+}
+
 /// Why a call's result cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -112,17 +119,28 @@ impl Smart {
         self.breaker.lock().map(|b| b.state(self.clock.monotonic())).unwrap_or(CircuitState::Closed)
     }
 
-    /// The operator's switch, read from the shared store at most every `flag_cache`.
+    /// The operator's switch, or this version's canary, read from the shared store at most
+    /// every `flag_cache`.
     pub async fn forced_off(&self) -> bool {
         if let Some((at, value)) = self.forced_off.lock().ok().and_then(|c| *c)
             && self.clock.monotonic().saturating_duration_since(at) < self.config.flag_cache
         {
             return value;
         }
-        let value = match self.tally.store().get(FORCED_OFF_FLAG).await {
-            Ok(v) => v.unwrap_or(0) != 0,
+        let store = self.tally.store();
+        let canary = async {
+            match &self.config.deployed_as {
+                Some((function, version)) => store
+                    .get(&canary_flag(function))
+                    .await
+                    .map(|v| v.and_then(|v| u64::try_from(v).ok()) == Some(*version)),
+                None => Ok(false),
+            }
+        };
+        let value = match (store.get(FORCED_OFF_FLAG).await, canary.await) {
+            (Ok(forced), Ok(canary)) => forced.unwrap_or(0) != 0 || canary,
             // Keep the last known value while the store hiccups; default to on.
-            Err(_) => return self.forced_off.lock().ok().and_then(|c| c.map(|(_, v)| v)).unwrap_or(false),
+            _ => return self.forced_off.lock().ok().and_then(|c| c.map(|(_, v)| v)).unwrap_or(false),
         };
         if let Ok(mut cache) = self.forced_off.lock() {
             *cache = Some((self.clock.monotonic(), value));

@@ -137,6 +137,41 @@ async fn the_operator_switch_stops_calls() {
     assert!(ask(&state).await.is_ok(), "back on after the cache expires");
 }
 
+/// The version taking canary traffic does without the model; the version before it, and
+/// the same version once the flag moves on, call it.
+#[tokio::test]
+async fn the_version_taking_canary_traffic_stays_off_the_model() {
+    let canary = OpenAiConfig { deployed_as: Some(("sti-chat-prod-Chat".into(), 7)), ..self::config() };
+    let (state, calls, _dir, clock) = setup_with(vec![ok(STEPS)], canary);
+    let flag = canary_flag("sti-chat-prod-Chat");
+    assert!(state.backend().counters.set(&flag, 7).await.is_ok());
+    assert_eq!(ask(&state).await, Err(Failure::ForcedOff), "version 7 takes canary traffic");
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert!(state.backend().counters.set(&flag, 0).await.is_ok());
+    clock.advance(Duration::from_millis(20));
+    assert!(ask(&state).await.is_ok(), "all traffic on version 7: the model again");
+
+    let previous = OpenAiConfig { deployed_as: Some(("sti-chat-prod-Chat".into(), 6)), ..self::config() };
+    let (state, _calls, _dir, _clock) = setup_with(vec![ok(STEPS)], previous);
+    assert!(state.backend().counters.set(&flag, 7).await.is_ok());
+    assert!(ask(&state).await.is_ok(), "the version serving most visitors keeps the model");
+}
+
+#[test]
+fn the_lambda_runtime_tells_the_version() {
+    let read = |vars: &'static [(&str, &str)]| {
+        crate::config::Config::from_source(&|k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()))
+            .map(|c| c.openai.deployed_as)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(
+        read(&[("AWS_LAMBDA_FUNCTION_NAME", "f"), ("AWS_LAMBDA_FUNCTION_VERSION", "12")]),
+        Some(("f".into(), 12))
+    );
+    assert_eq!(read(&[("AWS_LAMBDA_FUNCTION_NAME", "f"), ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")]), None);
+    assert_eq!(read(&[]), None);
+}
+
 #[test]
 fn data_urls_are_standard_base64() {
     assert_eq!(data_url("image/png", b"Man"), "data:image/png;base64,TWFu");
