@@ -37,7 +37,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from storage_checks import check_bucket, check_bucket_access, check_widget  # noqa: E402
+from storage_checks import check_api_edge, check_bucket, check_bucket_access, check_widget  # noqa: E402
 from template_model import REPO, dead_letter_queues, effective, load, ref_name, resources, statements  # noqa: E402
 
 HOOK_PREFIX = "CodeDeployHook_"
@@ -53,6 +53,7 @@ NOT_SET_ON_PURPOSE = {
     "AWS_LAMBDA_LOG_LEVEL": "set by the Lambda runtime from LoggingConfig",
     "AWS_ENDPOINT_URL": "emulators only",
     "TICKET_WEBHOOK_SECRET": "comes from the app secret",
+    "ORIGIN_SECRET": "on AWS the value comes from the secret STI_ORIGIN_SECRET_ID names",
     "AWS_ENDPOINT_URL_S3": "emulators only",
     "STI_DATA_DIR": "the embedded backend, not in the deploy build",
     "LOG_TOKEN": "in the secret, never in the environment",
@@ -327,7 +328,7 @@ def check_environment(t, problems):
         problems.append(f"environment: {name} is read by the code but not set in the template")
     for name in sorted(set(env) - read):
         problems.append(f"environment: {name} is set in the template but no Lambda code reads it")
-    for name in ("LOG_TOKEN", "OPENAI_API_KEY", "WHATSAPP_NUMBER", "TICKET_WEBHOOK_SECRET"):
+    for name in ("LOG_TOKEN", "OPENAI_API_KEY", "WHATSAPP_NUMBER", "TICKET_WEBHOOK_SECRET", "ORIGIN_SECRET"):
         if name in env:
             problems.append(f"environment: {name} must come from the secret, not the environment")
     secrets = resources(t, "AWS::SecretsManager::Secret")
@@ -441,6 +442,7 @@ def check(template):
     check_paging(template, problems)
     check_bucket_access(template, problems)
     check_widget(template, problems)
+    check_api_edge(template, problems)
     check_environment(template, problems)
     check_logs(template, problems)
     check_alarms(template, problems)

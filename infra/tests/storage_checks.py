@@ -76,12 +76,54 @@ def uploads_bucket(t):
     return ref_name(effective(t, {}).get("Environment", {}).get("Variables", {}).get("STI_BUCKET_NAME"))
 
 
+def check_api_edge(t, problems):
+    """The API is reached through CloudFront (with AWS WAF) only: the distribution adds the
+    origin secret's header, which every function is told to check, caches nothing, and in
+    us-east-1 carries a web ACL with per-IP rate limits and AWS managed rules."""
+    env = effective(t, {}).get("Environment", {}).get("Variables", {})
+    secret = ref_name(env.get("STI_ORIGIN_SECRET_ID"))
+    if secret not in resources(t, "AWS::SecretsManager::Secret"):
+        problems.append("edge: the functions are not told which secret the origin header must match (STI_ORIGIN_SECRET_ID)")
+    api = [
+        (k, d["Properties"]["DistributionConfig"]) for k, d in resources(t, "AWS::CloudFront::Distribution").items()
+        if any("execute-api" in json.dumps(o.get("DomainName")) for o in d["Properties"]["DistributionConfig"].get("Origins", []))
+    ]
+    if not api:
+        problems.append("edge: no CloudFront distribution in front of the API")
+        return
+    logical, config = api[0]
+    headers = [h for o in config["Origins"] for h in o.get("OriginCustomHeaders", [])]
+    if not any(h["HeaderName"].lower() == "x-sti-origin" and secret and secret in json.dumps(h["HeaderValue"]) for h in headers):
+        problems.append(f"{logical}: does not add the origin secret's X-STI-Origin header")
+    behaviour = config.get("DefaultCacheBehavior", {})
+    if behaviour.get("CachePolicyId") != "4135ea2d-6df8-44a3-9df3-4b5a84be39ad":
+        problems.append(f"{logical}: API answers must not be cached (managed policy CachingDisabled)")
+    if behaviour.get("ViewerProtocolPolicy") != "https-only":
+        problems.append(f"{logical}: the API must be HTTPS only")
+    if not config.get("WebACLId"):
+        problems.append(f"{logical}: no AWS WAF web ACL")
+    for acl in resources(t, "AWS::WAFv2::WebACL").values():
+        rules = acl["Properties"].get("Rules", [])
+        rate = [r for r in rules if "RateBasedStatement" in r["Statement"] and r["Statement"]["RateBasedStatement"].get("AggregateKeyType") == "IP"]
+        managed = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in rules if "ManagedRuleGroupStatement" in r["Statement"]}
+        if len(rate) < 2 or "ScopeDownStatement" not in json.dumps(rate):
+            problems.append("edge: the web ACL needs per-IP rate limits, a stricter one for greetings and upload slots")
+        for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"):
+            if group not in managed:
+                problems.append(f"edge: the web ACL lacks {group}")
+
+
 def check_widget(t, problems):
     buckets = set(resources(t, "AWS::S3::Bucket")) - {uploads_bucket(t)}
     distributions = resources(t, "AWS::CloudFront::Distribution")
     if not buckets or not distributions:
         problems.append("widget: no bucket and CloudFront distribution serve it")
         return
+    # The widget's distribution reads a bucket; the API's (check_api_edge) reads the API.
+    distributions = {
+        k: d for k, d in distributions.items()
+        if not any("execute-api" in json.dumps(o.get("DomainName")) for o in d["Properties"]["DistributionConfig"].get("Origins", []))
+    }
     for logical, dist in distributions.items():
         config = dist["Properties"]["DistributionConfig"]
         for origin in config.get("Origins", []):

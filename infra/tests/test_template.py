@@ -314,6 +314,23 @@ class TemplateInvariants(unittest.TestCase):
             writes = [s for s in statements if s["Action"] == "dynamodb:UpdateItem"]
             self.assertEqual(writes[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"], ["COUNTERS"], hook)
 
+    def test_the_api_is_reached_through_cloudfront_and_waf_only(self):
+        self.assertFlags(lambda t: res(t, "ApiDistribution")["DistributionConfig"]["Origins"][0].pop("OriginCustomHeaders"), "X-STI-Origin")
+        self.assertFlags(lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop("STI_ORIGIN_SECRET_ID"), "STI_ORIGIN_SECRET_ID")
+        self.assertFlags(lambda t: res(t, "ApiDistribution")["DistributionConfig"].pop("WebACLId"), "no AWS WAF web ACL")
+        self.assertFlags(lambda t: res(t, "ApiWebAcl")["Rules"].pop(0), "a stricter one for greetings")
+        self.assertFlags(lambda t: res(t, "ApiWebAcl")["Rules"].pop(), "AWSManagedRulesCommonRuleSet")
+        common = res(TEMPLATE, "ApiWebAcl")["Rules"][-1]["Statement"]["ManagedRuleGroupStatement"]
+        self.assertEqual(common["RuleActionOverrides"][0]["Name"], "SizeRestrictions_BODY", "screenshots are bigger than 8 KB")
+        self.assertEqual(TEMPLATE["Resources"]["ApiWebAcl"]["Condition"], "CreateApiWebAcl")
+        self.assertEqual(TEMPLATE["Outputs"]["ApiUrl"]["Value"], {"Fn::Sub": "https://${ApiDistribution.DomainName}"})
+        self.assertEqual(res(TEMPLATE, "ApiCanary")["RunConfig"]["EnvironmentVariables"]["BASE_URL"], {"Fn::Sub": "https://${ApiDistribution.DomainName}"})
+        routes = res(TEMPLATE, "HttpApi")["RouteSettings"]
+        self.assertLess(routes["POST /api/greeting"]["ThrottlingRateLimit"], 100)
+        for name, fn in TEMPLATE["Resources"].items():
+            if fn["Type"] == "AWS::Serverless::Function":
+                self.assertIn({"Ref": "OriginSecretReadPolicy"}, fn["Properties"]["Policies"], name)
+
     def test_environment_matches_the_code(self):
         self.assertFlags(
             lambda t: t["Globals"]["Function"]["Environment"]["Variables"].pop("STI_TABLE_NAME"),

@@ -24,6 +24,7 @@ impl Stack {
             queue_name: Moto::unique("sti-e2e"),
             queue_url: None,
             secret_id: Some(Moto::unique("sti-e2e/secrets")),
+            origin_secret_id: None,
             secret_cache_ttl: Duration::from_secs(300),
             force_path_style: true,
             kms_key_id: None,

@@ -13,6 +13,7 @@ fn resources(name: &str) -> AwsResources {
         queue_name: Moto::unique(name),
         queue_url: None,
         secret_id: Some(Moto::unique(&format!("{name}/secrets"))),
+        origin_secret_id: None,
         secret_cache_ttl: std::time::Duration::from_secs(300),
         force_path_style: true,
         kms_key_id: None,

@@ -585,3 +585,35 @@ async fn a_new_ticket_is_published_to_the_topic_and_posted_to_the_webhook_on_aws
     let counters = aws.counters.snapshot().await.unwrap_or_default();
     assert_eq!(counters.get("outcomes.printer.abandoned"), Some(&1), "{counters:?}");
 }
+
+/// Behind CloudFront on AWS: the functions read the origin secret from Secrets Manager
+/// (`STI_ORIGIN_SECRET_ID`, a plain secret beside the app's JSON one) and refuse an
+/// invocation that lacks its `X-STI-Origin` header — the way around the edge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_aws_a_request_that_did_not_come_through_cloudfront_is_refused() {
+    use sti_e2e::runtime_api::invoke_once;
+    use sti_e2e::sample_event as event;
+    let moto = Moto::start();
+    let mut stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let sdk = sti_shared::backends::aws::emulator_sdk_config(&moto.endpoint).await;
+    let name = Moto::unique("origin");
+    let value = "origin-value-kept-in-secrets-manager";
+    let created =
+        aws_sdk_secretsmanager::Client::new(&sdk).create_secret().name(&name).secret_string(value).send().await;
+    assert!(created.is_ok(), "{created:?}");
+    stack.env.push(("STI_ORIGIN_SECRET_ID".to_owned(), name));
+    let env = stack.env();
+    let body = |answer: &serde_json::Value| -> serde_json::Value {
+        serde_json::from_str(answer["body"].as_str().unwrap_or("{}")).unwrap_or_default()
+    };
+    let around = invoke_once("greeting", &env, event("greeting")).await;
+    assert_eq!(around["statusCode"], 403, "{around}");
+    assert_eq!(body(&around)["error"]["code"], "direct_access_refused");
+    let mut through = event("greeting");
+    through["headers"]["x-sti-origin"] = json!(value);
+    through["headers"]["cloudfront-viewer-address"] = json!("203.0.113.9:51234");
+    let served = invoke_once("greeting", &env, through).await;
+    assert_eq!(served["statusCode"], 200, "{served}");
+    assert!(body(&served)["sessionId"].is_string());
+}

@@ -21,6 +21,10 @@ import uuid
 
 SOURCE_IP = "198.51.100.250"  # TEST-NET-2: keeps the checks in their own rate-limit buckets
 
+# What CloudFront adds to every request (`X-STI-Origin`); the functions refuse requests
+# without it, so the direct invocations carry it too. Filled by the handler on AWS.
+ORIGIN_HEADERS = {}
+
 FUNCTIONS = [
     "health",
     "greeting",
@@ -57,6 +61,7 @@ def http_event(method, path, body=None, headers=None, query=""):
         "x-forwarded-for": SOURCE_IP,
         "x-forwarded-proto": "https",
     }
+    all_headers.update(ORIGIN_HEADERS)
     all_headers.update(headers or {})
     event = {
         "version": "2.0",
@@ -245,6 +250,10 @@ def handler(event, _context):
 
     import canary
 
+    secret_id = os.environ.get("ORIGIN_SECRET_ID")
+    if secret_id:
+        value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+        ORIGIN_HEADERS["x-sti-origin"] = value
     # Before any traffic: the new version of a model-calling function starts without the model.
     marked = canary.hold(boto3.client("dynamodb"), boto3.client("lambda"), os.environ["TABLE_NAME"])
     print(json.dumps({"smart_mode_off_while_canary": marked}))

@@ -84,6 +84,14 @@ class PreTrafficHookTest(unittest.TestCase):
         finally:
             del os.environ["SESSION_VALIDATE_FUNCTION"]
 
+    def test_events_carry_the_origin_header_once_known(self):
+        self.assertNotIn("x-sti-origin", app.http_event("GET", "/api/health")["headers"])
+        app.ORIGIN_HEADERS["x-sti-origin"] = "s3cr3t"
+        try:
+            self.assertEqual(app.http_event("POST", "/api/chat", {})["headers"]["x-sti-origin"], "s3cr3t")
+        finally:
+            app.ORIGIN_HEADERS.clear()
+
     def test_events_look_like_api_gateway_v2(self):
         event = app.http_event("POST", "/api/chat", {"a": 1})
         self.assertEqual(event["version"], "2.0")

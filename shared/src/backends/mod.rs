@@ -30,6 +30,7 @@ pub fn secrets_from_env(config: &Config) -> SecretValues {
         openai_api_key: config.openai.api_key.clone(),
         whatsapp_number: config.whatsapp_number.clone(),
         webhook_secret: config.webhook.secret.clone(),
+        origin_secret: config.origin_secret.clone(),
     }
 }
 

@@ -76,6 +76,9 @@ pub struct AwsResources {
     pub queue_url: Option<String>,
     /// The JSON secret (name or ARN); without one, secrets come from the environment.
     pub secret_id: Option<String>,
+    /// The secret whose value CloudFront sends as `X-STI-Origin` (name or ARN): when set,
+    /// requests without it are refused.
+    pub origin_secret_id: Option<String>,
     pub secret_cache_ttl: Duration,
     pub force_path_style: bool,
     /// SSE-KMS key for uploads; SSE-S3 (AES256) without one.
@@ -146,6 +149,10 @@ pub struct Config {
     pub retention: Retention,
     pub public_base_url: Option<String>,
     pub trust_forwarded_for: bool,
+    /// `ORIGIN_SECRET`: the `X-STI-Origin` value a proxy in front adds (on AWS it comes from
+    /// `STI_ORIGIN_SECRET_ID`); requests without it are refused, and the proxy's
+    /// `CloudFront-Viewer-Address` is trusted for the caller's address.
+    pub origin_secret: Option<Secret>,
     /// Deliveries of one image job before it is marked failed.
     pub worker_max_attempts: u32,
     /// How long a worker holds an upload before another delivery may take it over (a
@@ -166,6 +173,13 @@ pub trait Source {
 }
 
 pub struct ProcessEnv;
+
+impl Config {
+    /// Whether requests must carry the origin header (a proxy in front is the only way in).
+    pub fn origin_check(&self) -> bool {
+        self.origin_secret.is_some() || (self.backend == BackendKind::Aws && self.aws.origin_secret_id.is_some())
+    }
+}
 
 impl Source for ProcessEnv {
     fn get(&self, name: &str) -> Option<String> {

@@ -82,6 +82,7 @@ error_codes! {
     UploadUrlExpired = "upload_url_expired" => FORBIDDEN,
     LinkExpired = "link_expired" => FORBIDDEN,
     OriginNotAllowed = "origin_not_allowed" => FORBIDDEN,
+    DirectAccessRefused = "direct_access_refused" => FORBIDDEN,
     SessionNotFound = "session_not_found" => NOT_FOUND,
     UploadNotFound = "upload_not_found" => NOT_FOUND,
     TicketNotFound = "ticket_not_found" => NOT_FOUND,

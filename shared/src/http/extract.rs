@@ -152,15 +152,23 @@ impl FromRequestParts<App> for BaseUrl {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        Ok(BaseUrl(base_url(app.config().public_base_url.as_deref(), &parts.headers)))
+        let through_the_edge = parts.extensions.get::<ThroughTheEdge>().is_some();
+        Ok(BaseUrl(base_url(app.config().public_base_url.as_deref(), &parts.headers, through_the_edge)))
     }
 }
 
-fn base_url(configured: Option<&str>, headers: &HeaderMap) -> String {
+/// Set on a request that carried the origin secret: it came through CloudFront, whose
+/// viewer-request function reports the host the visitor used as `X-Forwarded-Host`
+/// (API Gateway only ever sees its own).
+#[derive(Clone, Copy)]
+pub struct ThroughTheEdge;
+
+fn base_url(configured: Option<&str>, headers: &HeaderMap, through_the_edge: bool) -> String {
     if let Some(base) = configured {
         return base.to_owned();
     }
-    let host = header_str(headers, "host").unwrap_or("localhost");
+    let forwarded = through_the_edge.then(|| header_str(headers, "x-forwarded-host")).flatten();
+    let host = forwarded.or_else(|| header_str(headers, "host")).unwrap_or("localhost");
     let loopback = host.starts_with("localhost") || host.starts_with("127.0.0.1") || host.starts_with("[::1]");
     let proto = match header_str(headers, "x-forwarded-proto") {
         Some("http") => "http",
@@ -171,4 +179,32 @@ fn base_url(configured: Option<&str>, headers: &HeaderMap) -> String {
     let safe_host: String =
         host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
     format!("{proto}://{safe_host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().filter_map(|(k, v)| Some((axum::http::HeaderName::from_static(k), v.parse().ok()?))).collect()
+    }
+
+    #[test]
+    fn links_use_the_host_the_visitor_used() {
+        let api_gateway =
+            [("host", "abc123.execute-api.us-east-1.amazonaws.com"), ("x-forwarded-host", "d111.cloudfront.net")];
+        assert_eq!(base_url(None, &headers(&api_gateway), true), "https://d111.cloudfront.net", "through CloudFront");
+        assert_eq!(
+            base_url(None, &headers(&api_gateway), false),
+            "https://abc123.execute-api.us-east-1.amazonaws.com",
+            "an unchecked X-Forwarded-Host is anyone's"
+        );
+        assert_eq!(
+            base_url(Some("https://chat.example.com"), &headers(&api_gateway), true),
+            "https://chat.example.com"
+        );
+        assert_eq!(base_url(None, &headers(&[("host", "127.0.0.1:3000")]), false), "http://127.0.0.1:3000");
+        let hostile = [("x-forwarded-host", "evil.example/\"x")];
+        assert_eq!(base_url(None, &headers(&hostile), true), "https://evil.examplex", "only host characters survive");
+    }
 }

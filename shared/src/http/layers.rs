@@ -179,6 +179,16 @@ fn log_response<B>(response: &HttpResponse<B>, latency: Duration, _span: &Span) 
 /// accepted one has no content.
 async fn edge(State(app): State<App>, mut req: Request<Body>, next: Next) -> Response {
     let request_id = request_id_of(&req).to_owned();
+    let through_the_edge = app.config().origin_check();
+    let sent_origin = header_str(req.headers(), ORIGIN_HEADER).map(str::to_owned);
+    if through_the_edge {
+        if let Err(refused) = came_through_the_edge(&app, sent_origin.as_deref()).await {
+            let mut refused = refused.into_response();
+            fill_envelope(&mut refused, &request_id);
+            return refused;
+        }
+        req.extensions_mut().insert(super::extract::ThroughTheEdge);
+    }
     if req.method() == Method::OPTIONS {
         let origin = header_str(req.headers(), header::ORIGIN.as_str());
         if origin.is_some_and(|o| !app.config().allowed_origins.allows(o)) {
@@ -194,7 +204,7 @@ async fn edge(State(app): State<App>, mut req: Request<Body>, next: Next) -> Res
         return response;
     }
     let started = Instant::now();
-    let client_ip = client_ip_for(&req, app.config().trust_forwarded_for);
+    let client_ip = client_ip_for(&req, app.config().trust_forwarded_for, through_the_edge);
     let route = route_of(&req).into_owned();
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(client_ip));
@@ -211,9 +221,37 @@ async fn edge(State(app): State<App>, mut req: Request<Body>, next: Next) -> Res
     response
 }
 
+/// The header CloudFront adds to every request it forwards, with the origin secret.
+pub const ORIGIN_HEADER: &str = "x-sti-origin";
+
+/// Whether the request carries the origin secret: only the proxy in front (CloudFront)
+/// knows it, so without it the request came around the edge's protection.
+async fn came_through_the_edge(app: &App, sent: Option<&str>) -> Result<(), ApiError> {
+    let secrets = app.backend().secrets.load().await.map_err(|e| {
+        tracing::error!(error = %e, "cannot read the origin secret");
+        ApiError::new(ErrorCode::StorageUnavailable, "the service cannot check where the request came from")
+    })?;
+    match secrets.origin_secret {
+        Some(secret) if secret.matches(sent.unwrap_or("")) => Ok(()),
+        _ => Err(ApiError::new(ErrorCode::DirectAccessRefused, "call the API through its public address")),
+    }
+}
+
+/// The viewer's address CloudFront reports (`198.51.100.7:46532`, an IPv6 address with
+/// its port after the last colon), without the port.
+fn viewer_address(req: &Request<Body>) -> Option<String> {
+    let (ip, _port) = header_str(req.headers(), "cloudfront-viewer-address")?.trim().rsplit_once(':')?;
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    ip.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
+}
+
 /// The host (local server, Lambda adapter) sets `ClientIp` from the connection; behind
-/// a trusted proxy the last X-Forwarded-For hop is the caller as that proxy saw it.
-fn client_ip_for(req: &Request<Body>, trust_forwarded_for: bool) -> String {
+/// CloudFront (the origin header checked) the viewer's address is the caller; behind a
+/// trusted proxy the last X-Forwarded-For hop is the caller as that proxy saw it.
+fn client_ip_for(req: &Request<Body>, trust_forwarded_for: bool, through_the_edge: bool) -> String {
+    if through_the_edge && let Some(viewer) = viewer_address(req) {
+        return viewer;
+    }
     if trust_forwarded_for
         && let Some(last) = header_str(req.headers(), "x-forwarded-for").and_then(|v| v.rsplit(',').next())
         && !last.trim().is_empty()

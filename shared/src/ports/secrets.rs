@@ -37,6 +37,8 @@ pub struct SecretValues {
     pub openai_api_key: Option<Secret>,
     pub whatsapp_number: Option<String>,
     pub webhook_secret: Option<Secret>,
+    /// What the proxy in front sends as `X-STI-Origin` (its own secret on AWS).
+    pub origin_secret: Option<Secret>,
 }
 
 #[async_trait]

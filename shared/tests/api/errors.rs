@@ -141,6 +141,7 @@ async fn every_error_code_is_provoked_with_its_status_and_envelope() {
     expect(production.get("/api/metrics", &[]).await, ErrorCode::OperatorEndpointDisabled, s).await;
 
     signed_url_errors(s).await;
+    around_the_edge(s).await;
     body_ceiling_error(s).await;
     a_panicking_handler(s).await;
     a_store_that_is_down(s).await;
@@ -172,6 +173,63 @@ async fn signed_url_errors(s: &mut HashSet<&'static str>) {
     clock.advance(Duration::from_secs(60));
     let late = api.put(later["url"].as_str().unwrap_or_default(), "image/png", DEMO_PNG).await;
     expect(late, ErrorCode::UploadUrlExpired, s).await;
+}
+
+/// Behind CloudFront (`ORIGIN_SECRET` set) a request without the origin header, or with a
+/// wrong one, is refused before anything runs — preflights included; with it, the viewer's
+/// address CloudFront reports is the caller's, so per-IP limits count visitors, not edges.
+async fn around_the_edge(s: &mut HashSet<&'static str>) {
+    let secret = "origin-secret-0123456789abcdef";
+    let api = api(&[("ORIGIN_SECRET", secret), ("RATE_LIMIT_GREETING_PER_MIN", "1")]).await;
+    let greet = |origin: Option<&'static str>, viewer: &'static str| {
+        let mut request = Request::post("/api/greeting")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("cloudfront-viewer-address", viewer);
+        if let Some(origin) = origin {
+            request = request.header("x-sti-origin", origin);
+        }
+        api.send(request.body(Body::from("{}")).unwrap_or_else(|e| panic!("{e}")))
+    };
+    expect(greet(None, "198.51.100.7:40000").await, ErrorCode::DirectAccessRefused, s).await;
+    let wrong = expect(
+        greet(Some("origin-secret-0123456789abcdeX"), "198.51.100.7:40000").await,
+        ErrorCode::DirectAccessRefused,
+        s,
+    )
+    .await;
+    assert!(!wrong.text().contains(secret), "{}", wrong.text());
+    assert_eq!(greet(Some(secret), "198.51.100.7:40000").await.status, StatusCode::OK);
+    assert_eq!(
+        greet(Some(secret), "198.51.100.7:40001").await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same visitor"
+    );
+    assert_eq!(greet(Some(secret), "[2001:db8::7]:40000").await.status, StatusCode::OK, "another visitor");
+    assert_eq!(greet(Some(secret), "2001:db8::8:40000").await.status, StatusCode::OK, "IPv6 without brackets");
+    let sessions = api.app.backend().counters.get("sessions.created").await.ok().flatten();
+    assert_eq!(sessions, Some(3), "nothing ran for the refused requests");
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/api/chat")
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .body(Body::empty());
+    expect(api.send(preflight.unwrap_or_else(|e| panic!("{e}"))).await, ErrorCode::DirectAccessRefused, s).await;
+
+    // Without the origin secret the header proves nothing and is ignored: one caller.
+    let open = self::api(&[("RATE_LIMIT_GREETING_PER_MIN", "1")]).await;
+    let greet = |viewer: &'static str| {
+        let request = Request::post("/api/greeting")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("cloudfront-viewer-address", viewer);
+        open.send(request.body(Body::from("{}")).unwrap_or_else(|e| panic!("{e}")))
+    };
+    assert_eq!(greet("198.51.100.7:1").await.status, StatusCode::OK);
+    assert_eq!(
+        greet("198.51.100.9:1").await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a spoofed address changes nothing"
+    );
 }
 
 async fn body_ceiling_error(s: &mut HashSet<&'static str>) {

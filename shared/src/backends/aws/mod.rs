@@ -137,14 +137,15 @@ pub async fn connect_with(
         None => sqs::queue_url(&sqs_client, &resources.queue_name).await?,
     };
     let queue = Arc::new(SqsQueue::new(sqs_client, queue_url));
-    let secrets: Arc<dyn crate::ports::Secrets> = match &resources.secret_id {
-        Some(id) => Arc::new(SecretsManagerSecrets::new(
+    let secrets: Arc<dyn crate::ports::Secrets> = match (&resources.secret_id, &resources.origin_secret_id) {
+        (None, None) => Arc::new(crate::backends::StaticSecrets(fallback)),
+        (app, origin) => Arc::new(SecretsManagerSecrets::new(
             aws_sdk_secretsmanager::Client::new(config),
-            id.clone(),
+            app.clone(),
+            origin.clone(),
             resources.secret_cache_ttl,
             fallback,
         )),
-        None => Arc::new(crate::backends::StaticSecrets(fallback)),
     };
     Ok(Backend {
         name: "aws",

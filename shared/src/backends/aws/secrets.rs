@@ -14,7 +14,8 @@ use crate::ports::{Secret, SecretValues, Secrets, StoreError, StoreResult};
 
 pub struct SecretsManagerSecrets {
     client: Client,
-    secret_id: String,
+    secret_id: Option<String>,
+    origin_secret_id: Option<String>,
     ttl: Duration,
     fallback: SecretValues,
     cache: Mutex<Option<(Instant, SecretValues)>>,
@@ -37,8 +38,20 @@ fn present(v: Option<String>) -> Option<String> {
 }
 
 impl SecretsManagerSecrets {
-    pub fn new(client: Client, secret_id: String, ttl: Duration, fallback: SecretValues) -> SecretsManagerSecrets {
-        SecretsManagerSecrets { client, secret_id, ttl, fallback, cache: Mutex::new(None) }
+    /// The app's JSON secret and the origin header's plain one, either optional.
+    pub fn new(
+        client: Client,
+        secret_id: Option<String>,
+        origin_secret_id: Option<String>,
+        ttl: Duration,
+        fallback: SecretValues,
+    ) -> SecretsManagerSecrets {
+        SecretsManagerSecrets { client, secret_id, origin_secret_id, ttl, fallback, cache: Mutex::new(None) }
+    }
+
+    async fn secret_string(&self, id: &str) -> StoreResult<String> {
+        let out = self.client.get_secret_value().secret_id(id).send().await.map_err(|e| sdk("GetSecretValue", e))?;
+        out.secret_string.ok_or_else(|| StoreError::Corrupt("the secret has no string value".into()))
     }
 
     fn cached(&self, fresh_only: bool) -> Option<SecretValues> {
@@ -48,14 +61,14 @@ impl SecretsManagerSecrets {
     }
 
     async fn fetch(&self) -> StoreResult<SecretValues> {
-        let out = self
-            .client
-            .get_secret_value()
-            .secret_id(&self.secret_id)
-            .send()
-            .await
-            .map_err(|e| sdk("GetSecretValue", e))?;
-        let text = out.secret_string.ok_or_else(|| StoreError::Corrupt("the secret has no string value".into()))?;
+        let origin_secret = match &self.origin_secret_id {
+            Some(id) => present(Some(self.secret_string(id).await?)).map(Secret::new),
+            None => self.fallback.origin_secret.clone(),
+        };
+        let Some(id) = &self.secret_id else {
+            return Ok(SecretValues { origin_secret, ..self.fallback.clone() });
+        };
+        let text = self.secret_string(id).await?;
         let parsed: SecretJson = serde_json::from_str(&text)
             .map_err(|_| StoreError::Corrupt("the secret is not the expected JSON object".into()))?;
         let digits = |n: String| n.chars().filter(char::is_ascii_digit).collect::<String>();
@@ -70,6 +83,7 @@ impl SecretsManagerSecrets {
             webhook_secret: present(parsed.webhook_secret)
                 .map(Secret::new)
                 .or_else(|| self.fallback.webhook_secret.clone()),
+            origin_secret,
         })
     }
 }
