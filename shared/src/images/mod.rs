@@ -11,9 +11,10 @@ mod sniff;
 
 #[cfg(feature = "images")]
 pub use process::{
-    DecodeLimits, MAX_SANITIZED_SIDE, PREVIEW_SIDE, ProcessError, Processed, THUMBNAIL_SIDE, preview_jpeg, process,
+    DecodeLimits, MAX_PIXELS, MAX_SANITIZED_SIDE, PREVIEW_SIDE, ProcessError, Processed, THUMBNAIL_SIDE,
+    decode_peak_bytes, preview_jpeg, process,
 };
-pub use sniff::{ImageFormat, SniffError, Sniffed, sniff};
+pub use sniff::{ImageFormat, Shape, SniffError, Sniffed, sniff};
 
 use serde::{Deserialize, Serialize};
 

@@ -26,6 +26,23 @@ impl Default for DecodeLimits {
     }
 }
 
+/// Pixels decoded at most (a 12 MP phone photo has 12 million; a 4K screen 8).
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// What decoding an image of this shape takes at its peak, in bytes, from its header: the
+/// decoded samples, the 8-bit RGB image made from them, and for a progressive JPEG its DCT
+/// coefficients (two bytes per sample, every one kept until the last scan). Conservative
+/// against the worker's measured peak (VmHWM, issue 26): a progressive CMYK 10000×8947 JPEG
+/// took 982 MB (11 bytes a pixel; estimated 15), a progressive grey 10000² 543 MB (6),
+/// an RGB PNG 9000² 407 MB (6).
+pub fn decode_peak_bytes(sniffed: &super::Sniffed) -> u64 {
+    let shape = sniffed.shape;
+    let pixels = u64::from(sniffed.width) * u64::from(sniffed.height);
+    let samples = u64::from(shape.components) * u64::from(shape.bytes_per_sample);
+    let coefficients = if shape.progressive { 2 * u64::from(shape.components) } else { 0 };
+    pixels * (samples + 3 + coefficients)
+}
+
 /// Longest side of the copy we keep.
 pub const MAX_SANITIZED_SIDE: u32 = 1920;
 pub const THUMBNAIL_SIDE: u32 = 256;
@@ -75,10 +92,12 @@ impl ProcessError {
 
 pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, ProcessError> {
     let sniffed = sniff(bytes)?;
+    let pixels = u64::from(sniffed.width) * u64::from(sniffed.height);
     if sniffed.width > limits.max_width
         || sniffed.height > limits.max_height
         || sniffed.width == 0
         || sniffed.height == 0
+        || pixels > MAX_PIXELS
     {
         return Err(ProcessError::TooLarge {
             width: sniffed.width,
@@ -86,6 +105,12 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
             max_width: limits.max_width,
             max_height: limits.max_height,
         });
+    }
+    // Refused from the header, before the decoder allocates anything: what its
+    // allocation cap sees is only the output buffer, not its working memory.
+    let needed = decode_peak_bytes(&sniffed);
+    if needed > limits.max_alloc_bytes {
+        return Err(ProcessError::OverBudget { needed, allowed: limits.max_alloc_bytes });
     }
     let (image, orientation) = decode(bytes, sniffed.format, limits)?;
     // One decode feeds everything: the kept copy is reduced first and only then turned
@@ -259,6 +284,34 @@ fn round2(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decoders_peak_is_refused_from_the_header_before_anything_is_decoded() {
+        use crate::images::sniff::tests::jpeg_header;
+        let limits = DecodeLimits::default();
+        // Header-only files: had the decoder run, they would fail as undecodable.
+        let cmyk = jpeg_header(0xC2, 10_000, 8_947, 4);
+        match process(&cmyk, &limits) {
+            Err(e @ ProcessError::TooLarge { .. }) => assert_eq!(e.reason(), FailureReason::TOO_LARGE),
+            other => panic!("89 MP is over the pixel cap: {other:?}"),
+        }
+        let within_pixels = jpeg_header(0xC2, 5_000, 4_000, 4);
+        match process(&within_pixels, &limits) {
+            Err(e @ ProcessError::OverBudget { needed, allowed }) => {
+                assert_eq!((needed, allowed), (20_000_000 * 15, 256 * 1024 * 1024));
+                assert_eq!(e.reason(), FailureReason::TOO_LARGE);
+            }
+            other => panic!("a 20 MP progressive CMYK JPEG needs 300 MB: {other:?}"),
+        }
+        let baseline = jpeg_header(0xC0, 5_000, 4_000, 3);
+        assert!(
+            matches!(process(&baseline, &limits), Err(ProcessError::Decode(_))),
+            "within budget: decoded (and fails as the stub it is)"
+        );
+        let sniffed = |b: &[u8]| crate::images::sniff(b).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decode_peak_bytes(&sniffed(&jpeg_header(0xC2, 1_000, 1_000, 1))), 1_000_000 * 6);
+        assert_eq!(decode_peak_bytes(&sniffed(&baseline)), 20_000_000 * 6);
+    }
     use crate::images::sample;
     use image::{Rgb, RgbImage};
 

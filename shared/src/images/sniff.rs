@@ -39,6 +39,32 @@ pub struct Sniffed {
     pub format: ImageFormat,
     pub width: u32,
     pub height: u32,
+    /// What the decoder will hold, from the header: what bounds its memory.
+    pub shape: Shape,
+}
+
+/// How the pixels are stored: samples per pixel and bytes per sample, and for a JPEG
+/// whether it is progressive (its decoder keeps every DCT coefficient until the last scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub components: u8,
+    pub bytes_per_sample: u8,
+    pub progressive: bool,
+}
+
+impl Shape {
+    const RGBA8: Shape = Shape { components: 4, bytes_per_sample: 1, progressive: false };
+
+    fn png(color_type: u8, bit_depth: u8) -> Shape {
+        // A palette expands to RGBA; grey + alpha and the rest as stored.
+        let components = match color_type {
+            0 => 1,
+            2 => 3,
+            4 => 2,
+            _ => 4,
+        };
+        Shape { components, bytes_per_sample: if bit_depth == 16 { 2 } else { 1 }, progressive: false }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -90,6 +116,7 @@ fn png(b: &[u8]) -> Result<Sniffed, SniffError> {
     }
     let width = be32(b, 16).ok_or(SniffError::Corrupt)?;
     let height = be32(b, 20).ok_or(SniffError::Corrupt)?;
+    let shape = Shape::png(*b.get(25).ok_or(SniffError::Corrupt)?, *b.get(24).ok_or(SniffError::Corrupt)?);
     let mut at = 8usize;
     loop {
         let len = be32(b, at).ok_or(SniffError::Corrupt)? as usize;
@@ -99,7 +126,7 @@ fn png(b: &[u8]) -> Result<Sniffed, SniffError> {
             return Err(SniffError::Corrupt);
         }
         if kind == b"IEND" {
-            return Ok(Sniffed { format: ImageFormat::Png, width, height });
+            return Ok(Sniffed { format: ImageFormat::Png, width, height, shape });
         }
         at = end;
     }
@@ -130,7 +157,11 @@ fn jpeg(b: &[u8]) -> Result<Sniffed, SniffError> {
         if is_frame {
             let height = be16(b, at + 5).ok_or(SniffError::Corrupt)?;
             let width = be16(b, at + 7).ok_or(SniffError::Corrupt)?;
-            size = Some((u32::from(width), u32::from(height)));
+            let components = *b.get(at + 9).ok_or(SniffError::Corrupt)?;
+            let bytes_per_sample = if b.get(at + 4).is_some_and(|&precision| precision > 8) { 2 } else { 1 };
+            // SOF2, SOF6, SOF10 and SOF14 are the progressive frames.
+            let progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+            size = Some((u32::from(width), u32::from(height), Shape { components, bytes_per_sample, progressive }));
         }
         let next = at + 2 + len;
         if next > b.len() {
@@ -144,14 +175,14 @@ fn jpeg(b: &[u8]) -> Result<Sniffed, SniffError> {
         }
         at = next;
     };
-    let (width, height) = size.ok_or(SniffError::Corrupt)?;
+    let (width, height, shape) = size.ok_or(SniffError::Corrupt)?;
     let body = &b[scan_start..];
     let trimmed_end = body.iter().rposition(|&x| x != 0).map_or(0, |p| p + 1);
     let has_eoi = body[..trimmed_end].windows(2).rev().take(1 << 16).any(|w| w == [0xFF, 0xD9]);
     if !has_eoi {
         return Err(SniffError::Corrupt);
     }
-    Ok(Sniffed { format: ImageFormat::Jpeg, width, height })
+    Ok(Sniffed { format: ImageFormat::Jpeg, width, height, shape })
 }
 
 fn gif(b: &[u8]) -> Result<Sniffed, SniffError> {
@@ -161,7 +192,7 @@ fn gif(b: &[u8]) -> Result<Sniffed, SniffError> {
     if b[last] != 0x3B || last < 13 {
         return Err(SniffError::Corrupt);
     }
-    Ok(Sniffed { format: ImageFormat::Gif, width, height })
+    Ok(Sniffed { format: ImageFormat::Gif, width, height, shape: Shape::RGBA8 })
 }
 
 fn webp(b: &[u8]) -> Result<Sniffed, SniffError> {
@@ -193,11 +224,11 @@ fn webp(b: &[u8]) -> Result<Sniffed, SniffError> {
         }
         _ => return Err(SniffError::Corrupt),
     };
-    Ok(Sniffed { format: ImageFormat::Webp, width, height })
+    Ok(Sniffed { format: ImageFormat::Webp, width, height, shape: Shape::RGBA8 })
 }
 
 #[cfg(all(test, feature = "images"))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use image::{DynamicImage, ImageFormat as Fmt, RgbImage};
 
@@ -219,8 +250,48 @@ mod tests {
             (Fmt::WebP, ImageFormat::Webp),
         ] {
             let bytes = encoded(fmt, 123, 45);
-            assert_eq!(sniff(&bytes), Ok(Sniffed { format: expected, width: 123, height: 45 }), "{fmt:?}");
+            let sniffed = sniff(&bytes).unwrap_or_else(|e| panic!("{fmt:?}: {e}"));
+            assert_eq!((sniffed.format, sniffed.width, sniffed.height), (expected, 123, 45), "{fmt:?}");
         }
+    }
+
+    /// A JPEG's frame header alone (with a scan and its end), as a progressive (SOF2) or
+    /// baseline (SOF0) encoder writes it: what the worker reads before it decodes.
+    pub(crate) fn jpeg_header(sof: u8, width: u16, height: u16, components: u8) -> Vec<u8> {
+        let mut b = vec![0xFF, 0xD8, 0xFF, sof];
+        b.extend_from_slice(&(8 + 3 * u16::from(components)).to_be_bytes());
+        b.push(8);
+        b.extend_from_slice(&height.to_be_bytes());
+        b.extend_from_slice(&width.to_be_bytes());
+        b.push(components);
+        for id in 1..=components {
+            b.extend_from_slice(&[id, 0x11, 0]);
+        }
+        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
+        b.extend_from_slice(&[0x12, 0x34, 0xFF, 0xD9]);
+        b
+    }
+
+    #[test]
+    fn the_header_tells_what_the_decoder_will_hold() {
+        let shape = |bytes: &[u8]| sniff(bytes).map(|s| s.shape).unwrap_or_else(|e| panic!("{e}"));
+        let progressive_cmyk = jpeg_header(0xC2, 10_000, 8_947, 4);
+        assert_eq!(shape(&progressive_cmyk), Shape { components: 4, bytes_per_sample: 1, progressive: true });
+        let sniffed = sniff(&progressive_cmyk).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((sniffed.width, sniffed.height), (10_000, 8_947));
+        assert_eq!(
+            shape(&jpeg_header(0xC0, 64, 64, 1)),
+            Shape { components: 1, bytes_per_sample: 1, progressive: false }
+        );
+        assert_eq!(
+            shape(&encoded(Fmt::Jpeg, 64, 64)),
+            Shape { components: 3, bytes_per_sample: 1, progressive: false }
+        );
+        assert_eq!(shape(&encoded(Fmt::Png, 64, 64)), Shape { components: 3, bytes_per_sample: 1, progressive: false });
+        let grey16 = DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(8, 8, image::Luma([9u16])));
+        let mut png = std::io::Cursor::new(Vec::new());
+        assert!(grey16.write_to(&mut png, Fmt::Png).is_ok());
+        assert_eq!(shape(png.get_ref()), Shape { components: 1, bytes_per_sample: 2, progressive: false });
     }
 
     #[test]
