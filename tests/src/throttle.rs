@@ -1,10 +1,12 @@
 //! A proxy in front of moto that answers a share of DynamoDB calls the way DynamoDB does
 //! when a partition is hot (`ProvisionedThroughputExceededException`, HTTP 400), and
 //! passes everything else through: the AWS backend's behaviour under throttling, which
-//! moto cannot produce.
+//! moto cannot produce. It also counts every call it passes by operation, with the
+//! bytes each sent: what a request costs on AWS.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -19,6 +21,14 @@ struct Shared {
     one_in: AtomicUsize,
     calls: AtomicU64,
     throttled: AtomicU64,
+    operations: Mutex<BTreeMap<String, Counted>>,
+}
+
+/// Calls of one operation and the bytes their requests carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub calls: u64,
+    pub request_bytes: u64,
 }
 
 pub struct ThrottlingProxy {
@@ -38,6 +48,7 @@ impl ThrottlingProxy {
             one_in: AtomicUsize::new(0),
             calls: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            operations: Mutex::new(BTreeMap::new()),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
@@ -67,6 +78,12 @@ impl ThrottlingProxy {
         self.shared.one_in.store(n, Ordering::Relaxed);
     }
 
+    /// Every call passed so far by operation (`DynamoDB_20120810.UpdateItem`,
+    /// `AmazonSQS.SendMessage`, `S3 PUT`, …), and forgets them: the calls since the last look.
+    pub fn take_operations(&self) -> BTreeMap<String, Counted> {
+        self.shared.operations.lock().map(|mut ops| std::mem::take(&mut *ops)).unwrap_or_default()
+    }
+
     /// How many DynamoDB calls were answered with throttling so far.
     pub fn throttled(&self) -> u64 {
         self.shared.throttled.load(Ordering::Relaxed)
@@ -88,8 +105,14 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let dynamodb =
-        headers.get("x-amz-target").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("DynamoDB_"));
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let operation = target.map_or_else(|| format!("S3 {method}"), str::to_owned);
+    if let Ok(mut ops) = shared.operations.lock() {
+        let counted = ops.entry(operation).or_default();
+        counted.calls += 1;
+        counted.request_bytes += body.len() as u64;
+    }
+    let dynamodb = target.is_some_and(|t| t.starts_with("DynamoDB_"));
     if dynamodb {
         let n = shared.calls.fetch_add(1, Ordering::Relaxed);
         let one_in = shared.one_in.load(Ordering::Relaxed) as u64;

@@ -108,3 +108,56 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
     }
     assert_eq!(dynamo.transcript(&session.id).await.map(|t| t.len()).ok(), Some(10));
 }
+
+/// Two Lambda instances on one table: each allowed hit is one conditional update, a key an
+/// instance already saw full is refused without a call, and an instance whose view is stale
+/// learns the truth from its failed update instead of letting a hit through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_cost_one_update_per_allowed_hit_across_instances() {
+    use sti_shared::backends::aws::Dynamo;
+    use sti_shared::ports::{RateDecision, RateLimiter};
+    use sti_shared::time::{MINUTE_MS, now_ms};
+
+    let moto = Moto::shared();
+    let proxy = sti_e2e::throttle::ThrottlingProxy::start(&moto.endpoint);
+    let config = sti_shared::backends::aws::emulator_sdk_config(&proxy.endpoint).await;
+    let resources = resources("sti-gcra");
+    sti_shared::backends::aws::bootstrap::bootstrap_with(&config, &resources, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let instance = || Dynamo::new(sti_shared::backends::aws::dynamodb_client(&config), resources.table.clone());
+    let (a, b) = (instance(), instance());
+    let updates = || {
+        let ops = proxy.take_operations();
+        let updates = ops.get("DynamoDB_20120810.UpdateItem").map_or(0, |c| c.calls);
+        let all: u64 = ops.iter().filter(|(op, _)| op.starts_with("DynamoDB_")).map(|(_, c)| c.calls).sum();
+        (updates, all)
+    };
+    async fn hit(limiter: &Dynamo, at: i64) -> RateDecision {
+        let limiter: &dyn RateLimiter = limiter;
+        limiter.hit("upload:ip:203.0.113.9", 3, MINUTE_MS, at).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+    let now = now_ms();
+    let _ = updates();
+
+    // A visitor at the rate on one instance: one update per hit, nothing else.
+    for i in 0..2 {
+        assert_eq!(hit(&a, now + i * 20_000).await, RateDecision::Allowed);
+    }
+    assert_eq!(updates(), (2, 2));
+    // The other instance guesses "free" (never saw the key), is told otherwise, adds the hit;
+    // then it knows, and its next hit (the burst's last) is one update.
+    assert_eq!(hit(&b, now + 20_000).await, RateDecision::Allowed);
+    assert_eq!(hit(&b, now + 20_000).await, RateDecision::Allowed);
+    assert_eq!(updates(), (3, 3));
+    // A's view is stale: its update fails on the truth, and it refuses.
+    assert!(matches!(hit(&a, now + 20_001).await, RateDecision::Limited { retry_after_secs: 20 }));
+    assert_eq!(updates(), (1, 1));
+    // Now both know the key is full: refused without a call.
+    assert!(matches!(hit(&a, now + 20_002).await, RateDecision::Limited { .. }));
+    assert!(matches!(hit(&b, now + 20_002).await, RateDecision::Limited { .. }));
+    assert_eq!(updates(), (0, 0));
+    // At the rate again (20 s after the last): one update.
+    assert_eq!(hit(&b, now + 40_000).await, RateDecision::Allowed);
+    assert_eq!(updates(), (1, 1));
+}

@@ -8,100 +8,229 @@ pub enum RateDecision {
     Limited { retry_after_secs: u64 },
 }
 
-/// Shared rate limiting: at most `limit` hits per `window_ms` for `key`, across every
-/// instance. A rejected hit is not counted.
+/// Shared rate limiting: `limit` hits per `window_ms` for `key`, across every instance,
+/// as [`Gcra`] reads it. A rejected hit is not counted.
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     async fn hit(&self, key: &str, limit: u32, window_ms: i64, now: i64) -> StoreResult<RateDecision>;
-    /// Drops windows that no longer count (backends with native TTL may do nothing).
+    /// Drops keys that no longer hold anything back (backends with native TTL may do nothing).
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
 }
 
-/// The sliding-window-counter estimate both backends use: the previous fixed window's
-/// count, weighted by how much of it still overlaps the sliding window, plus the
-/// current window's count. Close to an exact sliding log at the cost of two counters,
-/// and without the double burst of plain fixed windows at a boundary.
+/// "`limit` per `window_ms`" as the generic cell rate algorithm reads it: one hit every
+/// `window_ms / limit` on average, and up to `limit` at once after a quiet window. A key's
+/// whole state is one number, its *theoretical arrival time* (TAT): when it would be
+/// completely free again. A hit passes while the TAT is at most `window − interval` ahead
+/// of now, and moves it one interval on.
+///
+/// Exact, unlike the two-window estimate it replaces: a visitor who keeps to the rate, at
+/// any cadence and for any length of time, is never refused; one who goes over it by any
+/// amount is refused once the burst allowance is spent (within `100 × (limit − 1)` hits at
+/// 1 % over), and no key ever passes more than `limit + elapsed / interval` hits (plus the
+/// millisecond rounding of the interval).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlidingWindow {
+pub struct Gcra {
     pub limit: u32,
     pub window_ms: i64,
-    pub now: i64,
 }
 
-impl SlidingWindow {
-    /// Start of the fixed window that holds `now`; its counter key suffix.
-    pub fn current_start(&self) -> i64 {
-        self.now - self.now.rem_euclid(self.window_ms)
+impl Gcra {
+    /// The time one hit occupies. Rounded down: a visitor at exactly the rate is never
+    /// refused for a rounding (the limit is at most 1 ms per interval generous).
+    pub fn interval_ms(&self) -> i64 {
+        (self.window_ms / i64::from(self.limit.max(1))).max(1)
     }
 
-    pub fn previous_start(&self) -> i64 {
-        self.current_start() - self.window_ms
+    /// The latest TAT a hit at `now` may find and still pass.
+    pub fn latest_passing_tat(&self, now: i64) -> i64 {
+        now + self.window_ms - self.interval_ms()
     }
 
-    fn previous_weight(&self) -> f64 {
-        let elapsed = (self.now - self.current_start()) as f64;
-        1.0 - elapsed / self.window_ms as f64
+    /// Whether a key whose TAT is `tat` (`None`: never used, or long free) refuses a hit
+    /// at `now`.
+    pub fn refuses(&self, tat: Option<i64>, now: i64) -> bool {
+        self.limit == 0 || tat.is_some_and(|tat| tat > self.latest_passing_tat(now))
     }
 
-    /// The largest count the current window may reach after this hit, given the
-    /// previous window's count: a hit is allowed while `current < max_current(previous)`.
-    pub fn max_current(&self, previous: u64) -> u64 {
-        let carried = previous as f64 * self.previous_weight();
-        let room = f64::from(self.limit) - carried;
-        if room <= 0.0 { 0 } else { room.floor() as u64 }
+    /// The key's TAT after a hit at `now` passed.
+    pub fn after_hit(&self, tat: Option<i64>, now: i64) -> i64 {
+        tat.map_or(now, |tat| tat.max(now)) + self.interval_ms()
     }
 
-    /// Seconds until a hit would be allowed, for `Retry-After` (at least 1).
-    pub fn retry_after_secs(&self, previous: u64, current: u64) -> u64 {
-        let w = self.window_ms as f64;
-        let elapsed = (self.now - self.current_start()) as f64;
-        let limit = f64::from(self.limit);
-        let wait_ms = if current as f64 + 1.0 > limit {
-            // Only once this window is the previous one, and enough of it slid out.
-            let into_next = if current == 0 { 0.0 } else { w * (1.0 - (limit - 1.0) / current as f64) };
-            (w - elapsed) + into_next.max(0.0)
+    /// Seconds until a refused key takes a hit again, for `Retry-After` (at least 1).
+    pub fn retry_after_secs(&self, tat: Option<i64>, now: i64) -> u64 {
+        if self.limit == 0 {
+            return whole_seconds(self.window_ms);
+        }
+        whole_seconds(tat.map_or(0, |tat| tat - self.latest_passing_tat(now)))
+    }
+
+    /// Decides one hit: the decision, and the key's TAT if it passed.
+    pub fn decide(&self, tat: Option<i64>, now: i64) -> (RateDecision, Option<i64>) {
+        if self.refuses(tat, now) {
+            (RateDecision::Limited { retry_after_secs: self.retry_after_secs(tat, now) }, None)
         } else {
-            // prev * (1 - t/w) + current + 1 <= limit  ⇒  t >= w * (1 - (limit - current - 1) / prev)
-            let t = if previous == 0 { elapsed } else { w * (1.0 - (limit - current as f64 - 1.0) / previous as f64) };
-            t - elapsed
-        };
-        // Whole milliseconds first, so float noise cannot add a second.
-        let wait_ms = wait_ms.round().max(0.0) as u64;
-        wait_ms.div_ceil(1000).max(1)
+            (RateDecision::Allowed, Some(self.after_hit(tat, now)))
+        }
+    }
+}
+
+/// `ms` rounded up to whole seconds, at least one.
+fn whole_seconds(ms: i64) -> u64 {
+    u64::try_from(ms).unwrap_or(0).div_ceil(1000).max(1)
+}
+
+/// Hits that passed but are not in a stored TAT yet, folded into what they do to any TAT
+/// they are applied to: `tat ↦ max(tat + added, floor)` — the same as applying each hit in
+/// turn (`tat ↦ max(tat, at) + interval`), so a store can add a batch of one process's hits
+/// to a TAT other processes move too, in one write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PendingHits {
+    pub added: i64,
+    pub floor: i64,
+    pub hits: u64,
+}
+
+impl PendingHits {
+    pub fn push(&mut self, at: i64, interval_ms: i64) {
+        self.floor = if self.hits == 0 { at } else { self.floor.max(at) } + interval_ms;
+        self.added += interval_ms;
+        self.hits += 1;
+    }
+
+    /// These hits applied to a stored TAT (`None`: no row).
+    pub fn apply(&self, tat: Option<i64>) -> Option<i64> {
+        if self.hits == 0 {
+            return tat;
+        }
+        Some(tat.map_or(self.floor, |tat| (tat + self.added).max(self.floor)))
+    }
+
+    /// `self`, then `later`.
+    pub fn then(&self, later: &PendingHits) -> PendingHits {
+        match (self.hits, later.hits) {
+            (0, _) => *later,
+            (_, 0) => *self,
+            _ => PendingHits {
+                added: self.added + later.added,
+                floor: (self.floor + later.added).max(later.floor),
+                hits: self.hits + later.hits,
+            },
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     const MIN: i64 = 60_000;
 
-    #[test]
-    fn fresh_window_allows_up_to_the_limit() {
-        let w = SlidingWindow { limit: 3, window_ms: MIN, now: 10 * MIN };
-        assert_eq!(w.max_current(0), 3);
+    /// Runs hits at the given times through a key; how many passed.
+    fn run(g: Gcra, times: impl IntoIterator<Item = i64>) -> (u64, Option<i64>) {
+        let (mut passed, mut tat) = (0, None);
+        for at in times {
+            if let (RateDecision::Allowed, next) = g.decide(tat, at) {
+                passed += 1;
+                tat = next;
+            }
+        }
+        (passed, tat)
     }
 
     #[test]
-    fn previous_window_weighs_in_just_after_the_boundary() {
-        // Three hits at the end of the previous minute, one second into the next.
-        let w = SlidingWindow { limit: 3, window_ms: MIN, now: 10 * MIN + 1_000 };
-        assert_eq!(w.max_current(3), 0, "no double burst at the boundary");
-        assert!(w.retry_after_secs(3, 0) >= 1);
-        // Halfway through, half of the previous window still counts.
-        let half = SlidingWindow { limit: 4, window_ms: MIN, now: 10 * MIN + 30_000 };
-        assert_eq!(half.max_current(4), 2);
+    fn a_quiet_key_takes_the_whole_limit_at_once_and_not_one_more() {
+        let g = Gcra { limit: 3, window_ms: MIN };
+        let (passed, tat) = run(g, [0, 0, 0]);
+        assert_eq!(passed, 3);
+        assert!(g.refuses(tat, 0));
+        assert_eq!(g.retry_after_secs(tat, 0), 20, "the first of the three frees up one interval later");
+        assert!(g.refuses(tat, 19_999));
+        assert!(!g.refuses(tat, 20_000));
     }
 
     #[test]
-    fn retry_after_is_when_the_estimate_drops() {
-        let w = SlidingWindow { limit: 3, window_ms: MIN, now: 10 * MIN + 20_000 };
-        // current window full: wait until it becomes the previous window and slides out
-        // far enough: 40 s to the boundary plus a third of the next window (20 s).
-        assert_eq!(w.retry_after_secs(0, 3), 60);
-        // previous window full, current empty: 3 * (1 - t/60) + 1 <= 3  ⇒  t >= 20 s.
-        let fresh = SlidingWindow { limit: 3, window_ms: MIN, now: 10 * MIN + 5_000 };
-        assert_eq!(fresh.retry_after_secs(3, 0), 15);
+    fn a_visitor_at_exactly_the_rate_is_never_refused() {
+        for (limit, window) in [(3, MIN), (10, MIN), (30, MIN), (120, MIN), (7, MIN), (4, 3_600_000)] {
+            let g = Gcra { limit, window_ms: window };
+            let every = window / i64::from(limit);
+            let hits = 10_000;
+            let (passed, _) = run(g, (0..hits).map(|i| 1_000_000 + i * every));
+            assert_eq!(passed, hits as u64, "{limit}/{window} ms");
+            // Fractional intervals (7 per minute is 8,571.43 ms): the visitor's real cadence.
+            let cadence = |i: i64| 1_000_000 + i * window / i64::from(limit);
+            assert_eq!(run(g, (0..hits).map(cadence)).0, hits as u64, "{limit}/{window} ms, exact fractions");
+        }
+    }
+
+    #[test]
+    fn a_visitor_one_percent_over_the_rate_is_refused_once_the_burst_is_spent() {
+        for limit in [2, 3, 10, 30] {
+            let g = Gcra { limit, window_ms: MIN };
+            let every = MIN * 99 / 100 / i64::from(limit);
+            let (mut tat, mut first_refusal) = (None, None);
+            for i in 0..20_000_i64 {
+                match g.decide(tat, i * every) {
+                    (RateDecision::Allowed, next) => tat = next,
+                    (RateDecision::Limited { .. }, _) => {
+                        first_refusal = Some(i);
+                        break;
+                    }
+                }
+            }
+            let bound = 100 * (i64::from(limit) - 1) + i64::from(limit) + 1;
+            assert!(first_refusal.is_some_and(|i| i <= bound), "limit {limit}: refused at {first_refusal:?}");
+        }
+    }
+
+    #[test]
+    fn the_upload_limit_over_one_minute() {
+        let g = Gcra { limit: 3, window_ms: MIN };
+        // Every 20 s: all pass, forever. Every 19.8 s (1 % over) from a burst: refused at once.
+        assert_eq!(run(g, (0..100).map(|i| i * 20_000)).0, 100);
+        assert_eq!(run(g, [0, 0, 0, 19_800]).0, 3);
+    }
+
+    #[test]
+    fn no_limit_refuses_everything() {
+        let g = Gcra { limit: 0, window_ms: MIN };
+        assert_eq!(g.decide(None, 0).0, RateDecision::Limited { retry_after_secs: 60 });
+    }
+
+    proptest! {
+        /// Whatever the arrival pattern, no key passes more than `limit + elapsed / interval`.
+        #[test]
+        fn never_more_than_the_burst_plus_the_rate(
+            limit in 1u32..40,
+            gaps in proptest::collection::vec(0i64..5_000, 1..400),
+        ) {
+            let g = Gcra { limit, window_ms: MIN };
+            let mut at = 0;
+            let times: Vec<i64> = gaps.iter().map(|gap| { at += gap; at }).collect();
+            let (passed, _) = run(g, times.iter().copied());
+            let elapsed = times.last().copied().unwrap_or(0) - times[0];
+            let rounding = g.window_ms - i64::from(limit) * g.interval_ms();
+            prop_assert!(passed as i64 <= i64::from(limit) + (elapsed + rounding) / g.interval_ms());
+        }
+
+        /// Folding hits, and folding folds, is the same as applying them one by one.
+        #[test]
+        fn pending_hits_fold_like_hits_applied_in_turn(
+            start in proptest::option::of(0i64..200_000),
+            gaps in proptest::collection::vec(0i64..30_000, 0..50),
+            split in 0usize..50,
+        ) {
+            let interval = 20_000;
+            let mut at = 100_000;
+            let times: Vec<i64> = gaps.iter().map(|gap| { at += gap; at }).collect();
+            let one_by_one = times.iter().fold(start, |tat, &t| Some(tat.map_or(t, |tat| tat.max(t)) + interval));
+            let fold = |ts: &[i64]| ts.iter().fold(PendingHits::default(), |mut p, &t| { p.push(t, interval); p });
+            prop_assert_eq!(fold(&times).apply(start), one_by_one);
+            let split = split.min(times.len());
+            let (first, second) = times.split_at(split);
+            prop_assert_eq!(fold(first).then(&fold(second)).apply(start), one_by_one);
+        }
     }
 }

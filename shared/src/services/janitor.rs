@@ -19,7 +19,7 @@ pub struct Purged {
     pub uploads: u64,
     pub blobs: u64,
     pub log_entries: u64,
-    pub rate_windows: u64,
+    pub rate_limits: u64,
 }
 
 /// Uploads handled per round of the purge.
@@ -31,7 +31,7 @@ pub async fn purge_once(app: &App, now: i64) -> StoreResult<Purged> {
         sessions: b.sessions.purge_expired(now).await?,
         tickets: b.tickets.purge_expired(now).await?,
         log_entries: b.applog.purge_expired(now).await?,
-        rate_windows: b.limiter.purge_expired(now).await?,
+        rate_limits: b.limiter.purge_expired(now).await?,
         ..Purged::default()
     };
     loop {

@@ -176,7 +176,7 @@ async fn rate_limits_are_exact_in_a_process_and_survive_a_restart() {
 }
 
 /// Two processes on one data directory (two stores here): each sees the other's hits
-/// once it reads the window — at first use, then at most `REFRESH_MS` later. Within that
+/// once it reads the key — at first use, then at most `REFRESH_MS` later. Within that
 /// second a burst on both may pass more than the limit; never after it.
 #[tokio::test]
 async fn across_processes_the_limit_is_approximate_within_the_refresh_interval() {
@@ -188,7 +188,7 @@ async fn across_processes_the_limit_is_approximate_within_the_refresh_interval()
         assert_eq!(a.hit("ip", limit, MINUTE_MS, now).await.ok(), Some(RateDecision::Allowed));
     }
     assert!(a.add(&[("flush", 1)]).await.is_ok());
-    // B meets the window after A's hits were committed: exact.
+    // B meets the key after A's hits were committed: exact.
     assert_eq!(b.hit("ip", limit, MINUTE_MS, now + 10).await.ok(), Some(RateDecision::Allowed));
     assert_eq!(b.hit("ip", limit, MINUTE_MS, now + 11).await.ok(), Some(RateDecision::Allowed));
     assert!(matches!(b.hit("ip", limit, MINUTE_MS, now + 12).await, Ok(RateDecision::Limited { .. })));
@@ -204,11 +204,11 @@ async fn across_processes_the_limit_is_approximate_within_the_refresh_interval()
     assert!(matches!(b.hit("ip", limit, MINUTE_MS, later).await, Ok(RateDecision::Limited { .. })));
     assert_eq!(
         a.db.read_now(|c| c
-            .query_row("SELECT count FROM rate_windows WHERE key = 'ip'", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT expires_at FROM rate_limits WHERE key = 'ip'", [], |r| r.get::<_, i64>(0))
             .map_err(super::db::map_err))
             .ok(),
-        Some(7),
-        "both processes' hits are in the table"
+        Some(now + 7 * (MINUTE_MS / 5)),
+        "both processes' hits are in the table: seven intervals from the first"
     );
 }
 
@@ -276,18 +276,22 @@ async fn rate_limit_hits_queued_together_are_written_by_one_write() {
     let stored: Vec<i64> = store
         .db
         .read_now(|c| {
-            let mut stmt = c.prepare("SELECT count FROM rate_windows ORDER BY key").map_err(super::db::map_err)?;
+            let mut stmt = c.prepare("SELECT expires_at FROM rate_limits ORDER BY key").map_err(super::db::map_err)?;
             let counts = stmt.query_map([], |r| r.get(0)).map_err(super::db::map_err)?;
             counts.map(|n| n.map_err(super::db::map_err)).collect()
         })
         .unwrap_or_default();
-    assert_eq!(stored, [20, 20, 20, 20, 20], "every hit is in the table");
+    let twenty = now + 20 * (MINUTE_MS / 1_000);
+    assert_eq!(stored, [twenty; 5], "every hit is in the table: twenty intervals on each key");
     // The next hit, after that write ran, queues a write of its own.
     let before = store.db.writes_submitted();
     assert_eq!(store.hit("chat:session:0", 1_000, MINUTE_MS, now).await.ok(), Some(RateDecision::Allowed));
     assert_eq!(store.db.writes_submitted() - before, 1);
-    // And this process still counts exactly: 21 of 21 allowed at a limit of 21.
-    assert!(matches!(store.hit("chat:session:0", 21, MINUTE_MS, now).await, Ok(RateDecision::Limited { .. })));
+    // And this process still counts exactly: of 1,000 at one instant, 979 more pass, not one more.
+    for _ in 21..1_000 {
+        assert_eq!(store.hit("chat:session:0", 1_000, MINUTE_MS, now).await.ok(), Some(RateDecision::Allowed));
+    }
+    assert!(matches!(store.hit("chat:session:0", 1_000, MINUTE_MS, now).await, Ok(RateDecision::Limited { .. })));
 }
 
 #[tokio::test]

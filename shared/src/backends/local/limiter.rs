@@ -1,158 +1,183 @@
-//! Rate limits on the embedded store, decided in memory and written *behind*.
+//! Rate limits on the embedded store ([`Gcra`]: one number per key), decided in memory and
+//! written *behind*.
 //!
-//! Each process keeps, per key and fixed window, the count it last read from the table
-//! plus its own hits since. It reads the table when it first meets a window and again
-//! at most every [`REFRESH_MS`] while the window is in use. The hits it allows are added
-//! up in memory and written by one upsert per window in the next group commit (with the
+//! Each process keeps, per key, the TAT it last read from the table plus its own hits
+//! since. It reads the table when it first meets a key and again at most every
+//! [`REFRESH_MS`] while the key is in use. The hits it allows are folded together
+//! ([`PendingHits`]) and written by one upsert per key in the next group commit (with the
 //! turns they admitted), not by a write of their own per hit: one write is queued at a
-//! time and takes every hit allowed until it runs.
+//! time and takes every hit allowed until it runs. The upsert applies the fold to whatever
+//! the row holds, so hits of several processes add up.
 //!
-//! Exact within a process (and across restarts: a window is read before it is used).
-//! Across processes sharing a data directory (`cargo lambda watch`), a process sees the
-//! others' hits up to [`REFRESH_MS`] late, so a burst spread over several processes may
-//! pass a few more hits than the limit within that second. A hit lost to a crash before
-//! its commit is forgiven, never counted twice.
+//! Exact within a process (and across restarts: a key is read before it is used). Across
+//! processes sharing a data directory (`cargo lambda watch`), a process sees the others'
+//! hits up to [`REFRESH_MS`] late, so a burst spread over several processes may pass a
+//! few more hits than the limit within that second. A hit lost to a crash before its
+//! commit is forgiven, never counted twice: each write also records, in its own commit,
+//! which of this process's writes it was, and a re-read takes that number with the key in
+//! one snapshot, so hits are added to what the table holds exactly when it lacks them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::params;
 
 use super::Local;
-use super::db::{execute, query_value};
-use crate::ports::{RateDecision, RateLimiter, SlidingWindow, StoreError, StoreResult};
+use super::db::execute;
+use crate::ports::{Gcra, PendingHits, RateDecision, RateLimiter, StoreError, StoreResult};
 
 /// How stale this process's view of the other processes' hits may get.
 pub const REFRESH_MS: i64 = 1_000;
-/// Windows kept in memory before the ones no longer in use are dropped.
+/// Keys kept in memory before the ones that hold nothing back are dropped.
 const PRUNE_ABOVE: usize = 4_096;
 
-/// One key's fixed window as this process sees it.
+/// One key as this process sees it.
 #[derive(Debug, Clone, Copy, Default)]
-struct Window {
-    /// The count in the table when last read.
-    stored: u64,
-    /// This process's hits since that read (committed or still queued).
-    mine: u64,
-    /// This process's hits still queued for the writer.
-    queued: u64,
+struct KeyView {
+    /// The TAT in the table when last read.
+    stored: Option<i64>,
+    /// This process's hits since that read (written or still queued).
+    mine: PendingHits,
     read_at: i64,
-    /// When the window stops mattering (two window lengths after its start).
-    expires_at: i64,
 }
 
-type Slot = (String, i64);
-
-/// Hits of one window not yet handed to the writer, and the window's expiry.
-#[derive(Debug, Clone, Copy)]
-struct Unwritten {
-    hits: u64,
-    expires_at: i64,
+impl KeyView {
+    fn tat(&self) -> Option<i64> {
+        self.mine.apply(self.stored)
+    }
 }
+
+type Batch = HashMap<String, PendingHits>;
 
 #[derive(Default)]
 struct State {
-    windows: HashMap<Slot, Window>,
-    unwritten: HashMap<Slot, Unwritten>,
+    keys: HashMap<String, KeyView>,
+    /// Hits not yet handed to the writer.
+    unwritten: Batch,
+    /// Hits the writer took and has not acknowledged, by write.
+    in_flight: BTreeMap<u64, Batch>,
+    next_write: u64,
+    /// The time of the latest hit, for how long this process's write record is kept.
+    latest_hit: i64,
     /// A write is queued that will take `unwritten` when it runs.
     flush_queued: bool,
 }
 
-/// This process's windows, shared with the writer's acknowledgements.
-#[derive(Default, Clone)]
-pub struct Windows(Arc<Mutex<State>>);
+impl State {
+    /// This process's hits on `key` that the table does not hold if its latest write from
+    /// this process is `stored_write`, oldest first.
+    fn not_yet_stored(&self, key: &str, stored_write: Option<u64>) -> PendingHits {
+        let newer = self.in_flight.range(stored_write.map_or(0, |w| w + 1)..);
+        let in_flight = newer.filter_map(|(_, batch)| batch.get(key));
+        in_flight.chain(self.unwritten.get(key)).fold(PendingHits::default(), |done, next| done.then(next))
+    }
+}
 
-impl Windows {
-    /// The hits allowed so far, for the write that runs now; later hits queue a new one.
-    fn take_unwritten(&self) -> HashMap<Slot, Unwritten> {
-        match self.0.lock() {
-            Ok(mut state) => {
-                state.flush_queued = false;
-                std::mem::take(&mut state.unwritten)
-            }
-            Err(_) => HashMap::new(),
-        }
+/// This process's keys, shared with the writer's acknowledgements.
+#[derive(Clone)]
+pub struct RateKeys {
+    state: Arc<Mutex<State>>,
+    /// This process among those writing to the file (random).
+    writer: i64,
+}
+
+impl Default for RateKeys {
+    fn default() -> RateKeys {
+        let writer = crate::ids::random_bytes::<8>().map(i64::from_le_bytes).unwrap_or_else(|_| {
+            i64::from(std::process::id()) << 32 ^ crate::time::now_ms() // unique enough without randomness
+        });
+        RateKeys { state: Arc::default(), writer }
+    }
+}
+
+/// A taken batch: which write it is, its hits, and when this process's record may go.
+struct Taken {
+    write: u64,
+    hits: Batch,
+    record_expires_at: i64,
+}
+
+/// How long a process's write record outlives its latest hit (a re-read after that finds
+/// nothing in flight anyway).
+const WRITER_RECORD_MS: i64 = crate::time::DAY_MS;
+
+impl RateKeys {
+    /// The hits allowed so far, for the write that runs now (later hits queue a new one).
+    fn take_unwritten(&self) -> Option<Taken> {
+        let mut state = self.state.lock().ok()?;
+        state.flush_queued = false;
+        let hits = std::mem::take(&mut state.unwritten);
+        let write = state.next_write;
+        state.next_write += 1;
+        state.in_flight.insert(write, hits.clone());
+        Some(Taken { write, hits, record_expires_at: state.latest_hit + WRITER_RECORD_MS })
     }
 
-    /// Those hits' write is over (committed, or lost and forgiven): they are no longer
-    /// this process's to add to what the table says.
-    fn written(&self, hits: &HashMap<Slot, Unwritten>) {
-        if let Ok(mut state) = self.0.lock() {
-            for (slot, unwritten) in hits {
-                if let Some(w) = state.windows.get_mut(slot) {
-                    w.queued = w.queued.saturating_sub(unwritten.hits);
-                }
-            }
+    /// That write is over (committed, or lost and forgiven).
+    fn written(&self, id: Option<u64>) {
+        if let (Some(id), Ok(mut state)) = (id, self.state.lock()) {
+            state.in_flight.remove(&id);
         }
     }
 }
 
-const ADD_HITS: &str = "INSERT INTO rate_windows (key, window_start, count, expires_at) VALUES (?1, ?2, ?3, ?4)
-     ON CONFLICT(key, window_start) DO UPDATE SET count = count + excluded.count";
+/// The row's TAT becomes `max(tat + added, floor)`: the fold of this batch applied to it.
+const ADD_HITS: &str = "INSERT INTO rate_limits (key, expires_at) VALUES (?1, ?2)
+     ON CONFLICT(key) DO UPDATE SET expires_at = max(expires_at + ?3, excluded.expires_at)";
 
-const COUNT: &str = "SELECT count FROM rate_windows WHERE key = ?1 AND window_start = ?2";
+/// Which of this process's writes is the latest committed.
+const RECORD_WRITE: &str = "INSERT INTO rate_writers (writer, write, expires_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT(writer) DO UPDATE SET write = excluded.write, expires_at = excluded.expires_at";
+
+/// The key's TAT and this process's latest committed write, in one snapshot.
+const TAT: &str = "SELECT (SELECT expires_at FROM rate_limits WHERE key = ?1),
+     (SELECT write FROM rate_writers WHERE writer = ?2)";
 
 impl Local {
-    /// The window's current count, reading the table when it is new or stale.
-    fn window_count(
-        &self,
-        windows: &mut HashMap<Slot, Window>,
-        key: &str,
-        start: i64,
-        window_ms: i64,
-        now: i64,
-    ) -> StoreResult<u64> {
-        let slot = (key.to_owned(), start);
-        let known = windows.get(&slot).copied();
-        let window = match known {
-            Some(w) if now - w.read_at < REFRESH_MS => w,
-            _ => {
-                let stored: Option<i64> = self.db.read_now(|conn| query_value(conn, COUNT, params![key, start]))?;
-                // Hits still queued are not in the table yet: they stay ours to add.
-                let queued = known.map_or(0, |w| w.queued);
-                let fresh = Window {
-                    stored: stored.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
-                    mine: queued,
-                    queued,
-                    read_at: now,
-                    expires_at: start + 2 * window_ms,
-                };
-                windows.insert(slot, fresh);
-                fresh
-            }
-        };
-        Ok(window.stored + window.mine)
+    /// The key's TAT as this process sees it, reading the table when the key is new or stale.
+    fn key_tat(&self, state: &mut State, key: &str, now: i64) -> StoreResult<Option<i64>> {
+        if let Some(view) = state.keys.get(key).filter(|view| now - view.read_at < REFRESH_MS) {
+            return Ok(view.tat());
+        }
+        let writer = self.windows.writer;
+        let (stored, stored_write) = self.db.read_now(|conn| {
+            conn.query_row(TAT, params![key, writer], |row| {
+                Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
+            })
+            .map_err(super::db::map_err)
+        })?;
+        // Hits whose write the table does not hold yet stay ours to add.
+        let stored_write = stored_write.and_then(|w| u64::try_from(w).ok());
+        let view = KeyView { stored, mine: state.not_yet_stored(key, stored_write), read_at: now };
+        state.keys.insert(key.to_owned(), view);
+        Ok(view.tat())
     }
-}
 
-impl Local {
     /// Queues the write that takes every hit allowed until it runs.
     fn queue_hits_write(&self) -> StoreResult<()> {
         let (windows, acknowledged) = (self.windows.clone(), self.windows.clone());
-        let taken = Arc::new(Mutex::new(HashMap::new()));
+        let taken = Arc::new(Mutex::new(None));
         let for_ack = Arc::clone(&taken);
+        let writer = self.windows.writer;
         let queued = self.db.write_behind(
             move |tx| {
-                let hits = windows.take_unwritten();
-                let written = hits.iter().try_for_each(|((key, start), unwritten)| {
-                    let n = i64::try_from(unwritten.hits).unwrap_or(i64::MAX);
-                    execute(tx, ADD_HITS, params![key, start, n, unwritten.expires_at]).map(|_| ())
-                });
+                let Some(batch) = windows.take_unwritten() else { return Ok(()) };
                 // Acknowledged whatever happens: a hit whose write failed is forgiven.
                 if let Ok(mut taken) = taken.lock() {
-                    *taken = hits;
+                    *taken = Some(batch.write);
                 }
-                written
+                for (key, pending) in &batch.hits {
+                    execute(tx, ADD_HITS, params![key, pending.floor, pending.added])?;
+                }
+                let write = i64::try_from(batch.write).unwrap_or(i64::MAX);
+                execute(tx, RECORD_WRITE, params![writer, write, batch.record_expires_at]).map(|_| ())
             },
-            move || {
-                let hits = for_ack.lock().map(|mut taken| std::mem::take(&mut *taken)).unwrap_or_default();
-                acknowledged.written(&hits);
-            },
+            move || acknowledged.written(for_ack.lock().ok().and_then(|mut taken| taken.take())),
         );
         if queued.is_err() {
-            let hits = self.windows.take_unwritten();
-            self.windows.written(&hits);
+            let taken = self.windows.take_unwritten();
+            self.windows.written(taken.map(|t| t.write));
         }
         queued
     }
@@ -161,25 +186,23 @@ impl Local {
 #[async_trait]
 impl RateLimiter for Local {
     async fn hit(&self, key: &str, limit: u32, window_ms: i64, now: i64) -> StoreResult<RateDecision> {
-        let w = SlidingWindow { limit, window_ms, now };
-        let (previous_start, current_start) = (w.previous_start(), w.current_start());
-        let mut state = self.windows.0.lock().map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))?;
-        let windows = &mut state.windows;
-        if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, window| window.expires_at > now || window.queued > 0);
+        let gcra = Gcra { limit, window_ms };
+        let mut state =
+            self.windows.state.lock().map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))?;
+        if state.keys.len() > PRUNE_ABOVE {
+            state.keys.retain(|_, view| view.tat().is_some_and(|tat| tat > now));
         }
-        let previous = self.window_count(windows, key, previous_start, window_ms, now)?;
-        let current = self.window_count(windows, key, current_start, window_ms, now)?;
-        if current >= w.max_current(previous) {
-            return Ok(RateDecision::Limited { retry_after_secs: w.retry_after_secs(previous, current) });
+        state.latest_hit = state.latest_hit.max(now);
+        let tat = self.key_tat(&mut state, key, now)?;
+        let (decision, _) = gcra.decide(tat, now);
+        if decision != RateDecision::Allowed {
+            return Ok(decision);
         }
-        let slot = (key.to_owned(), current_start);
-        if let Some(window) = windows.get_mut(&slot) {
-            window.mine += 1;
-            window.queued += 1;
+        let interval = gcra.interval_ms();
+        if let Some(view) = state.keys.get_mut(key) {
+            view.mine.push(now, interval);
         }
-        let expires_at = current_start + 2 * window_ms;
-        state.unwritten.entry(slot).or_insert(Unwritten { hits: 0, expires_at }).hits += 1;
+        state.unwritten.entry(key.to_owned()).or_default().push(now, interval);
         let first_since_last_write = !std::mem::replace(&mut state.flush_queued, true);
         drop(state);
         if first_since_last_write {
@@ -189,6 +212,7 @@ impl RateLimiter for Local {
     }
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        self.db.delete_expired("rate_windows", now).await
+        let keys = self.db.delete_expired("rate_limits", now).await?;
+        Ok(keys + self.db.delete_expired("rate_writers", now).await?)
     }
 }

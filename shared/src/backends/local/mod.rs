@@ -33,7 +33,7 @@ use crate::ports::{Backend, SecretValues, StoreError, StoreResult};
 /// The SQLite-backed stores; one value implements every table-shaped port.
 pub struct Local {
     db: Arc<db::Db>,
-    windows: limiter::Windows,
+    windows: limiter::RateKeys,
 }
 
 pub const DATABASE_FILE: &str = "sti.db";
@@ -51,7 +51,7 @@ pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc
         }
     }
     let local =
-        Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, windows: limiter::Windows::default() });
+        Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, windows: limiter::RateKeys::default() });
     let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
     let backend = Backend {
         name: "local",

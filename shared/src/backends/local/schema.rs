@@ -8,7 +8,7 @@ use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 /// Bumped with every change to [`SCHEMA`]; a file newer than this build is refused.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// The current schema; every statement is idempotent.
 ///
@@ -75,13 +75,18 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_visible ON jobs(visible_at);
-CREATE TABLE IF NOT EXISTS rate_windows (
-    key TEXT NOT NULL,
-    window_start INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (key, window_start)
+CREATE TABLE IF NOT EXISTS rate_limits (
+    key TEXT PRIMARY KEY,
+    -- The key's theoretical arrival time (ports::Gcra): once it has passed, the key holds
+    -- nothing back, so it is also when the row may go.
+    expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Each process's latest committed write of rate-limit hits (backends::local::limiter).
+CREATE TABLE IF NOT EXISTS rate_writers (
+    writer INTEGER PRIMARY KEY,
+    write INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -107,6 +112,10 @@ INSERT INTO replies_v2 (session_id, message_id, response) SELECT session_id, mes
 DROP TABLE replies;
 ALTER TABLE replies_v2 RENAME TO replies;
 ";
+
+/// Version 9 keeps one number per rate-limited key instead of two windows' counts; the
+/// old windows are dropped (for at most a minute, keys start afresh).
+const V8_TO_V9: &str = "DROP TABLE IF EXISTS rate_windows;";
 
 /// Version 8 gives sessions a column for since when their case has waited on the visitor (the
 /// daily counters are a new table).
@@ -166,6 +175,7 @@ pub fn bring_up_to_date(tx: &Connection, path: &Path) -> StoreResult<()> {
     if column("sessions", "%")? > 0 && column("sessions", "waiting_since")? == 0 {
         tx.execute_batch(V7_TO_V8).map_err(map_err)?;
     }
+    tx.execute_batch(V8_TO_V9).map_err(map_err)?;
     tx.execute_batch(SCHEMA).map_err(map_err)?;
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(map_err)
 }
@@ -308,6 +318,23 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
                 "SELECT name FROM sqlite_master WHERE name IN ('sessions_waiting', 'daily_counters') ORDER BY name"
             ),
             ["daily_counters", "sessions_waiting"]
+        );
+    }
+
+    #[test]
+    fn a_version_8_file_trades_its_rate_windows_for_one_number_per_key() {
+        let conn = open(
+            "CREATE TABLE rate_windows (key TEXT NOT NULL, window_start INTEGER NOT NULL, count INTEGER NOT NULL,
+                 expires_at INTEGER NOT NULL, PRIMARY KEY (key, window_start)) WITHOUT ROWID;
+             INSERT INTO rate_windows VALUES ('upload:ip:1', 0, 3, 120000);
+             PRAGMA user_version = 8;",
+        );
+        if let Err(e) = bring_up_to_date(&conn, Path::new("v8.db")) {
+            panic!("{e}");
+        }
+        assert_eq!(
+            strings(&conn, "SELECT name FROM sqlite_master WHERE name LIKE 'rate_%' ORDER BY name"),
+            ["rate_limits", "rate_writers"]
         );
     }
 

@@ -19,6 +19,34 @@ pub async fn limiter_counts_and_rejects(b: &Backend) {
     assert_eq!(ok(b.limiter.hit(&key, 3, window, now + 2 * window + 1).await, "later"), RateDecision::Allowed);
 }
 
+/// A visitor who keeps to the rate is never refused, however long; one 1 % over it is, once
+/// the burst allowance is spent (at most `100 × (limit − 1) + limit` hits in).
+pub async fn limiter_lets_the_rate_through_and_refuses_one_percent_over(b: &Backend) {
+    let (limit, window) = (2, MINUTE_MS);
+    let start = now_ms();
+    let steady = format!("test:{}", new_session(start).id);
+    for i in 0..60 {
+        let at = start + i * window / 2;
+        assert_eq!(ok(b.limiter.hit(&steady, limit, window, at).await, "steady"), RateDecision::Allowed, "hit {i}");
+    }
+    let hasty = format!("{steady}:hasty");
+    let every = window * 99 / 100 / 2;
+    let refused_at = {
+        let mut refused_at = None;
+        for i in 0..110 {
+            if let RateDecision::Limited { retry_after_secs } =
+                ok(b.limiter.hit(&hasty, limit, window, start + i * every).await, "hasty")
+            {
+                assert_eq!(retry_after_secs, 1, "a second later the rate allows it again");
+                refused_at = Some(i);
+                break;
+            }
+        }
+        refused_at
+    };
+    assert!(refused_at.is_some_and(|i| (100..=103).contains(&i)), "refused at hit {refused_at:?}");
+}
+
 pub async fn limiter_is_atomic_under_concurrency(b: &Backend) {
     let now = now_ms();
     let key = format!("test:{}", new_session(now).id);

@@ -21,7 +21,7 @@ macro_rules! contract_tests {
             sessions_concurrent_turns_lose_nothing, sessions_long_transcripts, sessions_rewrite_an_earlier_line, sessions_resume_tokens_resume_once, sessions_expire_and_delete, sessions_idle_cases_are_found_once_due,
             tickets_one_per_case, tickets_listing_expiry_and_erasure, tickets_notifications_are_an_outbox, tickets_resolve_once, uploads_complete_once, uploads_are_claimed_by_one_worker, uploads_erasure_and_expiry, uploads_arrive_once,
             blobs_round_trip, queue_lease_and_redelivery, queue_concurrent_consumers_get_distinct_jobs,
-            limiter_counts_and_rejects, limiter_is_atomic_under_concurrency, counters_are_atomic, daily_counters_sum_over_days, applog_recent_and_expiry);
+            limiter_counts_and_rejects, limiter_lets_the_rate_through_and_refuses_one_percent_over, limiter_is_atomic_under_concurrency, counters_are_atomic, daily_counters_sum_over_days, applog_recent_and_expiry);
     };
     (@one $make:expr; $($name:ident),*) => {
         $(

@@ -10,7 +10,7 @@
 //! | ticket | `T#<ticket>` | `T` |
 //! | ticket of a case | `ST#<session>` | `C#<case, 10 digits>` |
 //! | upload | `SU#<session>` | `U#<upload>` |
-//! | rate window | `RL#<key>` | `W#<window start>` |
+//! | rate-limited key (its GCRA arrival time `tat`) | `RL#<key>` | `GCRA` |
 //! | counter | `COUNTERS` | `<name>` |
 //! | app log line | `LOG#<yyyymmdd>` | `<ms, 13 digits>#<random>` |
 //!
@@ -42,6 +42,8 @@ type Item = HashMap<String, AttributeValue>;
 pub struct Dynamo {
     client: Client,
     table: String,
+    /// The rate-limited keys' arrival times this instance last saw (`limiter`).
+    rate_keys: limiter::SeenKeys,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -127,7 +129,7 @@ where
 
 impl Dynamo {
     pub fn new(client: Client, table: String) -> Dynamo {
-        Dynamo { client, table }
+        Dynamo { client, table, rate_keys: limiter::SeenKeys::default() }
     }
 
     async fn get(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
