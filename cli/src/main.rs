@@ -3,6 +3,7 @@
 
 mod aws;
 mod backup;
+mod listener;
 mod mask;
 mod report;
 mod seed;
@@ -45,10 +46,22 @@ enum Command {
         /// Do not run the in-process image worker (another process drains the queue).
         #[arg(long)]
         no_worker: bool,
-        /// Requests handled at once; more wait for a slot (each waiting body unread), so
-        /// memory stays bounded under a flood.
+        /// Requests handled at once; more wait for a slot. A request takes its slot once its
+        /// body has arrived, so a slow sender never holds one.
         #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
         max_in_flight: u32,
+        /// Memory for request bodies still arriving, shared by all of them (MiB); a body
+        /// holds only what it has sent, and waits (against its pace) when this is full.
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(8..))]
+        body_buffer_mib: u32,
+        /// Seconds a connection has to send a request's headers (and a kept-alive one to
+        /// start its next request) before it is closed.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+        header_timeout_secs: u64,
+        /// Connections one client address may hold open at once; more are closed when
+        /// accepted.
+        #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+        max_connections_per_ip: u32,
         /// After SIGTERM, how long in-flight requests may take to finish before the
         /// process stops anyway (seconds).
         #[arg(long, default_value_t = 30)]
@@ -157,9 +170,25 @@ enum AwsCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve { addr, store, no_worker, max_in_flight, drain_secs } => {
-            let limits =
-                serve::ServeLimits { max_in_flight: max_in_flight as usize, drain: Duration::from_secs(drain_secs) };
+        Command::Serve {
+            addr,
+            store,
+            no_worker,
+            max_in_flight,
+            body_buffer_mib,
+            header_timeout_secs,
+            max_connections_per_ip,
+            drain_secs,
+        } => {
+            let limits = serve::ServeLimits {
+                max_in_flight: max_in_flight as usize,
+                body_buffer_bytes: body_buffer_mib as usize * 1024 * 1024,
+                connections: listener::ConnectionLimits::new(
+                    Duration::from_secs(header_timeout_secs),
+                    max_connections_per_ip as usize,
+                ),
+                drain: Duration::from_secs(drain_secs),
+            };
             serve::run(addr, &store, !no_worker, limits).await
         }
         Command::Worker { store } => worker::run(&store).await,

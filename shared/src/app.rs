@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 use crate::config::{BackendKind, Config, ConfigError};
 use crate::counters::{Counter, Tally};
@@ -40,6 +40,7 @@ struct Inner {
     started: Instant,
     work_signal: Option<Arc<Notify>>,
     request_body_ceiling: Option<usize>,
+    admission: Option<Arc<Admission>>,
     riders_in_flight: AtomicUsize,
     riders_dropped: AtomicU64,
 }
@@ -57,6 +58,46 @@ pub struct Hosting {
     /// The largest request body the host can carry (a Lambda invocation behind API
     /// Gateway); none for a server that reads bodies itself.
     pub request_body_ceiling: Option<usize>,
+    /// What a server that reads request bodies itself lets in at once (`sti serve`).
+    pub admission: Option<Arc<Admission>>,
+}
+
+/// How much a server that reads request bodies itself takes on at once. A request's body
+/// is read first, holding only the memory it has sent (from `buffer`, shared by every body
+/// being read); only then does it take one of the `slots` it is handled in. A client that
+/// sends slowly holds neither a slot nor more memory than it sent.
+pub struct Admission {
+    slots: Semaphore,
+    buffer: Arc<Semaphore>,
+    largest_body: usize,
+}
+
+impl Admission {
+    /// `buffer_bytes` is raised to `largest_body` if smaller: one body must always fit.
+    pub fn new(max_in_flight: usize, buffer_bytes: usize, largest_body: usize) -> Admission {
+        let buffer = buffer_bytes.max(largest_body).min(Semaphore::MAX_PERMITS);
+        Admission {
+            slots: Semaphore::new(max_in_flight.max(1)),
+            buffer: Arc::new(Semaphore::new(buffer)),
+            largest_body,
+        }
+    }
+
+    /// A slot to handle one request in (waits for one; `None` only if closed).
+    pub async fn slot(&self) -> Option<SemaphorePermit<'_>> {
+        self.slots.acquire().await.ok()
+    }
+
+    /// Room for `bytes` more of a body being read (waits for it; `None` only if closed).
+    pub async fn room_for(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let bytes = u32::try_from(bytes).ok()?;
+        Arc::clone(&self.buffer).acquire_many_owned(bytes).await.ok()
+    }
+
+    /// The largest body any route takes.
+    pub fn largest_body(&self) -> usize {
+        self.largest_body
+    }
 }
 
 /// A synchronous Lambda invocation carries at most 6 MiB, and API Gateway sends a binary
@@ -151,6 +192,7 @@ impl App {
                 started: Instant::now(),
                 work_signal: hosting.work_signal,
                 request_body_ceiling: hosting.request_body_ceiling,
+                admission: hosting.admission,
                 riders_in_flight: AtomicUsize::new(0),
                 riders_dropped: AtomicU64::new(0),
             }),
@@ -191,6 +233,11 @@ impl App {
     /// The largest request body the host can carry, if it has a ceiling.
     pub fn request_body_ceiling(&self) -> Option<usize> {
         self.inner.request_body_ceiling
+    }
+
+    /// What this server lets in at once, when it reads request bodies itself.
+    pub fn admission(&self) -> Option<&Arc<Admission>> {
+        self.inner.admission.as_ref()
     }
 
     /// Tells an in-process worker that a job is waiting.

@@ -47,10 +47,29 @@ pub struct Limits {
     pub max_turns_per_session: u64,
     pub min_image_side: u32,
     pub max_image_side: u32,
-    /// The longest a request body may take to arrive (slow senders hold memory).
-    pub body_read_timeout: Duration,
+    /// How fast a request body must arrive (slow senders hold memory and connections).
+    pub body_pace: BodyPace,
     /// How long a signed upload URL stays valid (at most five minutes).
     pub upload_url_ttl: Duration,
+}
+
+/// A request body must arrive at `min_bytes_per_sec` on average once `grace` is over: its
+/// first `n` bytes are due `grace + n / min_bytes_per_sec` after it began. A slow but
+/// steady upload from a poor connection gets through; a client that trickles bytes to
+/// hold the server's memory is cut off (408).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyPace {
+    pub grace: Duration,
+    pub min_bytes_per_sec: usize,
+}
+
+impl BodyPace {
+    /// When the first `received` bytes are due, for a body that began at `began`.
+    pub fn due(&self, began: std::time::Instant, received: usize) -> std::time::Instant {
+        let rate = self.min_bytes_per_sec.max(1) as u64;
+        let keep_pace = Duration::from_millis((received as u64).saturating_mul(1_000) / rate);
+        began + self.grace + keep_pace
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

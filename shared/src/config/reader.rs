@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    AllowedOrigins, AwsResources, BackendKind, Config, ConfigError, Environment, Limits, OpenAiConfig, ProcessEnv,
-    Retention, Source, WebhookConfig, WebhookFormat,
+    AllowedOrigins, AwsResources, BackendKind, BodyPace, Config, ConfigError, Environment, Limits, OpenAiConfig,
+    ProcessEnv, Retention, Source, WebhookConfig, WebhookFormat,
 };
 use crate::ports::Secret;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
@@ -164,7 +164,10 @@ impl Reader<'_> {
             max_turns_per_session: u64::from(self.positive("MAX_TURNS_PER_SESSION", 200)?),
             min_image_side: 10,
             max_image_side: 10_000,
-            body_read_timeout: self.duration("BODY_READ_TIMEOUT", 30 * SECOND_MS)?,
+            body_pace: BodyPace {
+                grace: self.duration("BODY_READ_TIMEOUT", 10 * SECOND_MS)?,
+                min_bytes_per_sec: self.size("BODY_MIN_RATE", 2 * 1024, 1, 100 * 1024 * 1024)?,
+            },
             upload_url_ttl: self.upload_url_ttl()?,
         })
     }

@@ -19,7 +19,13 @@ pub mod upload_url;
 pub mod whatsapp_ticket;
 pub mod widget;
 
+use crate::config::Limits;
 use crate::http::Routes;
+
+/// The largest request body any route takes (an image with its multipart framing).
+pub fn largest_request_body(limits: &Limits) -> usize {
+    limits.max_json_bytes.max(upload_image::largest_body(limits))
+}
 
 /// Every endpoint of the API, for a host that serves them all on one port.
 pub fn all() -> Routes {

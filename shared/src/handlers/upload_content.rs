@@ -71,14 +71,14 @@ async fn put_content(
         // and the client gets this 409, not a connection reset half-way through sending.
         Err(Error::UploadAlreadyReceived) => {
             let declared = content_length.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-            discard_body(req.into_body(), declared, app.config().limits.body_read_timeout).await;
+            discard_body(req.into_body(), declared, app.config().limits.body_pace).await;
             return Err(Error::UploadAlreadyReceived.into());
         }
         other => other?,
     }
     let limit = usize::try_from(grant.length).unwrap_or(usize::MAX);
     // A body cut short (the connection closed early) fails here: nothing is stored.
-    let body = read_body(req.into_body(), limit, app.config().limits.body_read_timeout).await?;
+    let body = read_body(req.into_body(), limit, app.config().limits.body_pace).await?;
     let upload = direct::receive_local_put(&app, &grant, body).await?;
     Ok(Json(Received {
         status_url: format!("/api/upload/{}", upload.id),

@@ -30,6 +30,11 @@ struct Accepted {
     status_url: String,
 }
 
+/// The largest body this route reads: the image and its multipart framing.
+pub fn largest_body(limits: &crate::config::Limits) -> usize {
+    limits.max_image_bytes + MULTIPART_OVERHEAD
+}
+
 fn too_large(max: usize) -> ApiError {
     ImageRejection::TooLarge { max }.into()
 }
@@ -93,7 +98,7 @@ async fn upload_image(
     let admitted = uploads::admit_upload(&app, &session, &ip).await?;
     let (parts, body) = req.into_parts();
     let limit = ceiling.unwrap_or(max + MULTIPART_OVERHEAD);
-    let bytes = read_body(body, limit, app.config().limits.body_read_timeout).await.map_err(|e| {
+    let bytes = read_body(body, limit, app.config().limits.body_pace).await.map_err(|e| {
         match (e.code == ErrorCode::PayloadTooLarge, ceiling) {
             (true, Some(ceiling)) => Error::UseUploadUrl { max: ceiling }.into(),
             (true, None) => too_large(max),

@@ -1,17 +1,20 @@
 //! Request parsing with our limits and our error answers.
 
 use std::convert::Infallible;
-use std::time::Duration;
+use std::time::Instant;
 
+use axum::body::HttpBody as _;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Request, header};
-use http_body_util::{BodyExt, Limited};
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, ErrorCode};
 use crate::app::App;
+use crate::config::BodyPace;
 use crate::ids::SessionId;
 
 /// The header that names the session of an upload.
@@ -27,32 +30,105 @@ pub struct RequestId(pub String);
 pub struct ClientIp(pub String);
 
 /// Reads the whole body as it streams in, refusing more than `limit` bytes with 413 (no
-/// more than that is ever buffered) and a body that takes longer than `timeout` with 408.
-pub async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Bytes, ApiError> {
-    let collected = match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Ok(collected) => collected,
-        Err(_) => {
-            return Err(ApiError::new(
-                ErrorCode::RequestTimeout,
-                format!("the request body did not arrive within {} s", timeout.as_secs()),
-            ));
-        }
-    };
-    match collected {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")))
-        }
-        Err(e) => Err(ApiError::new(ErrorCode::UnreadableBody, format!("could not read the request body: {e}"))),
+/// more than that is ever buffered) and a body that falls behind `pace` with 408.
+pub async fn read_body(body: Body, limit: usize, pace: BodyPace) -> Result<Bytes, ApiError> {
+    let mut paced = PacedBody::new(body, limit, pace)?;
+    let mut received = BytesMut::new();
+    while let Some(chunk) = paced.next_chunk().await? {
+        received.extend_from_slice(&chunk);
+    }
+    Ok(received.freeze())
+}
+
+/// Reads and discards a body of at most `limit` bytes (while it keeps `pace`), so that an
+/// answer given before the body was needed reaches a client still sending it instead of
+/// a reset connection.
+pub async fn discard_body(body: Body, limit: usize, pace: BodyPace) {
+    if let Ok(mut paced) = PacedBody::new(body, limit, pace) {
+        while let Ok(Some(_)) = paced.next_chunk().await {}
     }
 }
 
-/// Reads and discards a body of at most `limit` bytes (or until `timeout`), so that an
-/// answer given before the body was needed reaches a client still sending it instead of
-/// a reset connection.
-pub async fn discard_body(body: Body, limit: usize, timeout: Duration) {
-    let mut body = Limited::new(body, limit);
-    let _ = tokio::time::timeout(timeout, async { while let Some(Ok(_)) = body.frame().await {} }).await;
+/// A request body read chunk by chunk, each chunk before it is due under `pace`, at most
+/// `limit` bytes in all.
+pub struct PacedBody {
+    body: Body,
+    limit: usize,
+    pace: BodyPace,
+    began: Instant,
+    received: usize,
+}
+
+impl PacedBody {
+    pub fn new(body: Body, limit: usize, pace: BodyPace) -> Result<PacedBody, ApiError> {
+        if body.size_hint().lower() > limit as u64 {
+            return Err(too_large(limit));
+        }
+        Ok(PacedBody { body, limit, pace, began: Instant::now(), received: 0 })
+    }
+
+    /// The next chunk of data; `None` at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, ApiError> {
+        loop {
+            let due = self.due();
+            let frame = tokio::time::timeout_at(due, self.body.frame()).await.map_err(|_| too_slow(self.pace))?;
+            let frame = match frame {
+                None => return Ok(None),
+                Some(Err(e)) => {
+                    return Err(ApiError::new(
+                        ErrorCode::UnreadableBody,
+                        format!("could not read the request body: {e}"),
+                    ));
+                }
+                Some(Ok(frame)) => frame,
+            };
+            let Ok(chunk) = frame.into_data() else { continue };
+            self.received += chunk.len();
+            if self.received > self.limit {
+                return Err(too_large(self.limit));
+            }
+            return Ok(Some(chunk));
+        }
+    }
+
+    /// When the bytes received so far are due: waiting on the server's behalf (for room to
+    /// keep a chunk) counts against the body too.
+    pub fn deadline(&self) -> Deadline {
+        Deadline { due: tokio::time::Instant::from_std(self.pace.due(self.began, self.received)), pace: self.pace }
+    }
+
+    fn due(&self) -> tokio::time::Instant {
+        self.deadline().due
+    }
+}
+
+/// The time a body's bytes so far are due.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    due: tokio::time::Instant,
+    pace: BodyPace,
+}
+
+impl Deadline {
+    /// `work`, done in time (408 otherwise).
+    pub async fn meet<T>(self, work: impl std::future::Future<Output = T>) -> Result<T, ApiError> {
+        tokio::time::timeout_at(self.due, work).await.map_err(|_| too_slow(self.pace))
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes"))
+}
+
+fn too_slow(pace: BodyPace) -> ApiError {
+    ApiError::new(
+        ErrorCode::RequestTimeout,
+        format!(
+            "the request body arrived slower than {} bytes a second (after its first {} s)",
+            pace.min_bytes_per_sec,
+            pace.grace.as_secs()
+        ),
+    )
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -75,7 +151,7 @@ impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
         let limits = &app.config().limits;
         let json_declared = is_json(req.headers());
         let has_content_type = req.headers().contains_key(header::CONTENT_TYPE);
-        let bytes = read_body(req.into_body(), limits.max_json_bytes, limits.body_read_timeout).await?;
+        let bytes = read_body(req.into_body(), limits.max_json_bytes, limits.body_pace).await?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         if !json_declared && (has_content_type || text != b"{}") {
             return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"));

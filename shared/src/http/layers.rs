@@ -9,7 +9,9 @@
 //!    else's bare 4xx/5xx), the EMF metrics line, and a preflight from an origin we do
 //!    not serve refused with our 403 envelope;
 //! 6. CORS for the allowed origins;
-//! 7. panics caught and answered as a 500 envelope.
+//! 7. panics caught and answered as a 500 envelope;
+//! 8. on a server that reads bodies itself, the body read (paced, within the shared
+//!    buffer) before the request takes one of the slots it is handled in (`admission`).
 
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -90,7 +92,8 @@ pub fn apply(router: Router<App>, app: &App) -> Router<App> {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(from_fn_with_state(app.clone(), edge))
         .layer(cors(app))
-        .layer(CatchPanicLayer::custom(answer_panic));
+        .layer(CatchPanicLayer::custom(answer_panic))
+        .layer(from_fn_with_state(app.clone(), super::admission::admit));
     router.layer(stack)
 }
 

@@ -2,6 +2,7 @@
 //! middleware every answer goes through, extractors, guards, and the error type (the one
 //! place where error codes meet statuses).
 
+mod admission;
 mod error;
 pub mod extract;
 pub mod guards;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sti_shared::ids::{OsRandom, RandomUnavailable, Randomness};
 
-use super::faulty_sessions::{Fault, FaultySessions};
+use super::faulty_sessions::Fault;
 use super::support::*;
 
 /// A request that must fail with `code`, and what it shows besides.
@@ -250,13 +250,6 @@ async fn a_panicking_handler(s: &mut HashSet<&'static str>) {
     let boom = with_panicking_route(api);
     let answer = expect(boom.get("/api/boom", &[]).await, ErrorCode::InternalError, s).await;
     assert!(!answer.text().contains("a bug in a handler"), "no internal detail: {}", answer.text());
-}
-
-async fn api_with_faulty_sessions(fault: Fault, hosting: Hosting) -> Api {
-    api_with(&[], hosting, |backend| {
-        backend.sessions = Arc::new(FaultySessions { inner: Arc::clone(&backend.sessions), fault });
-    })
-    .await
 }
 
 /// A session holding `MAX_TURNS_PER_SESSION` turns takes no more: the refusal stores

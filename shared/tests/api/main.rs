@@ -4,6 +4,7 @@
 //! (signals, sockets, several processes, real timing) stays in the end-to-end tests of
 //! `tests/`.
 
+mod admission;
 mod conversation;
 mod edge;
 mod endpoints;

@@ -89,6 +89,15 @@ pub async fn api_with(vars: &[(&str, &str)], hosting: Hosting, adapt: impl FnOnc
     Api { router: router(app.clone(), handlers::all()), app, _dir: dir }
 }
 
+/// The API over a session store with `fault`.
+pub async fn api_with_faulty_sessions(fault: super::faulty_sessions::Fault, hosting: Hosting) -> Api {
+    api_with(&[], hosting, |backend| {
+        let inner = Arc::clone(&backend.sessions);
+        backend.sessions = Arc::new(super::faulty_sessions::FaultySessions { inner, fault });
+    })
+    .await
+}
+
 impl Api {
     pub async fn send(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap_or_else(|e| match e {});

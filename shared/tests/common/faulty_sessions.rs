@@ -19,6 +19,8 @@ pub enum Fault {
     /// The next turn commit after `armed` is set loses its race (once per arming). Unarmed,
     /// a store that writes a turn's counters and log line apart from it, as DynamoDB does.
     LosesRaceWhenArmed(Arc<AtomicBool>),
+    /// Creating a session waits for a permit of this semaphore (a slow store, held by the test).
+    CreateWaitsFor(Arc<tokio::sync::Semaphore>),
 }
 
 pub struct FaultySessions {
@@ -33,8 +35,12 @@ fn unreachable() -> StoreError {
 #[async_trait]
 impl SessionStore for FaultySessions {
     async fn create(&self, session: &Session) -> StoreResult<bool> {
-        match self.fault {
+        match &self.fault {
             Fault::Down => Err(unreachable()),
+            Fault::CreateWaitsFor(gate) => {
+                let _permit = gate.acquire().await.map_err(|_| unreachable())?;
+                self.inner.create(session).await
+            }
             _ => self.inner.create(session).await,
         }
     }
@@ -49,7 +55,7 @@ impl SessionStore for FaultySessions {
                 Ok(CommitOutcome::Conflict)
             }
             Fault::LosesRaceWhenArmed(armed) if armed.swap(false, Ordering::SeqCst) => Ok(CommitOutcome::Conflict),
-            Fault::LosesRaceWhenArmed(_) => self.inner.commit_turn(turn).await,
+            Fault::LosesRaceWhenArmed(_) | Fault::CreateWaitsFor(_) => self.inner.commit_turn(turn).await,
         }
     }
     async fn find_reply(&self, id: &SessionId, message_id: &str) -> StoreResult<Option<String>> {
