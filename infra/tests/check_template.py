@@ -56,6 +56,7 @@ NOT_SET_ON_PURPOSE = {
     "ORIGIN_SECRET": "on AWS the value comes from the secret STI_ORIGIN_SECRET_ID names",
     "AWS_ENDPOINT_URL_S3": "emulators only",
     "STI_DATA_DIR": "the embedded backend, not in the deploy build",
+    "BODY_MIN_RATE": "bodies reach a function whole (API Gateway buffers them): no pace to keep",
     "LOG_TOKEN": "in the secret, never in the environment",
     "OPENAI_API_KEY": "in the secret, never in the environment",
     "WHATSAPP_NUMBER": "in the secret, never in the environment",

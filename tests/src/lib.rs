@@ -126,13 +126,26 @@ impl Server {
         Server::spawn(data_dir, env, &args, Ready::Listening)
     }
 
+    /// `sti serve` allowed at most `open_files` open files (`ulimit -n`), as on a small host.
+    pub fn start_with_open_files(data_dir: &Path, env: &[(&str, &str)], extra: &[&str], open_files: u32) -> Server {
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut cmd = Command::new("sh");
+        // `exec` keeps the process id: the server is the child the test holds.
+        cmd.arg("-c").arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\"")).arg(sti_bin());
+        Server::spawn_command(cmd, data_dir, env, &args, Ready::Listening)
+    }
+
     /// `sti worker` on `data_dir`, ready once it says its worker started.
     pub fn start_worker(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         Server::spawn(data_dir, env, &["worker"], Ready::LogLine("image worker started"))
     }
 
     fn spawn(data_dir: &Path, env: &[(&str, &str)], args: &[&str], ready: Ready) -> Server {
-        let mut cmd = Command::new(sti_bin());
+        Server::spawn_command(Command::new(sti_bin()), data_dir, env, args, ready)
+    }
+
+    fn spawn_command(mut cmd: Command, data_dir: &Path, env: &[(&str, &str)], args: &[&str], ready: Ready) -> Server {
         cmd.args(args).arg("--data-dir").arg(data_dir);
         for var in CLEARED {
             cmd.env_remove(var);
