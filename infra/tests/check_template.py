@@ -322,6 +322,56 @@ def check_paging(t, problems):
             problems.append(f"SLO: no burn-rate alarm on both {long} and {short}")
 
 
+# The Lambda quota keeps 100 of an account's concurrency unreserved.
+UNRESERVED_MINIMUM = 100
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+
+
+def reserved_share(value):
+    """The FunctionConcurrency key a ReservedConcurrentExecutions reserves under
+    ReserveConcurrency (following a ChatReservedConcurrency override), or None."""
+    if not isinstance(value, dict) or "Fn::If" not in value:
+        return None
+    condition, when, otherwise = value["Fn::If"]
+    if condition == "HasChatReservedConcurrency":
+        return reserved_share(otherwise)
+    path = when.get("Fn::FindInMap") if isinstance(when, dict) else None
+    if condition != "ReserveConcurrency" or not path or path[:2] != ["FunctionConcurrency", "Reserved"]:
+        return None
+    return path[2] if otherwise == {"Ref": "AWS::NoValue"} else None
+
+
+def check_reserved_concurrency(t, problems):
+    """With ReservedConcurrency=on every function but the image worker (bounded by its
+    event source) has its own share, the shares leave the unreserved minimum of a default
+    account, and prod turns it on."""
+    shares = t.get("Mappings", {}).get("FunctionConcurrency", {}).get("Reserved", {})
+    total = sum(int(n) for n in shares.values())
+    if total > DEFAULT_ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM:
+        problems.append(f"FunctionConcurrency reserves {total}: more than a default account can spare")
+    described = t["Parameters"].get("ReservedConcurrency", {}).get("Description", "")
+    if f"{total} in all" not in described or f"at least {total + UNRESERVED_MINIMUM}" not in described:
+        problems.append(f"ReservedConcurrency's description must state the total ({total}) and the account limit it needs")
+    used = set()
+    for logical, fn in resources(t, "AWS::Serverless::Function").items():
+        props = fn.get("Properties", {})
+        bounded = any(
+            e.get("Type") == "SQS" and e["Properties"].get("ScalingConfig", {}).get("MaximumConcurrency")
+            for e in props.get("Events", {}).values()
+        )
+        key = reserved_share(props.get("ReservedConcurrentExecutions"))
+        if bounded:
+            continue
+        if key is None or key not in shares:
+            problems.append(f"{logical}: no reserved concurrency share under ReserveConcurrency")
+        elif key in used:
+            problems.append(f"{logical}: shares its reserved concurrency key {key} with another function")
+        used.add(key)
+    prod = re.search(r"\[prod\.deploy\.parameters\][^\[]*", read(os.path.join(REPO, "samconfig.toml")))
+    if not prod or "ReservedConcurrency=on" not in prod.group(0):
+        problems.append("samconfig.toml: prod must deploy with ReservedConcurrency=on")
+
+
 def check_environment(t, problems):
     env = effective(t, {}).get("Environment", {}).get("Variables", {})
     read = env_vars_read()
@@ -445,6 +495,7 @@ def check(template):
     check_widget(template, problems)
     check_api_edge(template, problems)
     check_environment(template, problems)
+    check_reserved_concurrency(template, problems)
     check_logs(template, problems)
     check_alarms(template, problems)
     return problems

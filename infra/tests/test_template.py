@@ -31,6 +31,24 @@ class TemplateInvariants(unittest.TestCase):
     def test_the_template_passes(self):
         self.assertEqual(ct.check(TEMPLATE), [])
 
+    def test_every_function_has_its_reserved_concurrency_share(self):
+        self.assertFlags(
+            lambda t: res(t, "GreetingFunction").pop("ReservedConcurrentExecutions"),
+            "GreetingFunction: no reserved concurrency share",
+        )
+        self.assertFlags(
+            lambda t: res(t, "ChatFunction")["ReservedConcurrentExecutions"]["Fn::If"].__setitem__(2, 40),
+            "ChatFunction: no reserved concurrency share",
+        )
+        self.assertFlags(
+            lambda t: t["Mappings"]["FunctionConcurrency"]["Reserved"].__setitem__("Chat", 900),
+            "more than a default account can spare",
+        )
+        self.assertFlags(
+            lambda t: t["Mappings"]["FunctionConcurrency"]["Reserved"].__setitem__("Chat", 60),
+            "must state the total",
+        )
+
     def test_every_crate_has_one_function_and_back(self):
         self.assertFlags(lambda t: t["Resources"].pop("TicketFunction"), "functions/ticket: 0 function resources")
         self.assertFlags(
