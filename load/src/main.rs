@@ -208,6 +208,12 @@ async fn main() -> ExitCode {
             figures.uploads_done == figures.uploads_accepted && figures.uploads_accepted > 0,
         ));
         verdict.push(("no upload id twice".to_owned(), distinct.len() == ids.len()));
+        // Each visitor waits 20 s between uploads: exactly the per-address limit of 3 a
+        // minute, which an exact limiter never refuses.
+        verdict.push((
+            format!("no visitor at the per-address limit refused ({} × 429)", figures.rate_limited),
+            figures.rate_limited == 0,
+        ));
         let processed_after = metrics_processed(&cli.base_url, cli.log_token.as_deref(), cli.lambda_watch).await;
         // The readers' own upload is not B's; B registers no reader.
         if let (Some(before), Some(after)) = (processed_before, processed_after) {

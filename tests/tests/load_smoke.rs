@@ -32,4 +32,5 @@ fn scenarios_a_and_b_run_and_pass_briefly() {
     let printed = load(&server, &reports.path().join("B"), &["B", "--users", "20", "--duration", "25s"]);
     assert!(printed.contains("PASS every accepted upload done (40 of 40)"), "{printed}");
     assert!(printed.contains("PASS processed exactly once"), "{printed}");
+    assert!(printed.contains("PASS no visitor at the per-address limit refused (0 × 429)"), "{printed}");
 }

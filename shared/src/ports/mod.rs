@@ -22,7 +22,7 @@ pub use applog::{AppLog, LogEntry, LogLevel};
 pub use blobs::{BlobStore, is_valid_blob_key};
 pub use counters::{Counters, DailyDelta};
 pub use queue::{Delivery, Job, JobQueue};
-pub use ratelimit::{Gcra, PendingHits, RateDecision, RateLimiter};
+pub use ratelimit::{Gcra, PendingHits, RateDecision, RateLimiter, tat_free_at_ms};
 pub use secrets::{Secret, SecretValues, Secrets};
 pub use sessions::{Abandoned, CommitOutcome, Riders, Role, Session, SessionStore, TranscriptEntry, TurnRecord};
 pub use signing::{PutGrant, SignedPut, UploadSigner};

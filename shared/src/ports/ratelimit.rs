@@ -19,48 +19,52 @@ pub trait RateLimiter: Send + Sync {
 
 /// "`limit` per `window_ms`" as the generic cell rate algorithm reads it: one hit every
 /// `window_ms / limit` on average, and up to `limit` at once after a quiet window. A key's
-/// whole state is one number, its *theoretical arrival time* (TAT): when it would be
-/// completely free again. A hit passes while the TAT is at most `window − interval` ahead
-/// of now, and moves it one interval on.
+/// whole state is one number, its *theoretical arrival time* (TAT, in microseconds, so that
+/// a limit of a million a minute is still 60 µs a hit): when it would be completely free
+/// again. A hit passes while the TAT is at most `window − interval` ahead of now, and moves
+/// it one interval on.
 ///
 /// Exact, unlike the two-window estimate it replaces: a visitor who keeps to the rate, at
 /// any cadence and for any length of time, is never refused; one who goes over it by any
 /// amount is refused once the burst allowance is spent (within `100 × (limit − 1)` hits at
 /// 1 % over), and no key ever passes more than `limit + elapsed / interval` hits (plus the
-/// millisecond rounding of the interval).
+/// microsecond rounding of the interval).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gcra {
     pub limit: u32,
     pub window_ms: i64,
 }
 
+/// Microseconds in a millisecond: times come in milliseconds, TATs are kept in microseconds.
+const US: i64 = 1_000;
+
 impl Gcra {
-    /// The time one hit occupies. Rounded down: a visitor at exactly the rate is never
-    /// refused for a rounding (the limit is at most 1 ms per interval generous).
-    pub fn interval_ms(&self) -> i64 {
-        (self.window_ms / i64::from(self.limit.max(1))).max(1)
+    /// The time one hit occupies, in microseconds. Rounded down: a visitor at exactly the
+    /// rate is never refused for a rounding.
+    pub fn interval_us(&self) -> i64 {
+        (self.window_ms * US / i64::from(self.limit.max(1))).max(1)
     }
 
-    /// The latest TAT a hit at `now` may find and still pass.
+    /// The latest TAT a hit at `now` (ms) may find and still pass.
     pub fn latest_passing_tat(&self, now: i64) -> i64 {
-        now + self.window_ms - self.interval_ms()
+        (now + self.window_ms) * US - self.interval_us()
     }
 
     /// Whether a key whose TAT is `tat` (`None`: never used, or long free) refuses a hit
-    /// at `now`.
+    /// at `now` (ms).
     pub fn refuses(&self, tat: Option<i64>, now: i64) -> bool {
         self.limit == 0 || tat.is_some_and(|tat| tat > self.latest_passing_tat(now))
     }
 
-    /// The key's TAT after a hit at `now` passed.
+    /// The key's TAT after a hit at `now` (ms) passed.
     pub fn after_hit(&self, tat: Option<i64>, now: i64) -> i64 {
-        tat.map_or(now, |tat| tat.max(now)) + self.interval_ms()
+        tat.map_or(now * US, |tat| tat.max(now * US)) + self.interval_us()
     }
 
     /// Seconds until a refused key takes a hit again, for `Retry-After` (at least 1).
     pub fn retry_after_secs(&self, tat: Option<i64>, now: i64) -> u64 {
         if self.limit == 0 {
-            return whole_seconds(self.window_ms);
+            return whole_seconds(self.window_ms * US);
         }
         whole_seconds(tat.map_or(0, |tat| tat - self.latest_passing_tat(now)))
     }
@@ -75,9 +79,14 @@ impl Gcra {
     }
 }
 
-/// `ms` rounded up to whole seconds, at least one.
-fn whole_seconds(ms: i64) -> u64 {
-    u64::try_from(ms).unwrap_or(0).div_ceil(1000).max(1)
+/// A TAT (µs) as the millisecond from which its key holds nothing back.
+pub fn tat_free_at_ms(tat: i64) -> i64 {
+    tat.div_euclid(US) + 1
+}
+
+/// `us` rounded up to whole seconds, at least one.
+fn whole_seconds(us: i64) -> u64 {
+    u64::try_from(us).unwrap_or(0).div_ceil(1_000_000).max(1)
 }
 
 /// Hits that passed but are not in a stored TAT yet, folded into what they do to any TAT
@@ -92,9 +101,10 @@ pub struct PendingHits {
 }
 
 impl PendingHits {
-    pub fn push(&mut self, at: i64, interval_ms: i64) {
-        self.floor = if self.hits == 0 { at } else { self.floor.max(at) } + interval_ms;
-        self.added += interval_ms;
+    /// A hit at `at` (µs) that took `interval_us`.
+    pub fn push(&mut self, at: i64, interval_us: i64) {
+        self.floor = if self.hits == 0 { at } else { self.floor.max(at) } + interval_us;
+        self.added += interval_us;
         self.hits += 1;
     }
 
@@ -149,6 +159,7 @@ mod tests {
         assert_eq!(g.retry_after_secs(tat, 0), 20, "the first of the three frees up one interval later");
         assert!(g.refuses(tat, 19_999));
         assert!(!g.refuses(tat, 20_000));
+        assert_eq!(tat_free_at_ms(tat.unwrap_or(0)), 60_001);
     }
 
     #[test]
@@ -194,6 +205,17 @@ mod tests {
     }
 
     #[test]
+    fn a_million_a_minute_is_a_million_a_minute() {
+        let g = Gcra { limit: 1_000_000, window_ms: MIN };
+        assert_eq!(g.interval_us(), 60);
+        // 20,000 a second for a minute from a quiet start (a load test from one address):
+        // the burst and the rate cover it, where whole-millisecond intervals would pass
+        // only a thousand a second.
+        let (passed, _) = run(g, (0..1_200_000).map(|i| i / 20));
+        assert_eq!(passed, 1_200_000);
+    }
+
+    #[test]
     fn no_limit_refuses_everything() {
         let g = Gcra { limit: 0, window_ms: MIN };
         assert_eq!(g.decide(None, 0).0, RateDecision::Limited { retry_after_secs: 60 });
@@ -211,8 +233,8 @@ mod tests {
             let times: Vec<i64> = gaps.iter().map(|gap| { at += gap; at }).collect();
             let (passed, _) = run(g, times.iter().copied());
             let elapsed = times.last().copied().unwrap_or(0) - times[0];
-            let rounding = g.window_ms - i64::from(limit) * g.interval_ms();
-            prop_assert!(passed as i64 <= i64::from(limit) + (elapsed + rounding) / g.interval_ms());
+            let rounding = g.window_ms * 1_000 - i64::from(limit) * g.interval_us();
+            prop_assert!(passed as i64 <= i64::from(limit) + (elapsed * 1_000 + rounding) / g.interval_us());
         }
 
         /// Folding hits, and folding folds, is the same as applying them one by one.

@@ -204,10 +204,10 @@ async fn across_processes_the_limit_is_approximate_within_the_refresh_interval()
     assert!(matches!(b.hit("ip", limit, MINUTE_MS, later).await, Ok(RateDecision::Limited { .. })));
     assert_eq!(
         a.db.read_now(|c| c
-            .query_row("SELECT expires_at FROM rate_limits WHERE key = 'ip'", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT tat_us FROM rate_limits WHERE key = 'ip'", [], |r| r.get::<_, i64>(0))
             .map_err(super::db::map_err))
             .ok(),
-        Some(now + 7 * (MINUTE_MS / 5)),
+        Some((now + 7 * (MINUTE_MS / 5)) * 1_000),
         "both processes' hits are in the table: seven intervals from the first"
     );
 }
@@ -276,12 +276,12 @@ async fn rate_limit_hits_queued_together_are_written_by_one_write() {
     let stored: Vec<i64> = store
         .db
         .read_now(|c| {
-            let mut stmt = c.prepare("SELECT expires_at FROM rate_limits ORDER BY key").map_err(super::db::map_err)?;
+            let mut stmt = c.prepare("SELECT tat_us FROM rate_limits ORDER BY key").map_err(super::db::map_err)?;
             let counts = stmt.query_map([], |r| r.get(0)).map_err(super::db::map_err)?;
             counts.map(|n| n.map_err(super::db::map_err)).collect()
         })
         .unwrap_or_default();
-    let twenty = now + 20 * (MINUTE_MS / 1_000);
+    let twenty = (now + 20 * (MINUTE_MS / 1_000)) * 1_000;
     assert_eq!(stored, [twenty; 5], "every hit is in the table: twenty intervals on each key");
     // The next hit, after that write ran, queues a write of its own.
     let before = store.db.writes_submitted();

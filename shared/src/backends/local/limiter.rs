@@ -25,7 +25,7 @@ use rusqlite::params;
 
 use super::Local;
 use super::db::execute;
-use crate::ports::{Gcra, PendingHits, RateDecision, RateLimiter, StoreError, StoreResult};
+use crate::ports::{Gcra, PendingHits, RateDecision, RateLimiter, StoreError, StoreResult, tat_free_at_ms};
 
 /// How stale this process's view of the other processes' hits may get.
 pub const REFRESH_MS: i64 = 1_000;
@@ -123,15 +123,15 @@ impl RateKeys {
 }
 
 /// The row's TAT becomes `max(tat + added, floor)`: the fold of this batch applied to it.
-const ADD_HITS: &str = "INSERT INTO rate_limits (key, expires_at) VALUES (?1, ?2)
-     ON CONFLICT(key) DO UPDATE SET expires_at = max(expires_at + ?3, excluded.expires_at)";
+const ADD_HITS: &str = "INSERT INTO rate_limits (key, tat_us) VALUES (?1, ?2)
+     ON CONFLICT(key) DO UPDATE SET tat_us = max(tat_us + ?3, excluded.tat_us)";
 
 /// Which of this process's writes is the latest committed.
 const RECORD_WRITE: &str = "INSERT INTO rate_writers (writer, write, expires_at) VALUES (?1, ?2, ?3)
      ON CONFLICT(writer) DO UPDATE SET write = excluded.write, expires_at = excluded.expires_at";
 
 /// The key's TAT and this process's latest committed write, in one snapshot.
-const TAT: &str = "SELECT (SELECT expires_at FROM rate_limits WHERE key = ?1),
+const TAT: &str = "SELECT (SELECT tat_us FROM rate_limits WHERE key = ?1),
      (SELECT write FROM rate_writers WHERE writer = ?2)";
 
 impl Local {
@@ -190,7 +190,7 @@ impl RateLimiter for Local {
         let mut state =
             self.windows.state.lock().map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))?;
         if state.keys.len() > PRUNE_ABOVE {
-            state.keys.retain(|_, view| view.tat().is_some_and(|tat| tat > now));
+            state.keys.retain(|_, view| view.tat().is_some_and(|tat| tat_free_at_ms(tat) > now));
         }
         state.latest_hit = state.latest_hit.max(now);
         let tat = self.key_tat(&mut state, key, now)?;
@@ -198,11 +198,11 @@ impl RateLimiter for Local {
         if decision != RateDecision::Allowed {
             return Ok(decision);
         }
-        let interval = gcra.interval_ms();
+        let (interval, at) = (gcra.interval_us(), now * 1_000);
         if let Some(view) = state.keys.get_mut(key) {
-            view.mine.push(now, interval);
+            view.mine.push(at, interval);
         }
-        state.unwritten.entry(key.to_owned()).or_default().push(now, interval);
+        state.unwritten.entry(key.to_owned()).or_default().push(at, interval);
         let first_since_last_write = !std::mem::replace(&mut state.flush_queued, true);
         drop(state);
         if first_since_last_write {
@@ -212,7 +212,10 @@ impl RateLimiter for Local {
     }
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
-        let keys = self.db.delete_expired("rate_limits", now).await?;
-        Ok(keys + self.db.delete_expired("rate_writers", now).await?)
+        let free = self
+            .db
+            .write(move |tx| execute(tx, "DELETE FROM rate_limits WHERE tat_us < ?1", params![now * 1_000]))
+            .await?;
+        Ok(free as u64 + self.db.delete_expired("rate_writers", now).await?)
     }
 }

@@ -77,9 +77,9 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_visible ON jobs(visible_at);
 CREATE TABLE IF NOT EXISTS rate_limits (
     key TEXT PRIMARY KEY,
-    -- The key's theoretical arrival time (ports::Gcra): once it has passed, the key holds
-    -- nothing back, so it is also when the row may go.
-    expires_at INTEGER NOT NULL
+    -- The key's theoretical arrival time in microseconds (ports::Gcra): once it has
+    -- passed, the key holds nothing back and the row may go.
+    tat_us INTEGER NOT NULL
 ) WITHOUT ROWID;
 -- Each process's latest committed write of rate-limit hits (backends::local::limiter).
 CREATE TABLE IF NOT EXISTS rate_writers (

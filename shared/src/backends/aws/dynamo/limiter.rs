@@ -1,4 +1,4 @@
-//! Rate limits ([`Gcra`]): one item per key holding its arrival time `tat`, moved by one
+//! Rate limits ([`Gcra`]): one item per key holding its arrival time `tat` (µs), moved by one
 //! conditional update per allowed hit.
 //!
 //! DynamoDB cannot write `max(tat, now) + interval`, so a hit is one of two updates: a
@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::super::errors::sdk;
 use super::{Dynamo, Item, attr_n, n, s, ttl};
-use crate::ports::{Gcra, RateDecision, RateLimiter, StoreError, StoreResult};
+use crate::ports::{Gcra, RateDecision, RateLimiter, StoreError, StoreResult, tat_free_at_ms};
 
 /// Keys remembered before the free ones are forgotten.
 const REMEMBER_AT_MOST: usize = 4_096;
@@ -38,7 +38,7 @@ impl SeenKeys {
     fn remember(&self, key: &str, tat: i64, now: i64) {
         if let Ok(mut seen) = self.0.lock() {
             if seen.len() >= REMEMBER_AT_MOST {
-                seen.retain(|_, tat| *tat > now);
+                seen.retain(|_, tat| tat_free_at_ms(*tat) > now);
                 if seen.len() >= REMEMBER_AT_MOST {
                     seen.clear();
                 }
@@ -56,7 +56,7 @@ enum Attempt {
 
 impl Dynamo {
     async fn try_hit(&self, key: &str, gcra: Gcra, busy: bool, now: i64) -> StoreResult<Attempt> {
-        let interval = gcra.interval_ms();
+        let (interval, now_us) = (gcra.interval_us(), now * 1_000);
         let update = self
             .client
             .update_item()
@@ -66,7 +66,7 @@ impl Dynamo {
             .expression_attribute_names("#ttl", "ttl")
             // The new `tat` is at most a window ahead: the item is useless after that.
             .expression_attribute_values(":ttl", ttl(now + gcra.window_ms))
-            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":now", n(now_us))
             .return_values(ReturnValue::UpdatedNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let update = if busy {
@@ -105,7 +105,7 @@ impl RateLimiter for Dynamo {
             return Ok(RateDecision::Limited { retry_after_secs: gcra.retry_after_secs(seen, now) });
         }
         for _ in 0..ATTEMPTS {
-            let busy = seen.is_some_and(|tat| tat >= now);
+            let busy = seen.is_some_and(|tat| tat >= now * 1_000);
             match self.try_hit(key, gcra, busy, now).await? {
                 Attempt::Passed(tat) => {
                     self.rate_keys.remember(key, tat, now);
