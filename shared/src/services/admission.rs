@@ -10,7 +10,7 @@ use crate::ids::SessionId;
 use crate::ports::RateDecision;
 use crate::time::{HOUR_MS, MINUTE_MS};
 
-/// One sliding-window limit on one key.
+/// One rate limit on one key (`ports::Gcra`: `limit` per `window_ms`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quota {
     key: String,
