@@ -234,3 +234,7 @@ def check_bucket_access(t, problems):
                 problems.append(f"{logical}: CORS origins must come from the AllowedOrigins parameter")
             if "*" in rule.get("AllowedHeaders", []):
                 problems.append(f"{logical}: CORS must name the signed headers, not '*'")
+            # The browser sends every header the presigned PUT signed (S3Signer::sign).
+            for signed in ("content-type", "if-none-match", "x-amz-server-side-encryption"):
+                if signed not in rule.get("AllowedHeaders", []):
+                    problems.append(f"{logical}: CORS does not allow the signed header {signed}")

@@ -31,6 +31,13 @@ class TemplateInvariants(unittest.TestCase):
     def test_the_template_passes(self):
         self.assertEqual(ct.check(TEMPLATE), [])
 
+    def test_the_uploads_bucket_lets_the_browser_send_every_signed_header(self):
+        def drop_if_none_match(t):
+            for rule in res(t, "UploadsBucket")["CorsConfiguration"]["CorsRules"]:
+                rule["AllowedHeaders"].remove("if-none-match")
+
+        self.assertFlags(drop_if_none_match, "CORS does not allow the signed header if-none-match")
+
     def test_every_function_has_its_reserved_concurrency_share(self):
         self.assertFlags(
             lambda t: res(t, "GreetingFunction").pop("ReservedConcurrentExecutions"),

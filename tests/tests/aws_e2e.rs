@@ -271,7 +271,7 @@ async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
     // on the request itself: type, exact length and encryption are signed, and it expires.
     let query = query_of(url);
     let signed: Vec<&str> = query.get("X-Amz-SignedHeaders").map(|h| h.split(';').collect()).unwrap_or_default();
-    for header in ["content-length", "content-type", "host", "x-amz-server-side-encryption"] {
+    for header in ["content-length", "content-type", "host", "if-none-match", "x-amz-server-side-encryption"] {
         assert!(signed.contains(&header), "{header} is not signed: {signed:?}");
     }
     let expires: u64 = query.get("X-Amz-Expires").and_then(|e| e.parse().ok()).unwrap_or(u64::MAX);
@@ -282,6 +282,8 @@ async fn a_5_mb_photo_goes_straight_to_s3_and_is_analysed() {
     let headers = offer["headers"].as_object().cloned().unwrap_or_default();
     assert_eq!(headers.get("content-type").or(headers.get("Content-Type")), Some(&json!("image/jpeg")));
     assert_eq!(headers.get("x-amz-server-side-encryption"), Some(&json!("AES256")));
+    // Single use: the URL only writes where no object is (S3 answers 412 to a second PUT).
+    assert_eq!(headers.get("if-none-match"), Some(&json!("*")), "{headers:?}");
     assert_eq!(api.upload_status(&sid, &upload_id).await["status"], "awaiting_upload");
 
     let put = api.put_signed(&offer, photo.clone()).await;

@@ -36,6 +36,8 @@ pub struct Limits {
     pub chat_per_min_session: u32,
     pub chat_per_min_ip: u32,
     pub upload_per_min_ip: u32,
+    /// Upload-status reads per minute per session (the widget polls each second at most).
+    pub status_per_min_session: u32,
     pub ticket_per_min_ip: u32,
     pub max_message_chars: usize,
     pub max_json_bytes: usize,

@@ -155,6 +155,7 @@ impl Reader<'_> {
             chat_per_min_session: self.positive("RATE_LIMIT_CHAT_PER_MIN_SESSION", 30)?,
             chat_per_min_ip: self.positive("RATE_LIMIT_CHAT_PER_MIN_IP", 120)?,
             upload_per_min_ip: self.positive("RATE_LIMIT_UPLOAD_PER_MIN", 3)?,
+            status_per_min_session: self.positive("RATE_LIMIT_STATUS_PER_MIN_SESSION", 300)?,
             ticket_per_min_ip: self.positive("RATE_LIMIT_TICKET_PER_MIN_IP", 10)?,
             max_message_chars: self.size("MAX_MESSAGE_CHARS", 2_000, 1, 100_000)?,
             max_json_bytes: self.size("MAX_JSON_BYTES", 16 * 1024, 256, 1024 * 1024)?,

@@ -38,6 +38,10 @@ impl Quota {
         Quota::requests(format!("chat:session:{session}"), limits.chat_per_min_session)
     }
 
+    pub fn upload_status_per_session(session: &SessionId, limits: &Limits) -> Quota {
+        Quota::requests(format!("status:session:{session}"), limits.status_per_min_session)
+    }
+
     pub fn uploads_per_ip(ip: &str, limits: &Limits) -> Quota {
         Quota::requests(format!("upload:ip:{ip}"), limits.upload_per_min_ip)
     }

@@ -84,3 +84,30 @@ async fn a_visitor_uploading_at_exactly_the_limit_is_never_refused() {
     assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS, "{}", early.text());
     assert_eq!(retry_after(&early), 1);
 }
+
+/// A status-polling loop gone wrong gets 429 with Retry-After after its minute's worth of
+/// reads, not unlimited reads (each one a storage read, on AWS perhaps a HeadObject too).
+#[tokio::test]
+async fn upload_status_polls_are_limited_per_session() {
+    let clock = Arc::new(ManualClock::new());
+    let api = api_on(&clock, &[("RATE_LIMIT_STATUS_PER_MIN_SESSION", "20")]).await;
+    let session = api.greet().await;
+    let upload = api.upload(&session, DEMO_PNG).await.json()["uploadId"].as_str().unwrap_or_default().to_owned();
+    let (path, header) = (format!("/api/upload/{upload}"), [("x-session-id", session.as_str())]);
+    let poll = || api.get(&path, &header);
+    for i in 0..20 {
+        assert_eq!(poll().await.status, StatusCode::OK, "poll {}", i + 1);
+    }
+    let refused = poll().await;
+    assert_eq!((refused.status, refused.error_code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(retry_after(&refused), 3, "one read every 3 s at 20 a minute");
+    // Another session's polls are its own; and after the wait, this one reads again.
+    let other = api.greet().await;
+    assert_eq!(
+        api.get(&format!("/api/upload/{upload}"), &[("x-session-id", other.as_str())]).await.status,
+        StatusCode::NOT_FOUND,
+        "someone else's upload is not found, and costs no quota"
+    );
+    clock.advance(Duration::from_secs(3));
+    assert_eq!(poll().await.status, StatusCode::OK);
+}

@@ -63,6 +63,13 @@ impl BlobStore for S3Blobs {
         match self.client.head_object().bucket(&self.bucket).key(checked(key)?).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(false),
+            // Without s3:ListBucket S3 answers a missing key with 403, not 404. The template
+            // grants it, but a policy that lost it must leave an upload "not there yet"
+            // (the visitor keeps polling), not turn every poll into a 503.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
+                tracing::warn!(key, "HeadObject answered 403: read as not there yet (is s3:ListBucket granted?)");
+                Ok(false)
+            }
             Err(e) => Err(sdk("HeadObject", e)),
         }
     }
@@ -169,7 +176,10 @@ impl crate::ports::UploadSigner for S3Signer {
             .bucket(&self.bucket)
             .key(checked(&grant.key())?)
             .content_type(&grant.content_type)
-            .content_length(length);
+            .content_length(length)
+            // Single use: S3 refuses (412) a second PUT through the same URL while the first
+            // object is there (conditional writes); the worker deletes one that arrives after.
+            .if_none_match("*");
         request = match &self.kms_key_id {
             Some(kms) => request.server_side_encryption(ServerSideEncryption::AwsKms).ssekms_key_id(kms),
             None => request.server_side_encryption(ServerSideEncryption::Aes256),
@@ -196,5 +206,58 @@ impl crate::ports::UploadSigner for S3Signer {
             .await
             .map_err(|e| sdk("GetObject (presign)", e))?;
         Ok(presigned.uri().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    /// Blobs on an S3 that answers every request with `status` (and an empty body, as
+    /// HeadObject's answers have).
+    fn s3_answering(statuses: &[u16]) -> (S3Blobs, StaticReplayClient) {
+        let events = statuses
+            .iter()
+            .map(|status| {
+                let request = http::Request::builder()
+                    .uri("https://uploads.s3.us-east-1.amazonaws.com/uploads/k")
+                    .body(SdkBody::empty());
+                let response = http::Response::builder().status(*status).body(SdkBody::empty());
+                match (request, response) {
+                    (Ok(request), Ok(response)) => ReplayEvent::new(request, response),
+                    _ => panic!("cannot build the replayed exchange"),
+                }
+            })
+            .collect();
+        let replay = StaticReplayClient::new(events);
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "replay"))
+            .http_client(replay.clone())
+            .build();
+        (S3Blobs::new(Client::from_conf(config), "uploads".into(), None), replay)
+    }
+
+    #[tokio::test]
+    async fn a_missing_key_is_not_there_yet_whether_s3_says_404_or_403() {
+        let (blobs, replay) = s3_answering(&[404, 403, 200]);
+        for (status, expected) in [(404, false), (403, false), (200, true)] {
+            match blobs.exists("uploads/k").await {
+                Ok(found) => assert_eq!(found, expected, "HeadObject answered {status}"),
+                Err(e) => panic!("HeadObject answered {status}: {e}"),
+            }
+        }
+        assert_eq!(replay.actual_requests().count(), 3, "one HeadObject each");
+    }
+
+    #[tokio::test]
+    async fn other_refusals_are_still_errors() {
+        let (blobs, _) = s3_answering(&[500, 500, 500, 500]);
+        assert!(blobs.exists("uploads/k").await.is_err(), "a 500 is not an answer");
     }
 }

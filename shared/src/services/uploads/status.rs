@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::ids::{SessionId, UploadId};
 use crate::images::{Analysis, FailureReason};
 use crate::ports::{Upload, UploadOutcome, UploadStatus};
+use crate::services::admission::{Quota, admit};
 use crate::services::janitor::STALE_QUEUED_MS;
 use crate::services::uploads::direct::settle_if_arrived;
 use crate::time::rfc3339;
@@ -41,6 +42,9 @@ pub struct UploadView {
 pub async fn view(app: &App, session: &SessionId, upload_id: &UploadId) -> Result<UploadView> {
     let now = app.now_ms();
     let mut upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
+    // A runaway polling loop must not cost a storage read (and, awaiting bytes on AWS, a
+    // HeadObject) without end.
+    admit(app, &Quota::upload_status_per_session(session, &app.config().limits)).await?;
     let settled = settle_if_never_stored(app, &upload, now).await? || settle_if_arrived(app, &upload, now).await?;
     if settled {
         upload = app.backend().uploads.get(session, upload_id, now).await?.ok_or(Error::UploadNotFound)?;
