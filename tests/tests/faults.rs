@@ -164,37 +164,45 @@ async fn a_full_disk_answers_503_and_recovers() {
     let before = api.export(&sid).await.json();
 
     let filler = disk.fill();
-    let turn = api
-        .post_json(
-            "/api/chat",
-            &json!({ "sessionId": sid, "message": "la impresora no imprime", "messageId": "full-1" }),
-        )
-        .await;
-    assert_eq!(turn.status, StatusCode::SERVICE_UNAVAILABLE, "{}", turn.body);
+    // The next write that needs new space is refused. One that fits in log space a
+    // checkpoint has just freed still goes through (and is kept), so send turns until one
+    // is refused: each accepted one uses up some of that space.
+    let mut accepted = Vec::new();
+    let mut refused = None;
+    for i in 0..20 {
+        let message = if i == 0 { "la impresora no imprime".to_owned() } else { format!("sigo probando ({i})") };
+        let id = format!("full-{i}");
+        let turn = api.post_json("/api/chat", &json!({ "sessionId": sid, "message": message, "messageId": id })).await;
+        match turn.status {
+            StatusCode::OK => accepted.push(message),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                refused = Some((message, id, turn));
+                break;
+            }
+            other => panic!("turn {i} on a full disk: {other} {}", turn.body),
+        }
+    }
+    let Some((message, id, turn)) = refused else { panic!("20 turns on a full disk and none refused") };
     assert_eq!(turn.json()["error"]["code"], "storage_unavailable");
     assert!(turn.headers.get("retry-after").is_some(), "503 carries Retry-After");
     let upload = api.upload(&sid, png(320, 240), "captura.png").await;
     assert_eq!(upload.status, StatusCode::SERVICE_UNAVAILABLE, "{}", upload.body);
     let health = api.get("/api/health").await;
     assert_eq!(health.json()["status"], "degraded", "{}", health.body);
-    assert_eq!(api.export(&sid).await.json()["transcript"], before["transcript"], "nothing half-written");
+    let mut expected = visitor_lines(&before);
+    expected.extend(accepted.iter().cloned());
+    assert_eq!(visitor_lines(&api.export(&sid).await.json()), expected, "accepted turns kept, nothing half-written");
 
     std::fs::remove_file(filler).unwrap_or_else(|e| panic!("{e}"));
-    let retried = api
-        .post_json(
-            "/api/chat",
-            &json!({ "sessionId": sid, "message": "la impresora no imprime", "messageId": "full-1" }),
-        )
-        .await;
+    let retried = api.post_json("/api/chat", &json!({ "sessionId": sid, "message": message, "messageId": id })).await;
     assert_eq!(retried.status, StatusCode::OK, "recovered once space returns: {}", retried.body);
-    assert_eq!(retried.json()["state"], "steps");
     assert_eq!(api.get("/api/health").await.json()["status"], "ok");
     drop(server);
     // A restart reads everything back: nothing was corrupted.
     let server = Server::start(&disk.path, FAST);
     let api = Api::new(&server.base);
-    let lines = visitor_lines(&api.export(&sid).await.json());
-    assert_eq!(lines, vec!["me llamo Ana".to_owned(), "la impresora no imprime".to_owned()]);
+    expected.push(message);
+    assert_eq!(visitor_lines(&api.export(&sid).await.json()), expected);
 }
 
 #[test]

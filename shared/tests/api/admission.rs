@@ -73,14 +73,22 @@ async fn requests_beyond_the_slots_wait_for_one() {
     assert_eq!(health.status, StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_body_slower_than_its_pace_is_cut_off_with_408_and_changes_nothing() {
+type ChatUnderWay = (Arc<Api>, String, tokio::task::JoinHandle<Answer>, mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+/// A session, and a chat request to it whose body must keep 100 bytes a second after 1 s.
+async fn paced_chat() -> ChatUnderWay {
     let vars = [("BODY_READ_TIMEOUT", "1s"), ("BODY_MIN_RATE", "100")];
     let api = Arc::new(api_with(&vars, serving(4), |_| {}).await);
     let session = api.greet().await;
     let (request, body) = streamed_chat();
     let sender = Arc::clone(&api);
     let chat = tokio::spawn(async move { sender.send(request).await });
+    (api, session, chat, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_slower_than_its_pace_is_cut_off_with_408_and_changes_nothing() {
+    let (api, session, chat, body) = paced_chat().await;
     // 40 bytes at once are due 1.4 s after the start; then nothing more.
     body.send(Ok(Bytes::from(format!("{{\"sessionId\":\"{session}\",")))).await.unwrap_or_else(|e| panic!("{e}"));
     let began = std::time::Instant::now();
@@ -96,12 +104,7 @@ async fn a_body_slower_than_its_pace_is_cut_off_with_408_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_but_steady_body_gets_through() {
-    let vars = [("BODY_READ_TIMEOUT", "1s"), ("BODY_MIN_RATE", "100")];
-    let api = Arc::new(api_with(&vars, serving(4), |_| {}).await);
-    let session = api.greet().await;
-    let (request, body) = streamed_chat();
-    let sender = Arc::clone(&api);
-    let chat = tokio::spawn(async move { sender.send(request).await });
+    let (_api, session, chat, body) = paced_chat().await;
     let text = format!("{{\"sessionId\":\"{session}\",\"message\":\"hola, soy Ana\"}}");
     // 20 bytes every 150 ms: 133 bytes a second, over the 100 the pace asks.
     for piece in text.as_bytes().chunks(20) {
