@@ -619,3 +619,55 @@ async fn on_aws_a_request_that_did_not_come_through_cloudfront_is_refused() {
     assert_eq!(served["statusCode"], 200, "{served}");
     assert!(body(&served)["sessionId"].is_string());
 }
+
+/// What a chat turn costs on AWS, counted at the wire (issue 27): the calls an ordinary
+/// turn makes to DynamoDB, S3 and SQS, with the bytes it sends, through a counting proxy in
+/// front of moto. Pinned, so that a change that adds a round trip to every turn fails here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordinary_chat_turn_costs_a_pinned_number_of_aws_calls() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto);
+    stack.bootstrap(&moto);
+    let proxy = sti_e2e::throttle::ThrottlingProxy::start(&moto.endpoint);
+    let env: Vec<(&str, &str)> = stack
+        .env()
+        .into_iter()
+        .map(|(k, v)| if k == "AWS_ENDPOINT_URL" { (k, proxy.endpoint.as_str()) } else { (k, v) })
+        .collect();
+    let dir = data_dir();
+    let server = Server::start_with_args(dir.path(), &env, &["--no-worker"]);
+    let api = Api::new(&server.base);
+    let sid = api.greeting().await;
+    api.chat(&sid, "hola, soy Ana").await;
+    // Riders (counters, the app log) are written behind a turn: let them land.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = proxy.take_operations();
+
+    let turns = ["la impresora no imprime", "no, sigue igual"];
+    for message in turns {
+        api.chat(&sid, message).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ops = proxy.take_operations();
+    let per_turn: Vec<String> = ops
+        .iter()
+        .map(|(op, c)| format!("{op}: {} calls, {} request bytes", c.calls as f64 / 2.0, c.request_bytes / 2))
+        .collect();
+    println!("per ordinary chat turn:\n  {}", per_turn.join("\n  "));
+    let calls: u64 = ops.values().map(|c| c.calls).sum::<u64>();
+    let dynamo = |op: &str| ops.get(&format!("DynamoDB_20120810.{op}")).map_or(0, |c| c.calls);
+    assert!(ops.keys().all(|op| op.starts_with("DynamoDB_")), "a chat turn touches only DynamoDB: {ops:?}");
+    // One commit per turn (session, transcript lines and reply in one transaction); the
+    // rest is reads, the two rate-limit updates (per session, per address) and the riders
+    // written behind the answer (counters, the app-log line).
+    assert_eq!(dynamo("TransactWriteItems"), 2, "one commit per turn: {ops:?}");
+    assert_eq!(dynamo("UpdateItem") % 2, 0, "{ops:?}");
+    assert!(
+        calls <= 2 * PINNED_CALLS_PER_TURN,
+        "{calls} calls for 2 turns, pinned at {PINNED_CALLS_PER_TURN} each: {ops:?}"
+    );
+}
+
+/// Every call an ordinary turn makes today, measured on moto: GetItem 1, Query 1,
+/// UpdateItem 3, TransactWriteItems 1, PutItem 1 (the test prints them with their bytes).
+const PINNED_CALLS_PER_TURN: u64 = 7;
