@@ -48,7 +48,9 @@ for (const [device, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     await page.screenshot({ path: path.join(shots, `restored-after-reload-${viewport.width}x${viewport.height}.png`) });
     await axeClean(v, `restored ticket card and rating, default colour, ${device}`);
     await enabled.click();
-    await page.locator(".msg.bot").filter({ hasText: /Contame qué problema/ }).waitFor();
+    // The new case's question (an earlier message, such as the one about the image, may
+    // ask for the problem too).
+    await page.locator(".msg.bot").filter({ hasText: /Empecemos de nuevo/ }).filter({ hasText: /Contame qué problema/ }).waitFor();
   });
 
   test(`${device}: under 429, an expired session, 500 ×3 and a 400 every message ends delivered once or visibly failed`, async () => {
