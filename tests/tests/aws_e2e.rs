@@ -437,11 +437,11 @@ async fn visitors_writing_through_a_store_outage_lose_nothing() {
     assert!(writers.finish(&api).await > 0, "the outage was felt (503s), so the test tested something");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn dynamodb_throttling_gives_503s_with_retry_after_and_loses_nothing() {
-    let moto = Moto::start();
-    let stack = Stack::new(&moto);
-    stack.bootstrap(&moto);
+/// `sti serve` (no worker) on a fresh stack on `moto`, reaching it through a proxy that can
+/// throttle DynamoDB and counts every call; with its data dir and the API.
+fn served_through_proxy(moto: &Moto) -> (sti_e2e::throttle::ThrottlingProxy, tempfile::TempDir, Server, Api) {
+    let stack = Stack::new(moto);
+    stack.bootstrap(moto);
     let proxy = sti_e2e::throttle::ThrottlingProxy::start(&moto.endpoint);
     let env: Vec<(&str, &str)> = stack
         .env()
@@ -451,6 +451,13 @@ async fn dynamodb_throttling_gives_503s_with_retry_after_and_loses_nothing() {
     let dir = data_dir();
     let server = Server::start_with_args(dir.path(), &env, &["--no-worker"]);
     let api = Api::new(&server.base);
+    (proxy, dir, server, api)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_throttling_gives_503s_with_retry_after_and_loses_nothing() {
+    let moto = Moto::start();
+    let (proxy, _dir, _server, api) = served_through_proxy(&moto);
     let mut sessions = Vec::new();
     for _ in 0..4 {
         sessions.push(api.greeting().await);
@@ -626,17 +633,7 @@ async fn on_aws_a_request_that_did_not_come_through_cloudfront_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ordinary_chat_turn_costs_a_pinned_number_of_aws_calls() {
     let moto = Moto::start();
-    let stack = Stack::new(&moto);
-    stack.bootstrap(&moto);
-    let proxy = sti_e2e::throttle::ThrottlingProxy::start(&moto.endpoint);
-    let env: Vec<(&str, &str)> = stack
-        .env()
-        .into_iter()
-        .map(|(k, v)| if k == "AWS_ENDPOINT_URL" { (k, proxy.endpoint.as_str()) } else { (k, v) })
-        .collect();
-    let dir = data_dir();
-    let server = Server::start_with_args(dir.path(), &env, &["--no-worker"]);
-    let api = Api::new(&server.base);
+    let (proxy, _dir, _server, api) = served_through_proxy(&moto);
     let sid = api.greeting().await;
     api.chat(&sid, "hola, soy Ana").await;
     // Riders (counters, the app log) are written behind a turn: let them land.

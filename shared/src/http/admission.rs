@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::http::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bytes::BytesMut;
+use bytes::Bytes;
 
-use super::extract::PacedBody;
+use super::extract::{PacedBody, joined};
 use super::{ApiError, ErrorCode};
 use crate::app::{Admission, App};
 
@@ -23,7 +23,7 @@ pub(super) async fn admit(State(app): State<App>, req: Request<Body>, next: Next
         (body, Vec::new())
     } else {
         match receive(admission, body, &app).await {
-            Ok((bytes, room)) => (Body::from(bytes.freeze()), room),
+            Ok((bytes, room)) => (Body::from(bytes), room),
             Err(e) => return e.into_response(),
         }
     };
@@ -36,14 +36,14 @@ async fn receive(
     admission: &Admission,
     body: Body,
     app: &App,
-) -> Result<(BytesMut, Vec<tokio::sync::OwnedSemaphorePermit>), ApiError> {
+) -> Result<(Bytes, Vec<tokio::sync::OwnedSemaphorePermit>), ApiError> {
     let mut paced = PacedBody::new(body, admission.largest_body(), app.config().limits.body_pace)?;
-    let (mut bytes, mut room) = (BytesMut::new(), Vec::new());
+    let (mut chunks, mut room) = (Vec::new(), Vec::new());
     while let Some(chunk) = paced.next_chunk().await? {
         room.push(paced.deadline().meet(admission.room_for(chunk.len())).await?.ok_or_else(closed)?);
-        bytes.extend_from_slice(&chunk);
+        chunks.push(chunk);
     }
-    Ok((bytes, room))
+    Ok((joined(chunks), room))
 }
 
 /// The semaphores are never closed; should one be, the request is not handled.

@@ -33,11 +33,22 @@ pub struct ClientIp(pub String);
 /// more than that is ever buffered) and a body that falls behind `pace` with 408.
 pub async fn read_body(body: Body, limit: usize, pace: BodyPace) -> Result<Bytes, ApiError> {
     let mut paced = PacedBody::new(body, limit, pace)?;
-    let mut received = BytesMut::new();
+    let mut chunks = Vec::new();
     while let Some(chunk) = paced.next_chunk().await? {
-        received.extend_from_slice(&chunk);
+        chunks.push(chunk);
     }
-    Ok(received.freeze())
+    Ok(joined(chunks))
+}
+
+/// Chunks as one buffer; a body that came in one chunk (as one read into memory before,
+/// by `sti serve`'s admission) is not copied again.
+pub fn joined(mut chunks: Vec<Bytes>) -> Bytes {
+    if chunks.len() == 1 {
+        return chunks.pop().unwrap_or_default();
+    }
+    let mut whole = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+    chunks.iter().for_each(|chunk| whole.extend_from_slice(chunk));
+    whole.freeze()
 }
 
 /// Reads and discards a body of at most `limit` bytes (while it keeps `pace`), so that an

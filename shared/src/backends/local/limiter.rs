@@ -55,8 +55,9 @@ struct State {
     keys: HashMap<String, KeyView>,
     /// Hits not yet handed to the writer.
     unwritten: Batch,
-    /// Hits the writer took and has not acknowledged, by write.
-    in_flight: BTreeMap<u64, Batch>,
+    /// Hits the writer took and has not acknowledged, by write (shared with the write, not
+    /// copied for it).
+    in_flight: BTreeMap<u64, Arc<Batch>>,
     next_write: u64,
     /// The time of the latest hit, for how long this process's write record is kept.
     latest_hit: i64,
@@ -94,7 +95,7 @@ impl Default for RateKeys {
 /// A taken batch: which write it is, its hits, and when this process's record may go.
 struct Taken {
     write: u64,
-    hits: Batch,
+    hits: Arc<Batch>,
     record_expires_at: i64,
 }
 
@@ -107,10 +108,10 @@ impl RateKeys {
     fn take_unwritten(&self) -> Option<Taken> {
         let mut state = self.state.lock().ok()?;
         state.flush_queued = false;
-        let hits = std::mem::take(&mut state.unwritten);
+        let hits = Arc::new(std::mem::take(&mut state.unwritten));
         let write = state.next_write;
         state.next_write += 1;
-        state.in_flight.insert(write, hits.clone());
+        state.in_flight.insert(write, Arc::clone(&hits));
         Some(Taken { write, hits, record_expires_at: state.latest_hit + WRITER_RECORD_MS })
     }
 
@@ -167,7 +168,7 @@ impl Local {
                 if let Ok(mut taken) = taken.lock() {
                     *taken = Some(batch.write);
                 }
-                for (key, pending) in &batch.hits {
+                for (key, pending) in batch.hits.iter() {
                     execute(tx, ADD_HITS, params![key, pending.floor, pending.added])?;
                 }
                 let write = i64::try_from(batch.write).unwrap_or(i64::MAX);
