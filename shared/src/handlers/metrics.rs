@@ -6,12 +6,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::app::App;
 use crate::counters::Counter;
 use crate::http::extract::Query;
 use crate::http::guards::{self, WithoutToken};
 use crate::http::{ApiError, ApiResult, ErrorCode, Routes};
+use crate::metrics::phases::{self, Summary};
 use crate::services::operations::{self, Figures};
 use crate::services::report::{
     FeedbackFigures, OutcomeFigures, feedback_figures, feedback_lines, minutes_to_resolution, outcome_figures,
@@ -41,6 +43,9 @@ struct MetricsJson {
     http: HttpFigures,
     feedback: FeedbackFigures,
     outcomes: OutcomeFigures,
+    /// Where `/api/chat` requests spent their time in the process that answered, since it
+    /// started (each Lambda instance and each `sti serve` has its own).
+    turn_phases: BTreeMap<&'static str, Summary>,
     generated_at: String,
 }
 
@@ -127,6 +132,7 @@ impl From<&Figures> for MetricsJson {
             http: HttpFigures { errors5xx: f.get(Http5xx) },
             feedback: feedback_figures(f),
             outcomes: outcome_figures(f),
+            turn_phases: phases::summaries().into_iter().map(|(phase, summary)| (phase.as_str(), summary)).collect(),
             generated_at: rfc3339(crate::time::now_ms()),
         }
     }
@@ -184,6 +190,7 @@ fn prometheus(f: &Figures) -> String {
             line.category, line.outcome, line.count
         ));
     }
+    turn_phase_lines(&mut out);
     out.push_str("# HELP sti_openai_circuit_state Circuit breaker state of the OpenAI client (1 = current).\n");
     out.push_str("# TYPE sti_openai_circuit_state gauge\n");
     for state in ["closed", "open", "half_open", "disabled", "forced_off"] {
@@ -191,6 +198,24 @@ fn prometheus(f: &Figures) -> String {
         out.push_str(&format!("sti_openai_circuit_state{{state=\"{state}\"}} {v}\n"));
     }
     out
+}
+
+/// The phases of `/api/chat` requests in this process, as a Prometheus summary.
+fn turn_phase_lines(out: &mut String) {
+    out.push_str("# HELP sti_turn_phase_seconds Time /api/chat requests spent per phase in this process.\n");
+    out.push_str("# TYPE sti_turn_phase_seconds summary\n");
+    let seconds = |us: u64| us as f64 / 1e6;
+    for (phase, s) in phases::summaries() {
+        let phase = phase.as_str();
+        for (quantile, us) in [("0.5", s.p50_us), ("0.9", s.p90_us), ("0.99", s.p99_us), ("0.999", s.p999_us)] {
+            out.push_str(&format!(
+                "sti_turn_phase_seconds{{phase=\"{phase}\",quantile=\"{quantile}\"}} {}\n",
+                seconds(us)
+            ));
+        }
+        out.push_str(&format!("sti_turn_phase_seconds_sum{{phase=\"{phase}\"}} {}\n", seconds(s.sum_us)));
+        out.push_str(&format!("sti_turn_phase_seconds_count{{phase=\"{phase}\"}} {}\n", s.count));
+    }
 }
 
 async fn metrics(State(app): State<App>, Query(query): Query<MetricsQuery>, headers: HeaderMap) -> ApiResult<Response> {

@@ -8,13 +8,16 @@ use axum::http::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use std::time::Instant;
 
 use super::extract::{PacedBody, joined};
 use super::{ApiError, ErrorCode};
 use crate::app::{Admission, App};
+use crate::metrics::phases::{self, CHAT_PATH, Phase};
 
 pub(super) async fn admit(State(app): State<App>, req: Request<Body>, next: Next) -> Response {
     let Some(admission) = app.admission() else { return next.run(req).await };
+    let started = Instant::now();
     let (parts, body) = req.into_parts();
     // A body declared larger than any route takes is refused by its route from the
     // declaration, unread, as on every host.
@@ -28,6 +31,9 @@ pub(super) async fn admit(State(app): State<App>, req: Request<Body>, next: Next
         }
     };
     let Some(_slot) = admission.slot().await else { return closed().into_response() };
+    if parts.uri.path() == CHAT_PATH {
+        phases::record(Phase::Admission, started.elapsed());
+    }
     next.run(Request::from_parts(parts, body)).await
 }
 

@@ -39,6 +39,7 @@ use super::extract::{ClientIp, RequestId, header_str};
 use super::{ApiError, ErrorCode};
 use crate::app::App;
 use crate::counters::Counter;
+use crate::metrics::phases::{self, CHAT_PATH, Phase};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -209,13 +210,18 @@ async fn edge(State(app): State<App>, mut req: Request<Body>, next: Next) -> Res
     let started = Instant::now();
     let client_ip = client_ip_for(&req, app.config().trust_forwarded_for, through_the_edge);
     let route = route_of(&req).into_owned();
+    let chat_turn = req.uri().path() == CHAT_PATH;
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(client_ip));
 
     let mut response = envelope_stray_error(next.run(req).await).await;
     fill_envelope(&mut response, &request_id);
     let status = response.status();
-    crate::metrics::emf_request(&route, status.as_u16(), started.elapsed().as_secs_f64() * 1000.0);
+    let elapsed = started.elapsed();
+    if chat_turn {
+        phases::record(Phase::Request, elapsed);
+    }
+    crate::metrics::emf_request(&route, status.as_u16(), elapsed.as_secs_f64() * 1000.0);
     if status.is_server_error() {
         // Counted off the response path: when the store is what failed, this would wait too.
         let counting = app.clone();

@@ -2,7 +2,7 @@
 //! it asks for one, and commit session + transcript + idempotency record atomically,
 //! retrying on a concurrent update.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -11,6 +11,7 @@ use crate::chat::{self, Action, ImageNote, Input, QuickReply, Reply};
 use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
+use crate::metrics::phases::{self, Lap, Phase};
 use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
@@ -209,10 +210,15 @@ async fn improve_steps(
 /// one when `message_id` repeats, found with the session in one read).
 pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Result<String> {
     let limits = &app.config().limits;
+    let started = Instant::now();
     // Per IP first: messages to made-up session ids (probing) spend the sender's quota.
     admit(app, &Quota::chat_per_ip(message.ip, limits)).await?;
+    let read = Instant::now();
     let (session, answered) = load_for_turn(app, message.session, message.message_id, app.now_ms()).await?;
+    let read_done = Instant::now();
+    phases::record(Phase::SessionRead, read_done - read);
     admit(app, &Quota::chat_per_session(message.session, limits)).await?;
+    phases::record(Phase::Limits, (read - started) + read_done.elapsed());
     if let Some(stored) = answered {
         return Ok(stored);
     }
@@ -241,11 +247,15 @@ async fn chat_turn(
     while app.clock().monotonic().saturating_duration_since(started) < COMMIT_BUDGET {
         attempt += 1;
         let now = app.now_ms();
+        let mut lap = Lap::start();
         let session = match fresh.take() {
             Some(session) => session,
             None => match load_for_turn(app, id, message_id, now).await? {
                 (_, Some(stored)) => return Ok(stored),
-                (session, None) => session,
+                (session, None) => {
+                    lap.lap(Phase::SessionRead);
+                    session
+                }
             },
         };
         let notes = new_image_notes(app, &session, now).await?;
@@ -324,7 +334,10 @@ async fn chat_turn(
                 &summary,
             )),
         };
-        match app.backend().sessions.commit_turn_with(&record, &riders).await? {
+        lap.lap(Phase::Engine);
+        let committed = app.backend().sessions.commit_turn_with(&record, &riders).await?;
+        lap.lap(Phase::Commit);
+        match committed {
             (CommitOutcome::Committed, written) => {
                 if !written {
                     app.ride_behind(riders);

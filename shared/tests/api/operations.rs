@@ -79,3 +79,38 @@ async fn the_janitor_purges_expired_uploads_files_first() {
     assert!(!b.blobs.exists(&key).await.unwrap_or(true), "the file is gone");
     assert!(b.uploads.expired(later, 10).await.unwrap_or_default().is_empty(), "and so is the record");
 }
+
+/// `/api/metrics` tells where chat turns spend their time, phase by phase: a store whose
+/// commits are slow shows in the commit phase and in the whole request, and each phase
+/// counts the turns it saw. (The histograms are the process's: other tests add to them.)
+#[tokio::test]
+async fn chat_turns_are_timed_by_phase() {
+    use sti_shared::app::Admission;
+
+    use super::faulty_sessions::Fault;
+
+    const SLOW: Duration = Duration::from_millis(40);
+    let admitted = Hosting { admission: Some(Arc::new(Admission::new(4, 1 << 20, 1 << 20))), ..Hosting::default() };
+    let api = api_with_faulty_sessions(Fault::SlowCommits(SLOW), admitted).await;
+    let before = api.get("/api/metrics", &[]).await.json()["turnPhases"].clone();
+    let session = api.greet().await;
+    for message in ["hola, soy Ana", "la impresora no imprime", "no"] {
+        assert_eq!(api.chat(&session, message).await.status, StatusCode::OK);
+    }
+    let after = api.get("/api/metrics", &[]).await.json()["turnPhases"].clone();
+    let slow_us = SLOW.as_micros() as u64;
+    for phase in ["admission", "limits", "session_read", "engine", "commit", "request"] {
+        let (was, is) = (&before[phase], &after[phase]);
+        let count = |v: &Value| v["count"].as_u64().unwrap_or_else(|| panic!("{phase}: {v}"));
+        assert!(count(is) >= count(was) + 3, "{phase}: {was} → {is}");
+        let q = |name: &str| is[name].as_u64().unwrap_or_default();
+        assert!(q("p50Us") <= q("p90Us") && q("p90Us") <= q("p99Us") && q("p99Us") <= q("maxUs"), "{phase}: {is}");
+    }
+    for slow_phase in ["commit", "request"] {
+        assert!(after[slow_phase]["maxUs"].as_u64().unwrap_or_default() >= slow_us, "{slow_phase}: {after}");
+    }
+    let prometheus = api.get("/api/metrics?format=prometheus", &[]).await.text();
+    assert!(prometheus.contains("# TYPE sti_turn_phase_seconds summary"), "{prometheus}");
+    assert!(prometheus.contains("sti_turn_phase_seconds{phase=\"commit\",quantile=\"0.99\"}"), "{prometheus}");
+    assert!(prometheus.contains("sti_turn_phase_seconds_count{phase=\"engine\"}"), "{prometheus}");
+}

@@ -21,6 +21,8 @@ pub enum Fault {
     LosesRaceWhenArmed(Arc<AtomicBool>),
     /// Creating a session waits for a permit of this semaphore (a slow store, held by the test).
     CreateWaitsFor(Arc<tokio::sync::Semaphore>),
+    /// Every turn commit takes this long more (a store whose writes are slow).
+    SlowCommits(Duration),
 }
 
 pub struct FaultySessions {
@@ -55,6 +57,10 @@ impl SessionStore for FaultySessions {
                 Ok(CommitOutcome::Conflict)
             }
             Fault::LosesRaceWhenArmed(armed) if armed.swap(false, Ordering::SeqCst) => Ok(CommitOutcome::Conflict),
+            Fault::SlowCommits(delay) => {
+                tokio::time::sleep(*delay).await;
+                self.inner.commit_turn(turn).await
+            }
             Fault::LosesRaceWhenArmed(_) | Fault::CreateWaitsFor(_) => self.inner.commit_turn(turn).await,
         }
     }

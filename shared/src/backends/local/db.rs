@@ -32,8 +32,12 @@ pub use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
 
 const MAX_IDLE_CONNECTIONS: usize = 8;
-/// How long a writer waits for another process's transaction before giving up (→ 503).
+/// How long a connection waits for a lock (another process's transaction, a WAL restart)
+/// before giving up (→ 503).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The first wait for a lock, doubled on every try up to [`LONGEST_LOCK_PAUSE`].
+const FIRST_LOCK_PAUSE: Duration = Duration::from_micros(50);
+const LONGEST_LOCK_PAUSE: Duration = Duration::from_millis(1);
 
 pub struct Db {
     path: PathBuf,
@@ -141,8 +145,8 @@ impl Db {
 
     fn connect(&self) -> StoreResult<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(map_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        let mut conn = Connection::open_with_flags(&self.path, flags).map_err(map_err)?;
+        conn.busy_handler(Some(wait_for_lock)).map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // WAL: readers never block writers. synchronous=FULL: an acknowledged write
         // survives power loss, not only a process crash.
@@ -302,6 +306,34 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), Sto
     })
 }
 
+/// How long the `attempt`-th consecutive wait for a lock (0-based) sleeps, or `None` once
+/// the waits so far add up to [`BUSY_TIMEOUT`].
+///
+/// SQLite's own busy timeout sleeps 1, 2, 5, 10, 15… ms: a read that meets the writer's
+/// WAL restart (a few milliseconds) slept 33 ms on a runtime thread, stalling every request
+/// on it (the p99.9 of a turn's session read and commit under load). These waits start at
+/// 50 µs and never sleep more than a millisecond at a time.
+fn lock_pause(attempt: u32) -> Option<Duration> {
+    let doubling = (LONGEST_LOCK_PAUSE.as_micros() / FIRST_LOCK_PAUSE.as_micros()).ilog2() + 1;
+    let waited = if attempt <= doubling {
+        FIRST_LOCK_PAUSE * ((1 << attempt) - 1)
+    } else {
+        FIRST_LOCK_PAUSE * ((1 << doubling) - 1) + LONGEST_LOCK_PAUSE * (attempt - doubling)
+    };
+    (waited < BUSY_TIMEOUT).then(|| (FIRST_LOCK_PAUSE * (1 << attempt.min(doubling))).min(LONGEST_LOCK_PAUSE))
+}
+
+/// SQLite's busy handler: sleeps [`lock_pause`] and tries again, or gives up (`SQLITE_BUSY`).
+fn wait_for_lock(attempt: i32) -> bool {
+    match lock_pause(u32::try_from(attempt).unwrap_or(0)) {
+        Some(pause) => {
+            std::thread::sleep(pause);
+            true
+        }
+        None => false,
+    }
+}
+
 fn run_sql(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(map_err)
 }
@@ -355,5 +387,46 @@ impl Db {
             Ok(n as u64)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_for_a_lock_start_short_and_add_up_to_the_timeout() {
+        let pauses: Vec<Duration> = (0..).map_while(lock_pause).collect();
+        assert_eq!(pauses[..6], [50, 100, 200, 400, 800, 1_000].map(Duration::from_micros));
+        assert!(pauses.iter().all(|p| *p <= LONGEST_LOCK_PAUSE));
+        let waited: Duration = pauses.iter().sum();
+        assert!(waited >= BUSY_TIMEOUT && waited <= BUSY_TIMEOUT + LONGEST_LOCK_PAUSE, "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn a_write_waits_out_another_connections_transaction() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("sti.db");
+        let db = Db::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        // Another process's writer holds the lock for a while (a `cargo lambda watch` sibling).
+        let (held, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let (held_tx, held_rx) = held;
+        let (release_tx, release_rx) = release;
+        let other = std::thread::spawn(move || -> rusqlite::Result<()> {
+            let conn = Connection::open(&path)?;
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let _ = held_tx.send(());
+            let _ = release_rx.recv_timeout(Duration::from_secs(5));
+            conn.execute_batch("COMMIT")
+        });
+        held_rx.recv_timeout(Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            let _ = release_tx.send(());
+        });
+        let written = db.write(|conn| execute(conn, "INSERT INTO counters (name, value) VALUES ('test', 1)", [])).await;
+        assert_eq!(written.map_err(|e| e.to_string()), Ok(1));
+        assert!(matches!(other.join(), Ok(Ok(()))));
+        let _ = releaser.join();
     }
 }

@@ -2,6 +2,8 @@
 //! CloudWatch Logs turns into metrics without an API call. Emitted inside Lambda (or
 //! when `STI_EMF=1`), silent elsewhere so local output stays readable.
 
+pub mod phases;
+
 use std::sync::OnceLock;
 
 pub const NAMESPACE: &str = "STIChat";
