@@ -86,6 +86,8 @@ impl Open {
         let Ok(mut last) = self.last_warned.lock() else { return };
         if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
             *last = Some(std::time::Instant::now());
+            // A public address is personal data: the line says how many, not whose.
+            let ip = sti_shared::pii::ip::loggable(ip);
             tracing::warn!(%ip, from_ip, total, refused, "connection closed: over the connection caps");
         }
     }

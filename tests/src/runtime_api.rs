@@ -178,3 +178,36 @@ impl RuntimeApi {
         self.inner.init_error.lock().ok().and_then(|e| e.clone())
     }
 }
+
+/// The AWS environment of the functions, on resources `sti aws bootstrap` made on moto.
+pub fn aws_function_environment(bin_dir: &std::path::Path, moto: &crate::moto::Moto) -> Vec<(String, String)> {
+    let table = crate::moto::Moto::unique("coldstart");
+    let mut env: Vec<(String, String)> = [
+        ("STI_BACKEND", "aws".to_owned()),
+        ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("STI_TABLE_NAME", table.clone()),
+        ("STI_BUCKET_NAME", table.to_lowercase()),
+        ("STI_QUEUE_NAME", table.clone()),
+        ("STI_SECRET_ID", format!("{table}/app")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let out = Command::new(bin_dir.join("sti"))
+        .args(["aws", "bootstrap", "--endpoint-url", &moto.endpoint])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output();
+    let printed = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => panic!("sti aws bootstrap failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!("sti aws bootstrap: {e}"),
+    };
+    // The template sets the queue URL, so that no function looks it up during its init.
+    if let Some(url) = printed.lines().find_map(|l| l.strip_prefix("queue").map(|u| u.trim().to_owned())) {
+        env.push(("STI_QUEUE_URL".to_owned(), url));
+    }
+    env
+}

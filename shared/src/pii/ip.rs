@@ -2,7 +2,8 @@
 //! LAN, loopback or link-local address, a subnet mask and the public DNS resolvers
 //! everyone types are support data and stay.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Finding, PiiKind};
 
@@ -34,6 +35,19 @@ pub fn v4_is_personal(ip: Ipv4Addr) -> bool {
         || a >= 240
         || a == 255
         || WELL_KNOWN.contains(&ip.octets()))
+}
+
+/// A client's address as a log line may show it: a public one is personal data and
+/// appears as transcripts show it (`[IP]`), any other (loopback, LAN) as it is.
+pub fn loggable(ip: IpAddr) -> Cow<'static, str> {
+    let personal = match ip {
+        IpAddr::V4(v4) => v4_is_personal(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4_is_personal(v4),
+            None => v6_is_personal(v6),
+        },
+    };
+    if personal { Cow::Borrowed(PiiKind::Ip.placeholder()) } else { Cow::Owned(ip.to_string()) }
 }
 
 fn v6_is_personal(ip: Ipv6Addr) -> bool {
@@ -120,5 +134,16 @@ mod tests {
         assert_eq!(found("ipv6 2001:4860:4860::8888 (dns)"), Vec::<String>::new());
         assert_eq!(found("fe80::1c2b:3a4f:fe5d:6e7f y ::1 y fd00::1"), Vec::<String>::new());
         assert_eq!(found("son las 10:30:15 y el mac 00:1a:2b:3c:4d:5e"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_clients_public_address_is_masked_in_logs_a_local_one_is_not() {
+        let logged = |ip: &str| loggable(ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))).into_owned();
+        for personal in ["181.45.23.118", "2800:810:4a2:1b::7c3", "::ffff:181.45.23.118"] {
+            assert_eq!(logged(personal), "[IP]", "{personal}");
+        }
+        for local in ["127.0.0.1", "::1", "192.168.1.100", "fd00::1"] {
+            assert_eq!(logged(local), local);
+        }
     }
 }

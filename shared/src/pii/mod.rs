@@ -13,7 +13,7 @@ mod checks;
 mod context;
 mod email;
 mod iban;
-mod ip;
+pub mod ip;
 mod normalise;
 mod numbers;
 mod secrets;

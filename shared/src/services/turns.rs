@@ -14,7 +14,7 @@ use crate::ids::SessionId;
 use crate::metrics::phases::{self, Lap, Phase};
 use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
-    CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, UploadStatus,
+    CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, Upload, UploadStatus,
 };
 use crate::services::admission::{Quota, admit};
 use crate::services::sessions::{load, load_for_turn};
@@ -117,9 +117,8 @@ fn next_session(app: &App, session: Session, conversation: chat::Conversation, r
 }
 
 /// Image analyses finished since the bot last mentioned one.
-async fn new_image_notes(app: &App, session: &Session, now: i64) -> Result<Vec<ImageNote>> {
-    let uploads = app.backend().uploads.list_for_session(&session.id, now).await?;
-    Ok(uploads
+fn new_image_notes(session: &Session, uploads: Vec<Upload>) -> Vec<ImageNote> {
+    uploads
         .into_iter()
         .filter(|u| u.status == UploadStatus::Done && !session.conversation.noted_uploads.contains(&u.id.to_string()))
         .filter_map(|u| {
@@ -134,7 +133,7 @@ async fn new_image_notes(app: &App, session: &Session, now: i64) -> Result<Vec<I
                 }),
             })
         })
-        .collect())
+        .collect()
 }
 
 /// What smart mode is asked for a set of steps: the problem's title and the visitor's
@@ -205,60 +204,83 @@ async fn improve_steps(
     answer.degraded
 }
 
+/// What a turn reads before it runs: the session, the stored answer when the message
+/// repeats, and the session's uploads (for the analyses the bot has not mentioned yet).
+struct TurnReads {
+    session: Session,
+    answered: Option<String>,
+    uploads: Vec<Upload>,
+}
+
+/// Reads what a turn needs in one round trip: the session with the stored reply and the
+/// uploads at once (on DynamoDB two requests in flight together, not one after the other).
+async fn read_for_turn(app: &App, id: &SessionId, message_id: Option<&str>, now: i64) -> Result<TurnReads> {
+    let started = Instant::now();
+    let (loaded, uploads) =
+        tokio::join!(load_for_turn(app, id, message_id, now), app.backend().uploads.list_for_session(id, now));
+    phases::record(Phase::SessionRead, started.elapsed());
+    let (session, answered) = loaded?;
+    Ok(TurnReads { session, answered, uploads: uploads? })
+}
+
 /// Answers a visitor's message: the per-IP limit applies, the session must exist, its
 /// own limit applies, then the turn runs. Returns the response body (the stored
 /// one when `message_id` repeats, found with the session in one read).
+///
+/// The per-IP limit is checked while the turn's reads are in flight (one round trip for
+/// both), and decides first: messages to made-up session ids (probing) spend the sender's
+/// quota and are refused by it once it is spent.
 pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Result<String> {
     let limits = &app.config().limits;
-    let started = Instant::now();
-    // Per IP first: messages to made-up session ids (probing) spend the sender's quota.
-    admit(app, &Quota::chat_per_ip(message.ip, limits)).await?;
-    let read = Instant::now();
-    let (session, answered) = load_for_turn(app, message.session, message.message_id, app.now_ms()).await?;
-    let read_done = Instant::now();
-    phases::record(Phase::SessionRead, read_done - read);
+    let by_ip = async {
+        let started = Instant::now();
+        let admitted = admit(app, &Quota::chat_per_ip(message.ip, limits)).await;
+        (admitted, started.elapsed())
+    };
+    let ((by_ip, ip_check), read) =
+        tokio::join!(by_ip, read_for_turn(app, message.session, message.message_id, app.now_ms()));
+    by_ip?;
+    let reads = read?;
+    let session_check = Instant::now();
     admit(app, &Quota::chat_per_session(message.session, limits)).await?;
-    phases::record(Phase::Limits, (read - started) + read_done.elapsed());
-    if let Some(stored) = answered {
+    phases::record(Phase::Limits, ip_check + session_check.elapsed());
+    if let Some(stored) = reads.answered {
         return Ok(stored);
     }
     // A full conversation stores nothing more: the visitor goes on in a new session.
-    if session.version >= limits.max_turns_per_session {
+    if reads.session.version >= limits.max_turns_per_session {
         return Err(Error::ConversationFull { max_turns: limits.max_turns_per_session });
     }
-    chat_turn(app, session, message.utterance, message.message_id, origin).await
+    chat_turn(app, reads, message.utterance, message.message_id, origin).await
 }
 
-/// Runs a chat turn on `session` (as just read) and returns the response body (the
-/// stored one on a replay). A turn that loses a commit race reads the session again.
+/// Runs a chat turn on what [`read_for_turn`] just read and returns the response body
+/// (the stored one on a replay). A turn that loses a commit race reads again.
 async fn chat_turn(
     app: &App,
-    session: Session,
+    reads: TurnReads,
     said: &Utterance,
     message_id: Option<&str>,
     origin: &Origin<'_>,
 ) -> Result<String> {
-    let session_id = session.id.clone();
+    let session_id = reads.session.id.clone();
     let id = &session_id;
     let started = app.clock().monotonic();
     let mut attempt = 0;
     let mut smart_answer = SmartAnswer::default();
-    let mut fresh = Some(session);
+    let mut fresh = Some(reads);
     while app.clock().monotonic().saturating_duration_since(started) < COMMIT_BUDGET {
         attempt += 1;
         let now = app.now_ms();
-        let mut lap = Lap::start();
-        let session = match fresh.take() {
-            Some(session) => session,
-            None => match load_for_turn(app, id, message_id, now).await? {
-                (_, Some(stored)) => return Ok(stored),
-                (session, None) => {
-                    lap.lap(Phase::SessionRead);
-                    session
-                }
+        let TurnReads { session, uploads, .. } = match fresh.take() {
+            Some(reads) => reads,
+            None => match read_for_turn(app, id, message_id, now).await? {
+                TurnReads { answered: Some(stored), .. } => return Ok(stored),
+                reads => reads,
             },
         };
-        let notes = new_image_notes(app, &session, now).await?;
+        let mut lap = Lap::start();
+        let notes = new_image_notes(&session, uploads);
         let (masked, rewritten) = mask_utterance(&session, said);
         // What the previous line revealed leaves the problem too, before anyone reads it.
         let mut session = session;

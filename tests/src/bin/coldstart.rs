@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sti_e2e::repo_root;
-use sti_e2e::runtime_api::{Outcome, RuntimeApi};
+use sti_e2e::runtime_api::{Outcome, RuntimeApi, aws_function_environment};
 
 const FUNCTIONS: &[(&str, &str)] = &[
     ("health", "health"),
@@ -72,39 +72,6 @@ fn args() -> Args {
     Args { bin_dir, arm64_dir, runs, aws }
 }
 
-/// The AWS environment of the functions, on resources `sti aws bootstrap` made on moto.
-fn aws_environment(bin_dir: &std::path::Path, moto: &sti_e2e::moto::Moto) -> Vec<(String, String)> {
-    let table = sti_e2e::moto::Moto::unique("coldstart");
-    let mut env: Vec<(String, String)> = [
-        ("STI_BACKEND", "aws".to_owned()),
-        ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("STI_TABLE_NAME", table.clone()),
-        ("STI_BUCKET_NAME", table.to_lowercase()),
-        ("STI_QUEUE_NAME", table.clone()),
-        ("STI_SECRET_ID", format!("{table}/app")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let out = Command::new(bin_dir.join("sti"))
-        .args(["aws", "bootstrap", "--endpoint-url", &moto.endpoint])
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output();
-    let printed = match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
-        Ok(o) => panic!("sti aws bootstrap failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => panic!("sti aws bootstrap: {e}"),
-    };
-    // The template sets the queue URL, so that no function looks it up during its init.
-    if let Some(url) = printed.lines().find_map(|l| l.strip_prefix("queue").map(|u| u.trim().to_owned())) {
-        env.push(("STI_QUEUE_URL".to_owned(), url));
-    }
-    env
-}
-
 fn peak_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
@@ -123,7 +90,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn main() {
     let args = args();
     let moto = args.aws.then(sti_e2e::moto::Moto::start);
-    let aws_env = moto.as_ref().map(|m| aws_environment(&args.bin_dir, m)).unwrap_or_default();
+    let aws_env = moto.as_ref().map(|m| aws_function_environment(&args.bin_dir, m)).unwrap_or_default();
     let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let seeded = Command::new(args.bin_dir.join("sti")).args(["seed", "--data-dir"]).arg(data.path()).output();
     if !seeded.is_ok_and(|o| o.status.success()) {

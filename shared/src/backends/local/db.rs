@@ -258,15 +258,19 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>, restart_want
     }
 }
 
-/// Starts the WAL over. Under a steady stream of commits the checkpointer's passive
+/// Lets the WAL start over. Under a steady stream of commits the checkpointer's passive
 /// passes never catch up with the last frame, so SQLite never reuses the file from its
 /// start and it grows without bound (2 GB in 8 seconds at 15k turns/s). Between two
-/// batches the writer holds no transaction: it copies the few frames the checkpointer has
-/// not copied yet, waits for the readers still on them (microseconds), and its next
-/// commit writes from the start of the file again (`journal_size_limit` trims the rest).
+/// batches the writer holds no transaction and no commit can land: a passive pass of its
+/// own copies the frames the checkpointer has not copied yet, and SQLite's next write
+/// transaction then writes from the start of the file again (`journal_size_limit` trims
+/// the rest). Unlike a `RESTART` checkpoint it never locks readers out: a reader that met
+/// a restart retried with growing sleeps inside SQLite, 33 ms on a runtime thread at
+/// worst, stalling every request on it. A reader still on an older snapshot keeps the
+/// copy short of the end; the checkpointer asks again until the WAL is small.
 fn restart_wal(conn: &Connection) {
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-        tracing::warn!(error = %e, "could not restart the WAL; it is tried again when it grows");
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "could not copy the WAL to let it start over; tried again when it grows");
     }
 }
 

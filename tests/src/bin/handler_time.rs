@@ -1,0 +1,186 @@
+//! How long the Lambda functions of a conversation run, warm, as Lambda bills them: each
+//! function is one process under a Runtime API (`sti_e2e::runtime_api`), as one warm
+//! instance, and the harness plays whole conversations through them — a greeting, the
+//! seven messages of `scripts/throughput/chat.lua`, a WhatsApp ticket in one
+//! conversation of five — timing every invocation from hand-over to answer. The figures
+//! feed `docs/cost.md`.
+//!
+//! ```sh
+//! cargo build --release --workspace --bins
+//! cargo run -p sti-e2e --bin handler_time --release -- --aws --conversations 30
+//! ```
+//!
+//! With `--aws` the functions use the AWS backend on moto (from `.venv`), so a turn's time
+//! includes its DynamoDB round trips to an emulator on loopback; without it, the embedded
+//! store.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sti_e2e::runtime_api::{Outcome, RuntimeApi, aws_function_environment};
+use sti_e2e::{repo_root, sample_event};
+
+/// The conversation of the throughput workload (`scripts/throughput/chat.lua`).
+const MESSAGES: [&str; 7] = [
+    "hola, buenas tardes",
+    "me llamo Ana Pérez",
+    "mi notebook no prende desde ayer, hice todo lo que dice el manual",
+    "no, sigo igual, la luz de carga parpadea naranja",
+    "probé con otro cargador y tampoco",
+    "la pantalla queda negra pero se escucha el ventilador",
+    "gracias, ¿qué más puedo probar?",
+];
+const TICKET_EVERY: usize = 5;
+/// Limits high enough that every invocation of the run is served.
+const RAISED: &[(&str, &str)] = &[
+    ("RATE_LIMIT_CHAT_PER_MIN_IP", "1000000"),
+    ("RATE_LIMIT_CHAT_PER_MIN_SESSION", "1000000"),
+    ("RATE_LIMIT_GREETING_PER_MIN", "1000000"),
+    ("RATE_LIMIT_TICKET_PER_MIN_IP", "1000000"),
+];
+
+struct Args {
+    bin_dir: PathBuf,
+    conversations: usize,
+    aws: bool,
+}
+
+fn args() -> Args {
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| repo_root().join("target"));
+    let mut parsed = Args { bin_dir: target.join("release"), conversations: 30, aws: false };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--bin-dir" => parsed.bin_dir = it.next().map(PathBuf::from).unwrap_or(parsed.bin_dir),
+            "--conversations" => {
+                parsed.conversations = it.next().and_then(|n| n.parse().ok()).unwrap_or(parsed.conversations)
+            }
+            "--aws" => parsed.aws = true,
+            other => {
+                eprintln!("unknown argument {other}; usage: handler_time [--bin-dir DIR] [--conversations N] [--aws]");
+                std::process::exit(2);
+            }
+        }
+    }
+    parsed
+}
+
+/// One warm function instance.
+struct Warm {
+    api: RuntimeApi,
+    child: std::process::Child,
+    invocations: usize,
+    times_ms: Vec<f64>,
+}
+
+impl Warm {
+    async fn start(bin_dir: &std::path::Path, function: &str, env: &[(&str, &str)]) -> Warm {
+        let api = RuntimeApi::start().await;
+        let child = api.spawn(&bin_dir.join(function), function, env);
+        Warm { api, child, invocations: 0, times_ms: Vec::new() }
+    }
+
+    /// Invokes the function with its sample event carrying `body`; returns the answer's body.
+    async fn call(&mut self, function: &str, body: Value) -> Value {
+        let mut event = sample_event(function);
+        event["body"] = Value::String(body.to_string());
+        self.invocations += 1;
+        let started = Instant::now();
+        let outcome =
+            self.api.invoke(&format!("{function}-{}", self.invocations), event, Duration::from_secs(30)).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let answer = match outcome {
+            Outcome::Response(answer) => answer,
+            Outcome::Error(e) => panic!("{function}: {e}"),
+        };
+        let status = answer["statusCode"].as_u64().unwrap_or_default();
+        let body: Value = answer["body"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
+        assert!(status == 200 || status == 201, "{function} answered {status}: {body}");
+        // The first call after the init pays for lazily built clients: not a warm call.
+        if self.invocations > 1 {
+            self.times_ms.push(elapsed);
+        }
+        body
+    }
+}
+
+impl Drop for Warm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = args();
+    let moto = args.aws.then(sti_e2e::moto::Moto::start);
+    let aws_env = moto.as_ref().map(|m| aws_function_environment(&args.bin_dir, m)).unwrap_or_default();
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data_path = data.path().to_string_lossy().into_owned();
+    let mut env: Vec<(&str, &str)> = vec![("STI_DATA_DIR", data_path.as_str()), ("RUST_LOG", "warn")];
+    env.extend(RAISED.iter().copied());
+    env.extend(aws_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+
+    let mut functions: BTreeMap<&str, Warm> = BTreeMap::new();
+    for function in ["greeting", "chat", "whatsapp-ticket"] {
+        functions.insert(function, Warm::start(&args.bin_dir, function, &env).await);
+    }
+    let mut call = async |function: &'static str, body: Value| -> Value {
+        match functions.get_mut(function) {
+            Some(warm) => warm.call(function, body).await,
+            None => panic!("{function} is not started"),
+        }
+    };
+    for conversation in 0..args.conversations {
+        let greeted = call("greeting", json!({})).await;
+        let Some(session) = greeted["sessionId"].as_str().map(str::to_owned) else {
+            panic!("the greeting gave no session: {greeted}")
+        };
+        for (turn, message) in MESSAGES.iter().enumerate() {
+            let body =
+                json!({ "sessionId": session, "message": message, "messageId": format!("c{conversation}-m{turn}") });
+            call("chat", body).await;
+        }
+        if conversation % TICKET_EVERY == 0 {
+            call("whatsapp-ticket", json!({ "sessionId": session })).await;
+        }
+    }
+    println!(
+        "{} conversations, {} backend; warm invocations (the first of each instance left out), ms from hand-over to answer:",
+        args.conversations,
+        if args.aws { "AWS (moto)" } else { "embedded" }
+    );
+    println!("| function | invocations | p50 (ms) | p90 (ms) | max (ms) | mean (ms) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (function, warm) in &mut functions {
+        warm.times_ms.sort_by(f64::total_cmp);
+        let t = &warm.times_ms;
+        let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
+        println!(
+            "| {function} | {} | {:.2} | {:.2} | {:.2} | {mean:.2} |",
+            t.len(),
+            percentile(t, 0.5),
+            percentile(t, 0.9),
+            t.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+    if let (Some(moto), Some((_, table))) = (&moto, aws_env.iter().find(|(k, _)| k == "STI_TABLE_NAME")) {
+        println!("\nThe table's items after the run, sized as DynamoDB bills them:");
+        let sizes = std::process::Command::new(repo_root().join(".venv/bin/python"))
+            .arg(repo_root().join("scripts/dynamo-item-sizes.py"))
+            .args([&moto.endpoint, table])
+            .output();
+        match sizes {
+            Ok(out) if out.status.success() => print!("{}", String::from_utf8_lossy(&out.stdout)),
+            Ok(out) => eprintln!("dynamo-item-sizes failed: {}", String::from_utf8_lossy(&out.stderr)),
+            Err(e) => eprintln!("dynamo-item-sizes: {e}"),
+        }
+    }
+}
