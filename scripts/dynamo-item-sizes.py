@@ -49,9 +49,10 @@ def item_size(item):
 
 
 def kind_of(item):
-    pk = item["pk"]["S"].split("#")[0]
-    sk = item["sk"]["S"].split("#")[0] if "sk" in item else ""
-    return f"{pk}# / {sk}"
+    def shape(key):
+        head = key.split("#")[0]
+        return "<number>" if head.isdigit() else head + ("#…" if "#" in key else "")
+    return f"{shape(item['pk']['S'])} / {shape(item['sk']['S']) if 'sk' in item else ''}"
 
 
 def main():

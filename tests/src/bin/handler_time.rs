@@ -78,7 +78,14 @@ struct Warm {
 impl Warm {
     async fn start(bin_dir: &std::path::Path, function: &str, env: &[(&str, &str)]) -> Warm {
         let api = RuntimeApi::start().await;
-        let child = api.spawn(&bin_dir.join(function), function, env);
+        let mut child = api.spawn(&bin_dir.join(function), function, env);
+        // A function writes a log line or two per invocation: drained, they never fill the pipe.
+        if let Some(mut out) = child.stdout.take() {
+            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        }
+        if let Some(mut err) = child.stderr.take() {
+            std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        }
         Warm { api, child, invocations: 0, times_ms: Vec::new() }
     }
 
@@ -121,7 +128,16 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 async fn main() {
     let args = args();
     let moto = args.aws.then(sti_e2e::moto::Moto::start);
-    let aws_env = moto.as_ref().map(|m| aws_function_environment(&args.bin_dir, m)).unwrap_or_default();
+    let mut aws_env = moto.as_ref().map(|m| aws_function_environment(&args.bin_dir, m)).unwrap_or_default();
+    // On AWS every request of a function goes through a counting proxy in front of moto.
+    let proxy = moto.as_ref().map(|m| sti_e2e::throttle::ThrottlingProxy::start(&m.endpoint));
+    if let Some(proxy) = &proxy {
+        for (name, value) in &mut aws_env {
+            if name == "AWS_ENDPOINT_URL" {
+                value.clone_from(&proxy.endpoint);
+            }
+        }
+    }
     let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data_path = data.path().to_string_lossy().into_owned();
     let mut env: Vec<(&str, &str)> = vec![("STI_DATA_DIR", data_path.as_str()), ("RUST_LOG", "warn")];
@@ -132,11 +148,25 @@ async fn main() {
     for function in ["greeting", "chat", "whatsapp-ticket"] {
         functions.insert(function, Warm::start(&args.bin_dir, function, &env).await);
     }
+    // Per function: AWS operation → (calls, request bytes), over its warm invocations.
+    let mut requests: BTreeMap<&str, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
     let mut call = async |function: &'static str, body: Value| -> Value {
-        match functions.get_mut(function) {
-            Some(warm) => warm.call(function, body).await,
-            None => panic!("{function} is not started"),
+        let Some(warm) = functions.get_mut(function) else { panic!("{function} is not started") };
+        let answer = warm.call(function, body).await;
+        if let Some(proxy) = &proxy {
+            // What a function writes behind its answer lands within milliseconds.
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            let operations = proxy.take_operations();
+            if warm.invocations > 1 {
+                let counted = requests.entry(function).or_default();
+                for (operation, c) in operations {
+                    let entry = counted.entry(operation).or_default();
+                    entry.0 += c.calls;
+                    entry.1 += c.request_bytes;
+                }
+            }
         }
+        answer
     };
     for conversation in 0..args.conversations {
         let greeted = call("greeting", json!({})).await;
@@ -170,6 +200,18 @@ async fn main() {
             percentile(t, 0.9),
             t.last().copied().unwrap_or(f64::NAN)
         );
+    }
+    let warm_calls: BTreeMap<&str, usize> = functions.iter().map(|(f, w)| (*f, w.times_ms.len())).collect();
+    if !requests.is_empty() {
+        println!("\nAWS requests per warm invocation (counted at the wire, through a proxy in front of moto):");
+        println!("| function | operation | requests per invocation | request bytes per invocation |");
+        println!("|---|---|---:|---:|");
+        for (function, operations) in &requests {
+            let n = warm_calls.get(function).copied().unwrap_or(1).max(1) as f64;
+            for (operation, (calls, bytes)) in operations {
+                println!("| {function} | {operation} | {:.2} | {:.0} |", *calls as f64 / n, *bytes as f64 / n);
+            }
+        }
     }
     if let (Some(moto), Some((_, table))) = (&moto, aws_env.iter().find(|(k, _)| k == "STI_TABLE_NAME")) {
         println!("\nThe table's items after the run, sized as DynamoDB bills them:");
