@@ -14,13 +14,12 @@ use crate::chat::is_known_button;
 use crate::http::extract::session_id;
 use crate::http::{ApiError, ApiResult, BaseUrl, ClientIp, ErrorCode, JsonBody, RequestId, Routes, json_text};
 use crate::ids::is_valid_message_id;
-use crate::metrics::phases::CHAT_PATH;
 use crate::services::Origin;
 use crate::services::feedback::{self, MAX_COMMENT_CHARS, Rating};
 use crate::services::turns::{self, Message, Utterance};
 
 pub fn routes() -> Routes {
-    Routes::new().route(CHAT_PATH, post(chat)).route("/api/feedback", post(feedback))
+    Routes::new().route("/api/chat", post(chat)).route("/api/feedback", post(feedback))
 }
 
 #[derive(Deserialize)]
