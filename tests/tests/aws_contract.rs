@@ -78,6 +78,7 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
         last_options: Vec::new(),
         feedback: Vec::new(),
         abandoned: None,
+        chat_tat_us: None,
     };
     assert!(dynamo.create(&session).await.unwrap_or_else(|e| panic!("{e}")));
     for hour in 1..=10 {

@@ -36,6 +36,10 @@ pub struct Session {
     /// end later after all, its count moves to that outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abandoned: Option<Abandoned>,
+    /// The per-session chat limit's state (a [`super::Gcra`] TAT, µs): kept in the session
+    /// it limits, so that the turn's own commit writes it and the limit costs no request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_tat_us: Option<i64>,
 }
 
 /// A case counted abandoned: which, when, and under which category.

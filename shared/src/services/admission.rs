@@ -7,7 +7,7 @@ use crate::config::Limits;
 use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
-use crate::ports::RateDecision;
+use crate::ports::{Gcra, RateDecision, Session};
 use crate::time::{HOUR_MS, MINUTE_MS};
 
 /// One rate limit on one key (`ports::Gcra`: `limit` per `window_ms`).
@@ -34,10 +34,6 @@ impl Quota {
         Quota::requests(format!("chat:ip:{ip}"), limits.chat_per_min_ip)
     }
 
-    pub fn chat_per_session(session: &SessionId, limits: &Limits) -> Quota {
-        Quota::requests(format!("chat:session:{session}"), limits.chat_per_min_session)
-    }
-
     pub fn upload_status_per_session(session: &SessionId, limits: &Limits) -> Quota {
         Quota::requests(format!("status:session:{session}"), limits.status_per_min_session)
     }
@@ -61,6 +57,21 @@ impl Quota {
 
     fn requests(key: String, limit: u32) -> Quota {
         Quota { key, limit, window_ms: MINUTE_MS, exceeded: Exceeded::Requests }
+    }
+}
+
+/// The per-session chat limit, decided on the session as read: on success, the limit's
+/// state after this turn, for the turn's commit to write with the session. Two turns of one
+/// session at once are put in order by the commit's version check: the one that loses
+/// reads the session again and is decided again, on the state the other wrote.
+pub async fn admit_chat_turn(app: &App, session: &Session, now: i64) -> Result<i64> {
+    let gcra = Gcra { limit: app.config().limits.chat_per_min_session, window_ms: MINUTE_MS };
+    match gcra.decide(session.chat_tat_us, now) {
+        (RateDecision::Allowed, tat) => Ok(tat.unwrap_or_else(|| gcra.after_hit(session.chat_tat_us, now))),
+        (RateDecision::Limited { retry_after_secs }, _) => {
+            app.count(&[(Counter::RateLimitRejected, 1)]).await;
+            Err(Error::RateLimited { retry_after_secs })
+        }
     }
 }
 

@@ -47,6 +47,7 @@ pub async fn seed(app: &App) -> StoreResult<()> {
         last_options: Vec::new(),
         feedback: Vec::new(),
         abandoned: None,
+        chat_tat_us: None,
     };
     b.sessions.create(&session).await?;
 

@@ -139,6 +139,7 @@ mod tests {
             last_options: Vec::new(),
             feedback: Vec::new(),
             abandoned,
+            chat_tat_us: None,
         }
     }
 

@@ -47,6 +47,7 @@ pub async fn start(app: &App, ip: &str, locale: Locale, request_id: &str) -> Res
             last_options: Vec::new(),
             feedback: Vec::new(),
             abandoned: None,
+            chat_tat_us: None,
         };
         if app.backend().sessions.create(&session).await? {
             app.count(&[(Counter::SessionsCreated, 1)]).await;

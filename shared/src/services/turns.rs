@@ -16,7 +16,7 @@ use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, Upload, UploadStatus,
 };
-use crate::services::admission::{Quota, admit};
+use crate::services::admission::{Quota, admit, admit_chat_turn};
 use crate::services::sessions::{load, load_for_turn};
 use crate::services::tickets::{self, TicketLinks};
 use crate::services::{Origin, outcomes};
@@ -239,12 +239,12 @@ pub async fn chat(app: &App, message: &Message<'_>, origin: &Origin<'_>) -> Resu
     };
     let ((by_ip, ip_check), read) =
         tokio::join!(by_ip, read_for_turn(app, message.session, message.message_id, app.now_ms()));
+    phases::record(Phase::Limits, ip_check);
     by_ip?;
     let reads = read?;
-    let session_check = Instant::now();
-    admit(app, &Quota::chat_per_session(message.session, limits)).await?;
-    phases::record(Phase::Limits, ip_check + session_check.elapsed());
     if let Some(stored) = reads.answered {
+        // A repeat stores nothing, but a session over its limit is refused all the same.
+        admit_chat_turn(app, &reads.session, app.now_ms()).await?;
         return Ok(stored);
     }
     // A full conversation stores nothing more: the visitor goes on in a new session.
@@ -279,6 +279,8 @@ async fn chat_turn(
                 reads => reads,
             },
         };
+        // The per-session limit, on the session this attempt commits on.
+        let chat_tat_us = admit_chat_turn(app, &session, now).await?;
         let mut lap = Lap::start();
         let notes = new_image_notes(&session, uploads);
         let (masked, rewritten) = mask_utterance(&session, said);
@@ -327,6 +329,7 @@ async fn chat_turn(
         let visitor_line = visitor_entry(version * 2, now, &masked);
         let mut next = next_session(app, session, conversation, &reply, now);
         next.abandoned = closing.abandoned.clone();
+        next.chat_tat_us = Some(chat_tat_us);
         next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
         let record = TurnRecord {
             rewritten,

@@ -63,6 +63,42 @@ async fn greetings_and_chats_are_limited_until_their_window_passes() {
     assert_eq!(api.chat(&session, "no").await.status, StatusCode::OK);
 }
 
+/// The per-session chat limit lives in the session and is written by the turn's own
+/// commit: a second session of the same visitor has its own; a repeated message (which
+/// stores nothing) is answered while the session is within its limit and refused beyond
+/// it, like any message; concurrent turns of one session never pass more than the limit.
+#[tokio::test]
+async fn a_sessions_chat_limit_is_its_own_covers_repeats_and_holds_under_concurrency() {
+    let clock = Arc::new(ManualClock::new());
+    let api = Arc::new(api_on(&clock, &[("RATE_LIMIT_CHAT_PER_MIN_SESSION", "4")]).await);
+    let (first, second) = (api.greet().await, api.greet().await);
+    let with_id =
+        |session: &str, id: &str| json!({ "sessionId": session, "message": "no tengo internet", "messageId": id });
+    assert_eq!(api.post_json("/api/chat", with_id(&first, "m-1")).await.status, StatusCode::OK);
+    assert_eq!(api.post_json("/api/chat", with_id(&first, "m-1")).await.status, StatusCode::OK, "a repeat");
+    // Six at once on one session: the three the limit has left pass, whatever the order.
+    let racing: Vec<_> = (0..6)
+        .map(|i| {
+            let (api, session) = (Arc::clone(&api), first.clone());
+            tokio::spawn(async move { api.chat(&session, &format!("intento {i}")).await.status })
+        })
+        .collect();
+    let mut passed = 0;
+    for status in racing {
+        match status.await.unwrap_or_else(|e| panic!("{e}")) {
+            StatusCode::OK => passed += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(passed, 3, "4 a minute: one before, three of the six");
+    let repeat = api.post_json("/api/chat", with_id(&first, "m-1")).await;
+    assert_eq!((repeat.status, repeat.error_code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(api.chat(&second, "hola").await.status, StatusCode::OK, "another session has its own limit");
+    clock.advance(Duration::from_secs(retry_after(&repeat)));
+    assert_eq!(api.post_json("/api/chat", with_id(&first, "m-1")).await.status, StatusCode::OK);
+}
+
 /// A visitor who keeps exactly to a limit is never refused, for as long as they keep to it
 /// (the limiter is exact: SPEC's 3 uploads a minute means one every 20 s, forever).
 #[tokio::test]

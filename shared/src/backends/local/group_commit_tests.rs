@@ -37,6 +37,7 @@ fn session(now: i64) -> Session {
         last_options: Vec::new(),
         feedback: Vec::new(),
         abandoned: None,
+        chat_tat_us: None,
     }
 }
 

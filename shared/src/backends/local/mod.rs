@@ -133,6 +133,7 @@ mod tests {
             last_options: Vec::new(),
             feedback: Vec::new(),
             abandoned: None,
+            chat_tat_us: None,
         };
         {
             let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));

@@ -82,6 +82,7 @@ mod tests {
             last_options: Vec::new(),
             feedback: Vec::new(),
             abandoned: None,
+            chat_tat_us: None,
         }
     }
 

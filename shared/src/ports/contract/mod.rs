@@ -52,6 +52,7 @@ fn new_session(now: i64) -> Session {
         last_options: Vec::new(),
         feedback: Vec::new(),
         abandoned: None,
+        chat_tat_us: None,
     }
 }
 
