@@ -14,7 +14,8 @@ pub const CHAT_PATH: &str = "/api/chat";
 pub enum Phase {
     /// Reading the body and waiting for a request slot (`sti serve` only).
     Admission,
-    /// The per-address and per-session rate limits.
+    /// The per-address rate limit (the per-session one is decided on the session as read,
+    /// inside [`Phase::Engine`], and written by the commit).
     Limits,
     /// Reading the session (with the stored reply of a repeated message).
     SessionRead,
