@@ -1,18 +1,9 @@
--- wrk workload for scripts/chat-throughput: POST /api/chat cycling seven realistic
--- messages over the sessions listed in the file named by the first argument. Each wrk
+-- wrk workload for scripts/chat-throughput: POST /api/chat cycling the messages of the file
+-- named by the third argument over the sessions listed in the file named by the first (the
+-- second is the number of wrk threads). Each wrk
 -- thread takes its own slice of the sessions, so one session is rarely written by two
 -- connections at once (a collision is legal, only slower: the turn re-reads and retries).
 -- Every message carries a fresh messageId, as the widget sends.
-
-local messages = {
-  "hola, buenas tardes",
-  "me llamo Ana Pérez",
-  "mi notebook no prende desde ayer, hice todo lo que dice el manual",
-  "no, sigo igual, la luz de carga parpadea naranja",
-  "probé con otro cargador y tampoco",
-  "la pantalla queda negra pero se escucha el ventilador",
-  "gracias, ¿qué más puedo probar?",
-}
 
 local threads = {}
 local counter = 1
@@ -24,6 +15,12 @@ function setup(thread)
 end
 
 function init(args)
+  -- The conversation, one message a line (scripts/throughput/messages.txt, shared with
+  -- the handler_time benchmark); each is sent inside a JSON string as it is.
+  messages = {}
+  for line in io.lines(args[3]) do
+    if #line > 0 then table.insert(messages, line) end
+  end
   local all = {}
   for line in io.lines(args[1]) do
     if #line > 0 then table.insert(all, line) end

@@ -66,25 +66,26 @@ impl Quota {
 /// reads the session again and is decided again, on the state the other wrote.
 pub async fn admit_chat_turn(app: &App, session: &Session, now: i64) -> Result<i64> {
     let gcra = Gcra { limit: app.config().limits.chat_per_min_session, window_ms: MINUTE_MS };
-    match gcra.decide(session.chat_tat_us, now) {
-        (RateDecision::Allowed, tat) => Ok(tat.unwrap_or_else(|| gcra.after_hit(session.chat_tat_us, now))),
-        (RateDecision::Limited { retry_after_secs }, _) => {
-            app.count(&[(Counter::RateLimitRejected, 1)]).await;
-            Err(Error::RateLimited { retry_after_secs })
-        }
+    let tat = session.chat_tat_us;
+    if gcra.refuses(tat, now) {
+        return Err(refused(app, Exceeded::Requests, gcra.retry_after_secs(tat, now)).await);
     }
+    Ok(gcra.after_hit(tat, now))
 }
 
 /// Counts one use of `quota`, or says when to come back.
 pub async fn admit(app: &App, quota: &Quota) -> Result<()> {
     match app.backend().limiter.hit(&quota.key, quota.limit, quota.window_ms, app.now_ms()).await? {
         RateDecision::Allowed => Ok(()),
-        RateDecision::Limited { retry_after_secs } => {
-            app.count(&[(Counter::RateLimitRejected, 1)]).await;
-            Err(match quota.exceeded {
-                Exceeded::Requests => Error::RateLimited { retry_after_secs },
-                Exceeded::Tickets => Error::TicketLimit { retry_after_secs },
-            })
-        }
+        RateDecision::Limited { retry_after_secs } => Err(refused(app, quota.exceeded, retry_after_secs).await),
+    }
+}
+
+/// A refusal, counted, as the error its limit answers with.
+async fn refused(app: &App, exceeded: Exceeded, retry_after_secs: u64) -> Error {
+    app.count(&[(Counter::RateLimitRejected, 1)]).await;
+    match exceeded {
+        Exceeded::Requests => Error::RateLimited { retry_after_secs },
+        Exceeded::Tickets => Error::TicketLimit { retry_after_secs },
     }
 }

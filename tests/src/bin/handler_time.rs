@@ -1,7 +1,7 @@
 //! How long the Lambda functions of a conversation run, warm, as Lambda bills them: each
 //! function is one process under a Runtime API (`sti_e2e::runtime_api`), as one warm
 //! instance, and the harness plays whole conversations through them — a greeting, the
-//! seven messages of `scripts/throughput/chat.lua`, a WhatsApp ticket in one
+//! seven messages of `scripts/throughput/messages.txt`, a WhatsApp ticket in one
 //! conversation of five — timing every invocation from hand-over to answer. The figures
 //! feed `docs/cost.md`.
 //!
@@ -22,16 +22,12 @@ use serde_json::{Value, json};
 use sti_e2e::runtime_api::{Outcome, RuntimeApi, aws_function_environment};
 use sti_e2e::{repo_root, sample_event};
 
-/// The conversation of the throughput workload (`scripts/throughput/chat.lua`).
-const MESSAGES: [&str; 7] = [
-    "hola, buenas tardes",
-    "me llamo Ana Pérez",
-    "mi notebook no prende desde ayer, hice todo lo que dice el manual",
-    "no, sigo igual, la luz de carga parpadea naranja",
-    "probé con otro cargador y tampoco",
-    "la pantalla queda negra pero se escucha el ventilador",
-    "gracias, ¿qué más puedo probar?",
-];
+/// The conversation of the throughput workload, one message a line.
+fn messages() -> Vec<String> {
+    let path = repo_root().join("scripts/throughput/messages.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().filter(|line| !line.is_empty()).map(str::to_owned).collect()
+}
 const TICKET_EVERY: usize = 5;
 /// Limits high enough that every invocation of the run is served.
 const RAISED: &[(&str, &str)] = &[
@@ -168,12 +164,13 @@ async fn main() {
         }
         answer
     };
+    let messages = messages();
     for conversation in 0..args.conversations {
         let greeted = call("greeting", json!({})).await;
         let Some(session) = greeted["sessionId"].as_str().map(str::to_owned) else {
             panic!("the greeting gave no session: {greeted}")
         };
-        for (turn, message) in MESSAGES.iter().enumerate() {
+        for (turn, message) in messages.iter().enumerate() {
             let body =
                 json!({ "sessionId": session, "message": message, "messageId": format!("c{conversation}-m{turn}") });
             call("chat", body).await;
@@ -192,7 +189,11 @@ async fn main() {
     for (function, warm) in &mut functions {
         warm.times_ms.sort_by(f64::total_cmp);
         let t = &warm.times_ms;
-        let mean = t.iter().sum::<f64>() / t.len().max(1) as f64;
+        if t.is_empty() {
+            println!("| {function} | 0 | — | — | — | — |");
+            continue;
+        }
+        let mean = t.iter().sum::<f64>() / t.len() as f64;
         println!(
             "| {function} | {} | {:.2} | {:.2} | {:.2} | {mean:.2} |",
             t.len(),
