@@ -17,7 +17,6 @@ mod session_body;
 mod sessions;
 mod signer;
 mod sql_errors;
-mod sqlite_memory;
 mod tickets;
 mod uploads;
 
