@@ -412,6 +412,25 @@ mod tests {
         assert!(waited >= BUSY_TIMEOUT && waited <= BUSY_TIMEOUT + LONGEST_LOCK_PAUSE, "{waited:?}");
     }
 
+    /// What routing SQLite's memory through the process allocator did to the tail is in
+    /// [`Db::open`]; this keeps it from coming back unmeasured.
+    #[test]
+    fn sqlite_keeps_the_c_librarys_allocator() {
+        let backend = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/backends/local");
+        let setting = ["SQLITE_CONFIG_", "MALLOC"].concat();
+        let files = std::fs::read_dir(&backend).unwrap_or_else(|e| panic!("{}: {e}", backend.display()));
+        let files: Vec<PathBuf> = files.filter_map(Result::ok).map(|entry| entry.path()).collect();
+        assert!(files.iter().any(|f| f.ends_with("db.rs")), "read {}", backend.display());
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert!(
+                !source.contains(&setting),
+                "{} gives SQLite another allocator: measure the chat tail first (see Db::open)",
+                file.display()
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_write_waits_out_another_connections_transaction() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
