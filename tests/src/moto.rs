@@ -36,8 +36,25 @@ fn free_port() -> u16 {
 
 impl Moto {
     /// A moto of its own (for tests that stop or pause it).
+    ///
+    /// The port is free when picked but moto binds it seconds later (Python's start-up);
+    /// meanwhile another test's outgoing connection may take it as its ephemeral port, and
+    /// moto exits. Then it is started again on another port.
     pub fn start() -> Moto {
-        let port = free_port();
+        const ATTEMPTS: usize = 3;
+        for _ in 0..ATTEMPTS {
+            let mut moto = Moto::spawn(free_port());
+            if moto.wait_ready(Duration::from_secs(30)) {
+                return moto;
+            }
+            eprintln!("moto exited before answering on {} (port taken?); trying another port", moto.endpoint);
+        }
+        panic!(
+            "moto exited before answering {ATTEMPTS} times: run .venv/bin/python scripts/moto-serial.py 5000 to see why"
+        )
+    }
+
+    fn spawn(port: u16) -> Moto {
         let script = r#"
             "$1" "$4" "$2" >/dev/null 2>&1 &
             moto=$!
@@ -55,9 +72,7 @@ impl Moto {
             .stdin(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start moto: {e}"));
-        let moto = Moto { watchdog, endpoint: format!("http://127.0.0.1:{port}"), port };
-        moto.wait_ready(Duration::from_secs(30));
-        moto
+        Moto { watchdog, endpoint: format!("http://127.0.0.1:{port}"), port }
     }
 
     /// One moto per test process, shared by tests that only create uniquely named things.
@@ -66,7 +81,9 @@ impl Moto {
         SHARED.get_or_init(Moto::start)
     }
 
-    pub fn wait_ready(&self, timeout: Duration) {
+    /// Whether moto answers within `timeout`; false as soon as it has exited (its watchdog
+    /// ends with it). Still silent at the deadline while running is a failure.
+    fn wait_ready(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             let probe = std::net::TcpStream::connect(("127.0.0.1", self.port)).and_then(|mut s| {
@@ -78,7 +95,10 @@ impl Moto {
                 Ok(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
             });
             if probe.unwrap_or(false) {
-                return;
+                return true;
+            }
+            if self.watchdog.try_wait().is_ok_and(|status| status.is_some()) {
+                return false;
             }
             assert!(Instant::now() < deadline, "moto did not answer on {} within {timeout:?}", self.endpoint);
             std::thread::sleep(Duration::from_millis(100));
@@ -119,7 +139,24 @@ fn sti_shared_free_id() -> String {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.watchdog.id().to_string()]).status();
+        // A watchdog that already ended (its moto exited) is not signalled: its id may be reused.
+        if matches!(self.watchdog.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-TERM", &self.watchdog.id().to_string()]).status();
+        }
         let _ = self.watchdog.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_moto_that_cannot_bind_its_port_is_seen_to_exit() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = taken.local_addr().unwrap_or_else(|e| panic!("{e}")).port();
+        let mut moto = Moto::spawn(port);
+        // Without noticing the exit this would wait out its 30 s and panic.
+        assert!(!moto.wait_ready(Duration::from_secs(30)), "moto answered on a port another socket holds");
     }
 }
