@@ -1,8 +1,8 @@
 -- wrk workload for scripts/chat-throughput: POST /api/chat cycling the messages of the file
 -- named by the third argument over the sessions listed in the file named by the first (the
--- second is the number of wrk threads). Each wrk
--- thread takes its own slice of the sessions, so one session is rarely written by two
--- connections at once (a collision is legal, only slower: the turn re-reads and retries).
+-- second is the number of wrk threads). Each wrk thread takes its own slice of the
+-- sessions, so one session is rarely written by two connections at once (a collision is
+-- legal, only slower: the turn re-reads and retries).
 -- Every message carries a fresh messageId, as the widget sends.
 
 local threads = {}

@@ -181,7 +181,7 @@ impl RuntimeApi {
 
 /// The AWS environment of the functions, on resources `sti aws bootstrap` made on moto.
 pub fn aws_function_environment(bin_dir: &std::path::Path, moto: &crate::moto::Moto) -> Vec<(String, String)> {
-    let table = crate::moto::Moto::unique("coldstart");
+    let table = crate::moto::Moto::unique("functions");
     let mut env: Vec<(String, String)> = [
         ("STI_BACKEND", "aws".to_owned()),
         ("AWS_ENDPOINT_URL", moto.endpoint.clone()),

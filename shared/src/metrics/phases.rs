@@ -17,10 +17,10 @@ pub enum Phase {
     /// The per-address rate limit (the per-session one is decided on the session as read,
     /// inside [`Phase::Engine`], and written by the commit).
     Limits,
-    /// Reading the session (with the stored reply of a repeated message).
+    /// Reading the session (with the stored reply of a repeated message) and its uploads.
     SessionRead,
-    /// Everything between the read and the commit: uploads' notes, masking, the engine,
-    /// smart mode, the response's encoding.
+    /// Everything between the read and the commit: the per-session limit, uploads' notes,
+    /// masking, the engine, smart mode, the response's encoding.
     Engine,
     /// Waiting for the turn's write to be durable.
     Commit,

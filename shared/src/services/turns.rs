@@ -279,9 +279,9 @@ async fn chat_turn(
                 reads => reads,
             },
         };
+        let mut lap = Lap::start();
         // The per-session limit, on the session this attempt commits on.
         let chat_tat_us = admit_chat_turn(app, &session, now).await?;
-        let mut lap = Lap::start();
         let notes = new_image_notes(&session, uploads);
         let (masked, rewritten) = mask_utterance(&session, said);
         // What the previous line revealed leaves the problem too, before anyone reads it.
