@@ -218,8 +218,21 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.write_settled(f, |_| {}).await
+    }
+
+    /// [`Db::write`], with `settled` run on the writer thread once the commit is over and
+    /// before the caller hears of it: what it records about the outcome (the session
+    /// cache) follows commit order, whichever task resumes first.
+    pub async fn write_settled<T, F, S>(self: &Arc<Self>, f: F, settled: S) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        S: FnOnce(&StoreResult<T>) + Send + 'static,
+    {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let reply: Reply<T> = Box::new(move |outcome| {
+            settled(&outcome);
             let _ = tx.send(outcome);
         });
         self.submit(Box::new(Write { work: Some(f), result: None, reply }))?;

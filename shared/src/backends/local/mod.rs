@@ -12,8 +12,10 @@ mod group_commit_tests;
 mod limiter;
 mod private_files;
 mod queue;
+mod owners;
 mod schema;
 mod session_body;
+mod session_cache;
 mod sessions;
 mod signer;
 mod sql_errors;
@@ -33,6 +35,7 @@ use crate::ports::{Backend, SecretValues, StoreError, StoreResult};
 pub struct Local {
     db: Arc<db::Db>,
     windows: limiter::RateKeys,
+    sessions: Arc<session_cache::SessionCache>,
 }
 
 pub const DATABASE_FILE: &str = "sti.db";
@@ -49,8 +52,12 @@ pub fn open(data_dir: &Path, secrets: SecretValues) -> StoreResult<(Backend, Arc
             private_files::private_file(&path).map_err(|e| unavailable(&path, e))?;
         }
     }
-    let local =
-        Arc::new(Local { db: db::Db::open(&data_dir.join(DATABASE_FILE))?, windows: limiter::RateKeys::default() });
+    let db = db::Db::open(&data_dir.join(DATABASE_FILE))?;
+    let owners = owners::Owners::open(&data_dir.join(owners::OWNERS_FILE))
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot count the store's users; sessions are not cached"))
+        .ok();
+    let sessions = Arc::new(session_cache::SessionCache::new(owners));
+    let local = Arc::new(Local { db, windows: limiter::RateKeys::default(), sessions });
     let blobs = Arc::new(LocalBlobs::open(&data_dir.join(BLOB_DIR))?);
     let backend = Backend {
         name: "local",
@@ -143,6 +150,54 @@ mod tests {
         let (backend, _) = open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(backend.sessions.get(&session.id, now).await.ok().flatten(), Some(session));
         assert_eq!(backend.blobs.get("uploads/a/b").await.ok().flatten(), Some(bytes::Bytes::from_static(b"img")));
+    }
+
+    /// What another process on the same data directory does (`cargo lambda watch`), done
+    /// by a second open in this one: the first never answers from what it kept.
+    #[tokio::test]
+    async fn a_store_shared_with_another_user_never_answers_from_its_session_cache() {
+        use crate::ports::{CommitOutcome, TurnRecord};
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let now = crate::time::now_ms();
+        let open_store = || open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}")).0;
+        let turn = |session: &crate::ports::Session, message_id: &str| TurnRecord {
+            session: crate::ports::Session { version: session.version + 1, ..session.clone() },
+            expected_version: session.version,
+            entries: Vec::new(),
+            rewritten: None,
+            message_id: Some(message_id.into()),
+            response_json: format!("{{\"answer\":\"{message_id}\"}}"),
+        };
+        let session = crate::ports::contract::new_session_for_tests(now);
+        let session_id = session.id.clone();
+        let read = |store: &Backend, message_id: Option<&'static str>| {
+            let sessions = store.sessions.clone();
+            let id = session_id.clone();
+            async move { sessions.get_for_turn(&id, message_id, now).await.unwrap_or_else(|e| panic!("{e}")) }
+        };
+        let ours = open_store();
+        assert_eq!(ours.sessions.create(&session).await.ok(), Some(true));
+        assert_eq!(read(&ours, None).await.0.map(|s| s.version), Some(1));
+        let committed = ours.sessions.commit_turn(&turn(&session, "m1")).await;
+        assert_eq!(committed.ok(), Some(CommitOutcome::Committed));
+        // Alone: the repeat of an answered message still gets the stored answer.
+        assert_eq!(read(&ours, Some("m1")).await.1.as_deref(), Some("{\"answer\":\"m1\"}"));
+
+        // Someone else opens the store, answers a turn and leaves before we look again.
+        let theirs = open_store();
+        let v2 = read(&theirs, None).await.0.unwrap_or_else(|| panic!("the session"));
+        assert_eq!(theirs.sessions.commit_turn(&turn(&v2, "m2")).await.ok(), Some(CommitOutcome::Committed));
+        drop(theirs);
+        let (seen, reply) = read(&ours, Some("m2")).await;
+        assert_eq!(seen.map(|s| s.version), Some(3), "not the version kept before they came");
+        assert_eq!(reply.as_deref(), Some("{\"answer\":\"m2\"}"));
+
+        // While they are here, what they erase is gone for us at once.
+        let theirs = open_store();
+        assert_eq!(theirs.sessions.delete(&session_id).await.ok(), Some(true));
+        assert_eq!(read(&ours, None).await, (None, None));
+        drop(theirs);
+        assert_eq!(read(&ours, None).await, (None, None));
     }
 
     #[tokio::test]

@@ -1,9 +1,13 @@
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::applog::insert_log;
 use super::counters::{add_counters, add_daily_counters};
 use super::db::{execute, map_err, query_all, query_value, to_json};
+use super::session_cache::Lookup;
 use super::{Local, session_body};
 use crate::ids::SessionId;
 use crate::ports::{
@@ -23,17 +27,25 @@ impl SessionStore for Local {
         let body = session_body::encode(session)?;
         let (id, version, expires) = (session.id.to_string(), session.version as i64, session.expires_at);
         let waiting = session.waiting_since();
+        let (cache, created) = (Arc::clone(&self.sessions), session.clone());
         self.db
-            .write(move |tx| {
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO sessions (id, version, expires_at, body, waiting_since) VALUES (?1, ?2, ?3, ?4, ?5) \
-                         ON CONFLICT(id) DO NOTHING",
-                        params![id, version, expires, body, waiting],
-                    )
-                    .map_err(map_err)?;
-                Ok(inserted == 1)
-            })
+            .write_settled(
+                move |tx| {
+                    let inserted = tx
+                        .execute(
+                            "INSERT INTO sessions (id, version, expires_at, body, waiting_since) VALUES (?1, ?2, ?3, ?4, ?5) \
+                             ON CONFLICT(id) DO NOTHING",
+                            params![id, version, expires, body, waiting],
+                        )
+                        .map_err(map_err)?;
+                    Ok(inserted == 1)
+                },
+                move |outcome| {
+                    if matches!(outcome, Ok(true)) {
+                        cache.created(created);
+                    }
+                },
+            )
             .await
     }
 
@@ -79,9 +91,14 @@ impl SessionStore for Local {
             .as_ref()
             .map(|(entry, expires)| Ok::<_, StoreError>((entry.at, *expires, to_json(entry)?)))
             .transpose()?;
+        let (cache, committed, answered) = (Arc::clone(&self.sessions), turn.session.clone(), turn.message_id.clone());
+        let settled = move |outcome: &StoreResult<CommitOutcome>| match outcome {
+            Ok(CommitOutcome::Committed) => cache.committed(committed, answered),
+            _ => cache.drop_session(&committed.id),
+        };
         let outcome = self
             .db
-            .write(move |tx| {
+            .write_settled(move |tx| {
                 if let Some(mid) = &message_id
                     && let Some(earlier) = query_value(tx, REPLY, params![id, mid])?
                 {
@@ -111,7 +128,7 @@ impl SessionStore for Local {
                     insert_log(tx, *at, *expires, body)?;
                 }
                 Ok(CommitOutcome::Committed)
-            })
+            }, settled)
             .await?;
         Ok((outcome, true))
     }
@@ -120,14 +137,21 @@ impl SessionStore for Local {
         self.db.read(|conn| query_value(conn, REPLY, params![id.as_str(), message_id])).await
     }
 
-    /// One statement, so one read snapshot: the reply is looked up with the session.
+    /// From the session cache when it can vouch for the session and for `message_id`
+    /// being new; else one statement, so one read snapshot: the reply is looked up with
+    /// the session (and, to fill the cache, the ids answered in it are read after it).
     async fn get_for_turn(
         &self,
         id: &SessionId,
         message_id: Option<&str>,
         now: i64,
     ) -> StoreResult<(Option<Session>, Option<String>)> {
-        self.db
+        let permit = match self.sessions.look_up(id, message_id, now) {
+            Lookup::Hit(session) => return Ok((Some(session), None)),
+            Lookup::Miss(permit) => permit,
+        };
+        let (found, answered) = self
+            .db
             .read(|conn| {
                 let row = conn
                     .prepare_cached(SESSION_AND_REPLY)
@@ -138,12 +162,25 @@ impl SessionStore for Local {
                         .optional()
                     })
                     .map_err(map_err)?;
-                match row {
-                    Some((session, reply)) => Ok((Some(session?), reply)),
-                    None => Ok((None, None)),
-                }
+                let Some((session, reply)) = row else {
+                    return Ok((None, HashSet::new()));
+                };
+                let answered = match permit {
+                    Some(_) => answered_ids(conn, id.as_str())?,
+                    None => HashSet::new(),
+                };
+                Ok((Some((session?, reply)), answered))
             })
-            .await
+            .await?;
+        match found {
+            Some((session, reply)) => {
+                if let Some(permit) = permit {
+                    self.sessions.fill(permit, session.clone(), answered);
+                }
+                Ok((Some(session), reply))
+            }
+            None => Ok((None, None)),
+        }
     }
 
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>> {
@@ -192,14 +229,18 @@ impl SessionStore for Local {
     }
 
     async fn delete(&self, id: &SessionId) -> StoreResult<bool> {
+        let (cache, erased) = (Arc::clone(&self.sessions), id.clone());
         let id = id.to_string();
         self.db
-            .write(move |tx| {
-                let existed = tx.execute("DELETE FROM sessions WHERE id = ?1", params![id]).map_err(map_err)? > 0;
-                tx.execute("DELETE FROM turns WHERE session_id = ?1", params![id]).map_err(map_err)?;
-                tx.execute("DELETE FROM resume_tokens WHERE session_id = ?1", params![id]).map_err(map_err)?;
-                Ok(existed)
-            })
+            .write_settled(
+                move |tx| {
+                    let existed = tx.execute("DELETE FROM sessions WHERE id = ?1", params![id]).map_err(map_err)? > 0;
+                    tx.execute("DELETE FROM turns WHERE session_id = ?1", params![id]).map_err(map_err)?;
+                    tx.execute("DELETE FROM resume_tokens WHERE session_id = ?1", params![id]).map_err(map_err)?;
+                    Ok(existed)
+                },
+                move |_| cache.drop_session(&erased),
+            )
             .await
     }
 
@@ -237,6 +278,15 @@ impl SessionStore for Local {
     async fn ping(&self) -> StoreResult<()> {
         self.db.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
     }
+}
+
+/// The `messageId`s answered in session `id`.
+fn answered_ids(conn: &rusqlite::Connection, id: &str) -> StoreResult<HashSet<String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT message_id FROM turns WHERE session_id = ?1 AND message_id IS NOT NULL")
+        .map_err(map_err)?;
+    let ids = stmt.query_map(params![id], |r| r.get::<_, String>(0)).map_err(map_err)?;
+    ids.collect::<Result<_, _>>().map_err(map_err)
 }
 
 /// Replaces the transcript entry with `entry.seq` in the recent `turns` row holding it.

@@ -1,0 +1,330 @@
+//! Sessions kept decoded in memory, so that a chat turn on a session this process wrote
+//! last reads nothing from SQLite (no page reads, no decompression, no JSON).
+//!
+//! Exact only while this process is the store's sole user: every write of the `sessions`
+//! table in a process goes through `sessions.rs`, which updates or drops the entry on the
+//! writer thread, in commit order, before the writer's caller hears of the commit.
+//! Another process on the same data directory (`cargo lambda watch`, a CLI command) would
+//! change rows behind the cache's back, so every look-up first takes the [`Owners`]
+//! census: while anyone else has the store open, and whenever someone has opened it since
+//! the last census, the cache empties and the turn reads SQLite as before.
+//!
+//! A repeated `messageId` must get its stored answer: an entry holds the ids answered in
+//! its session (read with it, then added by each commit), and a turn whose id is among
+//! them reads SQLite. A read that began before an entry was dropped (a conflict, an
+//! erasure) cannot put its older copy back: it fills only if nothing was dropped since.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::owners::Owners;
+use crate::ids::SessionId;
+use crate::ports::Session;
+
+/// Sessions kept at most; past that the expired go, then any.
+const CAPACITY: usize = 20_000;
+
+pub struct SessionCache {
+    owners: Option<Owners>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<String, Entry>,
+    /// Counts drops: a read that began before one does not fill.
+    drops: u64,
+    /// Opens of the store at the last census that found this process alone (0 when the
+    /// last one did not).
+    opens: u64,
+}
+
+struct Entry {
+    session: Session,
+    answered: HashSet<String>,
+}
+
+/// What a look-up found.
+#[derive(Debug)]
+pub enum Lookup {
+    Hit(Session),
+    /// Read SQLite; with a permit, what was read may be [`SessionCache::fill`]ed in.
+    Miss(Option<FillPermit>),
+}
+
+/// Lets a read that missed fill the cache, unless something was dropped meanwhile.
+#[derive(Debug)]
+pub struct FillPermit(u64);
+
+impl SessionCache {
+    /// A cache for the store these owners describe; `None` keeps it off (always a miss).
+    pub fn new(owners: Option<Owners>) -> SessionCache {
+        SessionCache { owners, state: Mutex::new(State::default()) }
+    }
+
+    fn state(&self) -> Option<MutexGuard<'_, State>> {
+        self.state.lock().ok()
+    }
+
+    /// The session `id` live at `now`, unless the cache cannot vouch for it or for
+    /// `message_id` being new.
+    pub fn look_up(&self, id: &SessionId, message_id: Option<&str>, now: i64) -> Lookup {
+        let Some(mut state) = self.sole_user_state() else {
+            return Lookup::Miss(None);
+        };
+        match state.entries.get(id.as_str()) {
+            Some(entry) if entry.session.expires_at <= now => {
+                state.entries.remove(id.as_str());
+                Lookup::Miss(Some(FillPermit(state.drops)))
+            }
+            Some(entry) if !message_id.is_some_and(|m| entry.answered.contains(m)) => {
+                Lookup::Hit(entry.session.clone())
+            }
+            _ => Lookup::Miss(Some(FillPermit(state.drops))),
+        }
+    }
+
+    /// The state, after a census: `None` while others use the store (the cache emptied).
+    fn sole_user_state(&self) -> Option<MutexGuard<'_, State>> {
+        let census = self.owners.as_ref()?.census();
+        let mut state = self.state()?;
+        match census {
+            Ok(census) if census.alone && census.opens == state.opens => Some(state),
+            // Whatever was kept while others were here (a session created or committed
+            // meanwhile) is dropped at the first census that finds this process alone.
+            Ok(census) => {
+                state.clear();
+                state.opens = if census.alone { census.opens } else { 0 };
+                census.alone.then_some(state)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell who else uses the store; sessions are read from it");
+                state.clear();
+                state.opens = 0;
+                None
+            }
+        }
+    }
+
+    /// Keeps a session just read with the ids answered in it, unless an entry was dropped
+    /// since the permit or a newer copy is already here.
+    pub fn fill(&self, permit: FillPermit, session: Session, answered: HashSet<String>) {
+        let Some(mut state) = self.state() else { return };
+        if permit.0 != state.drops || state.entries.get(session.id.as_str()).is_some_and(|e| e.session.version >= session.version) {
+            return;
+        }
+        state.make_room(session.updated_at);
+        state.entries.insert(session.id.to_string(), Entry { session, answered });
+    }
+
+    /// A session created here (its insert committed): nothing answered in it yet.
+    pub fn created(&self, session: Session) {
+        let Some(mut state) = self.state() else { return };
+        state.make_room(session.updated_at);
+        state.entries.insert(session.id.to_string(), Entry { session, answered: HashSet::new() });
+    }
+
+    /// A turn committed here: the entry moves to its session when it held the version
+    /// the turn replaced; any other entry is dropped (it could not tell what happened).
+    pub fn committed(&self, session: Session, message_id: Option<String>) {
+        let Some(mut state) = self.state() else { return };
+        let id = session.id.to_string();
+        match state.entries.get_mut(&id) {
+            Some(entry) if entry.session.version + 1 == session.version => {
+                entry.session = session;
+                entry.answered.extend(message_id);
+            }
+            Some(_) => state.drop_entry(&id),
+            // A read of this session may be on its way to fill in the version before.
+            None => state.drops += 1,
+        }
+    }
+
+    /// Forgets session `id` (erased, or found changed by a commit).
+    pub fn drop_session(&self, id: &SessionId) {
+        if let Some(mut state) = self.state() {
+            state.drop_entry(id.as_str());
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.state().map_or(0, |s| s.entries.len())
+    }
+}
+
+impl State {
+    fn drop_entry(&mut self, id: &str) {
+        self.entries.remove(id);
+        self.drops += 1;
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.drops += 1;
+    }
+
+    /// Below capacity before an insert: the expired go first, then whatever comes first.
+    fn make_room(&mut self, now: i64) {
+        if self.entries.len() < CAPACITY {
+            return;
+        }
+        self.entries.retain(|_, e| e.session.expires_at > now);
+        let excess = (self.entries.len() + 1).saturating_sub(CAPACITY);
+        let victims: Vec<String> = self.entries.keys().take(excess.max(CAPACITY / 10)).cloned().collect();
+        for id in victims {
+            self.entries.remove(&id);
+        }
+        self.drops += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::contract::new_session_for_tests;
+
+    fn cache() -> (tempfile::TempDir, SessionCache) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let owners = Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}"));
+        let cache = SessionCache::new(Some(owners));
+        // The first census finds this process alone: from then on what it keeps holds.
+        let unknown = new_session_for_tests(NOW);
+        assert!(matches!(cache.look_up(&unknown.id, None, NOW), Lookup::Miss(Some(_))));
+        (dir, cache)
+    }
+
+    fn permit(lookup: Lookup) -> FillPermit {
+        match lookup {
+            Lookup::Miss(Some(permit)) => permit,
+            other => panic!("expected a miss with a permit, got {other:?}"),
+        }
+    }
+
+    fn hit(lookup: Lookup) -> Session {
+        match lookup {
+            Lookup::Hit(session) => session,
+            other => panic!("expected a hit, got {other:?}"),
+        }
+    }
+
+    fn next(session: &Session) -> Session {
+        Session { version: session.version + 1, updated_at: session.updated_at + 1, ..session.clone() }
+    }
+
+    const NOW: i64 = 1_000_000;
+
+    #[test]
+    fn a_filled_session_is_found_until_it_expires() {
+        let (_dir, cache) = cache();
+        let session = new_session_for_tests(NOW);
+        let permit = permit(cache.look_up(&session.id, None, NOW));
+        cache.fill(permit, session.clone(), HashSet::new());
+        assert_eq!(hit(cache.look_up(&session.id, None, NOW)), session);
+        assert!(matches!(cache.look_up(&session.id, None, session.expires_at), Lookup::Miss(Some(_))));
+        assert_eq!(cache.len(), 0, "an expired entry goes when met");
+    }
+
+    #[test]
+    fn an_answered_message_id_is_read_from_the_store() {
+        let (_dir, cache) = cache();
+        let session = new_session_for_tests(NOW);
+        let permit = permit(cache.look_up(&session.id, None, NOW));
+        cache.fill(permit, session.clone(), HashSet::from(["m1".to_owned()]));
+        assert!(matches!(cache.look_up(&session.id, Some("m1"), NOW), Lookup::Miss(Some(_))));
+        cache.committed(next(&session), Some("m2".into()));
+        assert!(matches!(cache.look_up(&session.id, Some("m2"), NOW), Lookup::Miss(Some(_))));
+        assert_eq!(hit(cache.look_up(&session.id, Some("m3"), NOW)).version, session.version + 1);
+    }
+
+    #[test]
+    fn commits_move_the_entry_one_version_at_a_time_and_anything_else_drops_it() {
+        let (_dir, cache) = cache();
+        let v1 = new_session_for_tests(NOW);
+        cache.created(v1.clone());
+        let v2 = next(&v1);
+        cache.committed(v2.clone(), None);
+        assert_eq!(hit(cache.look_up(&v1.id, None, NOW)), v2);
+        // A commit that skips a version (another writer's turn in between) cannot be trusted.
+        cache.committed(next(&next(&v2)), None);
+        assert!(matches!(cache.look_up(&v1.id, None, NOW), Lookup::Miss(Some(_))));
+        // A commit on a session the cache does not hold does not add it: its answered ids are unknown.
+        cache.committed(next(&v2), Some("m".into()));
+        assert_eq!(cache.len(), 0);
+    }
+
+    #[test]
+    fn a_read_that_began_before_a_drop_does_not_fill() {
+        let (_dir, cache) = cache();
+        let session = new_session_for_tests(NOW);
+        let stale = permit(cache.look_up(&session.id, None, NOW));
+        cache.drop_session(&session.id);
+        cache.fill(stale, session.clone(), HashSet::new());
+        assert_eq!(cache.len(), 0, "an erased session must not come back from a read before the erasure");
+        let fresh = permit(cache.look_up(&session.id, None, NOW));
+        cache.fill(fresh, session.clone(), HashSet::new());
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn an_older_copy_never_replaces_a_newer_one() {
+        let (_dir, cache) = cache();
+        let v1 = new_session_for_tests(NOW);
+        let before = permit(cache.look_up(&v1.id, None, NOW));
+        cache.created(next(&v1));
+        cache.fill(before, v1.clone(), HashSet::new());
+        assert_eq!(hit(cache.look_up(&v1.id, None, NOW)).version, v1.version + 1);
+    }
+
+    #[test]
+    fn another_user_of_the_store_turns_the_cache_off_and_empties_it() {
+        let (dir, cache) = cache();
+        let session = new_session_for_tests(NOW);
+        cache.created(session.clone());
+        let other = Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(cache.look_up(&session.id, None, NOW), Lookup::Miss(None)), "no hit, no permit while shared");
+        assert_eq!(cache.len(), 0);
+        drop(other);
+        // Alone again: it starts over from what the store holds.
+        let permit = permit(cache.look_up(&session.id, None, NOW));
+        cache.fill(permit, session.clone(), HashSet::new());
+        assert_eq!(hit(cache.look_up(&session.id, None, NOW)), session);
+    }
+
+    #[test]
+    fn a_user_who_came_and_went_between_two_look_ups_empties_it() {
+        let (dir, cache) = cache();
+        let session = new_session_for_tests(NOW);
+        cache.created(session.clone());
+        drop(Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}")));
+        assert!(matches!(cache.look_up(&session.id, None, NOW), Lookup::Miss(Some(_))));
+    }
+
+    #[test]
+    fn what_was_kept_before_the_first_census_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let owners = Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}"));
+        let cache = SessionCache::new(Some(owners));
+        let session = new_session_for_tests(NOW);
+        cache.created(session.clone());
+        assert!(matches!(cache.look_up(&session.id, None, NOW), Lookup::Miss(Some(_))));
+    }
+
+    #[test]
+    fn without_owners_it_is_off() {
+        let cache = SessionCache::new(None);
+        let session = new_session_for_tests(NOW);
+        cache.created(session.clone());
+        assert!(matches!(cache.look_up(&session.id, None, NOW), Lookup::Miss(None)));
+    }
+
+    #[test]
+    fn it_never_holds_more_than_its_capacity() {
+        let (_dir, cache) = cache();
+        for i in 0..CAPACITY + 5 {
+            cache.created(new_session_for_tests(NOW + i as i64));
+        }
+        assert!(cache.len() <= CAPACITY, "{}", cache.len());
+        assert!(cache.len() >= CAPACITY - CAPACITY / 10, "{}", cache.len());
+    }
+}
