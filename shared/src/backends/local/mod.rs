@@ -10,9 +10,9 @@ mod db;
 #[cfg(test)]
 mod group_commit_tests;
 mod limiter;
+mod owners;
 mod private_files;
 mod queue;
-mod owners;
 mod schema;
 mod session_body;
 mod session_cache;

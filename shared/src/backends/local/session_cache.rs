@@ -13,13 +13,16 @@
 //! its session (read with it, then added by each commit), and a turn whose id is among
 //! them reads SQLite. A read that began before an entry was dropped (a conflict, an
 //! erasure) cannot put its older copy back: it fills only if nothing was dropped since.
+//!
+//! Each session's uploads are kept the same way (a turn lists them for analyses to
+//! mention): any write of an upload drops its session's list, on the writer thread.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::owners::Owners;
 use crate::ids::SessionId;
-use crate::ports::Session;
+use crate::ports::{Session, Upload};
 
 /// Sessions kept at most; past that the expired go, then any.
 const CAPACITY: usize = 20_000;
@@ -32,6 +35,8 @@ pub struct SessionCache {
 #[derive(Default)]
 struct State {
     entries: HashMap<String, Entry>,
+    /// Each session's uploads, as `UploadStore::list_for_session` reads them.
+    uploads: HashMap<String, Vec<Upload>>,
     /// Counts drops: a read that began before one does not fill.
     drops: u64,
     /// Opens of the store at the last census that found this process alone (0 when the
@@ -46,8 +51,8 @@ struct Entry {
 
 /// What a look-up found.
 #[derive(Debug)]
-pub enum Lookup {
-    Hit(Session),
+pub enum Lookup<T = Session> {
+    Hit(T),
     /// Read SQLite; with a permit, what was read may be [`SessionCache::fill`]ed in.
     Miss(Option<FillPermit>),
 }
@@ -84,6 +89,37 @@ impl SessionCache {
         }
     }
 
+    /// The uploads of session `id` live at `now`, oldest first, unless the cache cannot
+    /// vouch for them.
+    pub fn look_up_uploads(&self, id: &SessionId, now: i64) -> Lookup<Vec<Upload>> {
+        let Some(state) = self.sole_user_state() else {
+            return Lookup::Miss(None);
+        };
+        match state.uploads.get(id.as_str()) {
+            Some(uploads) => Lookup::Hit(uploads.iter().filter(|u| u.expires_at > now).cloned().collect()),
+            None => Lookup::Miss(Some(FillPermit(state.drops))),
+        }
+    }
+
+    /// Keeps the uploads of session `id` just read (all of them, expired or not), unless
+    /// something was dropped since the permit.
+    pub fn fill_uploads(&self, permit: FillPermit, id: &SessionId, uploads: Vec<Upload>, now: i64) {
+        let Some(mut state) = self.state() else { return };
+        if permit.0 != state.drops {
+            return;
+        }
+        state.make_room(now);
+        state.uploads.insert(id.to_string(), uploads);
+    }
+
+    /// An upload of session `id` was written (or a write of one failed): its list goes.
+    pub fn uploads_changed(&self, id: &str) {
+        if let Some(mut state) = self.state() {
+            state.uploads.remove(id);
+            state.drops += 1;
+        }
+    }
+
     /// The state, after a census: `None` while others use the store (the cache emptied).
     fn sole_user_state(&self) -> Option<MutexGuard<'_, State>> {
         let census = self.owners.as_ref()?.census();
@@ -110,7 +146,9 @@ impl SessionCache {
     /// since the permit or a newer copy is already here.
     pub fn fill(&self, permit: FillPermit, session: Session, answered: HashSet<String>) {
         let Some(mut state) = self.state() else { return };
-        if permit.0 != state.drops || state.entries.get(session.id.as_str()).is_some_and(|e| e.session.version >= session.version) {
+        if permit.0 != state.drops
+            || state.entries.get(session.id.as_str()).is_some_and(|e| e.session.version >= session.version)
+        {
             return;
         }
         state.make_room(session.updated_at);
@@ -161,11 +199,16 @@ impl State {
 
     fn clear(&mut self) {
         self.entries.clear();
+        self.uploads.clear();
         self.drops += 1;
     }
 
     /// Below capacity before an insert: the expired go first, then whatever comes first.
     fn make_room(&mut self, now: i64) {
+        if self.uploads.len() >= CAPACITY {
+            self.uploads.clear();
+            self.drops += 1;
+        }
         if self.entries.len() < CAPACITY {
             return;
         }
@@ -186,7 +229,8 @@ mod tests {
 
     fn cache() -> (tempfile::TempDir, SessionCache) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let owners = Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}"));
+        let owners =
+            Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}"));
         let cache = SessionCache::new(Some(owners));
         // The first census finds this process alone: from then on what it keeps holds.
         let unknown = new_session_for_tests(NOW);
@@ -303,11 +347,48 @@ mod tests {
     #[test]
     fn what_was_kept_before_the_first_census_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let owners = Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}"));
+        let owners =
+            Owners::open(&dir.path().join(super::super::owners::OWNERS_FILE)).unwrap_or_else(|e| panic!("{e}"));
         let cache = SessionCache::new(Some(owners));
         let session = new_session_for_tests(NOW);
         cache.created(session.clone());
         assert!(matches!(cache.look_up(&session.id, None, NOW), Lookup::Miss(Some(_))));
+    }
+
+    fn upload(session: &Session, created_at: i64, expires_at: i64) -> Upload {
+        let id = crate::ids::UploadId::generate().unwrap_or_else(|e| panic!("{e}"));
+        Upload::queued(id, session.id.clone(), "image/png", 1234, created_at, expires_at)
+    }
+
+    #[test]
+    fn a_sessions_uploads_are_kept_until_one_of_them_is_written_and_expired_ones_are_left_out() {
+        let (_dir, cache) = cache();
+        let session = new_session_for_tests(NOW);
+        let (kept, expiring) = (upload(&session, NOW, NOW + 10_000), upload(&session, NOW + 1, NOW + 10));
+        let permit = match cache.look_up_uploads(&session.id, NOW) {
+            Lookup::Miss(Some(permit)) => permit,
+            other => panic!("{other:?}"),
+        };
+        cache.fill_uploads(permit, &session.id, vec![kept.clone(), expiring.clone()], NOW);
+        match cache.look_up_uploads(&session.id, NOW) {
+            Lookup::Hit(uploads) => assert_eq!(uploads, vec![kept.clone(), expiring]),
+            other => panic!("{other:?}"),
+        }
+        match cache.look_up_uploads(&session.id, NOW + 10) {
+            Lookup::Hit(uploads) => assert_eq!(uploads, vec![kept]),
+            other => panic!("{other:?}"),
+        }
+        let stale = match cache.look_up_uploads(&new_session_for_tests(NOW).id, NOW) {
+            Lookup::Miss(Some(permit)) => permit,
+            other => panic!("{other:?}"),
+        };
+        cache.uploads_changed(session.id.as_str());
+        assert!(matches!(cache.look_up_uploads(&session.id, NOW), Lookup::Miss(Some(_))));
+        cache.fill_uploads(stale, &session.id, Vec::new(), NOW);
+        assert!(
+            matches!(cache.look_up_uploads(&session.id, NOW), Lookup::Miss(Some(_))),
+            "a list read before an upload was written must not be kept"
+        );
     }
 
     #[test]

@@ -67,9 +67,9 @@ impl SessionStore for Local {
         Ok(self.commit_turn_with(turn, &Riders::default()).await?.0)
     }
 
-    /// One write of the group commit: the idempotency check, the conditional session
-    /// update, one `turns` row (the transcript entries and the stored reply), and the
-    /// turn's counters and log line — all or nothing.
+    /// One write of the group commit: one `turns` row (the transcript entries and the
+    /// stored reply; its unique index is the idempotency check), the conditional session
+    /// update, and the turn's counters and log line — all or nothing.
     async fn commit_turn_with(&self, turn: &TurnRecord, riders: &Riders) -> StoreResult<(CommitOutcome, bool)> {
         let body = session_body::encode(&turn.session)?;
         let entries = to_json(&turn.entries)?;
@@ -98,37 +98,50 @@ impl SessionStore for Local {
         };
         let outcome = self
             .db
-            .write_settled(move |tx| {
-                if let Some(mid) = &message_id
-                    && let Some(earlier) = query_value(tx, REPLY, params![id, mid])?
-                {
-                    return Ok(CommitOutcome::Duplicate(earlier));
-                }
-                let updated = execute(
-                    tx,
-                    "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3, waiting_since = ?7 \
-                     WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
-                    params![version, expires, body, id, expected, now, waiting],
-                )?;
-                if updated == 0 {
-                    return Ok(CommitOutcome::Conflict);
-                }
-                let response = message_id.as_ref().map(|_| &response);
-                execute(
-                    tx,
-                    "INSERT INTO turns (session_id, message_id, entries, response) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, message_id, entries, response],
-                )?;
-                if let Some(entry) = &rewritten {
-                    rewrite_entry(tx, &id, entry)?;
-                }
-                add_counters(tx, &counters)?;
-                add_daily_counters(tx, &daily)?;
-                if let Some((at, expires, body)) = &log {
-                    insert_log(tx, *at, *expires, body)?;
-                }
-                Ok(CommitOutcome::Committed)
-            }, settled)
+            .write_settled(
+                move |tx| {
+                    // The turn's row first: its unique (session, messageId) index answers
+                    // whether the message was answered before, without a look-up of its own.
+                    let response = message_id.as_ref().map(|_| &response);
+                    let inserted = execute(
+                        tx,
+                        "INSERT INTO turns (session_id, message_id, entries, response) VALUES (?1, ?2, ?3, ?4) \
+                         ON CONFLICT (session_id, message_id) DO NOTHING",
+                        params![id, message_id, entries, response],
+                    )?;
+                    if inserted == 0 {
+                        let earlier = message_id.as_ref().map(|mid| query_value(tx, REPLY, params![id, mid]));
+                        return match earlier.transpose()?.flatten() {
+                            Some(earlier) => Ok(CommitOutcome::Duplicate(earlier)),
+                            None => {
+                                Err(StoreError::Corrupt("a turn's row was refused without an earlier answer".into()))
+                            }
+                        };
+                    }
+                    let updated = execute(
+                        tx,
+                        "UPDATE sessions SET version = ?1, expires_at = ?2, body = ?3, waiting_since = ?7 \
+                         WHERE id = ?4 AND version = ?5 AND expires_at > ?6",
+                        params![version, expires, body, id, expected, now, waiting],
+                    )?;
+                    if updated == 0 {
+                        // Not this turn's: its row goes with it (a conflict is an answer, not
+                        // an error, so nothing rolls it back).
+                        tx.execute("DELETE FROM turns WHERE id = last_insert_rowid()", []).map_err(map_err)?;
+                        return Ok(CommitOutcome::Conflict);
+                    }
+                    if let Some(entry) = &rewritten {
+                        rewrite_entry(tx, &id, entry)?;
+                    }
+                    add_counters(tx, &counters)?;
+                    add_daily_counters(tx, &daily)?;
+                    if let Some((at, expires, body)) = &log {
+                        insert_log(tx, *at, *expires, body)?;
+                    }
+                    Ok(CommitOutcome::Committed)
+                },
+                settled,
+            )
             .await?;
         Ok((outcome, true))
     }

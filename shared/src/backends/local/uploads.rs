@@ -1,26 +1,33 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
+use std::sync::Arc;
+
 use super::Local;
 use super::db::{map_err, query_all, query_one, query_value, to_json};
+use super::session_cache::Lookup;
 use crate::ids::{SessionId, UploadId};
 use crate::ports::{StoreError, StoreResult, Upload, UploadOutcome, UploadStore};
 
 #[async_trait]
 impl UploadStore for Local {
     async fn create(&self, upload: &Upload) -> StoreResult<()> {
+        let (cache, changed) = (Arc::clone(&self.sessions), upload.session_id.to_string());
         let body = to_json(upload)?;
         let (id, session, status, expires) =
             (upload.id.to_string(), upload.session_id.to_string(), upload.status.as_str(), upload.expires_at);
         self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO uploads (id, session_id, status, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, session, status, expires, body],
-                )
-                .map_err(map_err)?;
-                Ok(())
-            })
+            .write_settled(
+                move |tx| {
+                    tx.execute(
+                        "INSERT INTO uploads (id, session_id, status, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![id, session, status, expires, body],
+                    )
+                    .map_err(map_err)?;
+                    Ok(())
+                },
+                move |_| cache.uploads_changed(&changed),
+            )
             .await
     }
 
@@ -50,61 +57,73 @@ impl UploadStore for Local {
             .transpose()
     }
 
+    /// From the session cache when it can vouch for the list (a chat turn asks every time).
     async fn list_for_session(&self, session: &SessionId, now: i64) -> StoreResult<Vec<Upload>> {
-        let session = session.to_string();
-        self.db
-            .read(move |conn| {
-                let mut uploads: Vec<Upload> = query_all(
-                    conn,
-                    "SELECT body FROM uploads WHERE session_id = ?1 AND expires_at > ?2",
-                    params![session, now],
-                )?;
-                uploads.sort_by_key(|u| (u.created_at, u.id.to_string()));
-                Ok(uploads)
-            })
-            .await
+        let permit = match self.sessions.look_up_uploads(session, now) {
+            Lookup::Hit(uploads) => return Ok(uploads),
+            Lookup::Miss(permit) => permit,
+        };
+        let id = session.to_string();
+        let mut uploads: Vec<Upload> = self
+            .db
+            .read(move |conn| query_all(conn, "SELECT body FROM uploads WHERE session_id = ?1", params![id]))
+            .await?;
+        uploads.sort_by_key(|u| (u.created_at, u.id.to_string()));
+        if let Some(permit) = permit {
+            self.sessions.fill_uploads(permit, session, uploads.clone(), now);
+        }
+        uploads.retain(|u| u.expires_at > now);
+        Ok(uploads)
     }
 
     async fn claim(&self, session: &SessionId, id: &UploadId, until: i64, now: i64) -> StoreResult<bool> {
+        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
         let (session, id) = (session.to_string(), id.to_string());
         self.db
-            .write(move |tx| {
-                let Some(mut upload) = queued_upload(tx, &id, &session)? else {
-                    return Ok(false);
-                };
-                if upload.claimed_until.is_some_and(|t| t > now) {
-                    return Ok(false);
-                }
-                upload.claimed_until = Some(until);
-                tx.execute("UPDATE uploads SET body = ?1 WHERE id = ?2", params![to_json(&upload)?, id])
-                    .map_err(map_err)?;
-                Ok(true)
-            })
+            .write_settled(
+                move |tx| {
+                    let Some(mut upload) = queued_upload(tx, &id, &session)? else {
+                        return Ok(false);
+                    };
+                    if upload.claimed_until.is_some_and(|t| t > now) {
+                        return Ok(false);
+                    }
+                    upload.claimed_until = Some(until);
+                    tx.execute("UPDATE uploads SET body = ?1 WHERE id = ?2", params![to_json(&upload)?, id])
+                        .map_err(map_err)?;
+                    Ok(true)
+                },
+                move |_| cache.uploads_changed(&changed),
+            )
             .await
     }
 
     async fn mark_received(&self, session: &SessionId, id: &UploadId, expires_at: i64, now: i64) -> StoreResult<bool> {
+        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
         let (session, id) = (session.to_string(), id.to_string());
         self.db
-            .write(move |tx| {
-                let awaiting: Option<Upload> = query_one(
-                    tx,
-                    "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'awaiting_upload' \
-                     AND expires_at > ?3",
-                    params![id, session, now],
-                )?;
-                let Some(mut upload) = awaiting else {
-                    return Ok(false);
-                };
-                upload.status = crate::ports::UploadStatus::Queued;
-                upload.expires_at = expires_at;
-                tx.execute(
-                    "UPDATE uploads SET status = ?1, expires_at = ?2, body = ?3 WHERE id = ?4",
-                    params![upload.status.as_str(), expires_at, to_json(&upload)?, id],
-                )
-                .map_err(map_err)?;
-                Ok(true)
-            })
+            .write_settled(
+                move |tx| {
+                    let awaiting: Option<Upload> = query_one(
+                        tx,
+                        "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'awaiting_upload' \
+                         AND expires_at > ?3",
+                        params![id, session, now],
+                    )?;
+                    let Some(mut upload) = awaiting else {
+                        return Ok(false);
+                    };
+                    upload.status = crate::ports::UploadStatus::Queued;
+                    upload.expires_at = expires_at;
+                    tx.execute(
+                        "UPDATE uploads SET status = ?1, expires_at = ?2, body = ?3 WHERE id = ?4",
+                        params![upload.status.as_str(), expires_at, to_json(&upload)?, id],
+                    )
+                    .map_err(map_err)?;
+                    Ok(true)
+                },
+                move |_| cache.uploads_changed(&changed),
+            )
             .await
     }
 
@@ -115,32 +134,40 @@ impl UploadStore for Local {
         outcome: &UploadOutcome,
         now: i64,
     ) -> StoreResult<bool> {
+        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
         let (session, id) = (session.to_string(), id.to_string());
         let outcome = outcome.clone();
         self.db
-            .write(move |tx| {
-                let Some(mut upload) = queued_upload(tx, &id, &session)? else {
-                    return Ok(false);
-                };
-                upload.finish(outcome, now);
-                tx.execute(
-                    "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
-                    params![upload.status.as_str(), to_json(&upload)?, id],
-                )
-                .map_err(map_err)?;
-                Ok(true)
-            })
+            .write_settled(
+                move |tx| {
+                    let Some(mut upload) = queued_upload(tx, &id, &session)? else {
+                        return Ok(false);
+                    };
+                    upload.finish(outcome, now);
+                    tx.execute(
+                        "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
+                        params![upload.status.as_str(), to_json(&upload)?, id],
+                    )
+                    .map_err(map_err)?;
+                    Ok(true)
+                },
+                move |_| cache.uploads_changed(&changed),
+            )
             .await
     }
 
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<Vec<Upload>> {
+        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
         let session = session.to_string();
         self.db
-            .write(move |tx| {
-                let uploads = query_all(tx, "SELECT body FROM uploads WHERE session_id = ?1", params![session])?;
-                tx.execute("DELETE FROM uploads WHERE session_id = ?1", params![session]).map_err(map_err)?;
-                Ok(uploads)
-            })
+            .write_settled(
+                move |tx| {
+                    let uploads = query_all(tx, "SELECT body FROM uploads WHERE session_id = ?1", params![session])?;
+                    tx.execute("DELETE FROM uploads WHERE session_id = ?1", params![session]).map_err(map_err)?;
+                    Ok(uploads)
+                },
+                move |_| cache.uploads_changed(&changed),
+            )
             .await
     }
 
@@ -158,14 +185,18 @@ impl UploadStore for Local {
     }
 
     async fn delete(&self, session: &SessionId, id: &UploadId) -> StoreResult<bool> {
+        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
         let (session, id) = (session.to_string(), id.to_string());
         self.db
-            .write(move |tx| {
-                let n = tx
-                    .execute("DELETE FROM uploads WHERE id = ?1 AND session_id = ?2", params![id, session])
-                    .map_err(map_err)?;
-                Ok(n > 0)
-            })
+            .write_settled(
+                move |tx| {
+                    let n = tx
+                        .execute("DELETE FROM uploads WHERE id = ?1 AND session_id = ?2", params![id, session])
+                        .map_err(map_err)?;
+                    Ok(n > 0)
+                },
+                move |_| cache.uploads_changed(&changed),
+            )
             .await
     }
 

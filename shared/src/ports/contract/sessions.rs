@@ -20,6 +20,9 @@ pub async fn sessions_conditional_commits(b: &Backend) {
     // A writer that read version 1 loses: nothing of its turn is stored.
     let stale = turn(&s, now + 2, "stale", None);
     assert_eq!(ok(b.sessions.commit_turn(&stale).await, "stale commit"), CommitOutcome::Conflict);
+    let stale_with_id = turn(&s, now + 2, "stale", Some("msg-stale"));
+    assert_eq!(ok(b.sessions.commit_turn(&stale_with_id).await, "stale, with an id"), CommitOutcome::Conflict);
+    assert_eq!(ok(b.sessions.find_reply(&s.id, "msg-stale").await, "no answer kept for a lost race"), None);
     let stored = ok(b.sessions.get(&s.id, now + 3).await, "get").unwrap_or_else(|| panic!("session vanished"));
     assert_eq!(stored.version, 2);
     assert_eq!(stored.conversation.problem.as_deref(), Some("hola"));

@@ -29,6 +29,9 @@ pub async fn uploads_complete_once(b: &Backend) {
     let u = upload(&session, now);
     ok(b.uploads.create(&u).await, "create");
     assert_eq!(ok(b.uploads.get(&session, &u.id, now).await, "get"), Some(u.clone()));
+    // A chat turn lists the session's uploads before and after the worker is done: the
+    // second list shows the analysis (a store that keeps lists must drop them on writes).
+    assert_eq!(ok(b.uploads.list_for_session(&session, now).await, "list queued"), vec![u.clone()]);
     let done = UploadOutcome::Done {
         analysis: analysis(),
         sanitized_key: format!("sanitized/{}", u.key),
@@ -42,6 +45,7 @@ pub async fn uploads_complete_once(b: &Backend) {
     assert_eq!(stored.analysis, Some(analysis()));
     assert_eq!(stored.completed_at, Some(now + 5));
     assert!(stored.sanitized_key.is_some() && stored.thumbnail_key.is_some() && stored.error.is_none());
+    assert_eq!(ok(b.uploads.list_for_session(&session, now).await, "list done"), vec![stored]);
 
     let bad = upload(&session, now);
     ok(b.uploads.create(&bad).await, "create bad");
