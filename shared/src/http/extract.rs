@@ -171,21 +171,21 @@ impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
     }
 }
 
-/// Parses a JSON object (serde would also read a struct from an array; we don't).
+/// Parses a JSON object (serde would also read a struct from an array; we don't), in one
+/// pass on the way in; only a refused body is read again, to tell malformed JSON (400
+/// `invalid_json`) from well-formed JSON of the wrong shape (400 `invalid_request`)
+/// wherever in the body each problem sits.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}")))?;
-    if !value.is_object() {
+    let malformed =
+        |e: serde_json::Error| ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}"));
+    let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(malformed);
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        well_formed()?;
         return Err(ApiError::new(ErrorCode::InvalidRequest, "the body must be a JSON object"));
     }
-    serde_json::from_value(value).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}"))
-            }
-            Category::Data => ApiError::new(ErrorCode::InvalidRequest, format!("the body has the wrong shape: {e}")),
-        }
+    serde_json::from_slice(bytes).map_err(|e| match well_formed() {
+        Err(malformed) => malformed,
+        Ok(_) => ApiError::new(ErrorCode::InvalidRequest, format!("the body has the wrong shape: {e}")),
     })
 }
 
@@ -293,5 +293,37 @@ mod tests {
         assert_eq!(base_url(None, &headers(&[("host", "127.0.0.1:3000")]), false), "http://127.0.0.1:3000");
         let hostile = [("x-forwarded-host", "evil.example/\"x")];
         assert_eq!(base_url(None, &headers(&hostile), true), "https://evil.examplex", "only host characters survive");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        #[serde(rename = "sessionId")]
+        session_id: String,
+        count: Option<u32>,
+    }
+
+    fn code(body: &str) -> Result<u32, ErrorCode> {
+        parse_json::<Body>(body.as_bytes()).map(|b| b.count.unwrap_or(0)).map_err(|e| e.code)
+    }
+
+    #[test]
+    fn a_body_is_malformed_json_or_the_wrong_shape_wherever_the_problem_sits() {
+        assert_eq!(code(r#" {"sessionId":"s","count":3} "#), Ok(3));
+        for malformed in [
+            r#"{"sessionId":"s""#,
+            r#"{"count":"three", "sessionId":"#,
+            "nope",
+            r#"["s"] x"#,
+            r#"{"sessionId":"s"} {}"#,
+        ] {
+            assert_eq!(code(malformed), Err(ErrorCode::InvalidJson), "{malformed}");
+        }
+        // Serde reads a struct from an array; the API takes objects only.
+        for wrong_shape in [r#"["s", 3]"#, "null", "3", r#"{"count":"three","sessionId":"s"}"#, r#"{"count":3}"#] {
+            assert_eq!(code(wrong_shape), Err(ErrorCode::InvalidRequest), "{wrong_shape}");
+        }
+        // A repeated key could be read two ways: refused, not resolved.
+        assert_eq!(code(r#"{"sessionId":"s","sessionId":"t"}"#), Err(ErrorCode::InvalidRequest));
     }
 }
