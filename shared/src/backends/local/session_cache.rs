@@ -24,8 +24,9 @@ use super::owners::Owners;
 use crate::ids::SessionId;
 use crate::ports::{Session, Upload};
 
-/// Sessions kept at most; past that the expired go, then any.
-const CAPACITY: usize = 20_000;
+/// Sessions kept at most (a long conversation takes ~10 KB decoded, so ~40 MB); past
+/// that the expired go, then any tenth.
+const CAPACITY: usize = 4_096;
 
 pub struct SessionCache {
     owners: Option<Owners>,
