@@ -179,6 +179,15 @@ impl SessionCache {
         }
     }
 
+    /// Forgets every session expired at `now` and its upload list (the store purged
+    /// them): nothing of an expired conversation stays in memory past the next purge.
+    pub fn forget_expired(&self, now: i64) {
+        let Some(mut state) = self.state() else { return };
+        state.entries.retain(|_, e| e.session.expires_at > now);
+        let State { entries, uploads, .. } = &mut *state;
+        uploads.retain(|id, _| entries.contains_key(id));
+    }
+
     /// Forgets session `id` (erased, or found changed by a commit).
     pub fn drop_session(&self, id: &SessionId) {
         if let Some(mut state) = self.state() {
@@ -390,6 +399,25 @@ mod tests {
             matches!(cache.look_up_uploads(&session.id, NOW), Lookup::Miss(Some(_))),
             "a list read before an upload was written must not be kept"
         );
+    }
+
+    #[test]
+    fn the_stores_purge_takes_expired_sessions_and_their_uploads_out_of_memory() {
+        let (_dir, cache) = cache();
+        let (short, long) = (new_session_for_tests(NOW), new_session_for_tests(NOW));
+        let short = Session { expires_at: NOW + 10, ..short };
+        for session in [&short, &long] {
+            cache.created(session.clone());
+            let permit = match cache.look_up_uploads(&session.id, NOW) {
+                Lookup::Miss(Some(permit)) => permit,
+                other => panic!("{other:?}"),
+            };
+            cache.fill_uploads(permit, &session.id, vec![upload(session, NOW, NOW + 100_000)], NOW);
+        }
+        cache.forget_expired(NOW + 10);
+        assert_eq!(cache.len(), 1);
+        assert!(matches!(cache.look_up_uploads(&short.id, NOW), Lookup::Miss(Some(_))), "its uploads went with it");
+        assert!(matches!(cache.look_up_uploads(&long.id, NOW), Lookup::Hit(_)));
     }
 
     #[test]

@@ -276,6 +276,7 @@ impl SessionStore for Local {
     }
 
     async fn purge_expired(&self, now: i64) -> StoreResult<u64> {
+        self.sessions.forget_expired(now);
         self.db
             .write(move |tx| {
                 let expired = "SELECT id FROM sessions WHERE expires_at <= ?1";
