@@ -114,9 +114,9 @@ impl SessionCache {
     }
 
     /// An upload of session `id` was written (or a write of one failed): its list goes.
-    pub fn uploads_changed(&self, id: &str) {
+    pub fn uploads_changed(&self, id: &SessionId) {
         if let Some(mut state) = self.state() {
-            state.uploads.remove(id);
+            state.uploads.remove(id.as_str());
             state.drops += 1;
         }
     }
@@ -248,16 +248,16 @@ mod tests {
         (dir, cache)
     }
 
-    fn permit(lookup: Lookup) -> FillPermit {
+    fn permit<T: std::fmt::Debug>(lookup: Lookup<T>) -> FillPermit {
         match lookup {
             Lookup::Miss(Some(permit)) => permit,
             other => panic!("expected a miss with a permit, got {other:?}"),
         }
     }
 
-    fn hit(lookup: Lookup) -> Session {
+    fn hit<T: std::fmt::Debug>(lookup: Lookup<T>) -> T {
         match lookup {
-            Lookup::Hit(session) => session,
+            Lookup::Hit(found) => found,
             other => panic!("expected a hit, got {other:?}"),
         }
     }
@@ -375,24 +375,12 @@ mod tests {
         let (_dir, cache) = cache();
         let session = new_session_for_tests(NOW);
         let (kept, expiring) = (upload(&session, NOW, NOW + 10_000), upload(&session, NOW + 1, NOW + 10));
-        let permit = match cache.look_up_uploads(&session.id, NOW) {
-            Lookup::Miss(Some(permit)) => permit,
-            other => panic!("{other:?}"),
-        };
-        cache.fill_uploads(permit, &session.id, vec![kept.clone(), expiring.clone()], NOW);
-        match cache.look_up_uploads(&session.id, NOW) {
-            Lookup::Hit(uploads) => assert_eq!(uploads, vec![kept.clone(), expiring]),
-            other => panic!("{other:?}"),
-        }
-        match cache.look_up_uploads(&session.id, NOW + 10) {
-            Lookup::Hit(uploads) => assert_eq!(uploads, vec![kept]),
-            other => panic!("{other:?}"),
-        }
-        let stale = match cache.look_up_uploads(&new_session_for_tests(NOW).id, NOW) {
-            Lookup::Miss(Some(permit)) => permit,
-            other => panic!("{other:?}"),
-        };
-        cache.uploads_changed(session.id.as_str());
+        let first = permit(cache.look_up_uploads(&session.id, NOW));
+        cache.fill_uploads(first, &session.id, vec![kept.clone(), expiring.clone()], NOW);
+        assert_eq!(hit(cache.look_up_uploads(&session.id, NOW)), vec![kept.clone(), expiring]);
+        assert_eq!(hit(cache.look_up_uploads(&session.id, NOW + 10)), vec![kept]);
+        let stale = permit(cache.look_up_uploads(&new_session_for_tests(NOW).id, NOW));
+        cache.uploads_changed(&session.id);
         assert!(matches!(cache.look_up_uploads(&session.id, NOW), Lookup::Miss(Some(_))));
         cache.fill_uploads(stale, &session.id, Vec::new(), NOW);
         assert!(
@@ -408,11 +396,8 @@ mod tests {
         let short = Session { expires_at: NOW + 10, ..short };
         for session in [&short, &long] {
             cache.created(session.clone());
-            let permit = match cache.look_up_uploads(&session.id, NOW) {
-                Lookup::Miss(Some(permit)) => permit,
-                other => panic!("{other:?}"),
-            };
-            cache.fill_uploads(permit, &session.id, vec![upload(session, NOW, NOW + 100_000)], NOW);
+            let read = permit(cache.look_up_uploads(&session.id, NOW));
+            cache.fill_uploads(read, &session.id, vec![upload(session, NOW, NOW + 100_000)], NOW);
         }
         cache.forget_expired(NOW + 10);
         assert_eq!(cache.len(), 1);

@@ -12,23 +12,17 @@ use crate::ports::{StoreError, StoreResult, Upload, UploadOutcome, UploadStore};
 #[async_trait]
 impl UploadStore for Local {
     async fn create(&self, upload: &Upload) -> StoreResult<()> {
-        let (cache, changed) = (Arc::clone(&self.sessions), upload.session_id.to_string());
         let body = to_json(upload)?;
-        let (id, session, status, expires) =
-            (upload.id.to_string(), upload.session_id.to_string(), upload.status.as_str(), upload.expires_at);
-        self.db
-            .write_settled(
-                move |tx| {
-                    tx.execute(
-                        "INSERT INTO uploads (id, session_id, status, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![id, session, status, expires, body],
-                    )
-                    .map_err(map_err)?;
-                    Ok(())
-                },
-                move |_| cache.uploads_changed(&changed),
+        let (id, status, expires) = (upload.id.to_string(), upload.status.as_str(), upload.expires_at);
+        self.write_uploads(&upload.session_id, move |tx, session| {
+            tx.execute(
+                "INSERT INTO uploads (id, session_id, status, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, session, status, expires, body],
             )
-            .await
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn get(&self, session: &SessionId, id: &UploadId, now: i64) -> StoreResult<Option<Upload>> {
@@ -77,54 +71,44 @@ impl UploadStore for Local {
     }
 
     async fn claim(&self, session: &SessionId, id: &UploadId, until: i64, now: i64) -> StoreResult<bool> {
-        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
-        let (session, id) = (session.to_string(), id.to_string());
-        self.db
-            .write_settled(
-                move |tx| {
-                    let Some(mut upload) = queued_upload(tx, &id, &session)? else {
-                        return Ok(false);
-                    };
-                    if upload.claimed_until.is_some_and(|t| t > now) {
-                        return Ok(false);
-                    }
-                    upload.claimed_until = Some(until);
-                    tx.execute("UPDATE uploads SET body = ?1 WHERE id = ?2", params![to_json(&upload)?, id])
-                        .map_err(map_err)?;
-                    Ok(true)
-                },
-                move |_| cache.uploads_changed(&changed),
-            )
-            .await
+        let id = id.to_string();
+        self.write_uploads(session, move |tx, session| {
+            let Some(mut upload) = queued_upload(tx, &id, session)? else {
+                return Ok(false);
+            };
+            if upload.claimed_until.is_some_and(|t| t > now) {
+                return Ok(false);
+            }
+            upload.claimed_until = Some(until);
+            tx.execute("UPDATE uploads SET body = ?1 WHERE id = ?2", params![to_json(&upload)?, id])
+                .map_err(map_err)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn mark_received(&self, session: &SessionId, id: &UploadId, expires_at: i64, now: i64) -> StoreResult<bool> {
-        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
-        let (session, id) = (session.to_string(), id.to_string());
-        self.db
-            .write_settled(
-                move |tx| {
-                    let awaiting: Option<Upload> = query_one(
-                        tx,
-                        "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'awaiting_upload' \
-                         AND expires_at > ?3",
-                        params![id, session, now],
-                    )?;
-                    let Some(mut upload) = awaiting else {
-                        return Ok(false);
-                    };
-                    upload.status = crate::ports::UploadStatus::Queued;
-                    upload.expires_at = expires_at;
-                    tx.execute(
-                        "UPDATE uploads SET status = ?1, expires_at = ?2, body = ?3 WHERE id = ?4",
-                        params![upload.status.as_str(), expires_at, to_json(&upload)?, id],
-                    )
-                    .map_err(map_err)?;
-                    Ok(true)
-                },
-                move |_| cache.uploads_changed(&changed),
+        let id = id.to_string();
+        self.write_uploads(session, move |tx, session| {
+            let awaiting: Option<Upload> = query_one(
+                tx,
+                "SELECT body FROM uploads WHERE id = ?1 AND session_id = ?2 AND status = 'awaiting_upload' \
+                 AND expires_at > ?3",
+                params![id, session, now],
+            )?;
+            let Some(mut upload) = awaiting else {
+                return Ok(false);
+            };
+            upload.status = crate::ports::UploadStatus::Queued;
+            upload.expires_at = expires_at;
+            tx.execute(
+                "UPDATE uploads SET status = ?1, expires_at = ?2, body = ?3 WHERE id = ?4",
+                params![upload.status.as_str(), expires_at, to_json(&upload)?, id],
             )
-            .await
+            .map_err(map_err)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn complete(
@@ -134,41 +118,29 @@ impl UploadStore for Local {
         outcome: &UploadOutcome,
         now: i64,
     ) -> StoreResult<bool> {
-        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
-        let (session, id) = (session.to_string(), id.to_string());
-        let outcome = outcome.clone();
-        self.db
-            .write_settled(
-                move |tx| {
-                    let Some(mut upload) = queued_upload(tx, &id, &session)? else {
-                        return Ok(false);
-                    };
-                    upload.finish(outcome, now);
-                    tx.execute(
-                        "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
-                        params![upload.status.as_str(), to_json(&upload)?, id],
-                    )
-                    .map_err(map_err)?;
-                    Ok(true)
-                },
-                move |_| cache.uploads_changed(&changed),
+        let (id, outcome) = (id.to_string(), outcome.clone());
+        self.write_uploads(session, move |tx, session| {
+            let Some(mut upload) = queued_upload(tx, &id, session)? else {
+                return Ok(false);
+            };
+            upload.finish(outcome, now);
+            tx.execute(
+                "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
+                params![upload.status.as_str(), to_json(&upload)?, id],
             )
-            .await
+            .map_err(map_err)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn delete_for_session(&self, session: &SessionId) -> StoreResult<Vec<Upload>> {
-        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
-        let session = session.to_string();
-        self.db
-            .write_settled(
-                move |tx| {
-                    let uploads = query_all(tx, "SELECT body FROM uploads WHERE session_id = ?1", params![session])?;
-                    tx.execute("DELETE FROM uploads WHERE session_id = ?1", params![session]).map_err(map_err)?;
-                    Ok(uploads)
-                },
-                move |_| cache.uploads_changed(&changed),
-            )
-            .await
+        self.write_uploads(session, |tx, session| {
+            let uploads = query_all(tx, "SELECT body FROM uploads WHERE session_id = ?1", params![session])?;
+            tx.execute("DELETE FROM uploads WHERE session_id = ?1", params![session]).map_err(map_err)?;
+            Ok(uploads)
+        })
+        .await
     }
 
     async fn expired(&self, now: i64, limit: usize) -> StoreResult<Vec<Upload>> {
@@ -185,19 +157,14 @@ impl UploadStore for Local {
     }
 
     async fn delete(&self, session: &SessionId, id: &UploadId) -> StoreResult<bool> {
-        let (cache, changed) = (Arc::clone(&self.sessions), session.to_string());
-        let (session, id) = (session.to_string(), id.to_string());
-        self.db
-            .write_settled(
-                move |tx| {
-                    let n = tx
-                        .execute("DELETE FROM uploads WHERE id = ?1 AND session_id = ?2", params![id, session])
-                        .map_err(map_err)?;
-                    Ok(n > 0)
-                },
-                move |_| cache.uploads_changed(&changed),
-            )
-            .await
+        let id = id.to_string();
+        self.write_uploads(session, move |tx, session| {
+            let n = tx
+                .execute("DELETE FROM uploads WHERE id = ?1 AND session_id = ?2", params![id, session])
+                .map_err(map_err)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn stale_queued(&self, created_before: i64, now: i64, limit: usize) -> StoreResult<Vec<Upload>> {
@@ -211,6 +178,20 @@ impl UploadStore for Local {
                 Ok(queued.into_iter().filter(|u| u.created_at < created_before).take(limit).collect())
             })
             .await
+    }
+}
+
+impl Local {
+    /// Runs `f` in the next group commit as a write of `session`'s uploads (the session id
+    /// handed to it as text); the session's cached upload list goes on the writer thread,
+    /// whatever the outcome.
+    async fn write_uploads<T, F>(&self, session: &SessionId, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection, &str) -> StoreResult<T> + Send + 'static,
+    {
+        let (cache, changed, session) = (Arc::clone(&self.sessions), session.clone(), session.to_string());
+        self.db.write_settled(move |tx| f(tx, &session), move |_| cache.uploads_changed(&changed)).await
     }
 }
 
