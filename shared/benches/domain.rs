@@ -122,5 +122,49 @@ fn bench_engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_mask, bench_engine);
+/// The conversation `scripts/chat-throughput` plays, split into what a turn spends on it:
+/// the engine, masking the visitor's line, and masking the bot's reply.
+fn bench_workload(c: &mut Criterion) {
+    let terms = PrivacyTerms { session_hours: 48, upload_days: 30, ticket_days: 90, backup_days: None };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/throughput/messages.txt");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let said: Vec<(String, String)> =
+        text.lines().filter(|l| !l.is_empty()).map(|l| (l.to_owned(), mask_pii(l))).collect();
+    let (start, _) = chat::greet(Locale::Es, terms);
+    let mut conv = start.clone();
+    let mut replies = Vec::new();
+    for (raw, masked) in &said {
+        let turn = chat::respond(&conv, Input::Text { raw, masked }, &[]);
+        replies.push(turn.reply.text.clone());
+        conv = turn.conversation;
+    }
+    let mut group = c.benchmark_group("workload");
+    group.throughput(Throughput::Elements(said.len() as u64));
+    group.bench_function("engine", |b| {
+        b.iter(|| {
+            let mut conv = start.clone();
+            for (raw, masked) in &said {
+                conv = chat::respond(&conv, Input::Text { raw, masked }, &[]).conversation;
+            }
+            black_box(conv)
+        })
+    });
+    group.bench_function("mask_visitor_lines", |b| {
+        b.iter(|| {
+            for (raw, _) in &said {
+                black_box(mask_pii(black_box(raw)));
+            }
+        })
+    });
+    group.bench_function("mask_bot_replies", |b| {
+        b.iter(|| {
+            for reply in &replies {
+                black_box(mask_pii(black_box(reply)));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_mask, bench_engine, bench_workload);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 //! return domain errors; they never see HTTP.
 
 pub mod admission;
+mod bot_lines;
 pub mod demo;
 pub mod feedback;
 pub mod files;

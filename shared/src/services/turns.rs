@@ -17,6 +17,7 @@ use crate::ports::{
     CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, Upload, UploadStatus,
 };
 use crate::services::admission::{Quota, admit, admit_chat_turn};
+use crate::services::bot_lines::masked_bot_line;
 use crate::services::sessions::{load, load_for_turn};
 use crate::services::tickets::{self, TicketLinks};
 use crate::services::{Origin, outcomes};
@@ -64,8 +65,9 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(2 + random % ceiling)).await;
 }
 
-fn entry(seq: u64, at: i64, role: Role, text: &str) -> TranscriptEntry {
-    TranscriptEntry { seq, at, role, text: mask_pii(text) }
+/// The bot's line, masked (from memory when it is one of the knowledge base's replies).
+fn bot_entry(seq: u64, at: i64, text: &str) -> TranscriptEntry {
+    TranscriptEntry { seq, at, role: Role::Bot, text: masked_bot_line(text) }
 }
 
 /// The visitor's line, from text [`mask_pii`] already masked (masking is idempotent, a
@@ -333,7 +335,7 @@ async fn chat_turn(
         next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
         let record = TurnRecord {
             rewritten,
-            entries: vec![visitor_line, entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            entries: vec![visitor_line, bot_entry(version * 2 + 1, now, &reply.text)],
             expected_version: next.version - 1,
             session: next,
             message_id: message_id.map(str::to_owned),
@@ -405,7 +407,7 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
         next.abandoned = closing.abandoned.clone();
         let record = TurnRecord {
             rewritten: None,
-            entries: vec![entry(version * 2 + 1, now, Role::Bot, &reply.text)],
+            entries: vec![bot_entry(version * 2 + 1, now, &reply.text)],
             expected_version: next.version - 1,
             session: next,
             message_id: None,
