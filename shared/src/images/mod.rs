@@ -2,6 +2,10 @@
 //! feature, decoding, sanitising and analysing them in the worker.
 
 #[cfg(feature = "images")]
+mod decode;
+#[cfg(feature = "images")]
+mod orient;
+#[cfg(feature = "images")]
 mod process;
 #[cfg(feature = "images")]
 mod resize;

@@ -5,9 +5,11 @@
 use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
+use image::{DynamicImage, GrayImage};
 
-use super::resize::{Filter, resize_to_fit, shrink_to_fit};
+use super::decode::decode;
+use super::orient::upright;
+use super::resize::{Filter, resize_to_fit};
 
 use super::FailureReason;
 use super::{Analysis, ImageFormat, ImageHint, SniffError, sniff};
@@ -112,13 +114,13 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
     if needed > limits.max_alloc_bytes {
         return Err(ProcessError::OverBudget { needed, allowed: limits.max_alloc_bytes });
     }
-    let (image, orientation) = decode(bytes, sniffed.format, limits)?;
+    let decoded = decode(bytes, sniffed.format, limits, MAX_SANITIZED_SIDE)?;
     // One decode feeds everything: the kept copy is reduced first and only then turned
     // upright (a quarter of the pixels to move), and the thumbnail and the measurements
     // are taken from that copy, not from the full-size image.
-    let (width, height) = oriented_size(image.width(), image.height(), orientation);
-    let mut kept = shrink_to_fit(image, MAX_SANITIZED_SIDE, Filter::Display);
-    kept.apply_orientation(orientation);
+    let orientation = decoded.orientation;
+    let (width, height) = oriented_size(decoded.width, decoded.height, orientation);
+    let kept = upright(decoded.shrunk_to(MAX_SANITIZED_SIDE), orientation);
     // Photos stay JPEG; screenshots and everything else go lossless so text stays legible.
     let sanitized_format = if sniffed.format == ImageFormat::Jpeg { ImageFormat::Jpeg } else { ImageFormat::Png };
     let sanitized = encode(&kept, sanitized_format)?;
@@ -154,39 +156,10 @@ pub const PREVIEW_SIDE: u32 = 1024;
 /// A JPEG of at most 1024 px from an already sanitised image, for a vision model.
 pub fn preview_jpeg(sanitized: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, ProcessError> {
     let sniffed = sniff(sanitized)?;
-    let (image, orientation) = decode(sanitized, sniffed.format, limits)?;
-    let mut small = shrink_to_fit(image, PREVIEW_SIDE, Filter::Display);
-    small.apply_orientation(orientation);
+    let decoded = decode(sanitized, sniffed.format, limits, PREVIEW_SIDE)?;
+    let orientation = decoded.orientation;
+    let small = upright(decoded.shrunk_to(PREVIEW_SIDE), orientation);
     encode(&small, ImageFormat::Jpeg)
-}
-
-/// The pixels as stored, and the EXIF orientation they are to be shown in.
-fn decode(
-    bytes: &[u8],
-    format: ImageFormat,
-    limits: &DecodeLimits,
-) -> Result<(DynamicImage, Orientation), ProcessError> {
-    let fmt = match format {
-        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
-        ImageFormat::Png => image::ImageFormat::Png,
-        ImageFormat::Gif => image::ImageFormat::Gif,
-        ImageFormat::Webp => image::ImageFormat::WebP,
-    };
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), fmt);
-    let mut image_limits = Limits::default();
-    image_limits.max_image_width = Some(limits.max_width);
-    image_limits.max_image_height = Some(limits.max_height);
-    image_limits.max_alloc = Some(limits.max_alloc_bytes);
-    reader.limits(image_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| ProcessError::Decode(e.to_string()))?;
-    // Decoders honour the limits unevenly; the pixel buffer's size is checked here too.
-    let needed = decoder.total_bytes();
-    if needed > limits.max_alloc_bytes {
-        return Err(ProcessError::OverBudget { needed, allowed: limits.max_alloc_bytes });
-    }
-    let orientation = decoder.orientation().map_err(|e| ProcessError::Decode(e.to_string()))?;
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| ProcessError::Decode(e.to_string()))?;
-    Ok((image, orientation))
 }
 
 /// The size of a `width`×`height` image once shown upright.
@@ -431,6 +404,35 @@ mod tests {
         assert_eq!(decoded(&p.thumbnail).dimensions(), (192, 256));
         assert_eq!(p.analysis.hint, None, "{:?}", p.analysis);
         assert!(p.analysis.brightness > 60.0 && p.analysis.brightness < 200.0);
+    }
+
+    #[test]
+    fn a_large_photo_decoded_at_half_its_size_is_kept_at_the_size_the_whole_would_give() {
+        // 4000 px at half size is 2000: decoded so, then reduced to what 4000×2401 fits.
+        let p = match process(&sample::camera_jpeg(4000, 2401, 6), &DecodeLimits::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!((p.analysis.width, p.analysis.height), (2401, 4000), "the file's own size");
+        assert_eq!(super::super::resize::fit_within(4000, 2401, MAX_SANITIZED_SIDE), (1920, 1152));
+        assert_eq!(decoded(&p.sanitized).dimensions(), (1152, 1920));
+        assert_eq!(decoded(&p.thumbnail).dimensions(), (154, 256));
+        assert_eq!(p.analysis.hint, None, "{:?}", p.analysis);
+    }
+
+    #[test]
+    fn cmyk_jpegs_go_to_the_other_decoder() {
+        let mut cmyk = Vec::new();
+        let pixels: Vec<u8> = (0..320u32 * 240).flat_map(|i| [(i % 200) as u8, 30, 60, 20]).collect();
+        let encoded =
+            jpeg_encoder::Encoder::new(&mut cmyk, 90).encode(&pixels, 320, 240, jpeg_encoder::ColorType::Cmyk);
+        assert!(encoded.is_ok(), "{encoded:?}");
+        assert!(matches!(sti_jpeg::decode_scaled(&cmyk, 1920, 1 << 28), Err(sti_jpeg::DecodeError::Unsupported(_))));
+        let p = match process(&cmyk, &DecodeLimits::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(decoded(&p.sanitized).dimensions(), (320, 240));
     }
 
     #[test]

@@ -31,9 +31,13 @@ pub fn resize_to_fit(image: &DynamicImage, side: u32, filter: Filter) -> Dynamic
     resize_exact(image, width, height, filter)
 }
 
-/// `image` scaled to fit a `side`×`side` box only when it is larger; itself (no copy) otherwise.
-pub fn shrink_to_fit(image: DynamicImage, side: u32, filter: Filter) -> DynamicImage {
-    if image.width().max(image.height()) <= side { image } else { resize_to_fit(&image, side, filter) }
+/// `image` scaled to exactly `width`×`height` when it is larger; itself (no copy) when it
+/// already has that size.
+pub fn shrink_to(image: DynamicImage, (width, height): (u32, u32), filter: Filter) -> DynamicImage {
+    if (width, height) == (image.width(), image.height()) || width > image.width() || height > image.height() {
+        return image;
+    }
+    resize_exact(&image, width, height, filter)
 }
 
 fn resize_exact(image: &DynamicImage, width: u32, height: u32, filter: Filter) -> DynamicImage {
@@ -105,8 +109,10 @@ mod tests {
             assert_eq!(small.to_rgba8().get_pixel(75, 50), image.to_rgba8().get_pixel(150, 100));
             let big = resize_to_fit(&image, 600, Filter::Measure);
             assert_eq!((big.width(), big.height()), (600, 400));
-            let same = shrink_to_fit(image.clone(), 600, Filter::Display);
+            let same = shrink_to(image.clone(), (600, 400), Filter::Display);
             assert_eq!((same.width(), same.height()), (300, 200), "shrink never enlarges");
+            let smaller = shrink_to(image.clone(), (150, 100), Filter::Display);
+            assert_eq!((smaller.width(), smaller.height()), (150, 100));
         }
     }
 
