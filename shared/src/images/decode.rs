@@ -7,9 +7,66 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
 
-use super::ImageFormat;
-use super::process::{DecodeLimits, ProcessError};
 use super::resize::{Filter, fit_within, shrink_to};
+use super::{FailureReason, ImageFormat, SniffError};
+
+/// Caps that keep a small file from expanding into gigabytes (decompression bombs).
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_alloc_bytes: u64,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits { max_width: 10_000, max_height: 10_000, max_alloc_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// Pixels decoded at most (a 12 MP phone photo has 12 million; a 4K screen 8).
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// What decoding an image of this shape takes at its peak, in bytes, from its header: the
+/// decoded samples, the 8-bit RGB image made from them, and for a progressive JPEG its DCT
+/// coefficients (two bytes per sample, every one kept until the last scan). Conservative
+/// against the worker's measured peak (VmHWM, issue 26): a progressive CMYK 10000×8947 JPEG
+/// took 982 MB (11 bytes a pixel; estimated 15), a progressive grey 10000² 543 MB (6),
+/// an RGB PNG 9000² 407 MB (6).
+pub fn decode_peak_bytes(sniffed: &super::Sniffed) -> u64 {
+    let shape = sniffed.shape;
+    let pixels = u64::from(sniffed.width) * u64::from(sniffed.height);
+    let samples = u64::from(shape.components) * u64::from(shape.bytes_per_sample);
+    let coefficients = if shape.progressive { 2 * u64::from(shape.components) } else { 0 };
+    pixels * (samples + 3 + coefficients)
+}
+
+/// Every failure here is about the file itself: retrying cannot help.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Sniff(#[from] SniffError),
+    #[error("image is {width}×{height}, larger than the {max_width}×{max_height} allowed")]
+    TooLarge { width: u32, height: u32, max_width: u32, max_height: u32 },
+    #[error("decoding would need {needed} bytes, over the {allowed}-byte cap")]
+    OverBudget { needed: u64, allowed: u64 },
+    #[error("could not decode the image: {0}")]
+    Decode(String),
+    #[error("could not encode the sanitised image: {0}")]
+    Encode(String),
+}
+
+impl ProcessError {
+    /// The stable reason a visitor sees for a refused image; the details go to the log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ProcessError::Sniff(SniffError::Unsupported) => FailureReason::UNSUPPORTED,
+            ProcessError::Sniff(SniffError::Corrupt) | ProcessError::Decode(_) => FailureReason::UNDECODABLE,
+            ProcessError::TooLarge { .. } | ProcessError::OverBudget { .. } => FailureReason::TOO_LARGE,
+            ProcessError::Encode(_) => FailureReason::NOT_PROCESSED,
+        }
+    }
+}
 
 /// An upload's pixels, possibly decoded smaller than the file's own size (a JPEG is
 /// decoded at the smallest of 1/8, 1/4, 1/2 or full size that still covers the side

@@ -14,10 +14,9 @@ pub mod sample;
 mod sniff;
 
 #[cfg(feature = "images")]
-pub use process::{
-    DecodeLimits, MAX_PIXELS, MAX_SANITIZED_SIDE, PREVIEW_SIDE, ProcessError, Processed, THUMBNAIL_SIDE,
-    decode_peak_bytes, preview_jpeg, process,
-};
+pub use decode::{DecodeLimits, MAX_PIXELS, ProcessError, decode_peak_bytes};
+#[cfg(feature = "images")]
+pub use process::{MAX_SANITIZED_SIDE, PREVIEW_SIDE, Processed, THUMBNAIL_SIDE, preview_jpeg, process};
 pub use sniff::{ImageFormat, Shape, SniffError, Sniffed, sniff};
 
 use serde::{Deserialize, Serialize};
