@@ -65,18 +65,32 @@ impl Keyword {
     }
 
     /// The token positions of the first match. Phrase words must appear in order; one
-    /// unrelated word may sit between two of them ("no enciende *la* pantalla").
+    /// unrelated word may sit between two of them ("no enciende *la* pantalla"). (The
+    /// index asks [`Keyword::find_from`] directly, once per first word.)
+    #[cfg(test)]
     pub(super) fn find(&self, message: &Message) -> Option<Vec<usize>> {
-        let first = self.words.first()?;
-        let tokens = message.tokens.len();
         // Typo tolerance keeps the first letter, so only tokens sharing it can start a match.
-        let starts = message.starting_with(first.word.chars().next()?);
+        let starts = message.starting_with(self.first_letter()?);
+        let starts: Vec<usize> = starts.iter().copied().filter(|&at| self.first_matches(message, at)).collect();
+        self.find_from(message, &starts)
+    }
+
+    /// What the first word is: keywords that share it match it at the same tokens.
+    pub(super) fn first_word(&self) -> Option<(&str, bool, bool)> {
+        self.words.first().map(|w| (w.word.as_str(), w.stem, w.exact))
+    }
+
+    /// Whether the first word matches the token at `at`.
+    pub(super) fn first_matches(&self, message: &Message, at: usize) -> bool {
+        self.words.first().is_some_and(|w| w.matches(message, at))
+    }
+
+    /// [`Keyword::find`] from `starts`, the tokens its first word matches, in order.
+    pub(super) fn find_from(&self, message: &Message, starts: &[usize]) -> Option<Vec<usize>> {
+        let tokens = message.tokens.len();
         starts.iter().find_map(|&start| {
-            if !first.matches(message, start) {
-                return None;
-            }
             let mut positions = vec![start];
-            for w in &self.words[1..] {
+            for w in self.words.get(1..)? {
                 let at = positions[positions.len() - 1];
                 let found = (at + 1..tokens.min(at + 3)).find(|&k| w.matches(message, k))?;
                 positions.push(found);
@@ -153,7 +167,7 @@ impl Message {
     }
 
     /// Positions of the tokens that start with `letter`, in order.
-    fn starting_with(&self, letter: char) -> &[usize] {
+    pub(super) fn starting_with(&self, letter: char) -> &[usize] {
         match self.by_first_char.binary_search_by_key(&letter, |(c, _)| *c) {
             Ok(at) => &self.by_first_char[at].1,
             Err(_) => &[],
