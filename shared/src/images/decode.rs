@@ -7,6 +7,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
 
+use super::orient::upright;
 use super::resize::{Filter, fit_within, shrink_to};
 use super::{FailureReason, ImageFormat, SniffError};
 
@@ -79,12 +80,15 @@ pub(super) struct Decoded {
 }
 
 impl Decoded {
-    /// The pixels at the size the whole file would have fitting `side`, when it is larger.
-    pub fn shrunk_to(self, side: u32) -> DynamicImage {
-        if self.width.max(self.height) <= side {
-            return self.image;
-        }
-        shrink_to(self.image, fit_within(self.width, self.height, side), Filter::Display)
+    /// The copy to show: at the size the whole file would have fitting `side` (when it is
+    /// larger), then turned upright — reduced first, so fewer pixels move.
+    pub fn shown_within(self, side: u32) -> DynamicImage {
+        let image = if self.width.max(self.height) <= side {
+            self.image
+        } else {
+            shrink_to(self.image, fit_within(self.width, self.height, side), Filter::Display)
+        };
+        upright(image, self.orientation)
     }
 }
 

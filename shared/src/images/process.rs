@@ -8,7 +8,6 @@ use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage};
 
 use super::decode::{DecodeLimits, MAX_PIXELS, ProcessError, decode, decode_peak_bytes};
-use super::orient::upright;
 use super::resize::{Filter, resize_to_fit};
 use super::{Analysis, ImageFormat, ImageHint, sniff};
 
@@ -55,12 +54,10 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
         return Err(ProcessError::OverBudget { needed, allowed: limits.max_alloc_bytes });
     }
     let decoded = decode(bytes, sniffed.format, limits, MAX_SANITIZED_SIDE)?;
-    // One decode feeds everything: the kept copy is reduced first and only then turned
-    // upright (a quarter of the pixels to move), and the thumbnail and the measurements
-    // are taken from that copy, not from the full-size image.
-    let orientation = decoded.orientation;
-    let (width, height) = oriented_size(decoded.width, decoded.height, orientation);
-    let kept = upright(decoded.shrunk_to(MAX_SANITIZED_SIDE), orientation);
+    // One decode feeds everything: the thumbnail and the measurements are taken from the
+    // kept copy, not from the full-size image.
+    let (width, height) = oriented_size(decoded.width, decoded.height, decoded.orientation);
+    let kept = decoded.shown_within(MAX_SANITIZED_SIDE);
     // Photos stay JPEG; screenshots and everything else go lossless so text stays legible.
     let sanitized_format = if sniffed.format == ImageFormat::Jpeg { ImageFormat::Jpeg } else { ImageFormat::Png };
     let sanitized = encode(&kept, sanitized_format)?;
@@ -97,9 +94,7 @@ pub const PREVIEW_SIDE: u32 = 1024;
 pub fn preview_jpeg(sanitized: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, ProcessError> {
     let sniffed = sniff(sanitized)?;
     let decoded = decode(sanitized, sniffed.format, limits, PREVIEW_SIDE)?;
-    let orientation = decoded.orientation;
-    let small = upright(decoded.shrunk_to(PREVIEW_SIDE), orientation);
-    encode(&small, ImageFormat::Jpeg)
+    encode(&decoded.shown_within(PREVIEW_SIDE), ImageFormat::Jpeg)
 }
 
 /// The size of a `width`×`height` image once shown upright.
