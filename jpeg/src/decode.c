@@ -1,38 +1,16 @@
 /*
- * The C side of sti-jpeg: libjpeg reports a fatal error by calling error_exit, which
- * must not return. Here it jumps back (longjmp) to the entry point that was called, so
- * that no Rust frame is ever crossed: every function below sets its own jump target
- * before it calls into libjpeg and turns a fatal error into a return code and a message.
+ * The decoding half of sti-jpeg's C side: every function below sets its own jump target
+ * (errors.h) before it calls into libjpeg and turns a fatal error into a return code and
+ * a message.
  */
-#include <setjmp.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "jpeglib.h"
+#include "errors.h"
 
 struct sti_jpeg {
     struct jpeg_decompress_struct cinfo;
-    struct jpeg_error_mgr errors;
-    jmp_buf on_error;
-    char message[JMSG_LENGTH_MAX];
+    struct sti_jpeg_errors errors;
 };
-
-enum { STI_OK = 0, STI_ERROR = 1, STI_UNSUPPORTED = 2 };
-
-static void fail(j_common_ptr cinfo) {
-    struct sti_jpeg *d = (struct sti_jpeg *)cinfo->client_data;
-    cinfo->err->format_message(cinfo, d->message);
-    longjmp(d->on_error, 1);
-}
-
-/* Warnings (corrupt data libjpeg can go past, a premature end) are not errors: the
- * decoder fills what is missing, as browsers show such files. */
-static void quiet(j_common_ptr cinfo, int level) {
-    (void)cinfo;
-    (void)level;
-}
 
 struct sti_jpeg *sti_jpeg_new(void) {
     /* volatile: read again after a longjmp back here. */
@@ -40,11 +18,8 @@ struct sti_jpeg *sti_jpeg_new(void) {
     if (d == NULL) {
         return NULL;
     }
-    d->cinfo.err = jpeg_std_error(&d->errors);
-    d->errors.error_exit = fail;
-    d->errors.emit_message = quiet;
-    d->cinfo.client_data = d;
-    if (setjmp(d->on_error)) {
+    sti_jpeg_catch((j_common_ptr)&d->cinfo, &d->errors);
+    if (setjmp(d->errors.on_error)) {
         free(d);
         return NULL;
     }
@@ -61,7 +36,7 @@ void sti_jpeg_free(struct sti_jpeg *d) {
 }
 
 const char *sti_jpeg_message(const struct sti_jpeg *d) {
-    return d->message;
+    return d->errors.message;
 }
 
 /* The smallest of 1/8, 2/8, 4/8 and 8/8 (the scales with SIMD inverse DCTs) whose
@@ -82,14 +57,14 @@ static unsigned int scale_for(unsigned int width, unsigned int height, unsigned 
  * channels (1 grey, 3 RGB). STI_UNSUPPORTED for CMYK, YCCK and 12-bit files. */
 int sti_jpeg_header(struct sti_jpeg *d, const unsigned char *data, unsigned long size, unsigned int min_side,
                     unsigned long max_memory, unsigned int *width, unsigned int *height, unsigned int *channels) {
-    if (setjmp(d->on_error)) {
+    if (setjmp(d->errors.on_error)) {
         return STI_ERROR;
     }
     d->cinfo.mem->max_memory_to_use = (long)max_memory;
     jpeg_mem_src(&d->cinfo, data, size);
     jpeg_read_header(&d->cinfo, TRUE);
     if (d->cinfo.data_precision != 8) {
-        strncpy(d->message, "samples other than 8-bit", sizeof d->message - 1);
+        sti_jpeg_say(&d->errors, "samples other than 8-bit");
         return STI_UNSUPPORTED;
     }
     switch (d->cinfo.jpeg_color_space) {
@@ -101,7 +76,7 @@ int sti_jpeg_header(struct sti_jpeg *d, const unsigned char *data, unsigned long
         d->cinfo.out_color_space = JCS_RGB;
         break;
     default:
-        strncpy(d->message, "colour space other than grey, YCbCr or RGB", sizeof d->message - 1);
+        sti_jpeg_say(&d->errors, "colour space other than grey, YCbCr or RGB");
         return STI_UNSUPPORTED;
     }
     d->cinfo.scale_num = scale_for(d->cinfo.image_width, d->cinfo.image_height, min_side);
@@ -116,19 +91,19 @@ int sti_jpeg_header(struct sti_jpeg *d, const unsigned char *data, unsigned long
 /* Decodes into `out`, which holds `height` rows of `width * channels` bytes as
  * sti_jpeg_header announced them. */
 int sti_jpeg_read(struct sti_jpeg *d, unsigned char *out, size_t out_size) {
-    if (setjmp(d->on_error)) {
+    if (setjmp(d->errors.on_error)) {
         return STI_ERROR;
     }
     jpeg_start_decompress(&d->cinfo);
     size_t stride = (size_t)d->cinfo.output_width * (size_t)d->cinfo.output_components;
     if (stride * d->cinfo.output_height > out_size) {
-        strncpy(d->message, "output buffer smaller than the image", sizeof d->message - 1);
+        sti_jpeg_say(&d->errors, "output buffer smaller than the image");
         return STI_ERROR;
     }
     while (d->cinfo.output_scanline < d->cinfo.output_height) {
         JSAMPROW row = out + stride * d->cinfo.output_scanline;
         if (jpeg_read_scanlines(&d->cinfo, &row, 1) != 1) {
-            strncpy(d->message, "the decoder stopped before the last row", sizeof d->message - 1);
+            sti_jpeg_say(&d->errors, "the decoder stopped before the last row");
             return STI_ERROR;
         }
     }

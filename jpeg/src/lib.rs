@@ -1,11 +1,11 @@
-//! JPEG decoding scaled in the DCT domain, behind a safe API: a 12 MP photo wanted at
-//! 1920 px is decoded at half its size by an inverse DCT that makes 4×4 pixels of each
-//! 8×8 block, never at full size. The decoder is libjpeg-turbo's (as MozJPEG ships it:
-//! the one browsers, libvips and sharp use), with its SIMD code on x86-64 (when `nasm` is
-//! installed at build time) and arm64.
+//! JPEG decoding scaled in the DCT domain and baseline encoding, behind a safe API: a
+//! 12 MP photo wanted at 1920 px is decoded at half its size by an inverse DCT that makes
+//! 4×4 pixels of each 8×8 block, never at full size. The codec is libjpeg-turbo's (as
+//! MozJPEG ships it: the one browsers, libvips and sharp use), with its SIMD code on
+//! x86-64 (when `nasm` is installed at build time) and arm64.
 //!
 //! libjpeg reports a fatal error by a call that must not return; the C side
-//! (`src/decode.c`) jumps back to its own entry point then, so an error never unwinds
+//! (`src/errors.h`) jumps back to its own entry point then, so an error never unwinds
 //! through Rust frames and works the same whether panics unwind or abort (the Lambda
 //! build aborts). This crate is the only place in the workspace with `unsafe` code.
 
@@ -13,6 +13,9 @@ use std::ffi::{CStr, c_char, c_int, c_uint, c_ulong};
 
 // The library the C side calls: linked through this crate.
 use mozjpeg_sys as _;
+
+mod encode;
+pub use encode::{EncodeError, MAX_SIDE, encode};
 
 /// Pixels as decoded: `height` rows of `width × channels` bytes, grey (1) or RGB (3).
 #[derive(Debug)]

@@ -18,7 +18,13 @@ fn photo(width: u16, height: u16) -> Vec<u8> {
     rgb
 }
 
-fn encode(pixels: &[u8], width: u16, height: u16, color: jpeg_encoder::ColorType, progressive: bool) -> Vec<u8> {
+fn encode_elsewhere(
+    pixels: &[u8],
+    width: u16,
+    height: u16,
+    color: jpeg_encoder::ColorType,
+    progressive: bool,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
     encoder.set_progressive(progressive);
@@ -28,7 +34,7 @@ fn encode(pixels: &[u8], width: u16, height: u16, color: jpeg_encoder::ColorType
 }
 
 fn rgb_jpeg(width: u16, height: u16) -> Vec<u8> {
-    encode(&photo(width, height), width, height, jpeg_encoder::ColorType::Rgb, false)
+    encode_elsewhere(&photo(width, height), width, height, jpeg_encoder::ColorType::Rgb, false)
 }
 
 fn decoded(jpeg: &[u8], min_side: u32) -> Decoded {
@@ -84,10 +90,10 @@ fn pixels_come_out_where_they_were_at_every_scale() {
 #[test]
 fn grey_stays_one_channel_and_progressive_files_decode() {
     let grey: Vec<u8> = (0..300u32 * 200).map(|i| (i % 300 * 255 / 300) as u8).collect();
-    let d = decoded(&encode(&grey, 300, 200, jpeg_encoder::ColorType::Luma, false), 1920);
+    let d = decoded(&encode_elsewhere(&grey, 300, 200, jpeg_encoder::ColorType::Luma, false), 1920);
     assert_eq!((d.width, d.height, d.channels), (300, 200, 1));
     assert!(pixel(&d, 290, 100)[0] > 220 && pixel(&d, 5, 100)[0] < 20);
-    let progressive = encode(&photo(640, 480), 640, 480, jpeg_encoder::ColorType::Rgb, true);
+    let progressive = encode_elsewhere(&photo(640, 480), 640, 480, jpeg_encoder::ColorType::Rgb, true);
     let d = decoded(&progressive, 320);
     assert_eq!((d.width, d.height, d.channels), (320, 240, 3));
     assert!(pixel(&d, 5, 5).iter().all(|&v| v < 40));
@@ -96,14 +102,14 @@ fn grey_stays_one_channel_and_progressive_files_decode() {
 #[test]
 fn cmyk_is_left_to_another_decoder() {
     let cmyk: Vec<u8> = (0..64u32 * 64).flat_map(|i| [(i % 256) as u8, 20, 40, 60]).collect();
-    let jpeg = encode(&cmyk, 64, 64, jpeg_encoder::ColorType::Cmyk, false);
+    let jpeg = encode_elsewhere(&cmyk, 64, 64, jpeg_encoder::ColorType::Cmyk, false);
     assert!(matches!(decode_scaled(&jpeg, 1920, 256 * MIB), Err(DecodeError::Unsupported(_))));
 }
 
 #[test]
 fn the_memory_cap_holds_for_the_coefficients_and_for_the_pixels() {
     // A progressive file keeps every coefficient until its last scan: 2 bytes a sample.
-    let progressive = encode(&photo(1024, 768), 1024, 768, jpeg_encoder::ColorType::Rgb, true);
+    let progressive = encode_elsewhere(&photo(1024, 768), 1024, 768, jpeg_encoder::ColorType::Rgb, true);
     match decode_scaled(&progressive, 2000, MIB) {
         Err(DecodeError::Invalid(message)) => assert!(!message.is_empty()),
         other => panic!("a progressive 1024×768 file within 1 MiB: {other:?}"),
@@ -138,7 +144,7 @@ fn a_file_cut_short_decodes_what_it_has() {
 /// an error, never a crash, whether panics unwind or abort.
 #[test]
 fn damaged_files_never_crash_the_process() {
-    let jpeg = encode(&photo(160, 120), 160, 120, jpeg_encoder::ColorType::Rgb, true);
+    let jpeg = encode_elsewhere(&photo(160, 120), 160, 120, jpeg_encoder::ColorType::Rgb, true);
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = move || {
         state ^= state << 13;
@@ -162,4 +168,104 @@ fn damaged_files_never_crash_the_process() {
         }
     }
     assert!(decoded > 100 && refused > 100, "{decoded} decoded, {refused} refused");
+}
+
+/// The markers of a baseline JPEG, in order, up to its first scan (which is followed by
+/// entropy-coded data and the end marker).
+fn markers(jpeg: &[u8]) -> Vec<u8> {
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "starts with SOI");
+    let mut found = vec![0xD8];
+    let mut at = 2;
+    while at + 4 <= jpeg.len() {
+        assert_eq!(jpeg[at], 0xFF, "a marker at {at}");
+        let marker = jpeg[at + 1];
+        found.push(marker);
+        if marker == 0xDA {
+            break;
+        }
+        at += 2 + usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+    }
+    found
+}
+
+fn encoded(pixels: &[u8], width: u32, height: u32, channels: u8, quality: u8) -> Vec<u8> {
+    match encode(pixels, width, height, channels, quality) {
+        Ok(jpeg) => jpeg,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn an_encoded_photo_decodes_back_to_nearly_the_same_pixels_in_another_decoder() {
+    let (width, height) = (640u32, 480u32);
+    let rgb = photo(640, 480);
+    let jpeg = encoded(&rgb, width, height, 3, 85);
+    // zune-jpeg (through image), not libjpeg: the file must stand on its own.
+    let back = match image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg) {
+        Ok(image) => image.into_rgb8(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(back.dimensions(), (width, height));
+    let error: u64 = rgb.iter().zip(back.as_raw()).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
+    let mean_error = error as f64 / rgb.len() as f64;
+    assert!(mean_error < 2.0, "mean error {mean_error}");
+    // The dark corner stays dark, the gradient's far corner stays bright.
+    assert!(back.get_pixel(10, 10).0.iter().all(|&v| v < 25), "{:?}", back.get_pixel(10, 10));
+    assert!(back.get_pixel(630, 470).0[0] > 230, "{:?}", back.get_pixel(630, 470));
+}
+
+#[test]
+fn the_file_is_baseline_jfif_with_half_resolution_chroma_and_no_other_marker() {
+    let jpeg = encoded(&photo(320, 240), 320, 240, 3, 85);
+    // SOI, APP0 (JFIF), the two quantisation tables, SOF0 (baseline), four Huffman tables, SOS.
+    let found = markers(&jpeg);
+    assert_eq!(found.first(), Some(&0xD8));
+    assert_eq!(found.last(), Some(&0xDA));
+    let between: Vec<u8> = found[1..found.len() - 1].iter().copied().filter(|m| !matches!(m, 0xDB | 0xC4)).collect();
+    assert_eq!(between, vec![0xE0, 0xC0], "{found:02X?}");
+    assert_eq!(&jpeg[jpeg.len() - 2..], &[0xFF, 0xD9], "ends with EOI");
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap_or(0);
+    assert_eq!(jpeg[sof + 9], 3, "three components");
+    assert_eq!(jpeg[sof + 11], 0x22, "luma sampled 2×2 against chroma: 4:2:0");
+    assert_eq!(&jpeg[6..11], b"JFIF\0");
+}
+
+#[test]
+fn grey_is_encoded_as_one_channel() {
+    let grey: Vec<u8> = (0..200u32 * 100).map(|i| (i % 200) as u8).collect();
+    let jpeg = encoded(&grey, 200, 100, 1, 85);
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap_or(0);
+    assert_eq!(jpeg[sof + 9], 1, "one component");
+    let d = decoded(&jpeg, 200);
+    assert_eq!((d.width, d.height, d.channels), (200, 100, 1));
+}
+
+#[test]
+fn quality_is_applied() {
+    let rgb = photo(640, 480);
+    let low = encoded(&rgb, 640, 480, 3, 30).len();
+    let high = encoded(&rgb, 640, 480, 3, 95).len();
+    assert!(low * 2 < high, "q30 {low} bytes, q95 {high} bytes");
+}
+
+#[test]
+fn sizes_the_encoder_cannot_take_are_refused_with_a_reason() {
+    let cases: [(&[u8], u32, u32, u8, &str); 5] = [
+        (&[0; 12], 2, 2, 3, ""),
+        (&[0; 11], 2, 2, 3, "11 bytes of pixels"),
+        (&[0; 16], 2, 2, 4, "4 channels"),
+        (&[], 0, 2, 3, "beyond JPEG's sides"),
+        (&[0; 3], 1, 1, 1, "3 bytes of pixels"),
+    ];
+    for (pixels, width, height, channels, refused) in cases {
+        let result = encode(pixels, width, height, channels, 85);
+        if refused.is_empty() {
+            assert!(result.is_ok(), "{result:?}");
+        } else {
+            let message = result.err().map(|e| e.0).unwrap_or_default();
+            assert!(message.contains(refused), "{message:?} should say {refused:?}");
+        }
+    }
+    let wide = vec![0u8; (MAX_SIDE + 1) as usize];
+    assert!(encode(&wide, MAX_SIDE + 1, 1, 1, 85).is_err());
 }

@@ -123,19 +123,14 @@ fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ProcessE
 }
 
 fn encode_jpeg(image: &DynamicImage) -> Result<Vec<u8>, ProcessError> {
-    let too_large = || ProcessError::Encode(format!("{}×{} is beyond JPEG's sides", image.width(), image.height()));
-    let width = u16::try_from(image.width()).map_err(|_| too_large())?;
-    let height = u16::try_from(image.height()).map_err(|_| too_large())?;
-    let mut out = Vec::with_capacity(image.width() as usize * image.height() as usize / 4);
-    let encoder = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY);
+    let (width, height) = (image.width(), image.height());
     // Alpha and 16-bit samples have no place in a JPEG; grey stays one channel.
     let encoded = match image {
-        DynamicImage::ImageLuma8(grey) => encoder.encode(grey.as_raw(), width, height, jpeg_encoder::ColorType::Luma),
-        DynamicImage::ImageRgb8(rgb) => encoder.encode(rgb.as_raw(), width, height, jpeg_encoder::ColorType::Rgb),
-        other => encoder.encode(other.to_rgb8().as_raw(), width, height, jpeg_encoder::ColorType::Rgb),
+        DynamicImage::ImageLuma8(grey) => sti_jpeg::encode(grey.as_raw(), width, height, 1, JPEG_QUALITY),
+        DynamicImage::ImageRgb8(rgb) => sti_jpeg::encode(rgb.as_raw(), width, height, 3, JPEG_QUALITY),
+        other => sti_jpeg::encode(other.to_rgb8().as_raw(), width, height, 3, JPEG_QUALITY),
     };
-    encoded.map_err(|e| ProcessError::Encode(e.to_string()))?;
-    Ok(out)
+    encoded.map_err(|e| ProcessError::Encode(e.to_string()))
 }
 
 fn mean_and_std(grey: &GrayImage) -> (f64, f64) {

@@ -1,0 +1,81 @@
+/*
+ * The encoding half of sti-jpeg's C side: baseline JPEG from grey or RGB rows, with
+ * libjpeg-turbo's defaults (MozJPEG's slow extensions — trellis quantisation, progressive
+ * scans, optimised tables — are switched off by its "fastest" profile), 4:2:0 chroma, and
+ * no marker but JFIF's: nothing else is ever written into a file we keep.
+ */
+#include <stdlib.h>
+
+#include "errors.h"
+
+struct sti_jpeg_encoder {
+    struct jpeg_compress_struct cinfo;
+    struct sti_jpeg_errors errors;
+    /* The output, grown by libjpeg's memory destination (malloc'd: freed with the encoder). */
+    unsigned char *buffer;
+    unsigned long size;
+};
+
+struct sti_jpeg_encoder *sti_jpeg_encoder_new(void) {
+    /* volatile: read again after a longjmp back here. */
+    struct sti_jpeg_encoder *volatile e = calloc(1, sizeof(struct sti_jpeg_encoder));
+    if (e == NULL) {
+        return NULL;
+    }
+    sti_jpeg_catch((j_common_ptr)&e->cinfo, &e->errors);
+    if (setjmp(e->errors.on_error)) {
+        free(e);
+        return NULL;
+    }
+    jpeg_create_compress(&e->cinfo);
+    return e;
+}
+
+void sti_jpeg_encoder_free(struct sti_jpeg_encoder *e) {
+    if (e == NULL) {
+        return;
+    }
+    jpeg_destroy_compress(&e->cinfo);
+    free(e->buffer);
+    free(e);
+}
+
+const char *sti_jpeg_encoder_message(const struct sti_jpeg_encoder *e) {
+    return e->errors.message;
+}
+
+/* Encodes `height` rows of `width * channels` bytes (1 grey, 3 RGB) at `quality` (1-100).
+ * The file is then at sti_jpeg_encoded. */
+int sti_jpeg_encode(struct sti_jpeg_encoder *e, const unsigned char *pixels, unsigned int width,
+                    unsigned int height, unsigned int channels, int quality) {
+    if (setjmp(e->errors.on_error)) {
+        return STI_ERROR;
+    }
+    if (channels != 1 && channels != 3) {
+        sti_jpeg_say(&e->errors, "only grey or RGB pixels are encoded");
+        return STI_ERROR;
+    }
+    jpeg_mem_dest(&e->cinfo, &e->buffer, &e->size);
+    e->cinfo.image_width = width;
+    e->cinfo.image_height = height;
+    e->cinfo.input_components = (int)channels;
+    e->cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    /* Before jpeg_set_defaults, which reads it. */
+    jpeg_c_set_int_param(&e->cinfo, JINT_COMPRESS_PROFILE, JCP_FASTEST);
+    jpeg_set_defaults(&e->cinfo);
+    jpeg_set_quality(&e->cinfo, quality, TRUE);
+    jpeg_start_compress(&e->cinfo, TRUE);
+    size_t stride = (size_t)width * channels;
+    while (e->cinfo.next_scanline < e->cinfo.image_height) {
+        /* libjpeg's rows are not const, but the compressor only reads them. */
+        JSAMPROW row = (JSAMPROW)(pixels + stride * e->cinfo.next_scanline);
+        jpeg_write_scanlines(&e->cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&e->cinfo);
+    return STI_OK;
+}
+
+const unsigned char *sti_jpeg_encoded(const struct sti_jpeg_encoder *e, unsigned long *size) {
+    *size = e->size;
+    return e->buffer;
+}
