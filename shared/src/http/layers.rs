@@ -1,6 +1,7 @@
 //! The stack every answer goes through, built from tower-http's layers. Outermost first:
 //!
-//! 1. compression (gzip or brotli, when the client asks and the body is worth it);
+//! 1. compression (gzip, or brotli where built with it, when the client asks and the body
+//!    is worth it);
 //! 2. the request id: a caller's `x-request-id` when short and plain, ours otherwise,
 //!    echoed on the response;
 //! 3. the access log line, in a span that carries the request id;

@@ -1,8 +1,9 @@
 //! Resizing with SIMD convolution (`fast_image_resize`): the 8-bit layouts every upload
 //! decodes to take the fast path; 16-bit and float images, rare here, use `image`'s resizer.
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels;
+use fast_image_resize::{FilterType, PixelTrait, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, ImageBuffer, Pixel};
 
 /// How a copy is made smaller (or, for thumbnails of tiny images, larger).
@@ -48,29 +49,33 @@ fn resize_exact(image: &DynamicImage, width: u32, height: u32, filter: Filter) -
     };
     let size = (width, height);
     let fast = match image {
-        DynamicImage::ImageLuma8(i) => convolve(i, PixelType::U8, size, kernel).map(DynamicImage::ImageLuma8),
-        DynamicImage::ImageLumaA8(i) => convolve(i, PixelType::U8x2, size, kernel).map(DynamicImage::ImageLumaA8),
-        DynamicImage::ImageRgb8(i) => convolve(i, PixelType::U8x3, size, kernel).map(DynamicImage::ImageRgb8),
-        DynamicImage::ImageRgba8(i) => convolve(i, PixelType::U8x4, size, kernel).map(DynamicImage::ImageRgba8),
+        DynamicImage::ImageLuma8(i) => convolve::<_, pixels::U8>(i, size, kernel).map(DynamicImage::ImageLuma8),
+        DynamicImage::ImageLumaA8(i) => convolve::<_, pixels::U8x2>(i, size, kernel).map(DynamicImage::ImageLumaA8),
+        DynamicImage::ImageRgb8(i) => convolve::<_, pixels::U8x3>(i, size, kernel).map(DynamicImage::ImageRgb8),
+        DynamicImage::ImageRgba8(i) => convolve::<_, pixels::U8x4>(i, size, kernel).map(DynamicImage::ImageRgba8),
         _ => None,
     };
     fast.unwrap_or_else(|| image.resize_exact(width, height, image::imageops::FilterType::Triangle))
 }
 
-/// `image` (whose pixels are `pixel_type`) resized to `to_width`×`to_height`; `None` only if
-/// the buffer does not match its dimensions, which `image`'s types rule out.
-fn convolve<P: Pixel<Subpixel = u8>>(
+/// `image` (whose pixels are `F` to the resizer) resized to `to_width`×`to_height`; `None`
+/// only if the buffer does not match its dimensions, which `image`'s types rule out.
+///
+/// Typed, not through the resizer's run-time pixel type: only the four 8-bit layouts'
+/// filters are compiled in (its 16-bit and float ones, with a 512 KiB alpha table, made
+/// 1.3 MB of the image worker's arm64 binary).
+fn convolve<P: Pixel<Subpixel = u8>, F: PixelTrait>(
     image: &ImageBuffer<P, Vec<u8>>,
-    pixel_type: PixelType,
     (to_width, to_height): (u32, u32),
     kernel: FilterType,
 ) -> Option<ImageBuffer<P, Vec<u8>>> {
-    let source = ImageRef::new(image.width(), image.height(), image.as_raw(), pixel_type).ok()?;
-    let mut target = Image::new(to_width, to_height, pixel_type);
+    let source = TypedImageRef::<F>::from_buffer(image.width(), image.height(), image.as_raw()).ok()?;
+    let mut pixels = vec![0u8; to_width as usize * to_height as usize * F::size()];
+    let mut target = TypedImage::<F>::from_buffer(to_width, to_height, &mut pixels).ok()?;
     // Alpha is premultiplied while filtering so transparent pixels do not bleed colour.
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(kernel));
-    Resizer::new().resize(&source, &mut target, &options).ok()?;
-    ImageBuffer::from_raw(to_width, to_height, target.into_vec())
+    Resizer::new().resize_typed(&source, &mut target, &options).ok()?;
+    ImageBuffer::from_raw(to_width, to_height, pixels)
 }
 
 #[cfg(test)]
