@@ -27,6 +27,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, TransactionBehavior};
 
+use super::batch::{Job, Reply, Write, commit_batch};
 use super::schema;
 pub use super::sql_errors::map_err;
 use crate::ports::{StoreError, StoreResult};
@@ -61,44 +62,6 @@ const RESTART_ABOVE_FRAMES: i64 = 4_096;
 const STATEMENT_CACHE: usize = 64;
 /// Writes committed together at most; more wait for the next commit.
 const MAX_BATCH: usize = 1_024;
-
-/// One queued write: run inside the batch's transaction, then told how the commit went.
-trait Job: Send {
-    /// Runs the write; its error when it failed (its savepoint is then rolled back).
-    fn run(&mut self, conn: &Connection) -> Result<(), StoreError>;
-    /// Called once the batch is committed (or failed), to acknowledge the write.
-    fn finish(self: Box<Self>, commit: Result<(), StoreError>);
-}
-
-type Reply<T> = Box<dyn FnOnce(StoreResult<T>) + Send>;
-
-struct Write<T, F> {
-    work: Option<F>,
-    result: Option<StoreResult<T>>,
-    reply: Reply<T>,
-}
-
-impl<T: Send, F: FnOnce(&Connection) -> StoreResult<T> + Send> Job for Write<T, F> {
-    fn run(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        let Some(work) = self.work.take() else {
-            return Err(StoreError::Unavailable("the write ran twice".into()));
-        };
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)))
-            .unwrap_or_else(|_| Err(StoreError::Corrupt("a database write panicked".into())));
-        let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
-        self.result = Some(result);
-        outcome
-    }
-
-    fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
-        let outcome = match (commit, self.result) {
-            (Err(e), _) => Err(e),
-            (Ok(()), Some(result)) => result,
-            (Ok(()), None) => Err(StoreError::Unavailable("the write did not run".into())),
-        };
-        (self.reply)(outcome);
-    }
-}
 
 impl Db {
     /// Opens (creating if needed) the database at `path`, brings its schema up to date
@@ -206,17 +169,19 @@ impl Db {
         self.writer.send(job).map_err(|_| StoreError::Unavailable("the database writer stopped".into()))
     }
 
-    /// Writes handed to the writer so far (each runs in its own savepoint).
+    /// Writes handed to the writer so far.
     #[cfg(test)]
     pub fn writes_submitted(&self) -> u64 {
         self.submitted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `f` in the next group commit and returns its result once that commit is on disk.
+    /// `f` may run twice, the first run rolled back, when another write of its batch fails
+    /// (see `batch::commit_batch`): it only touches the database.
     pub async fn write<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.write_settled(f, |_| {}).await
     }
@@ -227,7 +192,7 @@ impl Db {
     pub async fn write_settled<T, F, S>(self: &Arc<Self>, f: F, settled: S) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
         S: FnOnce(&StoreResult<T>) + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -235,7 +200,7 @@ impl Db {
             settled(&outcome);
             let _ = tx.send(outcome);
         });
-        self.submit(Box::new(Write { work: Some(f), result: None, reply }))?;
+        self.submit(Box::new(Write { work: f, result: None, reply }))?;
         rx.await.map_err(|_| StoreError::Unavailable("the database writer stopped".into()))?
     }
 
@@ -243,7 +208,7 @@ impl Db {
     /// commit is over, whatever its outcome (a failure is logged).
     pub fn write_behind<F>(&self, f: F, done: impl FnOnce() + Send + 'static) -> StoreResult<()>
     where
-        F: FnOnce(&Connection) -> StoreResult<()> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<()> + Send + 'static,
     {
         let reply: Reply<()> = Box::new(move |outcome| {
             if let Err(e) = &outcome {
@@ -251,7 +216,7 @@ impl Db {
             }
             done();
         });
-        self.submit(Box::new(Write { work: Some(f), result: None, reply }))
+        self.submit(Box::new(Write { work: f, result: None, reply }))
     }
 }
 
@@ -306,28 +271,6 @@ fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>, restart_wanted: &
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
-fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
-    run_sql(conn, "BEGIN IMMEDIATE")?;
-    for job in batch.iter_mut() {
-        let ran = run_sql(conn, "SAVEPOINT job").map(|()| job.run(conn));
-        let settled = match ran {
-            Ok(Ok(())) => run_sql(conn, "RELEASE job"),
-            // Some errors (a full disk, I/O) make SQLite roll the whole transaction back
-            // itself: then every write of the batch fails with this one's error.
-            Ok(Err(e)) if conn.is_autocommit() => return Err(e),
-            Ok(Err(_)) => run_sql(conn, "ROLLBACK TO job").and_then(|()| run_sql(conn, "RELEASE job")),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = settled {
-            let _ = run_sql(conn, "ROLLBACK");
-            return Err(e);
-        }
-    }
-    run_sql(conn, "COMMIT").inspect_err(|_| {
-        let _ = run_sql(conn, "ROLLBACK");
-    })
-}
-
 /// How long the `attempt`-th consecutive wait for a lock (0-based) sleeps, or `None` once
 /// the waits so far add up to [`BUSY_TIMEOUT`].
 ///
@@ -354,10 +297,6 @@ fn wait_for_lock(attempt: i32) -> bool {
         }
         None => false,
     }
-}
-
-fn run_sql(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(map_err)
 }
 
 pub fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {

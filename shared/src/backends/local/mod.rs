@@ -4,6 +4,7 @@
 
 mod applog;
 pub mod backup;
+mod batch;
 mod blobs;
 mod counters;
 mod db;

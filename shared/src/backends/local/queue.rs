@@ -41,7 +41,7 @@ impl JobQueue for Local {
                     .collect::<Result<_, _>>()
                     .map_err(map_err)?;
                 let mut out = Vec::with_capacity(rows.len());
-                for ((id, body, attempts), lease) in rows.into_iter().zip(tokens) {
+                for ((id, body, attempts), lease) in rows.into_iter().zip(&tokens) {
                     tx.execute(
                         "UPDATE jobs SET attempts = attempts + 1, visible_at = ?1, lease = ?2 WHERE id = ?3",
                         params![now + lease_ms, lease, id],

@@ -19,7 +19,7 @@ impl Local {
     async fn update_ticket(
         &self,
         id: &TicketId,
-        change: impl FnOnce(&mut Ticket) -> bool + Send + 'static,
+        mut change: impl FnMut(&mut Ticket) -> bool + Send + 'static,
     ) -> StoreResult<Option<Ticket>> {
         let id = id.to_string();
         self.db
@@ -132,7 +132,7 @@ impl TicketStore for Local {
         let notification = notification.clone();
         let updated = self
             .update_ticket(id, move |t| {
-                t.notification = notification;
+                t.notification = notification.clone();
                 true
             })
             .await?;

@@ -123,7 +123,7 @@ impl UploadStore for Local {
             let Some(mut upload) = queued_upload(tx, &id, session)? else {
                 return Ok(false);
             };
-            upload.finish(outcome, now);
+            upload.finish(outcome.clone(), now);
             tx.execute(
                 "UPDATE uploads SET status = ?1, body = ?2 WHERE id = ?3 AND status = 'queued'",
                 params![upload.status.as_str(), to_json(&upload)?, id],
@@ -185,10 +185,10 @@ impl Local {
     /// Runs `f` in the next group commit as a write of `session`'s uploads (the session id
     /// handed to it as text); the session's cached upload list goes on the writer thread,
     /// whatever the outcome.
-    async fn write_uploads<T, F>(&self, session: &SessionId, f: F) -> StoreResult<T>
+    async fn write_uploads<T, F>(&self, session: &SessionId, mut f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection, &str) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&rusqlite::Connection, &str) -> StoreResult<T> + Send + 'static,
     {
         let (cache, changed, session) = (Arc::clone(&self.sessions), session.clone(), session.to_string());
         self.db.write_settled(move |tx| f(tx, &session), move |_| cache.uploads_changed(&changed)).await
