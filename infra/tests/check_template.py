@@ -237,6 +237,9 @@ def check_worker(t, problems):
                 timeout = int(effective(t, fn).get("Timeout", 3))
                 if "ReportBatchItemFailures" not in event["Properties"].get("FunctionResponseTypes", []):
                     problems.append(f"{logical}: the SQS event source does not report batch item failures")
+                tunables = fn["Properties"].get("Environment", {}).get("Variables", {}).get("GLIBC_TUNABLES", "")
+                if not all(f"glibc.malloc.{t}=" in tunables for t in ("mmap_threshold", "trim_threshold")):
+                    problems.append(f"{logical}: GLIBC_TUNABLES must keep the worker's buffers (mmap and trim thresholds)")
     if not found:
         problems.append("no function consumes the image queue")
     return timeout

@@ -249,6 +249,12 @@ class TemplateInvariants(unittest.TestCase):
 
         self.assertFlags(plain, "does not report batch item failures")
 
+    def test_the_worker_keeps_its_buffers_between_photos(self):
+        self.assertFlags(
+            lambda t: res(t, "ImageWorkerFunction")["Environment"]["Variables"].pop("GLIBC_TUNABLES"),
+            "GLIBC_TUNABLES must keep the worker's buffers",
+        )
+
     def test_every_function_deploys_through_an_alias_with_alarms_and_the_hook(self):
         self.assertFlags(lambda t: t["Globals"]["Function"].pop("AutoPublishAlias"), "no AutoPublishAlias live")
         self.assertFlags(lambda t: res(t, "ChatFunction").pop("DeploymentPreference"), "ChatFunction: no alarm on its own errors")

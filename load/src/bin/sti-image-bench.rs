@@ -9,10 +9,6 @@ use std::time::Instant;
 
 use sti_shared::images::{DecodeLimits, process, sample};
 
-/// The image worker's allocator (functions/image-worker), whose pipeline this times.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
