@@ -73,9 +73,9 @@ fn resize_exact(image: &DynamicImage, width: u32, height: u32, filter: Filter) -
 /// `image` (whose pixels are `F` to the resizer) resized to `to_width`×`to_height`; `None`
 /// only if the buffer does not match its dimensions, which `image`'s types rule out.
 ///
-/// Typed, not through the resizer's run-time pixel type: only the four 8-bit layouts'
-/// filters are compiled in (its 16-bit and float ones, with a 512 KiB alpha table, made
-/// 1.3 MB of the image worker's arm64 binary).
+/// Typed, not through the resizer's run-time pixel type: only the filters of the layouts
+/// called here are compiled in (its 16-bit and float ones, with a 512 KiB alpha table,
+/// made 1.3 MB of the image worker's arm64 binary).
 fn convolve<P: Pixel<Subpixel = u8>, F: PixelTrait>(
     image: &ImageBuffer<P, Vec<u8>>,
     (to_width, to_height): (u32, u32),
