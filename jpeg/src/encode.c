@@ -9,12 +9,45 @@
 #include "errors.h"
 
 struct sti_jpeg_encoder {
+    /* First, so that libjpeg's callbacks can find the rest from the cinfo they are given. */
     struct jpeg_compress_struct cinfo;
     struct sti_jpeg_errors errors;
-    /* The output, grown by libjpeg's memory destination (malloc'd: freed with the encoder). */
+    struct jpeg_destination_mgr destination;
+    /* The output, grown here (not by libjpeg's memory destination, whose buffer cannot be
+     * found again after a fatal error half-way): always the live allocation, freed with
+     * the encoder. */
     unsigned char *buffer;
-    unsigned long size;
+    size_t capacity;
+    size_t size;
 };
+
+static void start_output(j_compress_ptr cinfo) {
+    struct sti_jpeg_encoder *e = (struct sti_jpeg_encoder *)cinfo;
+    e->destination.next_output_byte = e->buffer;
+    e->destination.free_in_buffer = e->capacity;
+}
+
+/* Called when the buffer is full: twice the room, the bytes so far kept. */
+static boolean grow_output(j_compress_ptr cinfo) {
+    struct sti_jpeg_encoder *e = (struct sti_jpeg_encoder *)cinfo;
+    size_t grown = e->capacity * 2;
+    unsigned char *moved = realloc(e->buffer, grown);
+    if (moved == NULL) {
+        /* A fatal error, as libjpeg's own: back to the entry point that was called. */
+        sti_jpeg_say(&e->errors, "out of memory for the output");
+        longjmp(e->errors.on_error, 1);
+    }
+    e->destination.next_output_byte = moved + e->capacity;
+    e->destination.free_in_buffer = grown - e->capacity;
+    e->buffer = moved;
+    e->capacity = grown;
+    return TRUE;
+}
+
+static void end_output(j_compress_ptr cinfo) {
+    struct sti_jpeg_encoder *e = (struct sti_jpeg_encoder *)cinfo;
+    e->size = e->capacity - e->destination.free_in_buffer;
+}
 
 struct sti_jpeg_encoder *sti_jpeg_encoder_new(void) {
     /* volatile: read again after a longjmp back here. */
@@ -55,7 +88,20 @@ int sti_jpeg_encode(struct sti_jpeg_encoder *e, const unsigned char *pixels, uns
         sti_jpeg_say(&e->errors, "only grey or RGB pixels are encoded");
         return STI_ERROR;
     }
-    jpeg_mem_dest(&e->cinfo, &e->buffer, &e->size);
+    /* Room for a typical photo at quality 85 (about 1.5 bits a pixel), grown if needed. */
+    size_t room = (size_t)width * height * channels / 12 + 16384;
+    if (e->buffer == NULL) {
+        e->buffer = malloc(room);
+        if (e->buffer == NULL) {
+            sti_jpeg_say(&e->errors, "out of memory for the output");
+            return STI_ERROR;
+        }
+        e->capacity = room;
+    }
+    e->destination.init_destination = start_output;
+    e->destination.empty_output_buffer = grow_output;
+    e->destination.term_destination = end_output;
+    e->cinfo.dest = &e->destination;
     e->cinfo.image_width = width;
     e->cinfo.image_height = height;
     e->cinfo.input_components = (int)channels;
@@ -76,6 +122,6 @@ int sti_jpeg_encode(struct sti_jpeg_encoder *e, const unsigned char *pixels, uns
 }
 
 const unsigned char *sti_jpeg_encoded(const struct sti_jpeg_encoder *e, unsigned long *size) {
-    *size = e->size;
+    *size = (unsigned long)e->size;
     return e->buffer;
 }

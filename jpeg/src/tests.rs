@@ -269,3 +269,25 @@ fn sizes_the_encoder_cannot_take_are_refused_with_a_reason() {
     let wide = vec![0u8; (MAX_SIDE + 1) as usize];
     assert!(encode(&wide, MAX_SIDE + 1, 1, 1, 85).is_err());
 }
+
+#[test]
+fn output_larger_than_the_first_guess_grows_and_stays_whole() {
+    // Noise at quality 100 hardly compresses: several times the room first set aside.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..512 * 512 * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let jpeg = encoded(&noise, 512, 512, 3, 100);
+    let first_guess = 512 * 512 * 3 / 12 + 16_384;
+    assert!(jpeg.len() > 2 * first_guess, "{} bytes: the buffer did not have to grow", jpeg.len());
+    assert_eq!(&jpeg[jpeg.len() - 2..], &[0xFF, 0xD9], "ends with EOI");
+    match image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg) {
+        Ok(back) => assert_eq!((back.width(), back.height()), (512, 512)),
+        Err(e) => panic!("{e}"),
+    }
+}
