@@ -7,6 +7,8 @@
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
+use super::resize::as_8_bit;
+
 /// Side of the tiles a turn copies at once, in pixels.
 const TILE: usize = 32;
 
@@ -16,7 +18,7 @@ pub fn upright(image: DynamicImage, orientation: Orientation) -> DynamicImage {
         return image;
     }
     let (width, height) = (image.width(), image.height());
-    let (to_width, to_height) = if sideways(orientation) { (height, width) } else { (width, height) };
+    let (to_width, to_height) = shown_size(width, height, orientation);
     let (w, h) = (width as usize, height as usize);
     let done = match &image {
         DynamicImage::ImageLuma8(i) => {
@@ -31,19 +33,20 @@ pub fn upright(image: DynamicImage, orientation: Orientation) -> DynamicImage {
         DynamicImage::ImageRgba8(i) => {
             RgbaImage::from_raw(to_width, to_height, turned::<4>(i, w, h, orientation)).map(DynamicImage::from)
         }
-        other if other.color().has_alpha() => return upright(DynamicImage::from(other.to_rgba8()), orientation),
-        other => return upright(DynamicImage::from(other.to_rgb8()), orientation),
+        other => return upright(as_8_bit(other), orientation),
     };
     // `None` only for a buffer that does not match its size, which `image`'s types rule out.
     done.unwrap_or(image)
 }
 
-/// Whether `orientation` swaps the sides.
-fn sideways(orientation: Orientation) -> bool {
-    matches!(
-        orientation,
-        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
-    )
+/// The size of a `width`×`height` image once shown as `orientation` says.
+pub(super) fn shown_size(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
+    match orientation {
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH => {
+            (height, width)
+        }
+        _ => (width, height),
+    }
 }
 
 /// The `width`×`height` image of `N`-byte pixels in `source` as `orientation` shows it.

@@ -4,10 +4,10 @@
 
 use std::io::Cursor;
 
-use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage};
 
 use super::decode::{DecodeLimits, MAX_PIXELS, ProcessError, decode, decode_peak_bytes};
+use super::orient::shown_size;
 use super::resize::{Filter, resize_to_fit};
 use super::{Analysis, ImageFormat, ImageHint, sniff};
 
@@ -56,7 +56,7 @@ pub fn process(bytes: &[u8], limits: &DecodeLimits) -> Result<Processed, Process
     let decoded = decode(bytes, sniffed.format, limits, MAX_SANITIZED_SIDE)?;
     // One decode feeds everything: the thumbnail and the measurements are taken from the
     // kept copy, not from the full-size image.
-    let (width, height) = oriented_size(decoded.width, decoded.height, decoded.orientation);
+    let (width, height) = shown_size(decoded.width, decoded.height, decoded.orientation);
     let kept = decoded.shown_within(MAX_SANITIZED_SIDE);
     // Photos stay JPEG; screenshots and everything else go lossless so text stays legible.
     let sanitized_format = if sniffed.format == ImageFormat::Jpeg { ImageFormat::Jpeg } else { ImageFormat::Png };
@@ -95,16 +95,6 @@ pub fn preview_jpeg(sanitized: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, 
     let sniffed = sniff(sanitized)?;
     let decoded = decode(sanitized, sniffed.format, limits, PREVIEW_SIDE)?;
     encode(&decoded.shown_within(PREVIEW_SIDE), ImageFormat::Jpeg)
-}
-
-/// The size of a `width`×`height` image once shown upright.
-fn oriented_size(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
-    match orientation {
-        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH => {
-            (height, width)
-        }
-        _ => (width, height),
-    }
 }
 
 /// JPEG quality of the kept copy, the thumbnail and the preview.

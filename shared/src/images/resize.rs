@@ -57,17 +57,22 @@ fn resize_exact(image: &DynamicImage, width: u32, height: u32, filter: Filter) -
             .map(DynamicImage::ImageLumaA8),
         DynamicImage::ImageRgb8(i) => convolve::<_, pixels::U8x3>(i, size, kernel).map(DynamicImage::ImageRgb8),
         DynamicImage::ImageRgba8(i) => convolve::<_, pixels::U8x4>(i, size, kernel).map(DynamicImage::ImageRgba8),
-        // 16-bit and float samples (rare here: a 16-bit PNG) come out as 8-bit, the depth
-        // every screen shows: one filter for them all instead of `image`'s generic
-        // resampler for each layout in the worker's binary.
-        other if other.color().has_alpha() => {
-            convolve::<_, pixels::U8x4>(&other.to_rgba8(), size, kernel).map(DynamicImage::ImageRgba8)
-        }
-        other => convolve::<_, pixels::U8x3>(&other.to_rgb8(), size, kernel).map(DynamicImage::ImageRgb8),
+        other => return resize_exact(&as_8_bit(other), width, height, filter),
     };
     // `None` only for a buffer that does not match its size, which `image`'s types rule
     // out; the image then goes on unresized rather than not at all.
     fast.unwrap_or_else(|| image.clone())
+}
+
+/// 16-bit and float samples (rare here: a 16-bit PNG) as 8-bit RGB or RGBA, the depth every
+/// screen shows: the resizer and the turns have filters and copies for 8-bit layouts only
+/// (`image`'s generic ones for every layout made the worker's binary larger).
+pub(super) fn as_8_bit(image: &DynamicImage) -> DynamicImage {
+    if image.color().has_alpha() {
+        DynamicImage::ImageRgba8(image.to_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(image.to_rgb8())
+    }
 }
 
 /// `image` (whose pixels are `F` to the resizer) resized to `to_width`×`to_height`; `None`
