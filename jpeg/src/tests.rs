@@ -33,6 +33,17 @@ fn encode_elsewhere(
     out
 }
 
+/// A fixed sequence of pseudo-random numbers (xorshift64), the same on every run.
+fn random() -> impl FnMut() -> u64 {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 fn rgb_jpeg(width: u16, height: u16) -> Vec<u8> {
     encode_elsewhere(&photo(width, height), width, height, jpeg_encoder::ColorType::Rgb, false)
 }
@@ -145,13 +156,7 @@ fn a_file_cut_short_decodes_what_it_has() {
 #[test]
 fn damaged_files_never_crash_the_process() {
     let jpeg = encode_elsewhere(&photo(160, 120), 160, 120, jpeg_encoder::ColorType::Rgb, true);
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = random();
     let (mut decoded, mut refused) = (0, 0);
     for _ in 0..2_000 {
         let mut damaged = jpeg.clone();
@@ -273,15 +278,8 @@ fn sizes_the_encoder_cannot_take_are_refused_with_a_reason() {
 #[test]
 fn output_larger_than_the_first_guess_grows_and_stays_whole() {
     // Noise at quality 100 hardly compresses: several times the room first set aside.
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let noise: Vec<u8> = (0..512 * 512 * 3)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let mut next = random();
+    let noise: Vec<u8> = (0..512 * 512 * 3).map(|_| next() as u8).collect();
     let jpeg = encoded(&noise, 512, 512, 3, 100);
     let first_guess = 512 * 512 * 3 / 12 + 16_384;
     assert!(jpeg.len() > 2 * first_guess, "{} bytes: the buffer did not have to grow", jpeg.len());
