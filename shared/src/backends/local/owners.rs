@@ -4,14 +4,17 @@
 //! that grows by one byte with every open, plus this process's own count of the stores
 //! it opened on each file (POSIX locks never conflict within a process).
 //!
-//! [`Owners::census`] answers, in two system calls, whether this open is the store's only
-//! user right now and how many opens the store has seen: a cache that was alone at one
-//! census and sees the same count at the next knows nobody else wrote in between.
+//! [`Owners::census`] answers whether this open is the store's only user right now and how
+//! many opens the store has seen: a cache that was alone at one census and sees the same
+//! count at the next knows nobody else wrote in between. For the same reason a census
+//! that finds the count this open was last alone at needs no lock query: nobody joins
+//! without taking the lock and then adding a byte, so one system call (the size) answers.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use super::private_files::private_file;
@@ -28,6 +31,9 @@ struct LockedFile(File);
 /// This process's registration as a user of one store.
 pub struct Owners {
     file: Arc<LockedFile>,
+    /// The count of opens at the last census that found this open alone; 0 when the last
+    /// one did not (a registered store has seen at least one open).
+    alone_at: AtomicU64,
 }
 
 /// What [`Owners::census`] found.
@@ -58,14 +64,20 @@ impl Owners {
         };
         open.retain(|_, file| file.strong_count() > 0);
         (&shared.0).write_all(&[1])?;
-        Ok(Owners { file: shared })
+        Ok(Owners { file: shared, alone_at: AtomicU64::new(0) })
     }
 
     pub fn census(&self) -> io::Result<Census> {
         let others_here = Arc::strong_count(&self.file) > 1;
-        let others_elsewhere = others_hold_a_lock(&self.file.0)?;
+        // The count before the locks: whoever added to it already holds its lock, so a
+        // count read first is never newer than the locks seen after it.
         let opens = self.file.0.metadata()?.len();
-        Ok(Census { alone: !others_here && !others_elsewhere, opens })
+        if !others_here && self.alone_at.load(Ordering::Relaxed) == opens {
+            return Ok(Census { alone: true, opens });
+        }
+        let alone = !others_here && !others_hold_a_lock(&self.file.0)?;
+        self.alone_at.store(if alone { opens } else { 0 }, Ordering::Relaxed);
+        Ok(Census { alone, opens })
     }
 }
 
@@ -79,6 +91,8 @@ fn lock_shared(file: &File) -> io::Result<()> {
 #[cfg(unix)]
 fn others_hold_a_lock(file: &File) -> io::Result<bool> {
     use rustix::process::{Flock, FlockOffsetType, FlockType, fcntl_getlk};
+    #[cfg(test)]
+    tests::LOCK_QUERIES.with(|n| n.set(n.get() + 1));
     let whole = Flock { start: 0, length: 0, pid: None, typ: FlockType::WriteLock, offset_type: FlockOffsetType::Set };
     Ok(fcntl_getlk(file, &whole).map_err(io::Error::from)?.is_some())
 }
@@ -96,6 +110,11 @@ fn others_hold_a_lock(_file: &File) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Lock queries this test thread made.
+        pub(super) static LOCK_QUERIES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
 
     fn owners_path() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -129,6 +148,52 @@ mod tests {
         assert!(still_locked, "the first open's lock must survive the second one closing");
         drop(first);
         assert!(!others_hold_a_lock_from_another_process(&path), "the last close releases it");
+    }
+
+    #[test]
+    fn while_the_count_stays_where_this_open_was_alone_no_lock_is_queried() {
+        let (_dir, path) = owners_path();
+        let owners = Owners::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let queries = || LOCK_QUERIES.with(std::cell::Cell::get);
+        assert_eq!(census(&owners), Census { alone: true, opens: 1 });
+        let after_first = queries();
+        assert_eq!(after_first, 1, "the first census asks");
+        for _ in 0..3 {
+            assert_eq!(census(&owners), Census { alone: true, opens: 1 });
+        }
+        assert_eq!(queries(), after_first, "the same count needs no lock query");
+        // Someone joins (here another open in this process), then leaves: the count moved,
+        // so the next census asks again and remembers the new count.
+        drop(Owners::open(&path).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(census(&owners), Census { alone: true, opens: 2 });
+        assert_eq!(queries(), after_first + 1);
+    }
+
+    #[test]
+    fn another_process_that_joins_after_an_alone_census_is_seen_and_so_is_its_leaving() {
+        let (_dir, path) = owners_path();
+        let owners = Owners::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(census(&owners), Census { alone: true, opens: 1 });
+        // The other process registers as `Owners::open` does: the lock, then a byte.
+        let script = format!(
+            "import fcntl, struct, sys\nf = open({path:?}, 'a+b')\nfcntl.lockf(f, fcntl.LOCK_SH)\nf.write(b'\\x01'); f.flush()\nprint('in', flush=True)\nsys.stdin.read()"
+        );
+        let mut other = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("python3 runs the other process of this test: {e}"));
+        let mut joined = String::new();
+        let stdout = other.stdout.as_mut().unwrap_or_else(|| panic!("no stdout"));
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut joined)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(joined.trim(), "in");
+        assert_eq!(census(&owners), Census { alone: false, opens: 2 });
+        assert_eq!(census(&owners), Census { alone: false, opens: 2 }, "not alone until it leaves");
+        drop(other.stdin.take());
+        assert!(other.wait().is_ok_and(|status| status.success()));
+        assert_eq!(census(&owners), Census { alone: true, opens: 2 });
     }
 
     /// What another process would see: `flock`-free, by asking from a child process.
