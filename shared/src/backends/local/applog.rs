@@ -24,7 +24,9 @@ impl AppLog for Local {
             .read(move |conn| {
                 let mut stmt = conn
                     .prepare(
-                        "SELECT at, body FROM (SELECT id, at, body FROM applog WHERE expires_at > ?1 ORDER BY at DESC, id DESC LIMIT ?2)
+                        // The newest by arrival (rowid): a line's `at` trails its arrival by at
+                        // most the wait of the commit it rode in.
+                        "SELECT at, body FROM (SELECT id, at, body FROM applog WHERE expires_at > ?1 ORDER BY id DESC LIMIT ?2)
                          ORDER BY at ASC, id ASC",
                     )
                     .map_err(map_err)?;
