@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
+use crate::chat::TurnLine;
 use crate::config::{BackendKind, Config, ConfigError};
 use crate::counters::{Counter, Tally};
 use crate::ids::{OsRandom, Randomness};
@@ -271,6 +272,15 @@ impl App {
 
     /// The application-log line of an event (its message masked here) and its expiry.
     pub fn log_line(&self, level: LogLevel, event: &str, about: LogSubject<'_>, message: &str) -> (LogEntry, i64) {
+        self.log_entry(level, event, about, mask_pii(message))
+    }
+
+    /// [`App::log_line`] for a chat turn's line, which holds nothing to mask.
+    pub fn turn_log_line(&self, about: LogSubject<'_>, line: TurnLine) -> (LogEntry, i64) {
+        self.log_entry(LogLevel::Info, "chat.turn", about, line.into_string())
+    }
+
+    fn log_entry(&self, level: LogLevel, event: &str, about: LogSubject<'_>, message: String) -> (LogEntry, i64) {
         let at = self.now_ms();
         let entry = LogEntry {
             ts: rfc3339(at),
@@ -279,7 +289,7 @@ impl App {
             event: event.to_owned(),
             request_id: about.request_id.map(str::to_owned),
             session_tag: about.session_id.map(crate::ids::session_tag),
-            message: mask_pii(message),
+            message,
         };
         (entry, at + crate::time::ms(self.config().retention.log))
     }

@@ -10,11 +10,13 @@ pub mod kb;
 pub mod names;
 pub mod replies;
 mod stored_attempt;
+mod turn_line;
 
 pub use engine::{greet, is_known_button, replace_steps, respond, steps_request, ticket_opened, ticket_unavailable};
 pub use feedback::{CaseEnd, CaseOutcome, Feedback};
 pub use replies::{PrivacyTerms, button_label};
 pub use stored_attempt::steps_by_reference;
+pub use turn_line::TurnLine;
 
 use std::borrow::Cow;
 

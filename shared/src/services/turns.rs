@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::app::{App, LogSubject};
-use crate::chat::{self, Action, ImageNote, Input, QuickReply, Reply};
+use crate::chat::{self, Action, ImageNote, Input, QuickReply, Reply, TurnLine};
 use crate::counters::Counter;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::metrics::phases::{self, Lap, Phase};
 use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
-    CommitOutcome, LogLevel, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, Upload, UploadStatus,
+    CommitOutcome, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, Upload, UploadStatus,
 };
 use crate::services::admission::{Quota, admit, admit_chat_turn};
 use crate::services::bot_lines::masked_bot_line;
@@ -343,23 +343,13 @@ async fn chat_turn(
         };
         // Metadata only: the visitor's words live in the transcript, which erasure removes.
         let c = &record.session.conversation;
-        let summary = format!(
-            "turn {version} → {} (category {}, {} chars)",
-            c.state.as_str(),
-            c.category.as_deref().unwrap_or("none"),
-            masked.chars().count()
-        );
+        let summary = TurnLine::new(version, c.state, c.category.as_deref(), masked.chars().count());
         let mut counters = vec![(Counter::ChatMessages.key(), 1)];
         counters.extend_from_slice(&closing.totals);
         let riders = Riders {
             counters,
             daily: closing.daily.clone(),
-            log: Some(app.log_line(
-                LogLevel::Info,
-                "chat.turn",
-                LogSubject::session(id.as_str()).by_request(origin.request_id),
-                &summary,
-            )),
+            log: Some(app.turn_log_line(LogSubject::session(id.as_str()).by_request(origin.request_id), summary)),
         };
         lap.lap(Phase::Engine);
         let committed = app.backend().sessions.commit_turn_with(&record, &riders).await?;
