@@ -4,6 +4,7 @@
  * a message.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "errors.h"
 
@@ -52,17 +53,22 @@ static unsigned int scale_for(unsigned int width, unsigned int height, unsigned 
     return 8;
 }
 
-/* Reads the headers from `data` (which must outlive the decoding), picks the scale and
- * caps the decoder's large buffers at `max_memory` bytes; sets the output's size and
- * channels (1 grey, 3 RGB). STI_UNSUPPORTED for CMYK, YCCK and 12-bit files. */
+/* Reads the headers from `data` (which must outlive the decoding), keeping the APP1
+ * segments (EXIF), picks the scale and caps the decoder's large buffers at `max_memory`
+ * bytes; sets the file's size and the output's size and channels (1 grey, 3 RGB, 4 CMYK
+ * as stored: CMYK and YCCK files). STI_UNSUPPORTED for 12-bit files. */
 int sti_jpeg_header(struct sti_jpeg *d, const unsigned char *data, unsigned long size, unsigned int min_side,
-                    unsigned long max_memory, unsigned int *width, unsigned int *height, unsigned int *channels) {
+                    unsigned long max_memory, unsigned int *file_width, unsigned int *file_height,
+                    unsigned int *width, unsigned int *height, unsigned int *channels) {
     if (setjmp(d->errors.on_error)) {
         return STI_ERROR;
     }
     d->cinfo.mem->max_memory_to_use = (long)max_memory;
     jpeg_mem_src(&d->cinfo, data, size);
+    jpeg_save_markers(&d->cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&d->cinfo, TRUE);
+    *file_width = d->cinfo.image_width;
+    *file_height = d->cinfo.image_height;
     if (d->cinfo.data_precision != 8) {
         sti_jpeg_say(&d->errors, "samples other than 8-bit");
         return STI_UNSUPPORTED;
@@ -75,8 +81,12 @@ int sti_jpeg_header(struct sti_jpeg *d, const unsigned char *data, unsigned long
     case JCS_RGB:
         d->cinfo.out_color_space = JCS_RGB;
         break;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        d->cinfo.out_color_space = JCS_CMYK;
+        break;
     default:
-        sti_jpeg_say(&d->errors, "colour space other than grey, YCbCr or RGB");
+        sti_jpeg_say(&d->errors, "colour space other than grey, YCbCr, RGB, CMYK or YCCK");
         return STI_UNSUPPORTED;
     }
     d->cinfo.scale_num = scale_for(d->cinfo.image_width, d->cinfo.image_height, min_side);
@@ -86,6 +96,22 @@ int sti_jpeg_header(struct sti_jpeg *d, const unsigned char *data, unsigned long
     *height = d->cinfo.output_height;
     *channels = (unsigned int)d->cinfo.output_components;
     return STI_OK;
+}
+
+/* The first APP1 segment that holds EXIF, from the TIFF header on (`*size` 0 when there
+ * is none). Valid until the decoding finishes: copy it after sti_jpeg_header. */
+void sti_jpeg_exif(const struct sti_jpeg *d, const unsigned char **exif, unsigned int *size) {
+    static const unsigned char signature[6] = {'E', 'x', 'i', 'f', 0, 0};
+    *exif = NULL;
+    *size = 0;
+    for (jpeg_saved_marker_ptr m = d->cinfo.marker_list; m != NULL; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && m->data_length > sizeof signature &&
+            memcmp(m->data, signature, sizeof signature) == 0) {
+            *exif = m->data + sizeof signature;
+            *size = m->data_length - (unsigned int)sizeof signature;
+            return;
+        }
+    }
 }
 
 /* Decodes into `out`, which holds `height` rows of `width * channels` bytes as

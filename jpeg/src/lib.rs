@@ -17,18 +17,25 @@ use mozjpeg_sys as _;
 mod encode;
 pub use encode::{EncodeError, MAX_SIDE, encode};
 
-/// Pixels as decoded: `height` rows of `width × channels` bytes, grey (1) or RGB (3).
+/// Pixels as decoded: `height` rows of `width × channels` bytes, grey (1) or RGB (3; CMYK
+/// and YCCK files are turned to RGB), and what the file says about itself.
 #[derive(Debug)]
 pub struct Decoded {
     pub width: u32,
     pub height: u32,
     pub channels: u8,
     pub pixels: Vec<u8>,
+    /// The file's own size (`width` × `height` is that, scaled).
+    pub file_width: u32,
+    pub file_height: u32,
+    /// The file's EXIF (its first APP1 segment that holds one, from the TIFF header on),
+    /// empty when it has none.
+    pub exif: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    /// CMYK, YCCK or 12-bit samples: this decoder is not built for them, another may be.
+    /// 12-bit samples: this decoder is not built for them.
     #[error("not decoded here: {0}")]
     Unsupported(String),
     /// Headers or data libjpeg cannot read, or more memory than allowed.
@@ -44,14 +51,27 @@ pub fn decode_scaled(jpeg: &[u8], min_side: u32, max_memory: u64) -> Result<Deco
     let size = c_ulong::try_from(jpeg.len()).map_err(|_| DecodeError::Invalid("file too large".into()))?;
     let memory = c_ulong::try_from(max_memory).unwrap_or(c_ulong::MAX);
     let decoder = Decoder::new()?;
+    let (mut file_width, mut file_height): (c_uint, c_uint) = (0, 0);
     let (mut width, mut height, mut channels): (c_uint, c_uint, c_uint) = (0, 0, 0);
     // SAFETY: the decoder is live; `jpeg` outlives it (it is dropped at the end of this
     // function) and the C side only reads `size` bytes of it; the out-pointers are valid.
     let status = unsafe {
-        sti_jpeg_header(decoder.raw, jpeg.as_ptr(), size, min_side, memory, &mut width, &mut height, &mut channels)
+        sti_jpeg_header(
+            decoder.raw,
+            jpeg.as_ptr(),
+            size,
+            min_side,
+            memory,
+            &mut file_width,
+            &mut file_height,
+            &mut width,
+            &mut height,
+            &mut channels,
+        )
     };
     decoder.check(status)?;
-    let channels = u8::try_from(channels).ok().filter(|c| matches!(c, 1 | 3));
+    let exif = decoder.exif();
+    let channels = u8::try_from(channels).ok().filter(|c| matches!(c, 1 | 3 | 4));
     let Some(channels) = channels else {
         return Err(DecodeError::Invalid("unexpected number of channels".into()));
     };
@@ -67,7 +87,31 @@ pub fn decode_scaled(jpeg: &[u8], min_side: u32, max_memory: u64) -> Result<Deco
     // rows it writes.
     let status = unsafe { sti_jpeg_read(decoder.raw, pixels.as_mut_ptr(), pixels.len()) };
     decoder.check(status)?;
-    Ok(Decoded { width, height, channels, pixels })
+    let (channels, pixels) = if channels == 4 { (3, cmyk_to_rgb(pixels)) } else { (channels, pixels) };
+    Ok(Decoded { width, height, channels, pixels, file_width, file_height, exif })
+}
+
+/// CMYK as libjpeg gives it (the values as stored: Adobe's inverted convention, which
+/// Photoshop writes and every reader assumes) to RGB, in place: each channel times the
+/// black one, as image's decoder (zune-jpeg) turns them.
+fn cmyk_to_rgb(mut pixels: Vec<u8>) -> Vec<u8> {
+    let count = pixels.len() / 4;
+    for i in 0..count {
+        let [c, m, y, k] = [pixels[4 * i], pixels[4 * i + 1], pixels[4 * i + 2], pixels[4 * i + 3]];
+        // Each write lands at or before the pixel being read: 3i + 2 < 4i + 4.
+        pixels[3 * i] = times(c, k);
+        pixels[3 * i + 1] = times(m, k);
+        pixels[3 * i + 2] = times(y, k);
+    }
+    pixels.truncate(3 * count);
+    pixels.shrink_to_fit();
+    pixels
+}
+
+/// `a × b / 255`, rounded (Blinn's exact 8-bit product).
+fn times(a: u8, b: u8) -> u8 {
+    let t = u32::from(a) * u32::from(b) + 0x80;
+    (((t >> 8) + t) >> 8) as u8
 }
 
 const OK: c_int = 0;
@@ -88,10 +132,13 @@ unsafe extern "C" {
         size: c_ulong,
         min_side: c_uint,
         max_memory: c_ulong,
+        file_width: *mut c_uint,
+        file_height: *mut c_uint,
         width: *mut c_uint,
         height: *mut c_uint,
         channels: *mut c_uint,
     ) -> c_int;
+    fn sti_jpeg_exif(decoder: *const RawDecoder, exif: *mut *const u8, size: *mut c_uint);
     fn sti_jpeg_read(decoder: *mut RawDecoder, out: *mut u8, out_size: usize) -> c_int;
 }
 
@@ -108,6 +155,20 @@ impl Decoder {
             return Err(DecodeError::Invalid("cannot create a decoder".into()));
         }
         Ok(Decoder { raw })
+    }
+
+    /// A copy of the file's EXIF, read by the header.
+    fn exif(&self) -> Vec<u8> {
+        let (mut data, mut size): (*const u8, c_uint) = (std::ptr::null(), 0);
+        // SAFETY: the decoder is live and has read the header; the C side points into a
+        // saved marker that stays valid until the decoding finishes, and it is copied here.
+        unsafe {
+            sti_jpeg_exif(self.raw, &mut data, &mut size);
+            if data.is_null() || size == 0 {
+                return Vec::new();
+            }
+            std::slice::from_raw_parts(data, size as usize).to_vec()
+        }
     }
 
     fn check(&self, status: c_int) -> Result<(), DecodeError> {

@@ -111,10 +111,43 @@ fn grey_stays_one_channel_and_progressive_files_decode() {
 }
 
 #[test]
-fn cmyk_is_left_to_another_decoder() {
-    let cmyk: Vec<u8> = (0..64u32 * 64).flat_map(|i| [(i % 256) as u8, 20, 40, 60]).collect();
-    let jpeg = encode_elsewhere(&cmyk, 64, 64, jpeg_encoder::ColorType::Cmyk, false);
-    assert!(matches!(decode_scaled(&jpeg, 1920, 256 * MIB), Err(DecodeError::Unsupported(_))));
+fn cmyk_and_ycck_come_out_as_image_s_own_decoder_gives_them() {
+    let cmyk: Vec<u8> = (0..96u32 * 64).flat_map(|i| [(i % 256) as u8, 20, (i / 96 * 4) as u8, 200]).collect();
+    for color in [jpeg_encoder::ColorType::Cmyk, jpeg_encoder::ColorType::Ycck] {
+        let jpeg = encode_elsewhere(&cmyk, 96, 64, color, false);
+        let ours = decoded(&jpeg, 1920);
+        assert_eq!((ours.width, ours.height, ours.channels), (96, 64, 3));
+        let theirs = match image::load_from_memory(&jpeg) {
+            Ok(image) => image.to_rgb8(),
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(theirs.dimensions(), (96, 64));
+        let differences: Vec<u32> =
+            ours.pixels.iter().zip(theirs.as_raw()).map(|(a, b)| u32::from(a.abs_diff(*b))).collect();
+        let mean = f64::from(differences.iter().sum::<u32>()) / differences.len() as f64;
+        assert!(mean < 1.5 && differences.iter().all(|&d| d <= 8), "{color:?}: mean {mean}");
+    }
+}
+
+#[test]
+fn the_exif_segment_and_the_file_s_own_size_come_with_the_pixels() {
+    let plain = rgb_jpeg(640, 480);
+    let d = decoded(&plain, 320);
+    assert_eq!((d.width, d.height, d.file_width, d.file_height), (320, 240, 640, 480));
+    assert!(d.exif.is_empty());
+    // An APP1 EXIF segment (a little-endian TIFF header, one IFD entry: orientation 6)
+    // after SOI, and an XMP APP1 before it that is not EXIF.
+    let tiff = [b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0".as_slice()].concat();
+    let segment = |payload: &[u8]| {
+        let length = u16::try_from(payload.len() + 2).unwrap_or(u16::MAX).to_be_bytes();
+        [&[0xFF, 0xE1][..], &length, payload].concat()
+    };
+    let xmp = segment(b"http://ns.adobe.com/xap/1.0/\0<x/>");
+    let exif = segment(&[b"Exif\0\0".as_slice(), &tiff].concat());
+    let tagged = [&plain[..2], &xmp, &exif, &plain[2..]].concat();
+    let d = decoded(&tagged, 1920);
+    assert_eq!(d.exif, tiff);
+    assert_eq!((d.width, d.height), (640, 480));
 }
 
 #[test]

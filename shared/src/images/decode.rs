@@ -1,6 +1,7 @@
 //! Decoding an upload for the worker: JPEGs by libjpeg-turbo at the smallest DCT scale
-//! that still covers the copy wanted (`sti-jpeg`), everything else (and CMYK or 12-bit
-//! JPEGs) by `image`, under the same limits, with the EXIF orientation read from the file.
+//! that still covers the copy wanted (`sti-jpeg`, the only JPEG decoder in the worker),
+//! everything else by `image`, under the same limits, with the EXIF orientation read from
+//! the file.
 
 use std::io::Cursor;
 
@@ -101,7 +102,7 @@ pub(super) fn decode(
     side: u32,
 ) -> Result<Decoded, ProcessError> {
     let fmt = match format {
-        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Jpeg => return decode_jpeg(bytes, limits, side),
         ImageFormat::Png => image::ImageFormat::Png,
         ImageFormat::Gif => image::ImageFormat::Gif,
         ImageFormat::Webp => image::ImageFormat::WebP,
@@ -120,16 +121,23 @@ pub(super) fn decode(
     }
     let orientation = decoder.orientation().map_err(|e| ProcessError::Decode(e.to_string()))?;
     let (width, height) = decoder.dimensions();
-    if format == ImageFormat::Jpeg {
-        match sti_jpeg::decode_scaled(bytes, side, limits.max_alloc_bytes) {
-            Ok(jpeg) => return Ok(Decoded { image: jpeg_image(jpeg)?, width, height, orientation }),
-            // CMYK and 12-bit files: image's decoder reads those, at full size.
-            Err(sti_jpeg::DecodeError::Unsupported(_)) => {}
-            Err(sti_jpeg::DecodeError::Invalid(e)) => return Err(ProcessError::Decode(e)),
-        }
-    }
     let image = DynamicImage::from_decoder(decoder).map_err(|e| ProcessError::Decode(e.to_string()))?;
     Ok(Decoded { image, width, height, orientation })
+}
+
+/// A JPEG, by libjpeg-turbo: 12-bit files (which no decoder here reads) are refused as
+/// undecodable.
+fn decode_jpeg(bytes: &[u8], limits: &DecodeLimits, side: u32) -> Result<Decoded, ProcessError> {
+    let jpeg = sti_jpeg::decode_scaled(bytes, side, limits.max_alloc_bytes).map_err(|e| match e {
+        sti_jpeg::DecodeError::Unsupported(e) | sti_jpeg::DecodeError::Invalid(e) => ProcessError::Decode(e),
+    })?;
+    let (width, height) = (jpeg.file_width, jpeg.file_height);
+    if width > limits.max_width || height > limits.max_height {
+        let (max_width, max_height) = (limits.max_width, limits.max_height);
+        return Err(ProcessError::TooLarge { width, height, max_width, max_height });
+    }
+    let orientation = Orientation::from_exif_chunk(&jpeg.exif).unwrap_or(Orientation::NoTransforms);
+    Ok(Decoded { image: jpeg_image(jpeg)?, width, height, orientation })
 }
 
 fn jpeg_image(jpeg: sti_jpeg::Decoded) -> Result<DynamicImage, ProcessError> {

@@ -342,18 +342,36 @@ mod tests {
     }
 
     #[test]
-    fn cmyk_jpegs_go_to_the_other_decoder() {
+    fn cmyk_jpegs_are_kept_as_rgb() {
         let mut cmyk = Vec::new();
         let pixels: Vec<u8> = (0..320u32 * 240).flat_map(|i| [(i % 200) as u8, 30, 60, 20]).collect();
         let encoded =
             jpeg_encoder::Encoder::new(&mut cmyk, 90).encode(&pixels, 320, 240, jpeg_encoder::ColorType::Cmyk);
         assert!(encoded.is_ok(), "{encoded:?}");
-        assert!(matches!(sti_jpeg::decode_scaled(&cmyk, 1920, 1 << 28), Err(sti_jpeg::DecodeError::Unsupported(_))));
         let p = match process(&cmyk, &DecodeLimits::default()) {
             Ok(p) => p,
             Err(e) => panic!("{e}"),
         };
-        assert_eq!(decoded(&p.sanitized).dimensions(), (320, 240));
+        let kept = match image::load_from_memory(&p.sanitized) {
+            Ok(kept) => kept,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!((kept.width(), kept.height(), kept.color()), (320, 240, image::ColorType::Rgb8));
+    }
+
+    #[test]
+    fn a_twelve_bit_jpeg_is_refused_as_undecodable() {
+        let mut twelve = bytes_of(&text_like(64, 48), image::ImageFormat::Jpeg);
+        let sof = twelve.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap_or_else(|| panic!("no SOF0"));
+        twelve[sof + 1] = 0xC1; // extended sequential, where 12-bit samples are allowed
+        twelve[sof + 4] = 12;
+        match process(&twelve, &DecodeLimits::default()) {
+            Err(e) => {
+                assert_eq!(e.reason(), FailureReason::UNDECODABLE, "{e}");
+                assert!(e.to_string().contains("precision 12") || e.to_string().contains("8-bit"), "{e}");
+            }
+            Ok(_) => panic!("a 12-bit JPEG was decoded"),
+        }
     }
 
     #[test]

@@ -24,12 +24,10 @@ pub fn camera_jpeg(width: u32, height: u32, orientation: u16) -> Vec<u8> {
         };
         Rgb([channel(0, 1.0), channel(8, 0.92), channel(16, 0.8)])
     });
-    let mut jpeg = Cursor::new(Vec::new());
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92);
-    if DynamicImage::ImageRgb8(pixels).write_with_encoder(encoder).is_err() {
-        return Vec::new();
+    match sti_jpeg::encode(pixels.as_raw(), width, height, 3, 92) {
+        Ok(jpeg) => with_orientation(&jpeg, orientation),
+        Err(_) => Vec::new(),
     }
-    with_orientation(&jpeg.into_inner(), orientation)
 }
 
 /// `jpeg` with an EXIF APP1 segment holding `orientation`, right after the SOI marker.
