@@ -259,6 +259,15 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
         conn
     }
 
+    /// A file made by `sql` (an older version's tables), brought up to date.
+    fn brought_up(sql: &str) -> Connection {
+        let conn = open(sql);
+        if let Err(e) = bring_up_to_date(&conn, Path::new("old.db")) {
+            panic!("{e}");
+        }
+        conn
+    }
+
     fn assert_migrated(conn: &Connection) {
         assert_eq!(transcript_of(conn, "web-a"), [r#"{"seq":4}"#, r#"{"seq":5}"#]);
         assert_eq!(transcript_of(conn, "web-b"), [r#"{"seq":2}"#, r#"{"seq":3}"#]);
@@ -300,15 +309,12 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
 
     #[test]
     fn a_version_6_file_keeps_its_tickets_and_gains_the_outbox_column() {
-        let conn = open(
+        let conn = brought_up(
             "CREATE TABLE tickets (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, case_no INTEGER NOT NULL, \
              expires_at INTEGER NOT NULL, body TEXT NOT NULL, UNIQUE (session_id, case_no));
              INSERT INTO tickets VALUES ('STI-1', 'web-a', 1, 9, '{}');
              PRAGMA user_version = 6;",
         );
-        if let Err(e) = bring_up_to_date(&conn, Path::new("v6.db")) {
-            panic!("{e}");
-        }
         assert_eq!(strings(&conn, "SELECT id || ':' || IFNULL(notify_at, 'none') FROM tickets"), ["STI-1:none"]);
         assert_eq!(
             strings(&conn, "SELECT name FROM sqlite_master WHERE name = 'tickets_to_notify'"),
@@ -318,14 +324,11 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
 
     #[test]
     fn a_version_7_file_keeps_its_sessions_and_gains_the_waiting_column_and_daily_counters() {
-        let conn = open(
+        let conn = brought_up(
             "CREATE TABLE sessions (id TEXT PRIMARY KEY, version INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
              INSERT INTO sessions VALUES ('web-a', 3, 9, '{}');
              PRAGMA user_version = 7;",
         );
-        if let Err(e) = bring_up_to_date(&conn, Path::new("v7.db")) {
-            panic!("{e}");
-        }
         assert_eq!(strings(&conn, "SELECT id || ':' || IFNULL(waiting_since, 'none') FROM sessions"), ["web-a:none"]);
         assert_eq!(
             strings(
@@ -338,15 +341,12 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
 
     #[test]
     fn a_version_8_file_trades_its_rate_windows_for_one_number_per_key() {
-        let conn = open(
+        let conn = brought_up(
             "CREATE TABLE rate_windows (key TEXT NOT NULL, window_start INTEGER NOT NULL, count INTEGER NOT NULL,
                  expires_at INTEGER NOT NULL, PRIMARY KEY (key, window_start)) WITHOUT ROWID;
              INSERT INTO rate_windows VALUES ('upload:ip:1', 0, 3, 120000);
              PRAGMA user_version = 8;",
         );
-        if let Err(e) = bring_up_to_date(&conn, Path::new("v8.db")) {
-            panic!("{e}");
-        }
         assert_eq!(
             strings(&conn, "SELECT name FROM sqlite_master WHERE name LIKE 'rate_%' ORDER BY name"),
             ["rate_limits", "rate_writers"]
@@ -355,16 +355,13 @@ INSERT INTO replies (session_id, message_id, response) VALUES ('web-a', 'm1', '{
 
     #[test]
     fn a_version_9_file_keeps_its_log_in_order_without_the_index_or_the_sequence() {
-        let conn = open(
+        let conn = brought_up(
             "CREATE TABLE applog (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
              CREATE INDEX applog_at ON applog(at);
              INSERT INTO applog (at, expires_at, body) VALUES (20, 99, 'b'), (10, 99, 'a'), (30, 99, 'c');
              DELETE FROM applog WHERE body = 'c';
              PRAGMA user_version = 9;",
         );
-        if let Err(e) = bring_up_to_date(&conn, Path::new("v9.db")) {
-            panic!("{e}");
-        }
         assert_eq!(
             strings(&conn, "SELECT id || ':' || at || ':' || body FROM applog ORDER BY id"),
             ["1:20:b", "2:10:a"]
