@@ -89,7 +89,7 @@ async fn a_session_kept_alive_keeps_its_early_messages() {
         let entry = TranscriptEntry { seq: next.version * 2, at, role: Role::Visitor, text: format!("mensaje {hour}") };
         let record = TurnRecord {
             rewritten: None,
-            session: next.clone(),
+            session: next.into(),
             expected_version,
             entries: vec![entry],
             message_id: Some(format!("m-{hour}")),

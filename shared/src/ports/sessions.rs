@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -82,10 +84,11 @@ pub struct TranscriptEntry {
 
 /// Everything one chat turn writes, committed atomically: the new session (whose
 /// version must be `expected_version + 1`), its transcript entries, and the response
-/// under the client's `messageId` for idempotent replays.
+/// under the client's `messageId` for idempotent replays. The session is shared, not
+/// copied, with whatever keeps it once committed (the embedded store's session cache).
 #[derive(Debug, Clone)]
 pub struct TurnRecord {
-    pub session: Session,
+    pub session: Arc<Session>,
     pub expected_version: u64,
     pub entries: Vec<TranscriptEntry>,
     /// An entry written by an earlier turn, stored again with new text (the visitor's
@@ -135,12 +138,13 @@ pub trait SessionStore: Send + Sync {
     /// What a chat turn reads first: the live session and, when `message_id` is given,
     /// the stored answer to it. By default [`SessionStore::get`] then
     /// [`SessionStore::find_reply`]; a store that can answer both in one look-up does.
+    /// Shared: a turn reads the session and builds the next one, it never changes it.
     async fn get_for_turn(
         &self,
         id: &SessionId,
         message_id: Option<&str>,
         now: i64,
-    ) -> StoreResult<(Option<Session>, Option<String>)> {
+    ) -> StoreResult<(Option<Arc<Session>>, Option<String>)> {
         let Some(session) = self.get(id, now).await? else {
             return Ok((None, None));
         };
@@ -148,7 +152,7 @@ pub trait SessionStore: Send + Sync {
             Some(mid) => self.find_reply(id, mid).await?,
             None => None,
         };
-        Ok((Some(session), reply))
+        Ok((Some(Arc::new(session)), reply))
     }
     /// The whole transcript in order.
     async fn transcript(&self, id: &SessionId) -> StoreResult<Vec<TranscriptEntry>>;

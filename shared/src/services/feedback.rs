@@ -49,7 +49,7 @@ pub async fn rate(app: &App, rating: &Rating<'_>) -> Result<Feedback> {
         next.feedback.push(feedback.clone());
         let record = TurnRecord {
             expected_version: session.version,
-            session: next,
+            session: std::sync::Arc::new(next),
             entries: Vec::new(),
             rewritten: None,
             message_id: None,

@@ -75,7 +75,7 @@ pub async fn count_abandoned(app: &App, now: i64) -> StoreResult<u64> {
         let mark = Abandoned { case_no: session.conversation.case_no, at: now, category: category.to_owned() };
         let record = TurnRecord {
             expected_version: session.version,
-            session: Session { version: session.version + 1, abandoned: Some(mark), ..session },
+            session: std::sync::Arc::new(Session { version: session.version + 1, abandoned: Some(mark), ..session }),
             entries: Vec::new(),
             rewritten: None,
             message_id: None,

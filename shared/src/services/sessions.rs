@@ -1,5 +1,7 @@
 //! Starting a conversation and finding it again.
 
+use std::sync::Arc;
+
 use crate::app::{App, LogSubject};
 use crate::chat::{self, Locale, PrivacyTerms, Reply};
 use crate::config::Retention;
@@ -81,7 +83,7 @@ pub async fn load_for_turn(
     id: &SessionId,
     message_id: Option<&str>,
     now: i64,
-) -> Result<(Session, Option<String>)> {
+) -> Result<(Arc<Session>, Option<String>)> {
     match app.backend().sessions.get_for_turn(id, message_id, now).await? {
         (Some(session), reply) => Ok((session, reply)),
         (None, _) => Err(Error::SessionNotFound),

@@ -2,6 +2,7 @@
 //! it asks for one, and commit session + transcript + idempotency record atomically,
 //! retrying on a concurrent update.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -104,17 +105,23 @@ fn pressed_label(session: &Session, value: &str) -> String {
 }
 
 /// The session after a turn: one version up, its expiry pushed back from `now`, the
-/// reply's options remembered.
-fn next_session(app: &App, session: Session, conversation: chat::Conversation, reply: &Reply, now: i64) -> Session {
+/// reply's options remembered, the engine's `conversation` in place of the one it read.
+fn next_session(app: &App, session: &Session, conversation: chat::Conversation, reply: &Reply, now: i64) -> Session {
     Session {
-        last_options: reply.options.clone(),
+        id: session.id.clone(),
         version: session.version + 1,
+        created_at: session.created_at,
         updated_at: now,
         // Sliding with every turn, but never past the session's absolute lifetime.
         expires_at: (now + ms(app.config().retention.session))
             .min(session.created_at + ms(app.config().retention.session_lifetime)),
         conversation,
-        ..session
+        transcript_expires_at: session.transcript_expires_at,
+        last_visitor_line: session.last_visitor_line.clone(),
+        last_options: reply.options.clone(),
+        feedback: session.feedback.clone(),
+        abandoned: session.abandoned.clone(),
+        chat_tat_us: session.chat_tat_us,
     }
 }
 
@@ -209,7 +216,7 @@ async fn improve_steps(
 /// What a turn reads before it runs: the session, the stored answer when the message
 /// repeats, and the session's uploads (for the analyses the bot has not mentioned yet).
 struct TurnReads {
-    session: Session,
+    session: Arc<Session>,
     answered: Option<String>,
     uploads: Vec<Upload>,
 }
@@ -286,12 +293,15 @@ async fn chat_turn(
         let chat_tat_us = admit_chat_turn(app, &session, now).await?;
         let notes = new_image_notes(&session, uploads);
         let (masked, rewritten) = mask_utterance(&session, said);
-        // What the previous line revealed leaves the problem too, before anyone reads it.
+        // What the previous line revealed leaves the problem too, before anyone reads it
+        // (on a copy: the session read is shared with the store's cache).
         let mut session = session;
         if let (Some(before), Some(after)) = (&session.last_visitor_line, &rewritten)
-            && let Some(problem) = &mut session.conversation.problem
+            && let Some(problem) = &session.conversation.problem
+            && problem.contains(&before.text)
         {
-            *problem = problem.replace(&before.text, &after.text);
+            let cleaned = problem.replace(&before.text, &after.text);
+            Arc::make_mut(&mut session).conversation.problem = Some(cleaned);
         }
         let input = match said {
             Utterance::Text(raw) => Input::Text { raw, masked: &masked },
@@ -300,7 +310,7 @@ async fn chat_turn(
         let mut turn = chat::respond(&session.conversation, input, &notes);
         let degraded = improve_steps(app, &session.conversation, &mut turn, &mut smart_answer).await;
         let (conversation, reply, ticket) = if turn.action == Action::OpenTicket {
-            let pending = Session { conversation: turn.conversation.clone(), ..session.clone() };
+            let pending = Session { conversation: turn.conversation.clone(), ..Session::clone(&session) };
             match tickets::open_for_session(app, &pending, origin, now).await {
                 Ok(opened) => {
                     let (c, r) = chat::ticket_opened(&turn.conversation, opened.ticket.id.as_str());
@@ -329,7 +339,7 @@ async fn chat_turn(
         let closing = outcomes::closing(&session, &conversation, now);
         let version = session.version + 1;
         let visitor_line = visitor_entry(version * 2, now, &masked);
-        let mut next = next_session(app, session, conversation, &reply, now);
+        let mut next = next_session(app, &session, conversation, &reply, now);
         next.abandoned = closing.abandoned.clone();
         next.chat_tat_us = Some(chat_tat_us);
         next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
@@ -337,7 +347,7 @@ async fn chat_turn(
             rewritten,
             entries: vec![visitor_line, bot_entry(version * 2 + 1, now, &reply.text)],
             expected_version: next.version - 1,
-            session: next,
+            session: Arc::new(next),
             message_id: message_id.map(str::to_owned),
             response_json: response.clone(),
         };
@@ -393,13 +403,13 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
         let (conversation, reply) = chat::ticket_opened(&session.conversation, opened.ticket.id.as_str());
         let closing = outcomes::closing(&session, &conversation, now);
         let version = session.version + 1;
-        let mut next = next_session(app, session, conversation, &reply, now);
+        let mut next = next_session(app, &session, conversation, &reply, now);
         next.abandoned = closing.abandoned.clone();
         let record = TurnRecord {
             rewritten: None,
             entries: vec![bot_entry(version * 2 + 1, now, &reply.text)],
             expected_version: next.version - 1,
-            session: next,
+            session: Arc::new(next),
             message_id: None,
             response_json: String::new(),
         };

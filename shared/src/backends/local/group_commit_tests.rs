@@ -47,7 +47,7 @@ fn turn(s: &Session, now: i64, message_id: &str) -> TurnRecord {
         rewritten: None,
         expected_version: s.version,
         entries: vec![TranscriptEntry { seq: next.version * 2, at: now, role: Role::Visitor, text: "hola".into() }],
-        session: next,
+        session: std::sync::Arc::new(next),
         message_id: Some(message_id.to_owned()),
         response_json: "{\"reply\":\"ok\"}".into(),
     }
@@ -224,7 +224,7 @@ async fn a_turn_always_reads_the_latest_version_even_when_another_process_wrote_
         let (store, id) = (Arc::clone(store), s.id.clone());
         async move {
             match store.get_for_turn(&id, Some(mid), now).await {
-                Ok((Some(session), reply)) => (session.version, session.conversation.name, reply),
+                Ok((Some(session), reply)) => (session.version, session.conversation.name.clone(), reply),
                 other => panic!("{other:?}"),
             }
         }
@@ -237,7 +237,7 @@ async fn a_turn_always_reads_the_latest_version_even_when_another_process_wrote_
     let (v2, _) = there.get_for_turn(&s.id, None, now).await.unwrap_or_else(|e| panic!("{e}"));
     let v2 = v2.unwrap_or_else(|| panic!("gone"));
     let mut third = turn(&v2, now, "m2");
-    third.session.conversation.name = Some("Ana".into());
+    std::sync::Arc::make_mut(&mut third.session).conversation.name = Some("Ana".into());
     assert!(matches!(there.commit_turn(&third).await, Ok(CommitOutcome::Committed)));
     // This process sees version 3 and its content, and the answer to m2, at once.
     assert_eq!(read(&here, "m2").await, (3, Some("Ana".into()), Some("{\"reply\":\"ok\"}".into())));
@@ -307,7 +307,7 @@ async fn the_turn_read_is_planned_once_not_again_after_every_commit() {
         assert!(matches!(store.get_for_turn(&s.id, Some(&mid), now).await, Ok((Some(_), None))));
         let next = turn(&s, now, &mid);
         assert!(matches!(store.commit_turn(&next).await, Ok(CommitOutcome::Committed)));
-        s = next.session;
+        s = std::sync::Arc::unwrap_or_clone(next.session);
     }
     // One read connection served every read above (one at a time): its cached statement.
     let replans = store.db.read_now(|conn| {

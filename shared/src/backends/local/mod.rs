@@ -162,7 +162,7 @@ mod tests {
         let now = crate::time::now_ms();
         let open_store = || open(dir.path(), SecretValues::default()).unwrap_or_else(|e| panic!("{e}")).0;
         let turn = |session: &crate::ports::Session, message_id: &str| TurnRecord {
-            session: crate::ports::Session { version: session.version + 1, ..session.clone() },
+            session: crate::ports::Session { version: session.version + 1, ..session.clone() }.into(),
             expected_version: session.version,
             entries: Vec::new(),
             rewritten: None,

@@ -18,7 +18,7 @@
 //! mention): any write of an upload drops its session's list, on the writer thread.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::owners::Owners;
 use crate::ids::SessionId;
@@ -45,14 +45,16 @@ struct State {
     opens: u64,
 }
 
+/// The session is shared with the turns that read it (a hit costs no copy) and with the
+/// turn record it came from.
 struct Entry {
-    session: Session,
+    session: Arc<Session>,
     answered: HashSet<String>,
 }
 
 /// What a look-up found.
 #[derive(Debug)]
-pub enum Lookup<T = Session> {
+pub enum Lookup<T = Arc<Session>> {
     Hit(T),
     /// Read SQLite; with a permit, what was read may be [`SessionCache::fill`]ed in.
     Miss(Option<FillPermit>),
@@ -84,7 +86,7 @@ impl SessionCache {
                 Lookup::Miss(Some(FillPermit(state.drops)))
             }
             Some(entry) if !message_id.is_some_and(|m| entry.answered.contains(m)) => {
-                Lookup::Hit(entry.session.clone())
+                Lookup::Hit(Arc::clone(&entry.session))
             }
             _ => Lookup::Miss(Some(FillPermit(state.drops))),
         }
@@ -145,7 +147,7 @@ impl SessionCache {
 
     /// Keeps a session just read with the ids answered in it, unless an entry was dropped
     /// since the permit or a newer copy is already here.
-    pub fn fill(&self, permit: FillPermit, session: Session, answered: HashSet<String>) {
+    pub fn fill(&self, permit: FillPermit, session: Arc<Session>, answered: HashSet<String>) {
         let Some(mut state) = self.state() else { return };
         if permit.0 != state.drops
             || state.entries.get(session.id.as_str()).is_some_and(|e| e.session.version >= session.version)
@@ -160,12 +162,12 @@ impl SessionCache {
     pub fn created(&self, session: Session) {
         let Some(mut state) = self.state() else { return };
         state.make_room(session.updated_at);
-        state.entries.insert(session.id.to_string(), Entry { session, answered: HashSet::new() });
+        state.entries.insert(session.id.to_string(), Entry { session: Arc::new(session), answered: HashSet::new() });
     }
 
     /// A turn committed here: the entry moves to its session when it held the version
     /// the turn replaced; any other entry is dropped (it could not tell what happened).
-    pub fn committed(&self, session: Session, message_id: Option<String>) {
+    pub fn committed(&self, session: Arc<Session>, message_id: Option<String>) {
         let Some(mut state) = self.state() else { return };
         let id = session.id.to_string();
         match state.entries.get_mut(&id) {
@@ -273,10 +275,25 @@ mod tests {
         let (_dir, cache) = cache();
         let session = new_session_for_tests(NOW);
         let permit = permit(cache.look_up(&session.id, None, NOW));
-        cache.fill(permit, session.clone(), HashSet::new());
-        assert_eq!(hit(cache.look_up(&session.id, None, NOW)), session);
+        cache.fill(permit, Arc::new(session.clone()), HashSet::new());
+        assert_eq!(*hit(cache.look_up(&session.id, None, NOW)), session);
         assert!(matches!(cache.look_up(&session.id, None, session.expires_at), Lookup::Miss(Some(_))));
         assert_eq!(cache.len(), 0, "an expired entry goes when met");
+    }
+
+    #[test]
+    fn a_hit_shares_the_committed_session_instead_of_copying_it() {
+        let (_dir, cache) = cache();
+        let v1 = new_session_for_tests(NOW);
+        cache.created(v1.clone());
+        let committed = Arc::new(next(&v1));
+        cache.committed(Arc::clone(&committed), Some("m1".into()));
+        let (first, second) = (hit(cache.look_up(&v1.id, None, NOW)), hit(cache.look_up(&v1.id, Some("m2"), NOW)));
+        assert!(Arc::ptr_eq(&first, &committed) && Arc::ptr_eq(&second, &committed), "one copy, shared");
+        // A turn that must change what it read changes its own copy, never the cache's.
+        let mut read = first;
+        Arc::make_mut(&mut read).conversation.problem = Some("changed".into());
+        assert_eq!(*hit(cache.look_up(&v1.id, None, NOW)), *committed);
     }
 
     #[test]
@@ -284,9 +301,9 @@ mod tests {
         let (_dir, cache) = cache();
         let session = new_session_for_tests(NOW);
         let permit = permit(cache.look_up(&session.id, None, NOW));
-        cache.fill(permit, session.clone(), HashSet::from(["m1".to_owned()]));
+        cache.fill(permit, Arc::new(session.clone()), HashSet::from(["m1".to_owned()]));
         assert!(matches!(cache.look_up(&session.id, Some("m1"), NOW), Lookup::Miss(Some(_))));
-        cache.committed(next(&session), Some("m2".into()));
+        cache.committed(Arc::new(next(&session)), Some("m2".into()));
         assert!(matches!(cache.look_up(&session.id, Some("m2"), NOW), Lookup::Miss(Some(_))));
         assert_eq!(hit(cache.look_up(&session.id, Some("m3"), NOW)).version, session.version + 1);
     }
@@ -297,13 +314,13 @@ mod tests {
         let v1 = new_session_for_tests(NOW);
         cache.created(v1.clone());
         let v2 = next(&v1);
-        cache.committed(v2.clone(), None);
-        assert_eq!(hit(cache.look_up(&v1.id, None, NOW)), v2);
+        cache.committed(Arc::new(v2.clone()), None);
+        assert_eq!(*hit(cache.look_up(&v1.id, None, NOW)), v2);
         // A commit that skips a version (another writer's turn in between) cannot be trusted.
-        cache.committed(next(&next(&v2)), None);
+        cache.committed(Arc::new(next(&next(&v2))), None);
         assert!(matches!(cache.look_up(&v1.id, None, NOW), Lookup::Miss(Some(_))));
         // A commit on a session the cache does not hold does not add it: its answered ids are unknown.
-        cache.committed(next(&v2), Some("m".into()));
+        cache.committed(Arc::new(next(&v2)), Some("m".into()));
         assert_eq!(cache.len(), 0);
     }
 
@@ -313,10 +330,10 @@ mod tests {
         let session = new_session_for_tests(NOW);
         let stale = permit(cache.look_up(&session.id, None, NOW));
         cache.drop_session(&session.id);
-        cache.fill(stale, session.clone(), HashSet::new());
+        cache.fill(stale, Arc::new(session.clone()), HashSet::new());
         assert_eq!(cache.len(), 0, "an erased session must not come back from a read before the erasure");
         let fresh = permit(cache.look_up(&session.id, None, NOW));
-        cache.fill(fresh, session.clone(), HashSet::new());
+        cache.fill(fresh, Arc::new(session.clone()), HashSet::new());
         assert_eq!(cache.len(), 1);
     }
 
@@ -326,7 +343,7 @@ mod tests {
         let v1 = new_session_for_tests(NOW);
         let before = permit(cache.look_up(&v1.id, None, NOW));
         cache.created(next(&v1));
-        cache.fill(before, v1.clone(), HashSet::new());
+        cache.fill(before, Arc::new(v1.clone()), HashSet::new());
         assert_eq!(hit(cache.look_up(&v1.id, None, NOW)).version, v1.version + 1);
     }
 
@@ -341,8 +358,8 @@ mod tests {
         drop(other);
         // Alone again: it starts over from what the store holds.
         let permit = permit(cache.look_up(&session.id, None, NOW));
-        cache.fill(permit, session.clone(), HashSet::new());
-        assert_eq!(hit(cache.look_up(&session.id, None, NOW)), session);
+        cache.fill(permit, Arc::new(session.clone()), HashSet::new());
+        assert_eq!(*hit(cache.look_up(&session.id, None, NOW)), session);
     }
 
     #[test]

@@ -91,7 +91,8 @@ impl SessionStore for Local {
             .as_ref()
             .map(|(entry, expires)| Ok::<_, StoreError>((entry.at, *expires, to_json(entry)?)))
             .transpose()?;
-        let (cache, committed, answered) = (Arc::clone(&self.sessions), turn.session.clone(), turn.message_id.clone());
+        let (cache, committed, answered) =
+            (Arc::clone(&self.sessions), Arc::clone(&turn.session), turn.message_id.clone());
         let settled = move |outcome: &StoreResult<CommitOutcome>| match outcome {
             Ok(CommitOutcome::Committed) => cache.committed(committed, answered),
             _ => cache.drop_session(&committed.id),
@@ -158,7 +159,7 @@ impl SessionStore for Local {
         id: &SessionId,
         message_id: Option<&str>,
         now: i64,
-    ) -> StoreResult<(Option<Session>, Option<String>)> {
+    ) -> StoreResult<(Option<Arc<Session>>, Option<String>)> {
         let permit = match self.sessions.look_up(id, message_id, now) {
             Lookup::Hit(session) => return Ok((Some(session), None)),
             Lookup::Miss(permit) => permit,
@@ -187,8 +188,9 @@ impl SessionStore for Local {
             .await?;
         match found {
             Some((session, reply)) => {
+                let session = Arc::new(session);
                 if let Some(permit) = permit {
-                    self.sessions.fill(permit, session.clone(), answered);
+                    self.sessions.fill(permit, Arc::clone(&session), answered);
                 }
                 Ok((Some(session), reply))
             }

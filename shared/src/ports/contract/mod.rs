@@ -68,7 +68,7 @@ fn turn(session: &Session, now: i64, text: &str, message_id: Option<&str>) -> Tu
             TranscriptEntry { seq: next.version * 2, at: now, role: Role::Visitor, text: text.to_owned() },
             TranscriptEntry { seq: next.version * 2 + 1, at: now, role: Role::Bot, text: format!("re: {text}") },
         ],
-        session: next,
+        session: std::sync::Arc::new(next),
         message_id: message_id.map(str::to_owned),
         response_json: format!("{{\"reply\":\"re: {text}\"}}"),
     }

@@ -114,7 +114,7 @@ pub async fn sessions_long_transcripts(b: &Backend) {
     for i in 0..150 {
         let t = turn(&s, now + i, &format!("{i} {long}"), None);
         assert_eq!(ok(b.sessions.commit_turn(&t).await, "commit"), CommitOutcome::Committed);
-        s = t.session;
+        s = std::sync::Arc::unwrap_or_clone(t.session);
     }
     // 300 entries of 2 KB: far beyond a single 400 KB item, and all of it readable.
     let transcript = ok(b.sessions.transcript(&s.id).await, "transcript");
@@ -219,7 +219,7 @@ pub async fn sessions_idle_cases_are_found_once_due(b: &Backend) {
 
     // A turn that leaves the steps takes the session out; one that stays moves its time.
     let mut solved = turn(&first, t0 + 35 * MINUTE_MS, "sí", None);
-    solved.session.conversation.state = State::Solved;
+    std::sync::Arc::make_mut(&mut solved.session).conversation.state = State::Solved;
     assert_eq!(ok(b.sessions.commit_turn(&solved).await, "commit"), CommitOutcome::Committed);
     let still = turn(&second, t0 + 36 * MINUTE_MS, "no", None);
     assert_eq!(ok(b.sessions.commit_turn(&still).await, "commit"), CommitOutcome::Committed);

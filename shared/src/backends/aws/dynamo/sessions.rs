@@ -46,7 +46,7 @@ impl SessionStore for Dynamo {
     async fn commit_turn(&self, turn: &TurnRecord) -> StoreResult<CommitOutcome> {
         let pk = session_pk(&turn.session.id);
         let expires = turn.session.expires_at;
-        let mut stored = turn.session.clone();
+        let mut stored = crate::ports::Session::clone(&turn.session);
         if stored.transcript_expires_at < expires {
             // Messages written earlier would lapse (TTL) before the session: move them
             // past its new expiry, with slack so this happens once per quarter of a
