@@ -28,10 +28,11 @@ pub fn fold(s: &str) -> String {
 /// is kept ("i'm", "don't") so English contractions stay whole.
 pub fn words(s: &str) -> Vec<String> {
     // Folded as it is read (one char for one char): no folded copy of the text, no list of
-    // its chars, only the words.
+    // its chars, only the words, each allocated once at its size (a word grown char by
+    // char in its own string would be reallocated on its way to its length).
     let mut chars = s.chars().map(fold_char).peekable();
     let mut out = Vec::new();
-    let mut current = String::new();
+    let mut current = String::with_capacity(s.len().min(64));
     while let Some(c) = chars.next() {
         let inner_apostrophe =
             (c == '\'' || c == '’') && !current.is_empty() && chars.peek().is_some_and(|n| n.is_alphanumeric());
@@ -40,7 +41,8 @@ pub fn words(s: &str) -> Vec<String> {
         } else if inner_apostrophe {
             current.push('\'');
         } else if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
+            out.push(current.as_str().to_owned());
+            current.clear();
         }
     }
     if !current.is_empty() {

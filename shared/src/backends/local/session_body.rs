@@ -18,11 +18,17 @@ use crate::ports::{Session, StoreError, StoreResult};
 const LZ4_JSON: u8 = 1;
 /// A stored session never decompresses to more than this (a real one is a few KB).
 const MAX_JSON_BYTES: usize = 1 << 20;
+/// What a long conversation's JSON takes (see the module's note).
+const JSON_BYTES_EXPECTED: usize = 4 << 10;
 
 /// The column value for `session`.
 pub fn encode(session: &Session) -> StoreResult<Vec<u8>> {
-    let json = crate::chat::steps_by_reference(|| serde_json::to_vec(session))
-        .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
+    let json = crate::chat::steps_by_reference(|| {
+        // Sized for a long conversation at once, rather than grown through six doublings.
+        let mut json = Vec::with_capacity(JSON_BYTES_EXPECTED);
+        serde_json::to_writer(&mut json, session).map(|()| json)
+    })
+    .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
     Ok(compressed(&json))
 }
 

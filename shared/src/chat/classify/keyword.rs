@@ -88,12 +88,21 @@ impl Keyword {
     /// [`Keyword::find`] from `starts`, the tokens its first word matches, in order.
     pub(super) fn find_from(&self, message: &Message, starts: &[usize]) -> Option<Vec<usize>> {
         let tokens = message.tokens.len();
+        let rest = self.words.get(1..)?;
         starts.iter().find_map(|&start| {
-            let mut positions = vec![start];
-            for w in self.words.get(1..)? {
-                let at = positions[positions.len() - 1];
-                let found = (at + 1..tokens.min(at + 3)).find(|&k| w.matches(message, k))?;
-                positions.push(found);
+            // Most starts fail at the second word: nothing is allocated before it matched.
+            let mut positions = Vec::new();
+            let mut at = start;
+            for w in rest {
+                at = (at + 1..tokens.min(at + 3)).find(|&k| w.matches(message, k))?;
+                if positions.is_empty() {
+                    positions.reserve_exact(self.words.len());
+                    positions.push(start);
+                }
+                positions.push(at);
+            }
+            if positions.is_empty() {
+                positions.push(start);
             }
             Some(positions)
         })
