@@ -15,7 +15,7 @@ use crate::ids::SessionId;
 use crate::metrics::phases::{self, Lap, Phase};
 use crate::pii::{mask_across, mask_pii};
 use crate::ports::{
-    CommitOutcome, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, Upload, UploadStatus,
+    Abandoned, CommitOutcome, Riders, Role, Session, StoreError, TranscriptEntry, TurnRecord, Upload, UploadStatus,
 };
 use crate::services::admission::{Quota, admit, admit_chat_turn};
 use crate::services::bot_lines::masked_bot_line;
@@ -105,8 +105,17 @@ fn pressed_label(session: &Session, value: &str) -> String {
 }
 
 /// The session after a turn: one version up, its expiry pushed back from `now`, the
-/// reply's options remembered, the engine's `conversation` in place of the one it read.
-fn next_session(app: &App, session: &Session, conversation: chat::Conversation, reply: &Reply, now: i64) -> Session {
+/// reply's options remembered, the engine's `conversation`, the case's abandoned mark and
+/// the visitor's last line in place of the ones it read.
+fn next_session(
+    app: &App,
+    session: &Session,
+    conversation: chat::Conversation,
+    reply: &Reply,
+    abandoned: Option<Abandoned>,
+    last_visitor_line: Option<TranscriptEntry>,
+    now: i64,
+) -> Session {
     Session {
         id: session.id.clone(),
         version: session.version + 1,
@@ -117,10 +126,10 @@ fn next_session(app: &App, session: &Session, conversation: chat::Conversation, 
             .min(session.created_at + ms(app.config().retention.session_lifetime)),
         conversation,
         transcript_expires_at: session.transcript_expires_at,
-        last_visitor_line: session.last_visitor_line.clone(),
+        last_visitor_line,
         last_options: reply.options.clone(),
         feedback: session.feedback.clone(),
-        abandoned: session.abandoned.clone(),
+        abandoned,
         chat_tat_us: session.chat_tat_us,
     }
 }
@@ -339,10 +348,9 @@ async fn chat_turn(
         let closing = outcomes::closing(&session, &conversation, now);
         let version = session.version + 1;
         let visitor_line = visitor_entry(version * 2, now, &masked);
-        let mut next = next_session(app, &session, conversation, &reply, now);
-        next.abandoned = closing.abandoned.clone();
+        let typed_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
+        let mut next = next_session(app, &session, conversation, &reply, closing.abandoned.clone(), typed_line, now);
         next.chat_tat_us = Some(chat_tat_us);
-        next.last_visitor_line = matches!(said, Utterance::Text(_)).then(|| visitor_line.clone());
         let record = TurnRecord {
             rewritten,
             entries: vec![visitor_line, bot_entry(version * 2 + 1, now, &reply.text)],
@@ -403,8 +411,8 @@ pub async fn ticket_turn(app: &App, id: &SessionId, origin: &Origin<'_>) -> Resu
         let (conversation, reply) = chat::ticket_opened(&session.conversation, opened.ticket.id.as_str());
         let closing = outcomes::closing(&session, &conversation, now);
         let version = session.version + 1;
-        let mut next = next_session(app, &session, conversation, &reply, now);
-        next.abandoned = closing.abandoned.clone();
+        let (abandoned, last_line) = (closing.abandoned.clone(), session.last_visitor_line.clone());
+        let next = next_session(app, &session, conversation, &reply, abandoned, last_line, now);
         let record = TurnRecord {
             rewritten: None,
             entries: vec![bot_entry(version * 2 + 1, now, &reply.text)],

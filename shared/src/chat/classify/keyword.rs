@@ -88,21 +88,19 @@ impl Keyword {
     /// [`Keyword::find`] from `starts`, the tokens its first word matches, in order.
     pub(super) fn find_from(&self, message: &Message, starts: &[usize]) -> Option<Vec<usize>> {
         let tokens = message.tokens.len();
-        let rest = self.words.get(1..)?;
+        let after = |w: &PatternWord, at: usize| (at + 1..tokens.min(at + 3)).find(|&k| w.matches(message, k));
+        let (_, rest) = self.words.split_first()?;
+        let Some((second, more)) = rest.split_first() else {
+            return starts.first().map(|&start| vec![start]);
+        };
         starts.iter().find_map(|&start| {
             // Most starts fail at the second word: nothing is allocated before it matched.
-            let mut positions = Vec::new();
-            let mut at = start;
-            for w in rest {
-                at = (at + 1..tokens.min(at + 3)).find(|&k| w.matches(message, k))?;
-                if positions.is_empty() {
-                    positions.reserve_exact(self.words.len());
-                    positions.push(start);
-                }
+            let mut at = after(second, start)?;
+            let mut positions = Vec::with_capacity(self.words.len());
+            positions.extend([start, at]);
+            for w in more {
+                at = after(w, at)?;
                 positions.push(at);
-            }
-            if positions.is_empty() {
-                positions.push(start);
             }
             Some(positions)
         })
